@@ -1,0 +1,241 @@
+//! The event bus port: durable publish, durable named consumers (fan-out between names,
+//! competing consumers within one), at-least-once delivery with ack / nack and dead letters.
+
+use std::future::Future;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::event::RawEnvelope;
+
+/// One event on the bus.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    /// Where it is published: `<system>.<context>.<EventType>`.
+    pub subject: String,
+    /// The event with all its metadata; adapters carry it unchanged.
+    pub envelope: RawEnvelope,
+}
+
+impl Message {
+    /// A message on `subject`.
+    pub fn new(subject: impl Into<String>, envelope: RawEnvelope) -> Self {
+        Self {
+            subject: subject.into(),
+            envelope,
+        }
+    }
+}
+
+/// The subject an event is published on: `<system>.<context>.<EventType>`.
+pub fn subject(system: &str, context: &str, event_type: &str) -> String {
+    format!("{system}.{context}.{event_type}")
+}
+
+/// Where a consumer's dead letters go: `dead-letter.<consumer>`.
+pub fn dead_letter_subject(consumer: &str) -> String {
+    format!("dead-letter.{consumer}")
+}
+
+/// Metadata keys a dead-lettered message carries, beside the original envelope.
+pub mod dead_letter {
+    /// Why it was dead-lettered (the last nack reason, or the decode error).
+    pub const REASON: &str = "dead_letter.reason";
+    /// How many times it was delivered.
+    pub const ATTEMPTS: &str = "dead_letter.attempts";
+    /// The subject it was published on.
+    pub const SUBJECT: &str = "dead_letter.subject";
+    /// The consumer that gave up on it.
+    pub const CONSUMER: &str = "dead_letter.consumer";
+}
+
+/// Whether `subject` matches a NATS-style `filter`: tokens split on `.`, `*` matches one
+/// token, a final `>` matches one or more.
+pub fn subject_matches(filter: &str, subject: &str) -> bool {
+    let mut filter_tokens = filter.split('.');
+    let mut subject_tokens = subject.split('.');
+    loop {
+        match (filter_tokens.next(), subject_tokens.next()) {
+            (Some(">"), Some(_)) => return filter_tokens.next().is_none(),
+            (Some("*"), Some(_)) => {}
+            (Some(f), Some(s)) if f == s => {}
+            (None, None) => return true,
+            _ => return false,
+        }
+    }
+}
+
+/// A durable consumer: its name is what makes it durable and shared.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsumerConfig {
+    /// The durable name. Subscriptions with different names each get every message
+    /// (fan-out); subscriptions with the same name share them (competing consumers).
+    pub name: String,
+    /// Subject filters (`*` one token, `>` the rest); a message matching any is delivered.
+    pub subjects: Vec<String>,
+    /// Deliveries before a message is dead-lettered.
+    pub max_deliver: u32,
+    /// How long a delivery may stay unacknowledged before it is delivered again.
+    pub ack_wait: Duration,
+}
+
+impl ConsumerConfig {
+    /// A consumer named `name` of the messages matching `subjects`, with 5 deliveries and a
+    /// 30 s ack wait.
+    pub fn new(name: impl Into<String>, subjects: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        Self {
+            name: name.into(),
+            subjects: subjects.into_iter().map(Into::into).collect(),
+            max_deliver: 5,
+            ack_wait: Duration::from_secs(30),
+        }
+    }
+
+    /// Sets the number of deliveries before a message is dead-lettered (at least 1).
+    #[must_use]
+    pub fn max_deliver(mut self, attempts: u32) -> Self {
+        self.max_deliver = attempts.max(1);
+        self
+    }
+
+    /// Sets how long a delivery may stay unacknowledged.
+    #[must_use]
+    pub fn ack_wait(mut self, wait: Duration) -> Self {
+        self.ack_wait = wait;
+        self
+    }
+
+    /// Whether this consumer wants messages on `subject`.
+    pub fn wants(&self, subject: &str) -> bool {
+        self.subjects.iter().any(|filter| subject_matches(filter, subject))
+    }
+
+    /// Checks the name and filters.
+    pub fn check(&self) -> Result<(), BusError> {
+        let valid_token = |t: &str| !t.is_empty() && !t.contains(char::is_whitespace);
+        if !valid_token(&self.name) || self.name.contains(['.', '*', '>']) {
+            return Err(BusError::InvalidConsumer(format!(
+                "consumer name `{}` must be non-empty without whitespace, `.`, `*` or `>`",
+                self.name
+            )));
+        }
+        if self.subjects.is_empty() {
+            return Err(BusError::InvalidConsumer(format!("consumer `{}` has no subjects", self.name)));
+        }
+        for filter in &self.subjects {
+            let tokens: Vec<&str> = filter.split('.').collect();
+            let misplaced_tail = tokens.iter().rev().skip(1).any(|t| *t == ">");
+            if misplaced_tail || !tokens.iter().all(|t| valid_token(t)) {
+                return Err(BusError::InvalidConsumer(format!("invalid subject filter `{filter}`")));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Why the bus refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    /// The broker cannot be reached (yet): retrying later may work.
+    #[error("broker unavailable: {0}")]
+    Unavailable(String),
+    /// The broker did not confirm in time; the message may or may not be stored.
+    #[error("no confirmation within {0:?}")]
+    Timeout(Duration),
+    /// The broker refused the message (unroutable, too large, not permitted).
+    #[error("rejected by the broker: {0}")]
+    Rejected(String),
+    /// The consumer configuration is not valid.
+    #[error("{0}")]
+    InvalidConsumer(String),
+    /// The bus was shut down.
+    #[error("the bus is closed")]
+    Closed,
+    /// Anything else the adapter reports.
+    #[error("{message}")]
+    Other {
+        /// What happened.
+        message: String,
+        /// The underlying error.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+}
+
+/// Publishes events and hands them to durable consumers.
+///
+/// Every implementation passes `ddd_core::testing::conformance::event_bus`.
+pub trait EventBus: Send + Sync + 'static {
+    /// A consumer's stream of deliveries.
+    type Subscription: Subscription;
+
+    /// Publishes messages in order; returns once the bus holds them durably (for the
+    /// in-process bus: once every matching consumer has them queued).
+    fn publish(&self, messages: Vec<Message>) -> impl Future<Output = Result<(), BusError>> + Send;
+
+    /// Joins (creating if needed) the durable consumer `config.name`.
+    fn subscribe(
+        &self,
+        config: ConsumerConfig,
+    ) -> impl Future<Output = Result<Self::Subscription, BusError>> + Send;
+}
+
+/// A consumer's deliveries.
+pub trait Subscription: Send + 'static {
+    /// One delivery, to be acknowledged.
+    type Delivery: Delivery;
+
+    /// The next delivery; `None` once the bus is closed.
+    fn next(&mut self) -> impl Future<Output = Result<Option<Self::Delivery>, BusError>> + Send;
+}
+
+/// A message handed to a consumer. Dropping it without `ack` counts as a failed attempt: it
+/// is delivered again (after the ack wait, on brokers).
+pub trait Delivery: Send + 'static {
+    /// The message.
+    fn message(&self) -> &Message;
+
+    /// Which delivery of this message this is, from 1.
+    fn attempt(&self) -> u32;
+
+    /// Done: never deliver it to this consumer again.
+    fn ack(self) -> impl Future<Output = Result<(), BusError>> + Send;
+
+    /// Failed: deliver it again, or dead-letter it with `reason` once the consumer's
+    /// `max_deliver` attempts are used up.
+    fn nack(self, reason: &str) -> impl Future<Output = Result<(), BusError>> + Send;
+
+    /// Cannot ever succeed (it does not decode, say): dead-letter it now with `reason`.
+    fn dead_letter(self, reason: &str) -> impl Future<Output = Result<(), BusError>> + Send;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subject_filters_follow_nats_wildcards() {
+        assert!(subject_matches("shop.ordering.OrderPlaced", "shop.ordering.OrderPlaced"));
+        assert!(subject_matches("shop.*.OrderPlaced", "shop.ordering.OrderPlaced"));
+        assert!(subject_matches("shop.>", "shop.ordering.OrderPlaced"));
+        assert!(!subject_matches("shop.>", "shop"));
+        assert!(!subject_matches("shop.*", "shop.ordering.OrderPlaced"));
+        assert!(!subject_matches("shop.ordering", "shop.ordering.OrderPlaced"));
+        assert!(!subject_matches("shop.ordering.OrderPlaced.x", "shop.ordering.OrderPlaced"));
+    }
+
+    #[test]
+    fn consumer_config_rejects_bad_names_and_filters() {
+        assert!(ConsumerConfig::new("payments", ["shop.>"]).check().is_ok());
+        for (name, subjects) in [
+            ("", vec!["shop.>"]),
+            ("a.b", vec!["shop.>"]),
+            ("a b", vec!["shop.>"]),
+            ("ok", vec![]),
+            ("ok", vec!["shop.>.x"]),
+            ("ok", vec!["shop..x"]),
+        ] {
+            assert!(ConsumerConfig::new(name, subjects.clone()).check().is_err(), "{name} {subjects:?}");
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Derive macros of ddd (placeholder until the derives land).
