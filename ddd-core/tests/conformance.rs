@@ -1,0 +1,49 @@
+//! The in-memory adapters pass the conformance suite they ship for other adapters.
+
+use ddd_core::memory::{InMemoryEventStore, InProcessBus};
+use ddd_core::testing::conformance::{event_bus, event_store, outbox};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn in_memory_store_conforms() {
+    event_store::run_all(InMemoryEventStore::new()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn in_memory_store_survives_a_heavier_hot_stream_load() {
+    let load = event_store::Load {
+        writers: 32,
+        streams: 4,
+        attempts_per_writer: 300,
+    };
+    event_store::concurrent_writers_on_hot_streams(&InMemoryEventStore::new(), load).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn in_memory_outbox_and_inbox_conform() {
+    outbox::run_all(InMemoryEventStore::new()).await;
+}
+
+macro_rules! bus_checks {
+    ($($check:ident),* $(,)?) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn $check() {
+            event_bus::$check(&InProcessBus::new()).await;
+        }
+    )*};
+}
+
+mod in_process_bus {
+    use super::*;
+
+    bus_checks!(
+        publish_then_consume_in_order,
+        different_names_fan_out,
+        same_name_competes,
+        nack_redelivers,
+        unacknowledged_deliveries_come_back,
+        dead_letter_after_max_deliver,
+        dead_letter_at_once,
+        filters_select_subjects,
+        consumers_are_durable,
+    );
+}
