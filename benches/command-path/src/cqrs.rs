@@ -13,14 +13,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use cqrs_es::event_sink::EventSink;
-use cqrs_es::mem_store::{MemStore, MemStoreAggregateContext};
-use cqrs_es::{Aggregate, AggregateError, CqrsFramework, EventEnvelope, EventStore};
+use cqrs_es::mem_store::MemStoreAggregateContext;
+use cqrs_es::{Aggregate, AggregateError, EventEnvelope, EventStore};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{Account, BankAccountCommand, BankAccountError, BankAccountEvent, decide, evolve};
 
 /// The aggregate: the shared [`Account`] state.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct BankAccount(pub Account);
 
@@ -55,16 +55,6 @@ impl cqrs_es::DomainEvent for BankAccountEvent {
     fn event_version(&self) -> String {
         "1.0".to_owned()
     }
-}
-
-/// The framework over cqrs-es's own `MemStore`.
-pub fn framework() -> CqrsFramework<BankAccount, MemStore<BankAccount>> {
-    CqrsFramework::new(MemStore::default(), vec![], ())
-}
-
-/// The framework over [`QuietMemStore`].
-pub fn quiet_framework() -> CqrsFramework<BankAccount, QuietMemStore<BankAccount>> {
-    CqrsFramework::new(QuietMemStore::default(), vec![], ())
 }
 
 /// cqrs-es 0.5.0's `MemStore` (src/mem_store.rs, Apache-2.0) with its two `println!` calls

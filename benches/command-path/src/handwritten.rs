@@ -25,6 +25,17 @@ pub enum HandError {
     Conflict { expected: u64, actual: u64 },
 }
 
+impl std::fmt::Display for HandError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Rejected(error) => write!(f, "rejected: {error}"),
+            Self::Conflict { expected, actual } => write!(f, "conflict: expected version {expected}, stream is at {actual}"),
+        }
+    }
+}
+
+impl std::error::Error for HandError {}
+
 /// Event sourcing written by hand, the way a careful engineer would do it without a library.
 ///
 /// Events live in a `Mutex<HashMap<String, Vec<StoredEvent>>>` keyed by aggregate id. Per
@@ -77,11 +88,15 @@ impl HandWritten {
         Ok(expected + 1)
     }
 
-    /// The current state of an aggregate (for checking results, not timed).
+    /// The current state of an aggregate, after checking its stream's bookkeeping (for
+    /// checking results, not timed).
     pub fn state(&self, id: &str) -> Account {
         let streams = self.streams.lock().unwrap_or_else(PoisonError::into_inner);
         let mut state = Account::default();
-        for stored in streams.get(id).into_iter().flatten() {
+        for (index, stored) in streams.get(id).into_iter().flatten().enumerate() {
+            assert_eq!(stored.version, index as u64 + 1);
+            assert_eq!(stored.event_id.get_version_num(), 7);
+            assert!(stored.recorded_at > SystemTime::UNIX_EPOCH);
             evolve(&mut state, &stored.event);
         }
         state

@@ -7,6 +7,7 @@
 //!
 //! ```text
 //! ddd-bench-command-path [--aggregates 1000] [--commands 10,50] [--rounds 5] [--warmup 1]
+//!                        [--only ours,ours-replay,cqrs,cqrs-quiet,hand]   # profiling: no report
 //! ```
 
 mod cqrs;
@@ -50,6 +51,16 @@ impl Contender {
         }
     }
 
+    fn key(self) -> &'static str {
+        match self {
+            Self::Ours => "ours",
+            Self::OursReplay => "ours-replay",
+            Self::Cqrs => "cqrs",
+            Self::CqrsQuiet => "cqrs-quiet",
+            Self::Hand => "hand",
+        }
+    }
+
     fn short(self) -> &'static str {
         match self {
             Self::Ours => "ours",
@@ -66,6 +77,8 @@ struct Args {
     commands: Vec<usize>,
     rounds: usize,
     warmup: usize,
+    /// Run only these contenders (for profiling).
+    only: Option<Vec<Contender>>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -74,6 +87,7 @@ fn parse_args() -> Result<Args, String> {
         commands: vec![10, 50],
         rounds: 5,
         warmup: 1,
+        only: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -89,8 +103,20 @@ fn parse_args() -> Result<Args, String> {
                     .map(|c| c.trim().parse::<usize>().map_err(|e| format!("--commands: {e}")))
                     .collect::<Result<_, _>>()?;
             }
+            "--only" => {
+                let names = value()?;
+                let mut only = Vec::new();
+                for name in names.split(',') {
+                    let contender = Contender::ALL
+                        .into_iter()
+                        .find(|c| c.key() == name.trim())
+                        .ok_or_else(|| format!("--only: unknown contender `{name}` (ours, ours-replay, cqrs, cqrs-quiet, hand)"))?;
+                    only.push(contender);
+                }
+                args.only = Some(only);
+            }
             "-h" | "--help" => {
-                return Err("usage: ddd-bench-command-path [--aggregates N] [--commands C1,C2] [--rounds R] [--warmup W]".into());
+                return Err("usage: ddd-bench-command-path [--aggregates N] [--commands C1,C2] [--rounds R] [--warmup W] [--only ours,ours-replay,cqrs,cqrs-quiet,hand]".into());
             }
             other => return Err(format!("unknown argument `{other}`")),
         }
@@ -120,11 +146,21 @@ fn main() {
 
     for &per_aggregate in &args.commands {
         let workload = Workload::generate(args.aggregates, per_aggregate, 0x00dd_d00d + per_aggregate as u64);
+        if let Some(only) = &args.only {
+            // Profiling mode: no report, just run the chosen contenders.
+            for _ in 0..args.warmup + args.rounds {
+                for &contender in only {
+                    let elapsed = run(contender, &workload, &runtime);
+                    eprintln!("C={per_aggregate} {}: {:.0} commands/s", contender.short(), workload.commands.len() as f64 / elapsed.as_secs_f64());
+                }
+            }
+            continue;
+        }
         let total = workload.commands.len();
         let mut samples: Vec<(Contender, Vec<Duration>)> = Contender::ALL.iter().map(|&c| (c, Vec::new())).collect();
         for round in 0..args.warmup + args.rounds {
             let mut order = Contender::ALL;
-            order.rotate_left(round % order.len());
+            order.rotate_left(round % Contender::ALL.len());
             for contender in order {
                 let elapsed = run(contender, &workload, &runtime);
                 if round >= args.warmup {

@@ -6,10 +6,10 @@ use ddd_core::validate::{FieldPath, check_range};
 use ddd_core::{Aggregate, CodecError, Command, DomainEvent, Payload, Rejection, Validate, ValidationErrors};
 use serde::{Deserialize, Serialize};
 
-ddd_core::aggregate_id!(pub AccountId);
+ddd_core::aggregate_id!(pub(crate) AccountId);
 
 #[derive(Clone, Debug, PartialEq)]
-pub enum AccountCommand {
+pub(crate) enum AccountCommand {
     Open,
     Deposit(i64),
     Withdraw(i64),
@@ -38,7 +38,7 @@ impl Command for AccountCommand {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub enum AccountEvent {
+pub(crate) enum AccountEvent {
     Opened,
     Deposited { amount: i64 },
     Withdrawn { amount: i64 },
@@ -74,12 +74,12 @@ impl DomainEvent for AccountEvent {
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Account {
-    pub open: bool,
-    pub balance: i64,
+pub(crate) struct Account {
+    pub(crate) open: bool,
+    pub(crate) balance: i64,
     /// How many events were applied: a replay that applies an event twice shows here.
-    pub applied: u64,
-    pub version: u64,
+    pub(crate) applied: u64,
+    pub(crate) version: u64,
 }
 
 impl Aggregate for Account {

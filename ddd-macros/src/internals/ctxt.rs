@@ -10,7 +10,6 @@ use quote::ToTokens;
 ///
 /// Nothing here returns early: every mistake is recorded and the user sees all of them in one
 /// compile. [`Ctxt::check`] must be called before the context is dropped.
-#[derive(Default)]
 pub(crate) struct Ctxt {
     // `None` once checked.
     errors: RefCell<Option<Vec<syn::Error>>>,
