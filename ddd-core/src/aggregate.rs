@@ -220,23 +220,23 @@ macro_rules! aggregate_id {
         )]
         $vis struct $name(pub $crate::__private::Uuid);
 
-        #[automatically_derived]
+        #[allow(dead_code, reason = "helpers that a given id type may not need")]
         impl $name {
             /// A new, time-ordered (UUID v7) id.
             #[allow(clippy::new_without_default, reason = "a default id would be a shared, non-unique value")]
-            pub fn new() -> Self {
+            $vis fn new() -> Self {
                 Self($crate::__private::Uuid::now_v7())
             }
 
             /// An id derived deterministically from a name within a namespace (UUID v5),
             /// e.g. from the id of the event that caused the aggregate to be created, so a
             /// redelivered event cannot create two aggregates.
-            pub fn derived_from(namespace: &$crate::__private::Uuid, name: &[u8]) -> Self {
+            $vis fn derived_from(namespace: &$crate::__private::Uuid, name: &[u8]) -> Self {
                 Self($crate::__private::Uuid::new_v5(namespace, name))
             }
 
             /// The UUID inside.
-            pub fn as_uuid(&self) -> &$crate::__private::Uuid {
+            $vis fn as_uuid(&self) -> &$crate::__private::Uuid {
                 &self.0
             }
         }
@@ -307,7 +307,13 @@ mod tests {
     #[test]
     fn derived_ids_are_deterministic() {
         let ns = uuid::Uuid::now_v7();
-        assert_eq!(ThingId::derived_from(&ns, b"x"), ThingId::derived_from(&ns, b"x"));
-        assert_ne!(ThingId::derived_from(&ns, b"x"), ThingId::derived_from(&ns, b"y"));
+        assert_eq!(
+            ThingId::derived_from(&ns, b"x"),
+            ThingId::derived_from(&ns, b"x")
+        );
+        assert_ne!(
+            ThingId::derived_from(&ns, b"x"),
+            ThingId::derived_from(&ns, b"y")
+        );
     }
 }

@@ -82,7 +82,10 @@ pub struct ConsumerConfig {
 impl ConsumerConfig {
     /// A consumer named `name` of the messages matching `subjects`, with 5 deliveries and a
     /// 30 s ack wait.
-    pub fn new(name: impl Into<String>, subjects: impl IntoIterator<Item = impl Into<String>>) -> Self {
+    pub fn new(
+        name: impl Into<String>,
+        subjects: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
         Self {
             name: name.into(),
             subjects: subjects.into_iter().map(Into::into).collect(),
@@ -107,7 +110,9 @@ impl ConsumerConfig {
 
     /// Whether this consumer wants messages on `subject`.
     pub fn wants(&self, subject: &str) -> bool {
-        self.subjects.iter().any(|filter| subject_matches(filter, subject))
+        self.subjects
+            .iter()
+            .any(|filter| subject_matches(filter, subject))
     }
 
     /// Checks the name and filters.
@@ -120,13 +125,18 @@ impl ConsumerConfig {
             )));
         }
         if self.subjects.is_empty() {
-            return Err(BusError::InvalidConsumer(format!("consumer `{}` has no subjects", self.name)));
+            return Err(BusError::InvalidConsumer(format!(
+                "consumer `{}` has no subjects",
+                self.name
+            )));
         }
         for filter in &self.subjects {
             let tokens: Vec<&str> = filter.split('.').collect();
             let misplaced_tail = tokens.iter().rev().skip(1).any(|t| *t == ">");
             if misplaced_tail || !tokens.iter().all(|t| valid_token(t)) {
-                return Err(BusError::InvalidConsumer(format!("invalid subject filter `{filter}`")));
+                return Err(BusError::InvalidConsumer(format!(
+                    "invalid subject filter `{filter}`"
+                )));
             }
         }
         Ok(())
@@ -215,13 +225,25 @@ mod tests {
 
     #[test]
     fn subject_filters_follow_nats_wildcards() {
-        assert!(subject_matches("shop.ordering.OrderPlaced", "shop.ordering.OrderPlaced"));
-        assert!(subject_matches("shop.*.OrderPlaced", "shop.ordering.OrderPlaced"));
+        assert!(subject_matches(
+            "shop.ordering.OrderPlaced",
+            "shop.ordering.OrderPlaced"
+        ));
+        assert!(subject_matches(
+            "shop.*.OrderPlaced",
+            "shop.ordering.OrderPlaced"
+        ));
         assert!(subject_matches("shop.>", "shop.ordering.OrderPlaced"));
         assert!(!subject_matches("shop.>", "shop"));
         assert!(!subject_matches("shop.*", "shop.ordering.OrderPlaced"));
-        assert!(!subject_matches("shop.ordering", "shop.ordering.OrderPlaced"));
-        assert!(!subject_matches("shop.ordering.OrderPlaced.x", "shop.ordering.OrderPlaced"));
+        assert!(!subject_matches(
+            "shop.ordering",
+            "shop.ordering.OrderPlaced"
+        ));
+        assert!(!subject_matches(
+            "shop.ordering.OrderPlaced.x",
+            "shop.ordering.OrderPlaced"
+        ));
     }
 
     #[test]
@@ -235,7 +257,10 @@ mod tests {
             ("ok", vec!["shop.>.x"]),
             ("ok", vec!["shop..x"]),
         ] {
-            assert!(ConsumerConfig::new(name, subjects.clone()).check().is_err(), "{name} {subjects:?}");
+            assert!(
+                ConsumerConfig::new(name, subjects.clone()).check().is_err(),
+                "{name} {subjects:?}"
+            );
         }
     }
 }

@@ -46,8 +46,11 @@ pub trait DomainEvent: Clone + fmt::Debug + Send + Sync + 'static {
     /// Rebuilds an event from a stored type name, schema version and payload.
     /// `Ok(None)` means the type name is not one of this event type's, which lets a
     /// subscriber that reads a mixed stream skip what it does not know.
-    fn decode(event_type: &str, schema_version: u32, payload: Payload)
-    -> Result<Option<Self>, CodecError>;
+    fn decode(
+        event_type: &str,
+        schema_version: u32,
+        payload: Payload,
+    ) -> Result<Option<Self>, CodecError>;
 }
 
 /// Why an event could not be encoded or decoded.
@@ -322,15 +325,19 @@ pub mod codec {
 
     /// Encodes an enum in serde's default (externally tagged) form and strips the tag: the
     /// variant's fields become the payload (`null` for a unit variant).
-    pub fn encode_variant<T: Serialize>(event_type: &str, event: &T) -> Result<Payload, CodecError> {
+    pub fn encode_variant<T: Serialize>(
+        event_type: &str,
+        event: &T,
+    ) -> Result<Payload, CodecError> {
         let value = serde_json::to_value(event).map_err(|source| CodecError::Serde {
             event_type: event_type.to_owned(),
             source,
         })?;
         Ok(match value {
-            Payload::Object(map) if map.len() == 1 => {
-                map.into_iter().next().map_or(Payload::Null, |(_, inner)| inner)
-            }
+            Payload::Object(map) if map.len() == 1 => map
+                .into_iter()
+                .next()
+                .map_or(Payload::Null, |(_, inner)| inner),
             Payload::String(_) => Payload::Null,
             other => other,
         })
@@ -348,10 +355,10 @@ pub mod codec {
         };
         // A unit variant is a bare string in serde's form; a newtype variant holding `None`
         // also encodes to `null`, so fall back to the tagged form for it.
-        if payload.is_null() {
-            if let Ok(unit) = serde_json::from_value(Payload::String(serde_variant.to_owned())) {
-                return Ok(unit);
-            }
+        if payload.is_null()
+            && let Ok(unit) = serde_json::from_value(Payload::String(serde_variant.to_owned()))
+        {
+            return Ok(unit);
         }
         let mut tagged = serde_json::Map::with_capacity(1);
         tagged.insert(serde_variant.to_owned(), payload);
@@ -384,7 +391,10 @@ pub(crate) fn to_payload<T: Serialize>(value: &T, what: &str) -> Result<Payload,
 }
 
 /// Decodes any deserializable value; used for snapshots.
-pub(crate) fn from_payload<T: DeserializeOwned>(payload: Payload, what: &str) -> Result<T, CodecError> {
+pub(crate) fn from_payload<T: DeserializeOwned>(
+    payload: Payload,
+    what: &str,
+) -> Result<T, CodecError> {
     codec::decode_struct(what, payload)
 }
 
@@ -425,7 +435,10 @@ mod tests {
                 "tracestate": "vendor=1"
             })
         );
-        assert_eq!(serde_json::from_value::<TraceContext>(json).unwrap(), context);
+        assert_eq!(
+            serde_json::from_value::<TraceContext>(json).unwrap(),
+            context
+        );
     }
 
     #[derive(Serialize, serde::Deserialize, Debug, PartialEq)]
@@ -439,7 +452,10 @@ mod tests {
     fn variant_codec_strips_and_restores_the_tag() {
         for (event, payload) in [
             (Sample::Unit, serde_json::json!(null)),
-            (Sample::Named { amount: 5 }, serde_json::json!({"amount": 5})),
+            (
+                Sample::Named { amount: 5 },
+                serde_json::json!({"amount": 5}),
+            ),
             (Sample::Tuple("x".into()), serde_json::json!("x")),
         ] {
             let encoded = codec::encode_variant("t", &event).unwrap();
@@ -456,8 +472,9 @@ mod tests {
 
     #[test]
     fn a_payload_of_the_wrong_shape_is_a_codec_error_naming_the_type() {
-        let err = codec::decode_variant::<Sample>("Named", "Named", serde_json::json!({"amount": "x"}))
-            .unwrap_err();
+        let err =
+            codec::decode_variant::<Sample>("Named", "Named", serde_json::json!({"amount": "x"}))
+                .unwrap_err();
         assert!(err.to_string().starts_with("event `Named`"), "{err}");
     }
 }

@@ -98,9 +98,14 @@ pub use event::{
 };
 pub use outbox::{Inbox, Outbox, Relay, RelayError, Routing};
 pub use policy::{Handled, Policy, PolicyError, PolicyRunner, Reaction};
-pub use projection::{CatchUpError, CheckpointStore, InMemoryCheckpoints, Projection, ProjectionError, ProjectionRunner};
+pub use projection::{
+    CatchUpError, CheckpointStore, InMemoryCheckpoints, Projection, ProjectionError,
+    ProjectionRunner,
+};
 pub use repository::{CommandMeta, ExecuteError, Executed, Repository, RepositoryConfig};
-pub use store::{AppendError, AppendRequest, Appended, EventStore, InboxMark, Snapshot, StoreError, StreamId};
+pub use store::{
+    AppendError, AppendRequest, Appended, EventStore, InboxMark, Snapshot, StoreError, StreamId,
+};
 pub use validate::{FieldPath, Validate, ValidationErrors, Violation};
 pub use value::{Entity, ValueObject};
 

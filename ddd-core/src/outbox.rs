@@ -15,10 +15,16 @@ use crate::store::StoreError;
 pub trait Outbox: Send + Sync + 'static {
     /// Up to `limit` unpublished events, in global position order (so per aggregate in
     /// version order).
-    fn pending(&self, limit: usize) -> impl Future<Output = Result<Vec<RawEnvelope>, StoreError>> + Send;
+    fn pending(
+        &self,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<RawEnvelope>, StoreError>> + Send;
 
     /// Marks events as published.
-    fn mark_published(&self, event_ids: &[EventId]) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn mark_published(
+        &self,
+        event_ids: &[EventId],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// The ids of events a consumer has processed, so a redelivered event has no second effect.
@@ -27,10 +33,18 @@ pub trait Outbox: Send + Sync + 'static {
 /// with the append instead, so the mark and the effect commit together.
 pub trait Inbox: Send + Sync + 'static {
     /// Whether `consumer` processed `event_id`.
-    fn is_processed(&self, consumer: &str, event_id: EventId) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    fn is_processed(
+        &self,
+        consumer: &str,
+        event_id: EventId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// Records that `consumer` processed `event_id`; `false` if it was recorded before.
-    fn mark_processed(&self, consumer: &str, event_id: EventId) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    fn mark_processed(
+        &self,
+        consumer: &str,
+        event_id: EventId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 /// Which events leave a context, and on which subjects.
@@ -149,7 +163,11 @@ impl<O: Outbox, B: EventBus> Relay<O, B> {
 
     /// Relays until `shutdown` completes, polling every `interval` when idle and backing
     /// off on errors; drains once more before returning so nothing recorded stays behind.
-    pub async fn run(&self, interval: Duration, shutdown: impl Future<Output = ()>) -> Result<(), RelayError> {
+    pub async fn run(
+        &self,
+        interval: Duration,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<(), RelayError> {
         tokio::pin!(shutdown);
         let mut backoff = interval;
         loop {

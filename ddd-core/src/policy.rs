@@ -56,7 +56,9 @@ where
     A::Command: PartialEq,
 {
     fn eq(&self, other: &Self) -> bool {
-        self.target == other.target && self.command == other.command && self.expected == other.expected
+        self.target == other.target
+            && self.command == other.command
+            && self.expected == other.expected
     }
 }
 
@@ -113,7 +115,9 @@ pub struct PolicyRunner<P: Policy, S> {
 
 impl<P: Policy, S> fmt::Debug for PolicyRunner<P, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PolicyRunner").field("policy", &P::NAME).finish_non_exhaustive()
+        f.debug_struct("PolicyRunner")
+            .field("policy", &P::NAME)
+            .finish_non_exhaustive()
     }
 }
 
@@ -143,7 +147,9 @@ impl<P: Policy, S: EventStore> PolicyRunner<P, S> {
                 () = &mut shutdown => return Ok(()),
                 next = subscription.next() => next?,
             };
-            let Some(delivery) = delivery else { return Ok(()) };
+            let Some(delivery) = delivery else {
+                return Ok(());
+            };
             self.handle(delivery).await?;
         }
     }
@@ -174,7 +180,11 @@ impl<P: Policy, S: EventStore> PolicyRunner<P, S> {
         for (index, reaction) in reactions.into_iter().enumerate() {
             // Each command of a multi-command reaction gets its own inbox entry, so a
             // redelivery after a partial success runs only the ones that did not commit.
-            let consumer = if several { format!("{}#{index}", P::NAME) } else { P::NAME.to_owned() };
+            let consumer = if several {
+                format!("{}#{index}", P::NAME)
+            } else {
+                P::NAME.to_owned()
+            };
             let mut meta = CommandMeta::default()
                 .correlation_id(event.correlation_id)
                 .causation_id(event.event_id)
@@ -190,7 +200,11 @@ impl<P: Policy, S: EventStore> PolicyRunner<P, S> {
 
     async fn run_one(&self, reaction: Reaction<P::Target>, meta: CommandMeta) -> Option<Handled> {
         let creates = reaction.expected == ExpectedVersion::NoStream;
-        match self.repository.execute_with(&reaction.target, reaction.command, meta).await {
+        match self
+            .repository
+            .execute_with(&reaction.target, reaction.command, meta)
+            .await
+        {
             Ok(_) | Err(ExecuteError::AlreadyProcessed(_)) => None,
             // A creating command whose aggregate exists ran before (its id is derived from the
             // event), so this is a redelivery whose first run committed.

@@ -32,7 +32,11 @@ pub trait CheckpointStore: Send + Sync + 'static {
     fn load(&self, projection: &str) -> impl Future<Output = Result<Position, StoreError>> + Send;
 
     /// Records the last position `projection` applied.
-    fn save(&self, projection: &str, position: Position) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn save(
+        &self,
+        projection: &str,
+        position: Position,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// Checkpoints in memory. Clones share them.
@@ -43,12 +47,18 @@ pub struct InMemoryCheckpoints {
 
 impl CheckpointStore for InMemoryCheckpoints {
     async fn load(&self, projection: &str) -> Result<Position, StoreError> {
-        let positions = self.positions.lock().unwrap_or_else(PoisonError::into_inner);
+        let positions = self
+            .positions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         Ok(positions.get(projection).copied().unwrap_or(0))
     }
 
     async fn save(&self, projection: &str, position: Position) -> Result<(), StoreError> {
-        let mut positions = self.positions.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut positions = self
+            .positions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         positions.insert(projection.to_owned(), position);
         Ok(())
     }

@@ -14,7 +14,9 @@ use uuid::Uuid;
 use crate::aggregate::{Aggregate, AggregateRoot, ExpectedVersion, Version};
 use crate::command::Command;
 use crate::event::{DomainEvent, Envelope, Metadata, TraceContext, from_payload, to_payload};
-use crate::store::{AppendError, AppendRequest, EventStore, InboxMark, Snapshot, StoreError, StreamId};
+use crate::store::{
+    AppendError, AppendRequest, EventStore, InboxMark, Snapshot, StoreError, StreamId,
+};
 use crate::validate::ValidationErrors;
 
 /// Where a command came from and what it expects; all optional.
@@ -249,16 +251,23 @@ impl<A: Aggregate, S: EventStore> Repository<A, S> {
     ) -> Result<Executed<A::Event>, ExecuteError<A::Error>> {
         command.validate().map_err(ExecuteError::Invalid)?;
         let stream = StreamId::new(A::TYPE, id.to_string());
-        if let Some(mark) = &meta.inbox {
-            if self.store.is_processed(&mark.consumer, mark.event_id).await? {
-                return Err(ExecuteError::AlreadyProcessed(mark.clone()));
-            }
+        if let Some(mark) = &meta.inbox
+            && self
+                .store
+                .is_processed(&mark.consumer, mark.event_id)
+                .await?
+        {
+            return Err(ExecuteError::AlreadyProcessed(mark.clone()));
         }
         let command_id = Uuid::now_v7();
         let max_attempts = self.config.max_attempts.max(1);
         let mut command = Some(command);
         for attempt in 1..=max_attempts {
-            let this_try = if attempt == max_attempts { command.take() } else { command.clone() };
+            let this_try = if attempt == max_attempts {
+                command.take()
+            } else {
+                command.clone()
+            };
             let this_try = this_try.expect("the command is only taken on the last attempt");
             match self.attempt(id, &stream, this_try, &meta, command_id).await {
                 Err(ExecuteError::Conflict { .. })
@@ -294,7 +303,10 @@ impl<A: Aggregate, S: EventStore> Repository<A, S> {
             Ok(events) if events.is_empty() => {
                 let version = root.version();
                 self.keep(root);
-                return Ok(Executed { version, events: Vec::new() });
+                return Ok(Executed {
+                    version,
+                    events: Vec::new(),
+                });
             }
             Ok(events) => events,
             Err(rejection) => {
@@ -356,11 +368,15 @@ impl<A: Aggregate, S: EventStore> Repository<A, S> {
 
     /// The aggregate at the stream's current version: the cached state (or the latest
     /// snapshot) plus the events after it.
-    async fn load_current(&self, id: &A::Id, stream: &StreamId) -> Result<AggregateRoot<A>, StoreError> {
+    async fn load_current(
+        &self,
+        id: &A::Id,
+        stream: &StreamId,
+    ) -> Result<AggregateRoot<A>, StoreError> {
         let cached = self.cache_lock().remove(id);
         let mut root = match cached {
             Some((version, state)) => AggregateRoot::from_snapshot(id.clone(), version, state),
-            None => self.from_snapshot(id, stream).await?,
+            None => self.load_snapshot_or_new(id, stream).await?,
         };
         let tail = self.store.load::<A::Event>(stream, root.version()).await?;
         for envelope in &tail {
@@ -369,7 +385,11 @@ impl<A: Aggregate, S: EventStore> Repository<A, S> {
         Ok(root)
     }
 
-    async fn from_snapshot(&self, id: &A::Id, stream: &StreamId) -> Result<AggregateRoot<A>, StoreError> {
+    async fn load_snapshot_or_new(
+        &self,
+        id: &A::Id,
+        stream: &StreamId,
+    ) -> Result<AggregateRoot<A>, StoreError> {
         if self.config.snapshot_every.is_none() {
             return Ok(AggregateRoot::new(id.clone()));
         }
@@ -380,7 +400,11 @@ impl<A: Aggregate, S: EventStore> Repository<A, S> {
             return Ok(AggregateRoot::new(id.clone()));
         }
         match from_payload::<A>(snapshot.state, A::TYPE) {
-            Ok(state) => Ok(AggregateRoot::from_snapshot(id.clone(), snapshot.version, state)),
+            Ok(state) => Ok(AggregateRoot::from_snapshot(
+                id.clone(),
+                snapshot.version,
+                state,
+            )),
             Err(error) => {
                 tracing::warn!(%stream, %error, "ignoring a snapshot that does not decode; replaying");
                 Ok(AggregateRoot::new(id.clone()))
@@ -441,7 +465,7 @@ impl<A: Aggregate, S: EventStore> Repository<A, S> {
     /// The aggregate as currently stored; `None` when it has no events.
     pub async fn load(&self, id: &A::Id) -> Result<Option<AggregateRoot<A>>, StoreError> {
         let stream = StreamId::new(A::TYPE, id.to_string());
-        let mut root = self.from_snapshot(id, &stream).await?;
+        let mut root = self.load_snapshot_or_new(id, &stream).await?;
         let tail = self.store.load::<A::Event>(&stream, root.version()).await?;
         for envelope in &tail {
             root.apply(&envelope.payload, envelope.version);
@@ -450,8 +474,14 @@ impl<A: Aggregate, S: EventStore> Repository<A, S> {
     }
 
     /// The recorded events of an aggregate with versions greater than `after`.
-    pub async fn events(&self, id: &A::Id, after: Version) -> Result<Vec<Envelope<A::Event>>, StoreError> {
-        self.store.load(&StreamId::new(A::TYPE, id.to_string()), after).await
+    pub async fn events(
+        &self,
+        id: &A::Id,
+        after: Version,
+    ) -> Result<Vec<Envelope<A::Event>>, StoreError> {
+        self.store
+            .load(&StreamId::new(A::TYPE, id.to_string()), after)
+            .await
     }
 }
 

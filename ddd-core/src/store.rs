@@ -23,7 +23,10 @@ pub struct StreamId {
 
 impl StreamId {
     /// A stream id from its parts.
-    pub fn new(aggregate_type: impl Into<Cow<'static, str>>, aggregate_id: impl Into<String>) -> Self {
+    pub fn new(
+        aggregate_type: impl Into<Cow<'static, str>>,
+        aggregate_id: impl Into<String>,
+    ) -> Self {
         Self {
             aggregate_type: aggregate_type.into(),
             aggregate_id: aggregate_id.into(),
@@ -292,8 +295,14 @@ pub mod checks {
             )));
         }
         for (index, event) in request.events.iter().enumerate() {
-            if request.events[..index].iter().any(|earlier| earlier.event_id == event.event_id) {
-                return Err(invalid(format!("event id {} appears twice", event.event_id)));
+            if request.events[..index]
+                .iter()
+                .any(|earlier| earlier.event_id == event.event_id)
+            {
+                return Err(invalid(format!(
+                    "event id {} appears twice",
+                    event.event_id
+                )));
             }
         }
         Ok(())

@@ -163,7 +163,9 @@ impl ValidationErrors {
 
     /// The names of the violated fields.
     pub fn fields(&self) -> impl Iterator<Item = &str> {
-        self.violations.iter().map(|violation| violation.field.as_str())
+        self.violations
+            .iter()
+            .map(|violation| violation.field.as_str())
     }
 
     /// `Ok` when nothing was violated.
@@ -261,7 +263,9 @@ macro_rules! range_value {
     )*};
 }
 
-range_value!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f32, f64);
+range_value!(
+    i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f32, f64
+);
 
 impl<T: RangeValue> RangeValue for Option<T> {
     type Value = T::Value;
@@ -340,9 +344,13 @@ pub fn check_range<T: RangeValue + ?Sized>(
     let Some(value) = value.range_value() else {
         return;
     };
-    // Written as negations so that NaN, which compares false with everything, is rejected.
-    let below = min.as_ref().is_some_and(|min| !(value >= min));
-    let above = max.as_ref().is_some_and(|max| !(value <= max));
+    // `partial_cmp` is `None` for NaN, which must fail every bound rather than pass it.
+    let below = min
+        .as_ref()
+        .is_some_and(|min| value.partial_cmp(min).is_none_or(|o| o.is_lt()));
+    let above = max
+        .as_ref()
+        .is_some_and(|max| value.partial_cmp(max).is_none_or(|o| o.is_gt()));
     if below || above {
         let expected = match (&min, &max) {
             (Some(min), Some(max)) => format!("must be between {min} and {max}"),
@@ -365,26 +373,35 @@ pub fn check_pattern<T: PatternValue + ?Sized>(
         return;
     };
     if !pattern.is_match(text) {
-        errors.push(path, "pattern", format!("must match `{}`", pattern.as_str()));
+        errors.push(
+            path,
+            "pattern",
+            format!("must match `{}`", pattern.as_str()),
+        );
     }
 }
 
 /// Lets derived code validate nested fields whose types implement [`Validate`] and skip the
-/// rest, without the user marking which is which ("autoref specialization": method lookup
-/// prefers the impl on `NestedField<T>` when `T: Validate`, else falls back to the one on
-/// `&NestedField<T>`).
+/// rest, without the user marking which is which ("autoref specialization"). Call it as
+/// `(&&NestedField(&value)).ddd_validate_nested(path, errors)` with both traits in scope:
+/// method lookup tries `&&NestedField<T>` first, which only `ValidateNested` has and only
+/// when `T: Validate`; otherwise it auto-derefs to `&NestedField<T>`, where `SkipNested`
+/// does nothing.
 #[doc(hidden)]
 pub mod nested {
     use super::{FieldPath, Validate, ValidationErrors};
 
-    #[allow(missing_debug_implementations, reason = "a borrowed wrapper that lives only inside derived code")]
+    #[allow(
+        missing_debug_implementations,
+        reason = "a borrowed wrapper that lives only inside derived code"
+    )]
     pub struct NestedField<'a, T: ?Sized>(pub &'a T);
 
     pub trait ValidateNested {
         fn ddd_validate_nested(&self, path: &FieldPath<'_>, errors: &mut ValidationErrors);
     }
 
-    impl<T: Validate + ?Sized> ValidateNested for NestedField<'_, T> {
+    impl<T: Validate + ?Sized> ValidateNested for &NestedField<'_, T> {
         fn ddd_validate_nested(&self, path: &FieldPath<'_>, errors: &mut ValidationErrors) {
             self.0.validate_at(path, errors);
         }
@@ -394,7 +411,7 @@ pub mod nested {
         fn ddd_validate_nested(&self, path: &FieldPath<'_>, errors: &mut ValidationErrors);
     }
 
-    impl<T: ?Sized> SkipNested for &NestedField<'_, T> {
+    impl<T: ?Sized> SkipNested for NestedField<'_, T> {
         fn ddd_validate_nested(&self, _: &FieldPath<'_>, _: &mut ValidationErrors) {}
     }
 }
@@ -425,9 +442,18 @@ mod tests {
         let mut errors = ValidationErrors::default();
         check_len("äöü", Some(3), Some(3), &FieldPath::Root, &mut errors);
         assert!(errors.is_empty());
-        check_len("äöüx", Some(3), Some(3), &FieldPath::Field(&FieldPath::Root, "currency"), &mut errors);
+        check_len(
+            "äöüx",
+            Some(3),
+            Some(3),
+            &FieldPath::Field(&FieldPath::Root, "currency"),
+            &mut errors,
+        );
         assert_eq!(errors.violations()[0].field, "currency");
-        assert_eq!(errors.violations()[0].message, "length must be exactly 3 (is 4)");
+        assert_eq!(
+            errors.violations()[0].message,
+            "length must be exactly 3 (is 4)"
+        );
     }
 
     #[test]
@@ -435,20 +461,37 @@ mod tests {
         let mut errors = ValidationErrors::default();
         check_range(&f64::NAN, Some(0.0), None, &FieldPath::Root, &mut errors);
         check_range(&5_i64, None, Some(4), &FieldPath::Root, &mut errors);
-        check_range(&Option::<i64>::None, Some(1), None, &FieldPath::Root, &mut errors);
-        let messages: Vec<_> = errors.violations().iter().map(|v| v.message.as_str()).collect();
-        assert_eq!(messages, ["must be at least 0 (is NaN)", "must be at most 4 (is 5)"]);
+        check_range(
+            &Option::<i64>::None,
+            Some(1),
+            None,
+            &FieldPath::Root,
+            &mut errors,
+        );
+        let messages: Vec<_> = errors
+            .violations()
+            .iter()
+            .map(|v| v.message.as_str())
+            .collect();
+        assert_eq!(
+            messages,
+            ["must be at least 0 (is NaN)", "must be at most 4 (is 5)"]
+        );
     }
 
     #[test]
+    #[allow(
+        clippy::needless_borrow,
+        reason = "the double borrow is what selects the impl"
+    )]
     fn nested_paths_name_the_element() {
         let lines = vec![Line { quantity: 1 }, Line { quantity: 0 }];
         let mut errors = ValidationErrors::default();
         let root = FieldPath::Root;
         let path = FieldPath::Field(&root, "lines");
-        NestedField(&lines).ddd_validate_nested(&path, &mut errors);
+        (&&NestedField(&lines)).ddd_validate_nested(&path, &mut errors);
         // A type without constraints is skipped, not a compile error.
-        NestedField(&"plain").ddd_validate_nested(&path, &mut errors);
+        (&&NestedField(&"plain")).ddd_validate_nested(&path, &mut errors);
         assert_eq!(errors.fields().collect::<Vec<_>>(), ["lines[1].quantity"]);
         assert_eq!(
             errors.to_string(),

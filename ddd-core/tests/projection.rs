@@ -24,7 +24,10 @@ impl Projection for Balances {
 
     fn apply(&mut self, event: &Envelope<AccountEvent>) -> Result<(), ProjectionError> {
         self.applied += 1;
-        let balance = self.by_account.entry(event.aggregate_id.clone()).or_default();
+        let balance = self
+            .by_account
+            .entry(event.aggregate_id.clone())
+            .or_default();
         match event.payload {
             AccountEvent::Opened => {}
             AccountEvent::Deposited { amount } => *balance += amount,
@@ -44,9 +47,18 @@ async fn seed(store: &InMemoryEventStore) -> (AccountId, AccountId) {
     for id in [&a, &b] {
         accounts.execute(id, AccountCommand::Open).await.unwrap();
     }
-    accounts.execute(&a, AccountCommand::Deposit(10)).await.unwrap();
-    accounts.execute(&b, AccountCommand::Deposit(4)).await.unwrap();
-    accounts.execute(&a, AccountCommand::Withdraw(3)).await.unwrap();
+    accounts
+        .execute(&a, AccountCommand::Deposit(10))
+        .await
+        .unwrap();
+    accounts
+        .execute(&b, AccountCommand::Deposit(4))
+        .await
+        .unwrap();
+    accounts
+        .execute(&a, AccountCommand::Withdraw(3))
+        .await
+        .unwrap();
     (a, b)
 }
 
@@ -60,8 +72,15 @@ async fn catch_up_applies_each_event_once_and_keeps_the_checkpoint() {
     assert_eq!(runner.projection().by_account[&a.to_string()], 7);
     assert_eq!(runner.projection().by_account[&b.to_string()], 4);
     assert_eq!(checkpoints.load("balances").await.unwrap(), 5);
-    assert_eq!(runner.catch_up().await.unwrap(), 0, "nothing new, nothing applied");
-    Repository::<Account, _>::new(store.clone()).execute(&b, AccountCommand::Deposit(1)).await.unwrap();
+    assert_eq!(
+        runner.catch_up().await.unwrap(),
+        0,
+        "nothing new, nothing applied"
+    );
+    Repository::<Account, _>::new(store.clone())
+        .execute(&b, AccountCommand::Deposit(1))
+        .await
+        .unwrap();
     assert_eq!(runner.catch_up().await.unwrap(), 1);
     assert_eq!(runner.projection().applied, 6);
     // A new runner over the same checkpoint starts where the last one stopped.
@@ -73,12 +92,20 @@ async fn catch_up_applies_each_event_once_and_keeps_the_checkpoint() {
 async fn rebuild_starts_from_scratch_and_matches_catch_up() {
     let store = InMemoryEventStore::new();
     seed(&store).await;
-    let mut runner = ProjectionRunner::new(Balances::default(), store.clone(), InMemoryCheckpoints::default());
+    let mut runner = ProjectionRunner::new(
+        Balances::default(),
+        store.clone(),
+        InMemoryCheckpoints::default(),
+    );
     runner.catch_up().await.unwrap();
     let before = runner.projection().by_account.clone();
     assert_eq!(runner.rebuild().await.unwrap(), 5);
     assert_eq!(runner.projection().by_account, before);
-    assert_eq!(runner.projection().applied, 5, "the rebuild reset the read model first");
+    assert_eq!(
+        runner.projection().applied,
+        5,
+        "the rebuild reset the read model first"
+    );
 }
 
 #[derive(Debug, Default)]
@@ -90,7 +117,9 @@ impl Projection for Fussy {
 
     fn apply(&mut self, event: &Envelope<AccountEvent>) -> Result<(), ProjectionError> {
         match event.payload {
-            AccountEvent::Withdrawn { .. } => Err(ProjectionError("withdrawals are not supported".into())),
+            AccountEvent::Withdrawn { .. } => {
+                Err(ProjectionError("withdrawals are not supported".into()))
+            }
             _ => Ok(()),
         }
     }
@@ -105,16 +134,28 @@ async fn a_failing_event_stops_catch_up_before_it() {
     let checkpoints = InMemoryCheckpoints::default();
     let mut runner = ProjectionRunner::new(Fussy, store, checkpoints.clone());
     match runner.catch_up().await {
-        Err(CatchUpError::Event { position: 5, reason, .. }) => assert!(reason.contains("withdrawals")),
+        Err(CatchUpError::Event {
+            position: 5,
+            reason,
+            ..
+        }) => assert!(reason.contains("withdrawals")),
         other => panic!("expected a stop at position 5, got {other:?}"),
     }
-    assert_eq!(checkpoints.load("fussy").await.unwrap(), 4, "the checkpoint stays before the failing event");
+    assert_eq!(
+        checkpoints.load("fussy").await.unwrap(),
+        4,
+        "the checkpoint stays before the failing event"
+    );
 }
 
 #[test]
 fn projections_are_testable_without_a_store() {
     ProjectionTest::new(Balances::default())
-        .given("Account", "a", [AccountEvent::Opened, AccountEvent::Deposited { amount: 5 }])
+        .given(
+            "Account",
+            "a",
+            [AccountEvent::Opened, AccountEvent::Deposited { amount: 5 }],
+        )
         .given("Account", "b", [AccountEvent::Opened])
         .then(|balances| {
             assert_eq!(balances.by_account["a"], 5);

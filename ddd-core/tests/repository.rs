@@ -8,10 +8,14 @@ use std::sync::Arc;
 use common::{Account, AccountCommand, AccountEvent, AccountId};
 use ddd_core::memory::InMemoryEventStore;
 use ddd_core::{
-    CommandMeta, EventStore, ExecuteError, ExpectedVersion, Repository, RepositoryConfig, Snapshot, StreamId,
+    CommandMeta, EventStore, ExecuteError, ExpectedVersion, Repository, RepositoryConfig, Snapshot,
+    StreamId,
 };
 
-fn repository(store: &InMemoryEventStore, config: RepositoryConfig) -> Repository<Account, InMemoryEventStore> {
+fn repository(
+    store: &InMemoryEventStore,
+    config: RepositoryConfig,
+) -> Repository<Account, InMemoryEventStore> {
     Repository::new(store.clone()).config(config)
 }
 
@@ -26,13 +30,22 @@ async fn commands_record_events_and_move_the_version() {
     let id = AccountId::new();
     let opened = accounts.execute(&id, AccountCommand::Open).await.unwrap();
     assert_eq!((opened.version, opened.events.len()), (1, 1));
-    let deposited = accounts.execute(&id, AccountCommand::Deposit(25)).await.unwrap();
+    let deposited = accounts
+        .execute(&id, AccountCommand::Deposit(25))
+        .await
+        .unwrap();
     assert_eq!(deposited.version, 2);
-    assert_eq!(deposited.events[0].payload, AccountEvent::Deposited { amount: 25 });
+    assert_eq!(
+        deposited.events[0].payload,
+        AccountEvent::Deposited { amount: 25 }
+    );
     assert_eq!(deposited.events[0].aggregate_type, "Account");
     assert_eq!(deposited.events[0].aggregate_id, id.to_string());
     let root = accounts.load(&id).await.unwrap().unwrap();
-    assert_eq!((root.version(), root.state().balance, root.state().version), (2, 25, 2));
+    assert_eq!(
+        (root.version(), root.state().balance, root.state().version),
+        (2, 25, 2)
+    );
     assert!(accounts.load(&AccountId::new()).await.unwrap().is_none());
 }
 
@@ -43,7 +56,9 @@ async fn invalid_and_rejected_commands_store_nothing() {
     let id = AccountId::new();
     accounts.execute(&id, AccountCommand::Open).await.unwrap();
     match accounts.execute(&id, AccountCommand::Deposit(0)).await {
-        Err(ExecuteError::Invalid(invalid)) => assert_eq!(invalid.fields().collect::<Vec<_>>(), ["amount"]),
+        Err(ExecuteError::Invalid(invalid)) => {
+            assert_eq!(invalid.fields().collect::<Vec<_>>(), ["amount"])
+        }
         other => panic!("expected a validation error, got {other:?}"),
     }
     match accounts.execute(&id, AccountCommand::Withdraw(5)).await {
@@ -59,15 +74,29 @@ async fn an_expected_version_fails_fast_instead_of_retrying() {
     let accounts = repository(&store, RepositoryConfig::default());
     let id = AccountId::new();
     accounts.execute(&id, AccountCommand::Open).await.unwrap();
-    for expected in [ExpectedVersion::Exact(0), ExpectedVersion::Exact(5), ExpectedVersion::NoStream] {
+    for expected in [
+        ExpectedVersion::Exact(0),
+        ExpectedVersion::Exact(5),
+        ExpectedVersion::NoStream,
+    ] {
         let meta = CommandMeta::default().expect(expected);
-        match accounts.execute_with(&id, AccountCommand::Deposit(1), meta).await {
+        match accounts
+            .execute_with(&id, AccountCommand::Deposit(1), meta)
+            .await
+        {
             Err(ExecuteError::Conflict { actual: 1, .. }) => {}
             other => panic!("{expected:?}: expected a conflict at 1, got {other:?}"),
         }
     }
     let meta = CommandMeta::default().expect(ExpectedVersion::Exact(1));
-    assert_eq!(accounts.execute_with(&id, AccountCommand::Deposit(1), meta).await.unwrap().version, 2);
+    assert_eq!(
+        accounts
+            .execute_with(&id, AccountCommand::Deposit(1), meta)
+            .await
+            .unwrap()
+            .version,
+        2
+    );
 }
 
 /// Writers on one hot aggregate through two repositories (two caches, as two replicas
@@ -79,15 +108,24 @@ async fn concurrent_commands_on_a_hot_aggregate_all_land() {
         max_attempts: 1_000,
         ..RepositoryConfig::default()
     };
-    let replicas = [Arc::new(repository(&store, config.clone())), Arc::new(repository(&store, config))];
+    let replicas = [
+        Arc::new(repository(&store, config.clone())),
+        Arc::new(repository(&store, config)),
+    ];
     let id = AccountId::new();
-    replicas[0].execute(&id, AccountCommand::Open).await.unwrap();
+    replicas[0]
+        .execute(&id, AccountCommand::Open)
+        .await
+        .unwrap();
     let tasks: Vec<_> = (0..8)
         .map(|task| {
             let replica = Arc::clone(&replicas[task % 2]);
             tokio::spawn(async move {
                 for _ in 0..50 {
-                    replica.execute(&id, AccountCommand::Deposit(1)).await.unwrap();
+                    replica
+                        .execute(&id, AccountCommand::Deposit(1))
+                        .await
+                        .unwrap();
                 }
             })
         })
@@ -96,7 +134,10 @@ async fn concurrent_commands_on_a_hot_aggregate_all_land() {
         task.await.unwrap();
     }
     let events = store.load::<AccountEvent>(&stream(&id), 0).await.unwrap();
-    assert_eq!(events.iter().map(|e| e.version).collect::<Vec<_>>(), (1..=401).collect::<Vec<_>>());
+    assert_eq!(
+        events.iter().map(|e| e.version).collect::<Vec<_>>(),
+        (1..=401).collect::<Vec<_>>()
+    );
     for replica in &replicas {
         let root = replica.load(&id).await.unwrap().unwrap();
         assert_eq!((root.state().balance, root.version()), (400, 401));
@@ -107,11 +148,20 @@ async fn concurrent_commands_on_a_hot_aggregate_all_land() {
 #[tokio::test]
 async fn a_cached_aggregate_sees_events_written_elsewhere() {
     let store = InMemoryEventStore::new();
-    let (here, elsewhere) = (repository(&store, RepositoryConfig::default()), repository(&store, RepositoryConfig::default()));
+    let (here, elsewhere) = (
+        repository(&store, RepositoryConfig::default()),
+        repository(&store, RepositoryConfig::default()),
+    );
     let id = AccountId::new();
     here.execute(&id, AccountCommand::Open).await.unwrap();
-    elsewhere.execute(&id, AccountCommand::Deposit(30)).await.unwrap();
-    let done = here.execute(&id, AccountCommand::Withdraw(30)).await.expect("the deposit made elsewhere counts");
+    elsewhere
+        .execute(&id, AccountCommand::Deposit(30))
+        .await
+        .unwrap();
+    let done = here
+        .execute(&id, AccountCommand::Withdraw(30))
+        .await
+        .expect("the deposit made elsewhere counts");
     assert_eq!(done.version, 3);
 }
 
@@ -129,30 +179,61 @@ async fn snapshot_plus_tail_equals_a_full_replay() {
     let id = AccountId::new();
     writer.execute(&id, AccountCommand::Open).await.unwrap();
     for amount in 1..=9 {
-        writer.execute(&id, AccountCommand::Deposit(amount)).await.unwrap();
+        writer
+            .execute(&id, AccountCommand::Deposit(amount))
+            .await
+            .unwrap();
     }
-    let snapshot = store.load_snapshot(&stream(&id)).await.unwrap().expect("a snapshot was taken");
+    let snapshot = store
+        .load_snapshot(&stream(&id))
+        .await
+        .unwrap()
+        .expect("a snapshot was taken");
     assert_eq!(snapshot.version, 9);
-    let via_snapshot = repository(&store, with_snapshots).load(&id).await.unwrap().unwrap();
+    let via_snapshot = repository(&store, with_snapshots)
+        .load(&id)
+        .await
+        .unwrap()
+        .unwrap();
     let no_snapshots = RepositoryConfig {
         snapshot_every: None,
         cache_capacity: 0,
         ..RepositoryConfig::default()
     };
-    let replayed = repository(&store, no_snapshots).load(&id).await.unwrap().unwrap();
+    let replayed = repository(&store, no_snapshots)
+        .load(&id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(via_snapshot.state(), replayed.state());
-    assert_eq!(via_snapshot.state().applied, 10, "each event applied exactly once");
+    assert_eq!(
+        via_snapshot.state().applied,
+        10,
+        "each event applied exactly once"
+    );
     assert_eq!(via_snapshot.version(), 10);
 }
 
 #[tokio::test]
 async fn snapshots_of_another_shape_or_undecodable_are_ignored() {
     let store = InMemoryEventStore::new();
-    let accounts = repository(&store, RepositoryConfig { cache_capacity: 0, ..RepositoryConfig::default() });
+    let accounts = repository(
+        &store,
+        RepositoryConfig {
+            cache_capacity: 0,
+            ..RepositoryConfig::default()
+        },
+    );
     let id = AccountId::new();
     accounts.execute(&id, AccountCommand::Open).await.unwrap();
-    accounts.execute(&id, AccountCommand::Deposit(7)).await.unwrap();
-    for (schema_version, state) in [(99, serde_json::json!({"balance": 1_000})), (1, serde_json::json!("garbage"))] {
+    accounts
+        .execute(&id, AccountCommand::Deposit(7))
+        .await
+        .unwrap();
+    for (schema_version, state) in [
+        (99, serde_json::json!({"balance": 1_000})),
+        (1, serde_json::json!("garbage")),
+    ] {
         let snapshot = Snapshot {
             version: 2,
             schema_version,
@@ -161,7 +242,11 @@ async fn snapshots_of_another_shape_or_undecodable_are_ignored() {
         };
         store.save_snapshot(&stream(&id), snapshot).await.unwrap();
         let root = accounts.load(&id).await.unwrap().unwrap();
-        assert_eq!(root.state().balance, 7, "schema {schema_version}: replayed instead");
+        assert_eq!(
+            root.state().balance,
+            7,
+            "schema {schema_version}: replayed instead"
+        );
     }
 }
 
@@ -172,18 +257,39 @@ async fn metadata_flows_into_every_event() {
     let id = AccountId::new();
     let correlation = uuid::Uuid::now_v7();
     let cause = uuid::Uuid::now_v7();
-    let trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".parse().unwrap();
-    let mut meta = CommandMeta::default().correlation_id(correlation).causation_id(cause).trace(trace);
+    let trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        .parse()
+        .unwrap();
+    let mut meta = CommandMeta::default()
+        .correlation_id(correlation)
+        .causation_id(cause)
+        .trace(trace);
     meta.metadata.insert("tenant".into(), "acme".into());
-    let done = accounts.execute_with(&id, AccountCommand::Open, meta).await.unwrap();
+    let done = accounts
+        .execute_with(&id, AccountCommand::Open, meta)
+        .await
+        .unwrap();
     let event = &done.events[0];
-    assert_eq!((event.correlation_id, event.causation_id), (correlation, Some(cause)));
-    assert_eq!(event.trace.as_ref().unwrap().traceparent(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    assert_eq!(
+        (event.correlation_id, event.causation_id),
+        (correlation, Some(cause))
+    );
+    assert_eq!(
+        event.trace.as_ref().unwrap().traceparent(),
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    );
     assert_eq!(event.metadata["tenant"], "acme");
     assert_eq!(event.event_id.get_version_num(), 7, "event ids are UUID v7");
-    let plain = accounts.execute(&id, AccountCommand::Deposit(1)).await.unwrap();
+    let plain = accounts
+        .execute(&id, AccountCommand::Deposit(1))
+        .await
+        .unwrap();
     let event = &plain.events[0];
-    assert_eq!(Some(event.correlation_id), event.causation_id, "a command starts its own correlation");
+    assert_eq!(
+        Some(event.correlation_id),
+        event.causation_id,
+        "a command starts its own correlation"
+    );
 }
 
 #[tokio::test]
@@ -194,10 +300,19 @@ async fn an_inbox_mark_makes_a_redelivered_command_a_no_op() {
     accounts.execute(&id, AccountCommand::Open).await.unwrap();
     let cause = uuid::Uuid::now_v7();
     let meta = || CommandMeta::default().inbox("payments", cause);
-    accounts.execute_with(&id, AccountCommand::Deposit(5), meta()).await.unwrap();
-    match accounts.execute_with(&id, AccountCommand::Deposit(5), meta()).await {
+    accounts
+        .execute_with(&id, AccountCommand::Deposit(5), meta())
+        .await
+        .unwrap();
+    match accounts
+        .execute_with(&id, AccountCommand::Deposit(5), meta())
+        .await
+    {
         Err(ExecuteError::AlreadyProcessed(mark)) => assert_eq!(mark.event_id, cause),
         other => panic!("expected AlreadyProcessed, got {other:?}"),
     }
-    assert_eq!(accounts.load(&id).await.unwrap().unwrap().state().balance, 5);
+    assert_eq!(
+        accounts.load(&id).await.unwrap().unwrap().state().balance,
+        5
+    );
 }

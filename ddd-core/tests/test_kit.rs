@@ -12,10 +12,18 @@ fn opened() -> AggregateTest<Account> {
 
 #[test]
 fn then_checks_events_errors_validation_and_state() {
-    opened().when(AccountCommand::Deposit(5)).then([AccountEvent::Deposited { amount: 5 }]);
-    opened().when(AccountCommand::Withdraw(5)).then_error(Rejection::new("insufficient funds"));
-    opened().when(AccountCommand::Open).then_error_message("already open");
-    opened().when(AccountCommand::Deposit(-1)).then_invalid(&["amount"]);
+    opened()
+        .when(AccountCommand::Deposit(5))
+        .then([AccountEvent::Deposited { amount: 5 }]);
+    opened()
+        .when(AccountCommand::Withdraw(5))
+        .then_error(Rejection::new("insufficient funds"));
+    opened()
+        .when(AccountCommand::Open)
+        .then_error_message("already open");
+    opened()
+        .when(AccountCommand::Deposit(-1))
+        .then_invalid(&["amount"]);
     opened()
         .given([AccountEvent::Deposited { amount: 9 }])
         .when(AccountCommand::Withdraw(4))
@@ -25,7 +33,9 @@ fn then_checks_events_errors_validation_and_state() {
 #[test]
 #[should_panic(expected = "the command produced other events than expected")]
 fn then_fails_on_other_events() {
-    opened().when(AccountCommand::Deposit(5)).then([AccountEvent::Deposited { amount: 6 }]);
+    opened()
+        .when(AccountCommand::Deposit(5))
+        .then([AccountEvent::Deposited { amount: 6 }]);
 }
 
 #[test]
@@ -39,11 +49,15 @@ fn then_fails_on_a_rejection() {
 #[test]
 #[should_panic(expected = "expected rejection")]
 fn then_error_fails_when_the_command_is_accepted() {
-    opened().when(AccountCommand::Deposit(5)).then_error(Rejection::new("nope"));
+    opened()
+        .when(AccountCommand::Deposit(5))
+        .then_error(Rejection::new("nope"));
 }
 
 #[test]
 #[should_panic(expected = "expected invalid fields")]
 fn then_invalid_fails_when_the_command_is_valid() {
-    opened().when(AccountCommand::Deposit(5)).then_invalid(&["amount"]);
+    opened()
+        .when(AccountCommand::Deposit(5))
+        .then_invalid(&["amount"]);
 }

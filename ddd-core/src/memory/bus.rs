@@ -28,7 +28,9 @@ pub struct InProcessBus {
 impl fmt::Debug for InProcessBus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let consumers: Vec<String> = lock(&self.inner.groups).keys().cloned().collect();
-        f.debug_struct("InProcessBus").field("consumers", &consumers).finish_non_exhaustive()
+        f.debug_struct("InProcessBus")
+            .field("consumers", &consumers)
+            .finish_non_exhaustive()
     }
 }
 
@@ -104,7 +106,10 @@ impl BusInner {
         let groups: Vec<Arc<Group>> = lock(&self.groups).values().cloned().collect();
         for message in messages {
             let message = Arc::new(message);
-            for group in groups.iter().filter(|group| group.config.wants(&message.subject)) {
+            for group in groups
+                .iter()
+                .filter(|group| group.config.wants(&message.subject))
+            {
                 lock(&group.state).ready.push_back(Pending {
                     message: Arc::clone(&message),
                     attempts: 0,
@@ -163,7 +168,9 @@ impl Group {
             let attempt = pending.attempts + 1;
             let message = Arc::clone(&pending.message);
             state.in_flight.insert(tag, InFlight { message, attempt });
-            state.deadlines.push_back((Instant::now() + self.config.ack_wait, tag));
+            state
+                .deadlines
+                .push_back((Instant::now() + self.config.ack_wait, tag));
             InProcessDelivery {
                 group: Arc::clone(self),
                 bus: Arc::clone(bus),
@@ -175,7 +182,12 @@ impl Group {
         });
         drop(state);
         for in_flight in exhausted {
-            bus.dead_letter(&self.config.name, &in_flight.message, in_flight.attempt, ACK_WAIT_EXPIRED);
+            bus.dead_letter(
+                &self.config.name,
+                &in_flight.message,
+                in_flight.attempt,
+                ACK_WAIT_EXPIRED,
+            );
         }
         delivery
     }
@@ -212,7 +224,10 @@ impl Group {
     }
 
     fn next_deadline(&self) -> Option<Instant> {
-        lock(&self.state).deadlines.front().map(|(deadline, _)| *deadline)
+        lock(&self.state)
+            .deadlines
+            .front()
+            .map(|(deadline, _)| *deadline)
     }
 
     /// Settles a delivery; `None` when its ack wait ran out and it was taken back already.
@@ -252,7 +267,9 @@ pub struct InProcessSubscription {
 
 impl fmt::Debug for InProcessSubscription {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("InProcessSubscription").field("consumer", &self.group.config.name).finish()
+        f.debug_struct("InProcessSubscription")
+            .field("consumer", &self.group.config.name)
+            .finish()
     }
 }
 
@@ -316,7 +333,12 @@ impl InProcessDelivery {
         };
         // Published with no lock held: the dead-letter subject may match this very consumer.
         if let Some(in_flight) = exhausted {
-            self.bus.dead_letter(&self.group.config.name, &in_flight.message, in_flight.attempt, reason);
+            self.bus.dead_letter(
+                &self.group.config.name,
+                &in_flight.message,
+                in_flight.attempt,
+                reason,
+            );
         }
     }
 }

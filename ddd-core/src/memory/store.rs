@@ -75,7 +75,9 @@ impl State {
     }
 
     fn stream_version(&self, stream: &StreamId) -> Version {
-        self.streams.get(stream).map_or(0, |positions| positions.len() as Version)
+        self.streams
+            .get(stream)
+            .map_or(0, |positions| positions.len() as Version)
     }
 
     /// The stored copies when every id of the request is stored already.
@@ -108,15 +110,20 @@ impl State {
         }))
     }
 
-    fn append<E: DomainEvent>(&mut self, request: AppendRequest<E>) -> Result<Appended<E>, AppendError> {
+    fn append<E: DomainEvent>(
+        &mut self,
+        request: AppendRequest<E>,
+    ) -> Result<Appended<E>, AppendError> {
         checks::batch_is_well_formed(&request)?;
         if let Some(appended) = self.already_stored(&request)? {
             return Ok(appended);
         }
-        if let Some(mark) = &request.inbox {
-            if self.processed.contains(&(mark.consumer.clone(), mark.event_id)) {
-                return Err(AppendError::AlreadyProcessed(mark.clone()));
-            }
+        if let Some(mark) = &request.inbox
+            && self
+                .processed
+                .contains(&(mark.consumer.clone(), mark.event_id))
+        {
+            return Err(AppendError::AlreadyProcessed(mark.clone()));
         }
         let actual = self.stream_version(&request.stream);
         if !request.expected.accepts(actual) {
@@ -153,7 +160,8 @@ impl State {
     }
 
     fn index<E>(&mut self, stream: &StreamId, envelope: &Envelope<E>) {
-        self.positions_by_id.insert(envelope.event_id, envelope.position);
+        self.positions_by_id
+            .insert(envelope.event_id, envelope.position);
         self.unpublished.insert(envelope.position);
         match self.streams.get_mut(stream) {
             Some(positions) => positions.push(envelope.position),
@@ -208,11 +216,18 @@ impl InMemoryEventStore {
 }
 
 impl EventStore for InMemoryEventStore {
-    async fn append<E: DomainEvent>(&self, request: AppendRequest<E>) -> Result<Appended<E>, AppendError> {
+    async fn append<E: DomainEvent>(
+        &self,
+        request: AppendRequest<E>,
+    ) -> Result<Appended<E>, AppendError> {
         self.lock().append(request)
     }
 
-    async fn load<E: DomainEvent>(&self, stream: &StreamId, after: Version) -> Result<Vec<Envelope<E>>, StoreError> {
+    async fn load<E: DomainEvent>(
+        &self,
+        stream: &StreamId,
+        after: Version,
+    ) -> Result<Vec<Envelope<E>>, StoreError> {
         let state = self.lock();
         let Some(positions) = state.streams.get(stream) else {
             return Ok(Vec::new());
@@ -221,19 +236,33 @@ impl EventStore for InMemoryEventStore {
         positions
             .iter()
             .skip(skip)
-            .map(|&position| state.record(position).typed::<E>().map_err(StoreError::from))
+            .map(|&position| {
+                state
+                    .record(position)
+                    .typed::<E>()
+                    .map_err(StoreError::from)
+            })
             .collect()
     }
 
-    async fn read_all(&self, after: Position, limit: usize) -> Result<Vec<RawEnvelope>, StoreError> {
+    async fn read_all(
+        &self,
+        after: Position,
+        limit: usize,
+    ) -> Result<Vec<RawEnvelope>, StoreError> {
         let records: Vec<Arc<Record>> = {
             let state = self.lock();
-            let start = usize::try_from(after).unwrap_or(usize::MAX).min(state.log.len());
+            let start = usize::try_from(after)
+                .unwrap_or(usize::MAX)
+                .min(state.log.len());
             let end = start.saturating_add(limit).min(state.log.len());
             state.log[start..end].to_vec()
         };
         // Encoding happens outside the lock: records are immutable once stored.
-        records.iter().map(|record| record.raw().map_err(StoreError::from)).collect()
+        records
+            .iter()
+            .map(|record| record.raw().map_err(StoreError::from))
+            .collect()
     }
 
     async fn save_snapshot(&self, stream: &StreamId, snapshot: Snapshot) -> Result<(), StoreError> {
@@ -253,7 +282,10 @@ impl EventStore for InMemoryEventStore {
     }
 
     async fn is_processed(&self, consumer: &str, event_id: EventId) -> Result<bool, StoreError> {
-        Ok(self.lock().processed.contains(&(consumer.to_owned(), event_id)))
+        Ok(self
+            .lock()
+            .processed
+            .contains(&(consumer.to_owned(), event_id)))
     }
 }
 
@@ -268,7 +300,10 @@ impl Outbox for InMemoryEventStore {
                 .map(|&position| Arc::clone(state.record(position)))
                 .collect()
         };
-        records.iter().map(|record| record.raw().map_err(StoreError::from)).collect()
+        records
+            .iter()
+            .map(|record| record.raw().map_err(StoreError::from))
+            .collect()
     }
 
     async fn mark_published(&self, event_ids: &[EventId]) -> Result<(), StoreError> {
@@ -288,6 +323,9 @@ impl Inbox for InMemoryEventStore {
     }
 
     async fn mark_processed(&self, consumer: &str, event_id: EventId) -> Result<bool, StoreError> {
-        Ok(self.lock().processed.insert((consumer.to_owned(), event_id)))
+        Ok(self
+            .lock()
+            .processed
+            .insert((consumer.to_owned(), event_id)))
     }
 }

@@ -19,7 +19,9 @@ pub struct AggregateTest<A: Aggregate> {
 
 impl<A: Aggregate> fmt::Debug for AggregateTest<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AggregateTest").field("given", &self.given).finish_non_exhaustive()
+        f.debug_struct("AggregateTest")
+            .field("given", &self.given)
+            .finish_non_exhaustive()
     }
 }
 
@@ -153,7 +155,9 @@ impl<A: Aggregate> When<A> {
     #[track_caller]
     pub fn then_error_message(self, expected: &str) -> Self {
         match &self.outcome {
-            Outcome::Rejected(error) => assert_eq!(error.to_string(), expected, "rejected with another message"),
+            Outcome::Rejected(error) => {
+                assert_eq!(error.to_string(), expected, "rejected with another message")
+            }
             other => panic!("expected rejection `{expected}`, got {other:?}"),
         }
         self
@@ -164,7 +168,11 @@ impl<A: Aggregate> When<A> {
     pub fn then_invalid(self, fields: &[&str]) -> Self {
         match &self.outcome {
             Outcome::Invalid(invalid) => {
-                assert_eq!(invalid.fields().collect::<Vec<_>>(), fields, "other fields were invalid: {invalid}");
+                assert_eq!(
+                    invalid.fields().collect::<Vec<_>>(),
+                    fields,
+                    "other fields were invalid: {invalid}"
+                );
             }
             other => panic!("expected invalid fields {fields:?}, got {other:?}"),
         }

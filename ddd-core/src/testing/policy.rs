@@ -16,7 +16,12 @@ impl<P: Policy> PolicyTest<P> {
     }
 
     /// Feeds an event recorded by aggregate `aggregate_type`/`aggregate_id` at version 1.
-    pub fn when(&self, aggregate_type: &'static str, aggregate_id: impl Into<String>, event: P::Event) -> PolicyWhen<P> {
+    pub fn when(
+        &self,
+        aggregate_type: &'static str,
+        aggregate_id: impl Into<String>,
+        event: P::Event,
+    ) -> PolicyWhen<P> {
         self.when_envelope(super::envelope(aggregate_type, aggregate_id, 1, event))
     }
 
@@ -66,7 +71,10 @@ impl<P: Policy> PolicyWhen<P> {
     #[track_caller]
     pub fn then_error_containing(self, text: &str) -> Self {
         match &self.outcome {
-            Err(error) => assert!(error.to_string().contains(text), "error `{error}` lacks `{text}`"),
+            Err(error) => assert!(
+                error.to_string().contains(text),
+                "error `{error}` lacks `{text}`"
+            ),
             Ok(reactions) => panic!("expected an error containing `{text}`, got {reactions:?}"),
         }
         self

@@ -11,7 +11,10 @@ pub struct ProjectionTest<P> {
 impl<P: Projection> ProjectionTest<P> {
     /// A test of `projection`.
     pub fn new(projection: P) -> Self {
-        Self { projection, position: 0 }
+        Self {
+            projection,
+            position: 0,
+        }
     }
 
     /// Applies events recorded by one aggregate, in order.

@@ -1,9 +1,14 @@
 //! A hand-written aggregate, so these tests exercise the core without the derives.
-#![allow(dead_code, reason = "each test binary uses a different part of this module")]
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of this module"
+)]
 
 use ddd_core::event::codec;
 use ddd_core::validate::{FieldPath, check_range};
-use ddd_core::{Aggregate, CodecError, Command, DomainEvent, Payload, Rejection, Validate, ValidationErrors};
+use ddd_core::{
+    Aggregate, CodecError, Command, DomainEvent, Payload, Rejection, Validate, ValidationErrors,
+};
 use serde::{Deserialize, Serialize};
 
 ddd_core::aggregate_id!(pub(crate) AccountId);
@@ -18,7 +23,13 @@ pub(crate) enum AccountCommand {
 impl Validate for AccountCommand {
     fn validate_at(&self, path: &FieldPath<'_>, errors: &mut ValidationErrors) {
         if let Self::Deposit(amount) | Self::Withdraw(amount) = self {
-            check_range(amount, Some(1), None, &FieldPath::Field(path, "amount"), errors);
+            check_range(
+                amount,
+                Some(1),
+                None,
+                &FieldPath::Field(path, "amount"),
+                errors,
+            );
         }
     }
 }
@@ -90,13 +101,19 @@ impl Aggregate for Account {
     type Error = Rejection;
     type Services = ();
 
-    async fn handle(&self, command: AccountCommand, (): &()) -> Result<Vec<AccountEvent>, Rejection> {
+    async fn handle(
+        &self,
+        command: AccountCommand,
+        (): &(),
+    ) -> Result<Vec<AccountEvent>, Rejection> {
         match command {
             AccountCommand::Open if self.open => Err(Rejection::new("already open")),
             AccountCommand::Open => Ok(vec![AccountEvent::Opened]),
             _ if !self.open => Err(Rejection::new("not open")),
             AccountCommand::Deposit(amount) => Ok(vec![AccountEvent::Deposited { amount }]),
-            AccountCommand::Withdraw(amount) if amount > self.balance => Err(Rejection::new("insufficient funds")),
+            AccountCommand::Withdraw(amount) if amount > self.balance => {
+                Err(Rejection::new("insufficient funds"))
+            }
             AccountCommand::Withdraw(amount) => Ok(vec![AccountEvent::Withdrawn { amount }]),
         }
     }

@@ -44,13 +44,18 @@ pub async fn next<S: Subscription>(subscription: &mut S, what: &str) -> S::Deliv
 /// Panics when a delivery arrives within a short quiet period.
 pub async fn nothing_more<S: Subscription>(subscription: &mut S, what: &str) {
     if let Ok(Ok(Some(delivery))) = tokio::time::timeout(QUIET, subscription.next()).await {
-        panic!("{what}: unexpected delivery of {:?}", delivery.message().envelope.event_id);
+        panic!(
+            "{what}: unexpected delivery of {:?}",
+            delivery.message().envelope.event_id
+        );
     }
 }
 
 async fn subscribe<B: EventBus>(bus: &B, config: ConsumerConfig) -> B::Subscription {
     let name = config.name.clone();
-    bus.subscribe(config).await.unwrap_or_else(|e| panic!("subscribe `{name}`: {e}"))
+    bus.subscribe(config)
+        .await
+        .unwrap_or_else(|e| panic!("subscribe `{name}`: {e}"))
 }
 
 async fn publish<B: EventBus>(bus: &B, messages: Vec<Message>) {
@@ -61,12 +66,20 @@ async fn publish<B: EventBus>(bus: &B, messages: Vec<Message>) {
 /// ids, correlation, causation, trace context, metadata, payload), in publish order.
 pub async fn publish_then_consume_in_order<B: EventBus>(bus: &B) {
     let prefix = unique("t");
-    let mut consumer = subscribe(bus, ConsumerConfig::new(unique("c"), [format!("{prefix}.>")])).await;
+    let mut consumer = subscribe(
+        bus,
+        ConsumerConfig::new(unique("c"), [format!("{prefix}.>")]),
+    )
+    .await;
     let sent = messages(&format!("{prefix}.ctx.Tick"), 20);
     publish(bus, sent.clone()).await;
     for expected in &sent {
         let delivery = next(&mut consumer, "in-order consumer").await;
-        assert_eq!(delivery.message(), expected, "a message arrives unchanged and in order");
+        assert_eq!(
+            delivery.message(),
+            expected,
+            "a message arrives unchanged and in order"
+        );
         assert_eq!(delivery.attempt(), 1);
         delivery.ack().await.expect("ack");
     }
@@ -84,7 +97,10 @@ pub async fn different_names_fan_out<B: EventBus>(bus: &B) {
     for consumer in [&mut first, &mut second] {
         for expected in &sent {
             let delivery = next(consumer, "fan-out consumer").await;
-            assert_eq!(delivery.message().envelope.event_id, expected.envelope.event_id);
+            assert_eq!(
+                delivery.message().envelope.event_id,
+                expected.envelope.event_id
+            );
             delivery.ack().await.expect("ack");
         }
     }
@@ -95,7 +111,10 @@ pub async fn different_names_fan_out<B: EventBus>(bus: &B) {
 pub async fn same_name_competes<B: EventBus>(bus: &B) {
     let prefix = unique("t");
     let config = ConsumerConfig::new(unique("shared"), [format!("{prefix}.>")]);
-    let members = [subscribe(bus, config.clone()).await, subscribe(bus, config).await];
+    let members = [
+        subscribe(bus, config.clone()).await,
+        subscribe(bus, config).await,
+    ];
     let sent = messages(&format!("{prefix}.ctx.Tick"), 100);
     let expected: HashSet<EventId> = sent.iter().map(|m| m.envelope.event_id).collect();
     publish(bus, sent).await;
@@ -128,7 +147,11 @@ pub async fn same_name_competes<B: EventBus>(bus: &B) {
     while seen.len() < expected.len() {
         match tokio::time::timeout(PATIENCE, seen_rx.recv()).await {
             Ok(Some(entry)) => seen.push(entry),
-            _ => panic!("competing consumers handled {} of {}", seen.len(), expected.len()),
+            _ => panic!(
+                "competing consumers handled {} of {}",
+                seen.len(),
+                expected.len()
+            ),
         }
     }
     tokio::time::sleep(QUIET).await;
@@ -141,24 +164,42 @@ pub async fn same_name_competes<B: EventBus>(bus: &B) {
     }
     let ids: Vec<EventId> = seen.iter().map(|(_, id)| *id).collect();
     let distinct: HashSet<EventId> = ids.iter().copied().collect();
-    assert_eq!(ids.len(), distinct.len(), "an acked message went to two members");
+    assert_eq!(
+        ids.len(),
+        distinct.len(),
+        "an acked message went to two members"
+    );
     assert_eq!(distinct, expected, "every message is handled by the group");
     for member in 0..2 {
-        assert!(seen.iter().any(|(m, _)| *m == member), "member {member} got no share of the work");
+        assert!(
+            seen.iter().any(|(m, _)| *m == member),
+            "member {member} got no share of the work"
+        );
     }
 }
 
 /// A nacked message is delivered again, with the attempt counted.
 pub async fn nack_redelivers<B: EventBus>(bus: &B) {
     let prefix = unique("t");
-    let mut consumer = subscribe(bus, ConsumerConfig::new(unique("c"), [format!("{prefix}.>")])).await;
+    let mut consumer = subscribe(
+        bus,
+        ConsumerConfig::new(unique("c"), [format!("{prefix}.>")]),
+    )
+    .await;
     let sent = messages(&format!("{prefix}.ctx.Tick"), 1);
     publish(bus, sent.clone()).await;
     let first = next(&mut consumer, "first delivery").await;
     first.nack("try again").await.expect("nack");
     let second = next(&mut consumer, "redelivery after nack").await;
-    assert_eq!(second.message().envelope.event_id, sent[0].envelope.event_id);
-    assert_eq!(second.attempt(), 2, "the redelivery counts as the second attempt");
+    assert_eq!(
+        second.message().envelope.event_id,
+        sent[0].envelope.event_id
+    );
+    assert_eq!(
+        second.attempt(),
+        2,
+        "the redelivery counts as the second attempt"
+    );
     second.ack().await.expect("ack");
     nothing_more(&mut consumer, "after the redelivery was acked").await;
 }
@@ -167,7 +208,8 @@ pub async fn nack_redelivers<B: EventBus>(bus: &B) {
 /// subscription of the same consumer, once the ack wait has passed.
 pub async fn unacknowledged_deliveries_come_back<B: EventBus>(bus: &B) {
     let prefix = unique("t");
-    let config = ConsumerConfig::new(unique("c"), [format!("{prefix}.>")]).ack_wait(Duration::from_secs(1));
+    let config =
+        ConsumerConfig::new(unique("c"), [format!("{prefix}.>")]).ack_wait(Duration::from_secs(1));
     let mut doomed = subscribe(bus, config.clone()).await;
     let sent = messages(&format!("{prefix}.ctx.Tick"), 1);
     publish(bus, sent.clone()).await;
@@ -186,15 +228,26 @@ pub async fn unacknowledged_deliveries_come_back<B: EventBus>(bus: &B) {
 pub async fn dead_letter_after_max_deliver<B: EventBus>(bus: &B) {
     let prefix = unique("t");
     let name = unique("c");
-    let mut dead = subscribe(bus, ConsumerConfig::new(unique("dlq"), [dead_letter_subject(&name)])).await;
-    let mut consumer = subscribe(bus, ConsumerConfig::new(name.clone(), [format!("{prefix}.>")]).max_deliver(3)).await;
+    let mut dead = subscribe(
+        bus,
+        ConsumerConfig::new(unique("dlq"), [dead_letter_subject(&name)]),
+    )
+    .await;
+    let mut consumer = subscribe(
+        bus,
+        ConsumerConfig::new(name.clone(), [format!("{prefix}.>")]).max_deliver(3),
+    )
+    .await;
     let subject = format!("{prefix}.ctx.Tick");
     let sent = messages(&subject, 1);
     publish(bus, sent.clone()).await;
     for attempt in 1..=3 {
         let delivery = next(&mut consumer, "a failing attempt").await;
         assert_eq!(delivery.attempt(), attempt);
-        delivery.nack(&format!("failure {attempt}")).await.expect("nack");
+        delivery
+            .nack(&format!("failure {attempt}"))
+            .await
+            .expect("nack");
     }
     let letter = next(&mut dead, "the dead letter").await;
     let envelope = &letter.message().envelope;
@@ -212,13 +265,23 @@ pub async fn dead_letter_after_max_deliver<B: EventBus>(bus: &B) {
 pub async fn dead_letter_at_once<B: EventBus>(bus: &B) {
     let prefix = unique("t");
     let name = unique("c");
-    let mut dead = subscribe(bus, ConsumerConfig::new(unique("dlq"), [dead_letter_subject(&name)])).await;
+    let mut dead = subscribe(
+        bus,
+        ConsumerConfig::new(unique("dlq"), [dead_letter_subject(&name)]),
+    )
+    .await;
     let mut consumer = subscribe(bus, ConsumerConfig::new(name, [format!("{prefix}.>")])).await;
     publish(bus, messages(&format!("{prefix}.ctx.Tick"), 1)).await;
     let delivery = next(&mut consumer, "a message that does not decode").await;
-    delivery.dead_letter("does not decode: missing field `n`").await.expect("dead letter");
+    delivery
+        .dead_letter("does not decode: missing field `n`")
+        .await
+        .expect("dead letter");
     let letter = next(&mut dead, "the dead letter").await;
-    assert_eq!(letter.message().envelope.metadata[dead_letter::REASON], "does not decode: missing field `n`");
+    assert_eq!(
+        letter.message().envelope.metadata[dead_letter::REASON],
+        "does not decode: missing field `n`"
+    );
     letter.ack().await.expect("ack");
     nothing_more(&mut consumer, "a dead-lettered message").await;
 }
@@ -226,12 +289,19 @@ pub async fn dead_letter_at_once<B: EventBus>(bus: &B) {
 /// A consumer gets only the subjects its filters match.
 pub async fn filters_select_subjects<B: EventBus>(bus: &B) {
     let prefix = unique("t");
-    let mut consumer = subscribe(bus, ConsumerConfig::new(unique("c"), [format!("{prefix}.wanted.*")])).await;
+    let mut consumer = subscribe(
+        bus,
+        ConsumerConfig::new(unique("c"), [format!("{prefix}.wanted.*")]),
+    )
+    .await;
     publish(bus, messages(&format!("{prefix}.other.Tick"), 2)).await;
     let wanted = messages(&format!("{prefix}.wanted.Tick"), 1);
     publish(bus, wanted.clone()).await;
     let delivery = next(&mut consumer, "the wanted subject").await;
-    assert_eq!(delivery.message().envelope.event_id, wanted[0].envelope.event_id);
+    assert_eq!(
+        delivery.message().envelope.event_id,
+        wanted[0].envelope.event_id
+    );
     delivery.ack().await.expect("ack");
     nothing_more(&mut consumer, "an unwanted subject").await;
 }
@@ -246,7 +316,10 @@ pub async fn consumers_are_durable<B: EventBus>(bus: &B) {
     let mut back = subscribe(bus, config).await;
     for expected in &sent {
         let delivery = next(&mut back, "a message published while away").await;
-        assert_eq!(delivery.message().envelope.event_id, expected.envelope.event_id);
+        assert_eq!(
+            delivery.message().envelope.event_id,
+            expected.envelope.event_id
+        );
         delivery.ack().await.expect("ack");
     }
 }

@@ -77,8 +77,12 @@ pub fn tick(aggregate_type: &str, aggregate_id: &str, writer: u32, n: u64) -> En
         schema_version: 1,
         correlation_id: uuid::Uuid::now_v7(),
         causation_id: Some(event_id),
-        trace: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".parse().ok(),
-        metadata: [("writer".to_owned(), serde_json::json!(writer))].into_iter().collect(),
+        trace: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+            .parse()
+            .ok(),
+        metadata: [("writer".to_owned(), serde_json::json!(writer))]
+            .into_iter()
+            .collect(),
         payload: Tick { writer, n },
     }
 }

@@ -20,8 +20,14 @@ pub async fn run_all<S: EventStore + Outbox + Inbox + Clone>(store: S) {
     inbox_records_each_event_once(&store).await;
 }
 
-async fn append_ticks<S: EventStore>(store: &S, stream: &StreamId, count: u64) -> Vec<Envelope<Tick>> {
-    let events: Vec<_> = (1..=count).map(|n| tick(&stream.aggregate_type, &stream.aggregate_id, 0, n)).collect();
+async fn append_ticks<S: EventStore>(
+    store: &S,
+    stream: &StreamId,
+    count: u64,
+) -> Vec<Envelope<Tick>> {
+    let events: Vec<_> = (1..=count)
+        .map(|n| tick(&stream.aggregate_type, &stream.aggregate_id, 0, n))
+        .collect();
     store
         .append(AppendRequest {
             stream: stream.clone(),
@@ -54,12 +60,23 @@ pub async fn relay_publishes_appended_events_in_order<S: EventStore + Outbox + C
         .subscribe(ConsumerConfig::new(unique("c"), [format!("{system}.>")]))
         .await
         .expect("subscribe");
-    let (a, b) = (StreamId::new("Outboxed", unique("a")), StreamId::new("Outboxed", unique("b")));
+    let (a, b) = (
+        StreamId::new("Outboxed", unique("a")),
+        StreamId::new("Outboxed", unique("b")),
+    );
     let mut sent = append_ticks(store, &a, 3).await;
     sent.extend(append_ticks(store, &b, 2).await);
     let pending = pending_ids(store).await;
-    assert!(sent.iter().all(|e| pending.contains(&e.event_id)), "appended events are pending");
-    let relay = Relay::new(store.clone(), bus.clone(), Routing::new(system.clone(), "Ledger")).batch_size(2);
+    assert!(
+        sent.iter().all(|e| pending.contains(&e.event_id)),
+        "appended events are pending"
+    );
+    let relay = Relay::new(
+        store.clone(),
+        bus.clone(),
+        Routing::new(system.clone(), "Ledger"),
+    )
+    .batch_size(2);
     relay.drain().await.expect("relay");
     let ours: HashSet<EventId> = sent.iter().map(|e| e.event_id).collect();
     let mut received = Vec::new();
@@ -73,12 +90,19 @@ pub async fn relay_publishes_appended_events_in_order<S: EventStore + Outbox + C
         }
     }
     for stream in [&a, &b] {
-        let versions: Vec<u64> = received.iter().filter(|e| stream.holds(e)).map(|e| e.version).collect();
+        let versions: Vec<u64> = received
+            .iter()
+            .filter(|e| stream.holds(e))
+            .map(|e| e.version)
+            .collect();
         let expected: Vec<u64> = (1..=versions.len() as u64).collect();
         assert_eq!(versions, expected, "{stream}: relayed in version order");
     }
     let still_pending = pending_ids(store).await;
-    assert!(ours.is_disjoint(&still_pending), "relayed events are marked published");
+    assert!(
+        ours.is_disjoint(&still_pending),
+        "relayed events are marked published"
+    );
 }
 
 /// Events whose types the context does not publish are settled without being published.
@@ -92,10 +116,16 @@ pub async fn unpublished_types_stay_inside<S: EventStore + Outbox + Clone>(store
     let stream = StreamId::new("Internal", unique("s"));
     let sent = append_ticks(store, &stream, 2).await;
     let routing = Routing::new(system, "Ledger").publishing(["SomethingElse"]);
-    Relay::new(store.clone(), bus, routing).drain().await.expect("relay");
+    Relay::new(store.clone(), bus, routing)
+        .drain()
+        .await
+        .expect("relay");
     super::event_bus::nothing_more(&mut consumer, "an event type the context keeps").await;
     let pending = pending_ids(store).await;
-    assert!(sent.iter().all(|e| !pending.contains(&e.event_id)), "unpublished types are settled");
+    assert!(
+        sent.iter().all(|e| !pending.contains(&e.event_id)),
+        "unpublished types are settled"
+    );
 }
 
 /// Publishing without marking (a relay killed in between) leaves the events pending, so the
@@ -111,17 +141,27 @@ pub async fn a_crash_before_marking_publishes_again<S: EventStore + Outbox + Clo
     let sent = append_ticks(store, &stream, 1).await;
     let routing = Routing::new(system, "Ledger");
     let pending = store.pending(10_000).await.expect("pending");
-    let ours: Vec<_> = pending.into_iter().filter(|e| e.event_id == sent[0].event_id).collect();
+    let ours: Vec<_> = pending
+        .into_iter()
+        .filter(|e| e.event_id == sent[0].event_id)
+        .collect();
     assert_eq!(ours.len(), 1, "the event is pending once");
     let messages = ours
         .into_iter()
         .map(|e| crate::bus::Message::new(routing.subject_of(&e).expect("published"), e))
         .collect();
     bus.publish(messages).await.expect("publish");
-    Relay::new(store.clone(), bus.clone(), routing).drain().await.expect("relay after crash");
+    Relay::new(store.clone(), bus.clone(), routing)
+        .drain()
+        .await
+        .expect("relay after crash");
     for copy in 1..=2 {
         let delivery = super::event_bus::next(&mut consumer, "a copy of the event").await;
-        assert_eq!(delivery.message().envelope.event_id, sent[0].event_id, "copy {copy}");
+        assert_eq!(
+            delivery.message().envelope.event_id,
+            sent[0].event_id,
+            "copy {copy}"
+        );
         delivery.ack().await.expect("ack");
     }
 }
@@ -130,9 +170,36 @@ pub async fn a_crash_before_marking_publishes_again<S: EventStore + Outbox + Clo
 pub async fn inbox_records_each_event_once<S: Inbox>(store: &S) {
     let consumer = unique("consumer");
     let event_id = uuid::Uuid::now_v7();
-    assert!(!store.is_processed(&consumer, event_id).await.expect("inbox"));
-    assert!(store.mark_processed(&consumer, event_id).await.expect("inbox"), "first mark");
-    assert!(!store.mark_processed(&consumer, event_id).await.expect("inbox"), "second mark");
-    assert!(store.is_processed(&consumer, event_id).await.expect("inbox"));
-    assert!(!store.is_processed(&unique("other"), event_id).await.expect("inbox"));
+    assert!(
+        !store
+            .is_processed(&consumer, event_id)
+            .await
+            .expect("inbox")
+    );
+    assert!(
+        store
+            .mark_processed(&consumer, event_id)
+            .await
+            .expect("inbox"),
+        "first mark"
+    );
+    assert!(
+        !store
+            .mark_processed(&consumer, event_id)
+            .await
+            .expect("inbox"),
+        "second mark"
+    );
+    assert!(
+        store
+            .is_processed(&consumer, event_id)
+            .await
+            .expect("inbox")
+    );
+    assert!(
+        !store
+            .is_processed(&unique("other"), event_id)
+            .await
+            .expect("inbox")
+    );
 }
