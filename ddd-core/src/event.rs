@@ -307,12 +307,36 @@ impl<E: DomainEvent> Envelope<E> {
 impl RawEnvelope {
     /// Decodes the payload as `E`; `Ok(None)` when the event type is not one of `E`'s.
     pub fn decode<E: DomainEvent>(self) -> Result<Option<Envelope<E>>, CodecError> {
-        let event = E::decode(&self.event_type, self.schema_version, self.payload.clone())?;
-        Ok(event.map(|event| {
-            let mut envelope = self.map(|_| event);
+        let event_type = self.event_type.clone();
+        let stored_version = self.schema_version;
+        let decoded = self.try_map(|payload| E::decode(&event_type, stored_version, payload))?;
+        Ok(decoded.transpose().map(|mut envelope| {
+            // Upcast on decode: the envelope now holds the current schema.
             envelope.schema_version = envelope.payload.schema_version();
             envelope
         }))
+    }
+}
+
+impl<E> Envelope<Option<E>> {
+    /// `Some(envelope)` when the payload is present.
+    pub fn transpose(self) -> Option<Envelope<E>> {
+        let payload = self.payload?;
+        Some(Envelope {
+            event_id: self.event_id,
+            aggregate_type: self.aggregate_type,
+            aggregate_id: self.aggregate_id,
+            version: self.version,
+            position: self.position,
+            recorded_at: self.recorded_at,
+            event_type: self.event_type,
+            schema_version: self.schema_version,
+            correlation_id: self.correlation_id,
+            causation_id: self.causation_id,
+            trace: self.trace,
+            metadata: self.metadata,
+            payload,
+        })
     }
 }
 

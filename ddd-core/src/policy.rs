@@ -132,25 +132,37 @@ impl<P: Policy, S: EventStore> PolicyRunner<P, S> {
         ConsumerConfig::new(P::NAME, subjects)
     }
 
-    /// Handles deliveries until the subscription ends or `shutdown` completes. A delivery in
-    /// progress when `shutdown` completes is finished and settled first.
+    /// Subscribes as `consumer` and handles deliveries until the subscription ends or
+    /// `shutdown` completes. A delivery in progress when `shutdown` completes is finished
+    /// and settled first.
     pub async fn run<B: EventBus>(
         &self,
         bus: &B,
         consumer: ConsumerConfig,
         shutdown: impl Future<Output = ()>,
     ) -> Result<(), BusError> {
-        let mut subscription = bus.subscribe(consumer).await?;
+        let subscription = bus.subscribe(consumer).await?;
+        self.consume(subscription, shutdown).await
+    }
+
+    /// Handles the deliveries of a subscription made beforehand (so that nothing published
+    /// between start-up and the first poll is missed) until it ends or `shutdown` completes.
+    pub async fn consume<Sub: Subscription>(
+        &self,
+        mut subscription: Sub,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<(), BusError> {
         tokio::pin!(shutdown);
         loop {
             let delivery = tokio::select! {
                 () = &mut shutdown => return Ok(()),
                 next = subscription.next() => next?,
             };
-            let Some(delivery) = delivery else {
-                return Ok(());
-            };
-            self.handle(delivery).await?;
+            let Some(delivery) = delivery else { return Ok(()) };
+            let outcome = self.handle(delivery).await?;
+            if let Handled::Retried(reason) | Handled::DeadLettered(reason) = &outcome {
+                tracing::warn!(policy = P::NAME, %reason, ?outcome, "event not handled");
+            }
         }
     }
 

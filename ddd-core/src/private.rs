@@ -27,3 +27,50 @@ pub fn compile_pattern(pattern: &str) -> Regex {
         unreachable!("ddd-macros validated the pattern `{pattern}` at compile time: {error}")
     })
 }
+
+/// Checks that the type of an aggregate's `#[aggregate(id)]` field is the type its
+/// `#[aggregate(id = ...)]` names.
+#[diagnostic::on_unimplemented(
+    message = "the `#[aggregate(id)]` field is a `{Self}`, but `#[aggregate(id = ...)]` names `{Id}`",
+    label = "expected `{Id}` here",
+    note = "`set_id` copies the aggregate's id into this field, so both must be the same type"
+)]
+pub trait SameIdType<Id: ?Sized> {}
+
+impl<T: ?Sized> SameIdType<T> for T {}
+
+/// Compiles only when `Field` and `Id` are the same type.
+pub const fn assert_id_field<Field: ?Sized + SameIdType<Id>, Id: ?Sized>() {}
+
+/// Stands in for a type that a derive with a mistake in its attributes could not name, in
+/// the impls it emits next to its errors, so that one mistake is reported once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Unnamed {}
+
+impl crate::Command for Unnamed {
+    fn command_name(&self) -> &'static str {
+        match *self {}
+    }
+}
+
+impl crate::DomainEvent for Unnamed {
+    fn event_type(&self) -> &'static str {
+        match *self {}
+    }
+
+    fn schema_version(&self) -> u32 {
+        match *self {}
+    }
+
+    fn event_types() -> &'static [&'static str] {
+        &[]
+    }
+
+    fn encode(&self) -> Result<crate::Payload, crate::CodecError> {
+        match *self {}
+    }
+
+    fn decode(_: &str, _: u32, _: crate::Payload) -> Result<Option<Self>, crate::CodecError> {
+        Ok(None)
+    }
+}

@@ -186,7 +186,9 @@ pub struct Snapshot {
 /// - Re-appending events whose ids are all stored already succeeds, stores nothing new and
 ///   returns the first copies (a retry after a lost reply).
 /// - `read_all` returns events in global position order and never skips one: an event that
-///   commits later than a reader passed its position is impossible.
+///   commits later than a reader passed its position is impossible. Positions are assigned
+///   at append or, by stores that must not serialize writers to keep this promise, later but
+///   before `read_all` returns the event (`position` is 0 until then).
 pub trait EventStore: Send + Sync + 'static {
     /// Appends events to one stream.
     fn append<E: DomainEvent>(

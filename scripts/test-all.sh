@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The whole test suite: services up, formatting, lints, then every test of the workspace
+# (unit, conformance, trybuild UI, doc tests, examples). CI runs exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Tests that need a service read its URL from these variables; the defaults are the
+# services this project's machines run locally.
+export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
+export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
+export AMQP_URL="${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}"
+export NATS_URL="${NATS_URL:-nats://127.0.0.1:4222}"
+
+host_port() { # URL -> host port
+  local rest=${1#*://}; rest=${rest#*@}; rest=${rest%%/*}
+  echo "${rest%%:*} ${rest##*:}"
+}
+
+check_services() {
+  local down=()
+  for url in "$DATABASE_URL" "$REDIS_URL" "$AMQP_URL" "$NATS_URL"; do
+    read -r host port < <(host_port "$url")
+    if ! timeout 3 bash -c "exec 3<>/dev/tcp/$host/$port" 2>/dev/null; then
+      down+=("$url")
+    fi
+  done
+  if ((${#down[@]})); then
+    echo "error: these services do not answer: ${down[*]}" >&2
+    echo "start them (see the library's env entry, machines/rust-svc.md) or point the URL variables elsewhere" >&2
+    exit 1
+  fi
+}
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "services"
+check_services
+step "cargo fmt --check"
+cargo fmt --all --check
+step "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
+step "cargo test"
+cargo test --workspace --all-features --locked
