@@ -25,6 +25,52 @@ impl Message {
             envelope,
         }
     }
+
+    /// This message as a dead letter of `consumer`: on the consumer's dead-letter subject, the
+    /// envelope unchanged except for the [`dead_letter`] metadata keys.
+    pub fn into_dead_letter(self, consumer: &str, attempts: u32, reason: &str) -> Self {
+        let mut envelope = self.envelope;
+        let metadata = [
+            (dead_letter::REASON, reason.into()),
+            (dead_letter::ATTEMPTS, attempts.into()),
+            (dead_letter::SUBJECT, self.subject.into()),
+            (dead_letter::CONSUMER, consumer.into()),
+        ];
+        for (key, value) in metadata {
+            envelope.metadata.insert(key.to_owned(), value);
+        }
+        Self::new(dead_letter_subject(consumer), envelope)
+    }
+
+    /// The dead letter for bytes a broker delivered that are not a message at all: an
+    /// envelope of type [`dead_letter::UNDECODABLE`] whose payload keeps the bytes (as lossy
+    /// UTF-8 under `body`), so a consumer of the dead-letter subject sees the decode error
+    /// like any other reason. `event_id` is the id the broker knew the bytes by, if any.
+    pub fn undecodable(
+        consumer: &str,
+        subject: &str,
+        body: &[u8],
+        event_id: Option<crate::event::EventId>,
+        attempts: u32,
+        error: &str,
+    ) -> Self {
+        let envelope = RawEnvelope {
+            event_id: event_id.unwrap_or_else(uuid::Uuid::now_v7),
+            aggregate_type: std::borrow::Cow::Borrowed(""),
+            aggregate_id: String::new(),
+            version: 0,
+            position: 0,
+            recorded_at: chrono::Utc::now(),
+            event_type: std::borrow::Cow::Borrowed(dead_letter::UNDECODABLE),
+            schema_version: 1,
+            correlation_id: uuid::Uuid::now_v7(),
+            causation_id: None,
+            trace: None,
+            metadata: crate::event::Metadata::new(),
+            payload: serde_json::json!({ "body": String::from_utf8_lossy(body) }),
+        };
+        Self::new(subject, envelope).into_dead_letter(consumer, attempts, error)
+    }
 }
 
 /// The subject an event is published on: `<system>.<context>.<EventType>`.
@@ -47,6 +93,8 @@ pub mod dead_letter {
     pub const SUBJECT: &str = "dead_letter.subject";
     /// The consumer that gave up on it.
     pub const CONSUMER: &str = "dead_letter.consumer";
+    /// The event type of the dead letter made for bytes that do not decode as a message.
+    pub const UNDECODABLE: &str = "ddd.Undecodable";
 }
 
 /// Whether `subject` matches a NATS-style `filter`: tokens split on `.`, `*` matches one
@@ -244,6 +292,32 @@ mod tests {
             "shop.ordering.OrderPlaced.x",
             "shop.ordering.OrderPlaced"
         ));
+    }
+
+    #[test]
+    fn dead_letters_keep_the_envelope_and_add_why() {
+        let mut envelope = Message::undecodable("x", "s.c.E", b"{}", None, 1, "r").envelope;
+        envelope.metadata = [("writer".to_owned(), serde_json::json!(0))].into();
+        let letter = Message::new("shop.ordering.Tick", envelope.clone())
+            .into_dead_letter("billing", 3, "boom");
+        assert_eq!(letter.subject, "dead-letter.billing");
+        assert_eq!(letter.envelope.event_id, envelope.event_id);
+        assert_eq!(letter.envelope.payload, envelope.payload);
+        assert_eq!(letter.envelope.metadata[dead_letter::REASON], "boom");
+        assert_eq!(letter.envelope.metadata[dead_letter::ATTEMPTS], 3);
+        assert_eq!(
+            letter.envelope.metadata[dead_letter::SUBJECT],
+            "shop.ordering.Tick"
+        );
+        assert_eq!(letter.envelope.metadata[dead_letter::CONSUMER], "billing");
+        assert_eq!(letter.envelope.metadata["writer"], 0);
+
+        let garbage = Message::undecodable("billing", "shop.x.Y", b"{not json", None, 1, "bad");
+        assert_eq!(garbage.subject, "dead-letter.billing");
+        assert_eq!(garbage.envelope.event_type, dead_letter::UNDECODABLE);
+        assert_eq!(garbage.envelope.payload["body"], "{not json");
+        assert_eq!(garbage.envelope.metadata[dead_letter::REASON], "bad");
+        assert_eq!(garbage.envelope.metadata[dead_letter::SUBJECT], "shop.x.Y");
     }
 
     #[test]

@@ -28,19 +28,23 @@ pub fn compile_pattern(pattern: &str) -> Regex {
     })
 }
 
-/// Checks that the type of an aggregate's `#[aggregate(id)]` field is the type its
-/// `#[aggregate(id = ...)]` names.
+/// Clones an aggregate's id into its `#[aggregate(id)]` field when `#[aggregate(id = ...)]`
+/// names the id type too, which only compiles when the two types are the same.
 #[diagnostic::on_unimplemented(
     message = "the `#[aggregate(id)]` field is a `{Self}`, but `#[aggregate(id = ...)]` names `{Id}`",
     label = "expected `{Id}` here",
     note = "`set_id` copies the aggregate's id into this field, so both must be the same type"
 )]
-pub trait SameIdType<Id: ?Sized> {}
+pub trait SameIdType<Id: ?Sized> {
+    /// A clone of `id`, as the field's type.
+    fn clone_id(id: &Id) -> Self;
+}
 
-impl<T: ?Sized> SameIdType<T> for T {}
-
-/// Compiles only when `Field` and `Id` are the same type.
-pub const fn assert_id_field<Field: ?Sized + SameIdType<Id>, Id: ?Sized>() {}
+impl<T: Clone> SameIdType<T> for T {
+    fn clone_id(id: &T) -> T {
+        id.clone()
+    }
+}
 
 /// Stands in for a type that a derive with a mistake in its attributes could not name, in
 /// the impls it emits next to its errors, so that one mistake is reported once.

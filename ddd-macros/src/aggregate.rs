@@ -18,35 +18,37 @@ pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
 fn expand(cont: &Container<'_, Ns>) -> TokenStream {
     let ident = cont.ident;
     let attrs = &cont.attrs;
-    let name = attrs.name.as_ref().map_or_else(|| ident.unraw().to_string(), syn::LitStr::value);
+    let name = attrs
+        .name
+        .as_ref()
+        .map_or_else(|| ident.unraw().to_string(), syn::LitStr::value);
     let id_field = cont.all_fields().find(|field| field.attrs.id.is_some());
-    let version_field = cont.all_fields().find(|field| field.attrs.version.is_some());
-    let (Some(command), Some(event), Some(id)) = (&attrs.command, &attrs.event, attrs.id.as_ref().or(id_field.map(|field| field.ty)))
+    let version_field = cont
+        .all_fields()
+        .find(|field| field.attrs.version.is_some());
+    let field_id = id_field.map(|field| id_type(field).0);
+    let (Some(command), Some(event), Some(id)) =
+        (&attrs.command, &attrs.event, attrs.id.as_ref().or(field_id))
     else {
         unreachable!("checked: an aggregate names its command, event and id types");
     };
-    let error = attrs.error.as_ref().map_or_else(|| quote!(::ddd_core::Rejection), |ty| quote!(#ty));
-    let services = attrs.services.as_ref().map_or_else(|| quote!(()), |ty| quote!(#ty));
+    let error = attrs
+        .error
+        .as_ref()
+        .map_or_else(|| quote!(::ddd_core::Rejection), |ty| quote!(#ty));
+    let services = attrs
+        .services
+        .as_ref()
+        .map_or_else(|| quote!(()), |ty| quote!(#ty));
     let snapshot_version = attrs.snapshot_version.as_ref().map(|version| {
         let version = version.value;
         quote!(const SNAPSHOT_VERSION: ::core::primitive::u32 = #version;)
     });
     let handle = handle(cont, command);
     let apply = apply(cont, event);
-    let set_id = id_field.map(set_id);
+    let set_id = id_field.map(|field| set_id(field, attrs.id.is_some()));
     let set_version = version_field.map(set_version);
-    let same_id = match (&attrs.id, id_field) {
-        (Some(id), Some(field)) => {
-            let field_ty = field.ty;
-            Some(quote_spanned! {field_ty.span()=>
-                const _: () = ::ddd_core::__private::assert_id_field::<#field_ty, #id>();
-            })
-        }
-        _ => None,
-    };
     quote! {
-        #same_id
-
         #[automatically_derived]
         impl ::ddd_core::Aggregate for #ident {
             const TYPE: &'static ::core::primitive::str = #name;
@@ -85,10 +87,12 @@ fn handle(cont: &Container<'_, Ns>, command: &syn::Type) -> TokenStream {
             let decided: ::core::result::Result<::std::vec::Vec<Self::Event>, Self::Error> =
                 match #path(self, command, services) {
                     ::core::result::Result::Ok(events) => {
-                        ::core::result::Result::Ok(::ddd_core::IntoEvents::into_events(events))
+                        ::core::result::Result::Ok(
+                            <_ as ::ddd_core::IntoEvents<Self::Event>>::into_events(events),
+                        )
                     }
                     ::core::result::Result::Err(error) => {
-                        ::core::result::Result::Err(::core::convert::Into::into(error))
+                        ::core::result::Result::Err(<_ as ::core::convert::Into<Self::Error>>::into(error))
                     }
                 };
             ::core::future::ready(decided)
@@ -112,21 +116,60 @@ fn apply(cont: &Container<'_, Ns>, event: &syn::Type) -> TokenStream {
     }
 }
 
-fn set_id(field: &Field<'_, Ns>) -> TokenStream {
+/// The id type an `#[aggregate(id)]` field holds, and whether the field is an `Option` of
+/// it (ids rarely have a `Default`, which the aggregate's state needs).
+pub(crate) fn id_type<'a>(field: &Field<'a, Ns>) -> (&'a syn::Type, bool) {
+    match option_inner(field.ty()) {
+        Some(inner) => (inner, true),
+        None => (field.ty(), false),
+    }
+}
+
+/// `T` when `ty` is written `Option<T>`.
+fn option_inner(ty: &syn::Type) -> Option<&syn::Type> {
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    match args.args.first() {
+        Some(syn::GenericArgument::Type(inner))
+            if last.ident == "Option" && args.args.len() == 1 =>
+        {
+            Some(inner)
+        }
+        _ => None,
+    }
+}
+
+/// `set_id`, storing a clone of the id in the field. When the attribute names the id type
+/// too, the clone goes through `SameIdType`, which asserts that the two types agree and
+/// says so at the field when they do not.
+fn set_id(field: &Field<'_, Ns>, named: bool) -> TokenStream {
     let member = &field.member;
-    let assign = quote_spanned! {field.ty.span()=>
-        self.#member = ::core::clone::Clone::clone(id);
+    let (field_ty, optional) = id_type(field);
+    let clone = if named {
+        quote_spanned!(field_ty.span()=> <#field_ty as ::ddd_core::__private::SameIdType<Self::Id>>::clone_id(id))
+    } else {
+        quote_spanned!(field_ty.span()=> ::core::clone::Clone::clone(id))
+    };
+    let value = if optional {
+        quote!(::core::option::Option::Some(#clone))
+    } else {
+        clone
     };
     quote! {
         fn set_id(&mut self, id: &Self::Id) {
-            #assign
+            self.#member = #value;
         }
     }
 }
 
 fn set_version(field: &Field<'_, Ns>) -> TokenStream {
     let member = &field.member;
-    let assign = quote_spanned! {field.ty.span()=>
+    let assign = quote_spanned! {field.ty().span()=>
         self.#member = version;
     };
     quote! {

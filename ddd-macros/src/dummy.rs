@@ -7,7 +7,9 @@ use quote::quote;
 use syn::DeriveInput;
 
 use crate::internals::ast::{Container, Data, Style};
-use crate::internals::attr::{ConstrainedField, Namespace, aggregate, bounded_context, command, entity, event, value};
+use crate::internals::attr::{
+    ConstrainedField, Namespace, aggregate, bounded_context, command, entity, event, value,
+};
 use crate::internals::ctxt::Ctxt;
 
 /// Parses and checks `input`, then expands it, or, when anything was wrong, reports every
@@ -56,12 +58,31 @@ pub(crate) fn aggregate(cont: &Container<'_, aggregate::Ns>) -> TokenStream {
     let name = ident.to_string();
     let attrs = &cont.attrs;
     let unnamed = quote!(::ddd_core::__private::Unnamed);
-    let marked_id = cont.all_fields().find(|field| field.attrs.id.is_some()).map(|field| field.ty);
-    let id = attrs.id.as_ref().or(marked_id).map_or_else(|| quote!(::std::string::String), |ty| quote!(#ty));
-    let command = attrs.command.as_ref().map_or_else(|| unnamed.clone(), |ty| quote!(#ty));
-    let event = attrs.event.as_ref().map_or_else(|| unnamed.clone(), |ty| quote!(#ty));
-    let error = attrs.error.as_ref().map_or_else(|| quote!(::ddd_core::Rejection), |ty| quote!(#ty));
-    let services = attrs.services.as_ref().map_or_else(|| quote!(()), |ty| quote!(#ty));
+    let marked_id = cont
+        .all_fields()
+        .find(|field| field.attrs.id.is_some())
+        .map(|field| crate::aggregate::id_type(field).0);
+    let id = attrs
+        .id
+        .as_ref()
+        .or(marked_id)
+        .map_or_else(|| quote!(::std::string::String), |ty| quote!(#ty));
+    let command = attrs
+        .command
+        .as_ref()
+        .map_or_else(|| unnamed.clone(), |ty| quote!(#ty));
+    let event = attrs
+        .event
+        .as_ref()
+        .map_or_else(|| unnamed.clone(), |ty| quote!(#ty));
+    let error = attrs
+        .error
+        .as_ref()
+        .map_or_else(|| quote!(::ddd_core::Rejection), |ty| quote!(#ty));
+    let services = attrs
+        .services
+        .as_ref()
+        .map_or_else(|| quote!(()), |ty| quote!(#ty));
     quote! {
         #[automatically_derived]
         impl ::ddd_core::Aggregate for #ident {
@@ -105,7 +126,12 @@ pub(crate) fn domain_event(cont: &Container<'_, event::Ns>) -> TokenStream {
             }
         }
     });
-    let dispatch = cont.attrs.aggregate.as_ref().map(|aggregate| {
+    let aggregate = cont
+        .attrs
+        .aggregate
+        .as_ref()
+        .filter(|_| matches!(cont.data, Data::Enum(_)));
+    let dispatch = aggregate.map(|aggregate| {
         quote! {
             #[automatically_derived]
             impl #impl_generics ::ddd_core::DispatchEvent<#aggregate> for #ident #ty_generics #where_clause {
@@ -148,7 +174,12 @@ pub(crate) fn command(cont: &Container<'_, command::Ns>) -> TokenStream {
     }
     let ident = cont.ident;
     let (impl_generics, ty_generics, where_clause) = cont.original.generics.split_for_impl();
-    let dispatch = cont.attrs.aggregate.as_ref().map(|aggregate| {
+    let aggregate = cont
+        .attrs
+        .aggregate
+        .as_ref()
+        .filter(|_| matches!(cont.data, Data::Enum(_)));
+    let dispatch = aggregate.map(|aggregate| {
         quote! {
             #[automatically_derived]
             impl #impl_generics ::ddd_core::DispatchCommand<#aggregate> for #ident #ty_generics #where_clause {
@@ -211,7 +242,7 @@ pub(crate) fn value_object(cont: &Container<'_, value::Ns>) -> TokenStream {
     });
     let newtype = match &cont.data {
         Data::Struct(Style::Newtype, fields) if !cont.is_generic() => {
-            let inner = fields[0].ty;
+            let inner = fields[0].ty();
             Some(quote! {
                 #[automatically_derived]
                 impl ::core::convert::TryFrom<#inner> for #ident {
@@ -260,7 +291,7 @@ pub(crate) fn entity(cont: &Container<'_, entity::Ns>) -> TokenStream {
     };
     let (id_ty, id) = match marked {
         Some(field) => {
-            let (ty, member) = (field.ty, &field.member);
+            let (ty, member) = (field.ty(), &field.member);
             (quote!(#ty), quote!(&self.#member))
         }
         None => (quote!(()), quote!(&())),
@@ -312,4 +343,23 @@ pub(crate) fn bounded_context(cont: &Container<'_, bounded_context::Ns>) -> Toke
             }
         }
     }
+}
+
+/// `tokens` with every token at `span`, so that an error about the expression (a missing
+/// trait impl, say) points at the user's field rather than at the derive.
+pub(crate) fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            if let proc_macro2::TokenTree::Group(group) = &token {
+                let mut respanned =
+                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
+                respanned.set_span(span);
+                token = respanned.into();
+            } else {
+                token.set_span(span);
+            }
+            token
+        })
+        .collect()
 }

@@ -2,8 +2,11 @@
 //!
 //! Runs every contender on the same command sequence, interleaved in one process (a warm-up
 //! round, then `--rounds` rounds; the contenders' order rotates each round), on one tokio
-//! current-thread runtime, and prints a markdown report to stderr. stdout must not be a
-//! terminal: cqrs-es's `MemStore` prints two lines per command there (send it to /dev/null).
+//! current-thread runtime, and prints a markdown report to stderr. Rates are computed from the
+//! benchmark thread's on-CPU time (Linux schedstat; wall time elsewhere) so that other load on
+//! a shared machine does not count; wall-clock rates are reported beside them. stdout must not
+//! be a terminal: cqrs-es's `MemStore` prints two lines per command there (send it to
+//! /dev/null).
 //!
 //! ```text
 //! ddd-bench-command-path [--aggregates 1000] [--commands 10,50] [--rounds 5] [--warmup 1]
@@ -23,6 +26,45 @@ use cqrs_es::EventStore as _;
 use tokio::runtime::Runtime;
 
 use crate::workload::Workload;
+
+#[cfg(feature = "count-allocs")]
+mod counting {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    pub static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+    pub struct Counting;
+
+    // SAFETY: forwards to the system allocator unchanged.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+            // SAFETY: same contract as ours.
+            unsafe { System.alloc(layout) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            // SAFETY: same contract as ours.
+            unsafe { System.dealloc(ptr, layout) }
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+            // SAFETY: same contract as ours.
+            unsafe { System.realloc(ptr, layout, new_size) }
+        }
+    }
+
+    #[global_allocator]
+    static GLOBAL: Counting = Counting;
+}
+
+/// Heap allocations (and reallocations) so far; 0 without feature `count-allocs`.
+fn allocations() -> u64 {
+    #[cfg(feature = "count-allocs")]
+    return counting::ALLOCATIONS.load(std::sync::atomic::Ordering::Relaxed);
+    #[cfg(not(feature = "count-allocs"))]
+    0
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Contender {
@@ -150,19 +192,26 @@ fn main() {
             // Profiling mode: no report, just run the chosen contenders.
             for _ in 0..args.warmup + args.rounds {
                 for &contender in only {
-                    let elapsed = run(contender, &workload, &runtime);
-                    eprintln!("C={per_aggregate} {}: {:.0} commands/s", contender.short(), workload.commands.len() as f64 / elapsed.as_secs_f64());
+                    let before = allocations();
+                    let elapsed = run(contender, &workload, &runtime, false);
+                    let allocs = (allocations() - before) as f64 / workload.commands.len() as f64;
+                    eprintln!(
+                        "C={per_aggregate} {}: {:.0} commands/s{}",
+                        contender.short(),
+                        workload.commands.len() as f64 / elapsed.time().as_secs_f64(),
+                        if cfg!(feature = "count-allocs") { format!(", {allocs:.2} allocations/command (incl. setup)") } else { String::new() },
+                    );
                 }
             }
             continue;
         }
         let total = workload.commands.len();
-        let mut samples: Vec<(Contender, Vec<Duration>)> = Contender::ALL.iter().map(|&c| (c, Vec::new())).collect();
+        let mut samples: Vec<(Contender, Vec<Sample>)> = Contender::ALL.iter().map(|&c| (c, Vec::new())).collect();
         for round in 0..args.warmup + args.rounds {
             let mut order = Contender::ALL;
             order.rotate_left(round % Contender::ALL.len());
             for contender in order {
-                let elapsed = run(contender, &workload, &runtime);
+                let elapsed = run(contender, &workload, &runtime, true);
                 if round >= args.warmup {
                     samples.iter_mut().find(|(c, _)| *c == contender).expect("listed").1.push(elapsed);
                 }
@@ -172,9 +221,62 @@ fn main() {
     }
 }
 
+/// How long one run took.
+#[derive(Clone, Copy, Debug)]
+struct Sample {
+    wall: Duration,
+    /// Time this thread spent on a CPU (Linux `/proc/thread-self/schedstat`), which excludes
+    /// the time other processes on a shared machine took the CPU away.
+    cpu: Option<Duration>,
+    /// Time this thread was runnable but waiting for a CPU.
+    waited: Option<Duration>,
+}
+
+impl Sample {
+    /// The time the rates are computed from: on-CPU time when known, else wall time.
+    fn time(&self) -> Duration {
+        self.cpu.unwrap_or(self.wall)
+    }
+}
+
+struct Timer {
+    wall: Instant,
+    sched: Option<(u64, u64)>,
+}
+
+impl Timer {
+    fn start() -> Self {
+        let sched = schedstat();
+        Self { wall: Instant::now(), sched }
+    }
+
+    fn stop(self) -> Sample {
+        let wall = self.wall.elapsed();
+        let (cpu, waited) = match (self.sched, schedstat()) {
+            (Some((run0, wait0)), Some((run1, wait1))) => (
+                Some(Duration::from_nanos(run1.saturating_sub(run0))),
+                Some(Duration::from_nanos(wait1.saturating_sub(wait0))),
+            ),
+            _ => (None, None),
+        };
+        Sample { wall, cpu, waited }
+    }
+}
+
+/// (ns on a CPU, ns runnable but waiting) of the calling thread; the whole benchmark runs on
+/// one thread (a current-thread runtime).
+fn schedstat() -> Option<(u64, u64)> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let mut fields = text.split_whitespace().map(str::parse::<u64>);
+    match (fields.next()?, fields.next()?) {
+        (Ok(run), Ok(wait)) if run > 0 => Some((run, wait)),
+        _ => None,
+    }
+}
+
 /// Runs one contender once over the whole workload; returns the time the commands took.
-/// Building the empty store and checking the results afterwards are not timed.
-fn run(contender: Contender, workload: &Workload, runtime: &Runtime) -> Duration {
+/// Building the empty store and checking the results afterwards (`check`) are not timed.
+fn run(contender: Contender, workload: &Workload, runtime: &Runtime, check: bool) -> Sample {
     let commands = workload.commands.clone();
     let per_aggregate = (commands.len() / workload.ids.len()) as u64;
     match contender {
@@ -185,12 +287,12 @@ fn run(contender: Contender, workload: &Workload, runtime: &Runtime) -> Duration
                 ours::replaying_repository()
             };
             runtime.block_on(async {
-                let start = Instant::now();
+                let start = Timer::start();
                 for (index, command) in commands {
                     repository.execute(&workload.ids[index], command).await.expect("every command succeeds");
                 }
-                let elapsed = start.elapsed();
-                for (id, balance) in workload.ids.iter().zip(&workload.final_balances) {
+                let elapsed = start.stop();
+                for (id, balance) in workload.ids.iter().zip(&workload.final_balances).filter(|_| check) {
                     let root = repository.load(id).await.expect("loads").expect("exists");
                     assert_eq!((root.version(), root.state().0.balance), (per_aggregate, *balance));
                 }
@@ -201,12 +303,12 @@ fn run(contender: Contender, workload: &Workload, runtime: &Runtime) -> Duration
             let store = cqrs_es::mem_store::MemStore::<cqrs::BankAccount>::default();
             let framework = cqrs_es::CqrsFramework::new(store.clone(), vec![], ());
             runtime.block_on(async {
-                let start = Instant::now();
+                let start = Timer::start();
                 for (index, command) in commands {
                     framework.execute(&workload.id_strings[index], command).await.expect("every command succeeds");
                 }
-                let elapsed = start.elapsed();
-                for (id, balance) in workload.id_strings.iter().zip(&workload.final_balances) {
+                let elapsed = start.stop();
+                for (id, balance) in workload.id_strings.iter().zip(&workload.final_balances).filter(|_| check) {
                     let context = store.load_aggregate(id).await.expect("loads");
                     assert_eq!((context.current_sequence as u64, context.aggregate.0.balance), (per_aggregate, *balance));
                 }
@@ -217,12 +319,12 @@ fn run(contender: Contender, workload: &Workload, runtime: &Runtime) -> Duration
             let store = cqrs::QuietMemStore::<cqrs::BankAccount>::default();
             let framework = cqrs_es::CqrsFramework::new(store.clone(), vec![], ());
             runtime.block_on(async {
-                let start = Instant::now();
+                let start = Timer::start();
                 for (index, command) in commands {
                     framework.execute(&workload.id_strings[index], command).await.expect("every command succeeds");
                 }
-                let elapsed = start.elapsed();
-                for (id, balance) in workload.id_strings.iter().zip(&workload.final_balances) {
+                let elapsed = start.stop();
+                for (id, balance) in workload.id_strings.iter().zip(&workload.final_balances).filter(|_| check) {
                     let context = store.load_aggregate(id).await.expect("loads");
                     assert_eq!((context.current_sequence as u64, context.aggregate.0.balance), (per_aggregate, *balance));
                 }
@@ -232,12 +334,12 @@ fn run(contender: Contender, workload: &Workload, runtime: &Runtime) -> Duration
         Contender::Hand => {
             let store = handwritten::HandWritten::default();
             runtime.block_on(async {
-                let start = Instant::now();
+                let start = Timer::start();
                 for (index, command) in commands {
                     store.execute(&workload.id_strings[index], command).await.expect("every command succeeds");
                 }
-                let elapsed = start.elapsed();
-                for (id, balance) in workload.id_strings.iter().zip(&workload.final_balances) {
+                let elapsed = start.stop();
+                for (id, balance) in workload.id_strings.iter().zip(&workload.final_balances).filter(|_| check) {
                     assert_eq!(store.state(id).balance, *balance);
                 }
                 elapsed
@@ -252,12 +354,13 @@ fn median(values: &mut [f64]) -> f64 {
     if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2.0 }
 }
 
-fn report(args: &Args, per_aggregate: usize, total: usize, samples: &[(Contender, Vec<Duration>)]) -> String {
+fn report(args: &Args, per_aggregate: usize, total: usize, samples: &[(Contender, Vec<Sample>)]) -> String {
     use std::fmt::Write as _;
-    let rates = |contender: Contender| -> Vec<f64> {
-        let durations = &samples.iter().find(|(c, _)| *c == contender).expect("listed").1;
-        durations.iter().map(|d| total as f64 / d.as_secs_f64()).collect()
-    };
+    let of = |contender: Contender| &samples.iter().find(|(c, _)| *c == contender).expect("listed").1;
+    let on_cpu = samples.iter().all(|(_, s)| s.iter().all(|s| s.cpu.is_some()));
+    let rates = |contender: Contender| -> Vec<f64> { of(contender).iter().map(|s| total as f64 / s.time().as_secs_f64()).collect() };
+    let wall_rates = |contender: Contender| -> Vec<f64> { of(contender).iter().map(|s| total as f64 / s.wall.as_secs_f64()).collect() };
+    let min_max = |r: &[f64]| (r.iter().copied().fold(f64::INFINITY, f64::min), r.iter().copied().fold(0.0, f64::max));
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -267,38 +370,51 @@ fn report(args: &Args, per_aggregate: usize, total: usize, samples: &[(Contender
         args.rounds,
         args.warmup,
     );
-    let _ = writeln!(out, "| contender | commands/s (median) | min | max | µs/command (median) |");
-    let _ = writeln!(out, "|---|---:|---:|---:|---:|");
-    for contender in Contender::ALL {
-        let mut r = rates(contender);
-        let (min, max) = (r.iter().copied().fold(f64::INFINITY, f64::min), r.iter().copied().fold(0.0, f64::max));
-        let med = median(&mut r);
+    if cfg!(feature = "fast-rng") {
+        let _ = writeln!(out, "**Built with feature `fast-rng`** (uuid's thread-local RNG for ddd-core and the hand-written contender): an experiment, not the default.\n");
+    }
+    if on_cpu {
+        let wall: Duration = samples.iter().flat_map(|(_, s)| s.iter().map(|s| s.wall)).sum();
+        let waited: Duration = samples.iter().flat_map(|(_, s)| s.iter().filter_map(|s| s.waited)).sum();
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {:.2} |",
+            "Rates are commands per second of **on-CPU time** of the benchmark thread (`/proc/thread-self/schedstat`), so time other processes held the CPU is not counted; the thread waited for a CPU during {:.0}% of the timed wall time. Wall-clock rates are in the last column.\n",
+            100.0 * waited.as_secs_f64() / wall.as_secs_f64()
+        );
+    }
+    let basis = if on_cpu { "on-CPU" } else { "wall" };
+    let _ = writeln!(out, "| contender | commands/s ({basis}, median) | min | max | µs/command | commands/s (wall, median) |");
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
+    for contender in Contender::ALL {
+        let mut r = rates(contender);
+        let (min, max) = min_max(&r);
+        let med = median(&mut r);
+        let wall = median(&mut wall_rates(contender));
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {:.2} | {} |",
             contender.label(),
             thousands(med),
             thousands(min),
             thousands(max),
-            1e6 / med
+            1e6 / med,
+            thousands(wall),
         );
     }
-    let _ = writeln!(out, "\n| ratio | of medians | per-round range | target |");
-    let _ = writeln!(out, "|---|---:|---:|---|");
+    let _ = writeln!(out, "\n| ratio | of medians ({basis}) | per-round range | of medians (wall) | target |");
+    let _ = writeln!(out, "|---|---:|---:|---:|---|");
     let ratio = |a: Contender, b: Contender, target: Option<f64>| {
         let (ra, rb) = (rates(a), rates(b));
         let per_round: Vec<f64> = ra.iter().zip(&rb).map(|(x, y)| x / y).collect();
-        let (min, max) = (
-            per_round.iter().copied().fold(f64::INFINITY, f64::min),
-            per_round.iter().copied().fold(0.0, f64::max),
-        );
+        let (min, max) = min_max(&per_round);
         let of_medians = median(&mut ra.clone()) / median(&mut rb.clone());
+        let wall = median(&mut wall_rates(a)) / median(&mut wall_rates(b));
         let target = match target {
             Some(t) if of_medians >= t => format!("≥ {t}× — met"),
             Some(t) => format!("≥ {t}× — **missed**"),
             None => "—".to_owned(),
         };
-        format!("| {} / {} | {of_medians:.2}× | {min:.2}–{max:.2}× | {target} |\n", a.short(), b.short())
+        format!("| {} / {} | {of_medians:.2}× | {min:.2}–{max:.2}× | {wall:.2}× | {target} |\n", a.short(), b.short())
     };
     out.push_str(&ratio(Contender::Ours, Contender::Cqrs, Some(2.0)));
     out.push_str(&ratio(Contender::Ours, Contender::Hand, Some(0.67)));

@@ -9,10 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use crate::bus::{
-    BusError, ConsumerConfig, Delivery, EventBus, Message, Subscription, dead_letter,
-    dead_letter_subject,
-};
+use crate::bus::{BusError, ConsumerConfig, Delivery, EventBus, Message, Subscription};
 
 /// An event bus inside one process. Clones share the same bus.
 ///
@@ -121,19 +118,10 @@ impl BusInner {
     }
 
     fn dead_letter(&self, consumer: &str, message: &Message, attempts: u32, reason: &str) {
-        let mut envelope = message.envelope.clone();
-        let metadata = [
-            (dead_letter::REASON, reason.into()),
-            (dead_letter::ATTEMPTS, attempts.into()),
-            (dead_letter::SUBJECT, message.subject.clone().into()),
-            (dead_letter::CONSUMER, consumer.into()),
-        ];
-        for (key, value) in metadata {
-            envelope.metadata.insert(key.to_owned(), value);
-        }
+        let letter = message.clone().into_dead_letter(consumer, attempts, reason);
         // A closed bus has no one left to read dead letters; dropping them then is the same
         // as the process ending, which the outbox and inbox already cover.
-        let _ = self.publish_now(vec![Message::new(dead_letter_subject(consumer), envelope)]);
+        let _ = self.publish_now(vec![letter]);
     }
 
     fn group(&self, config: ConsumerConfig) -> Result<Arc<Group>, BusError> {

@@ -32,9 +32,7 @@ pub(crate) enum Data<'a, N: Namespace> {
 
 /// One enum variant.
 pub(crate) struct Variant<'a, N: Namespace> {
-    pub(crate) ident: &'a Ident,
     pub(crate) attrs: N::Variant,
-    pub(crate) style: Style,
     pub(crate) fields: Vec<Field<'a, N>>,
     pub(crate) original: &'a syn::Variant,
 }
@@ -46,7 +44,6 @@ pub(crate) struct Field<'a, N: Namespace> {
     /// Its position among its siblings.
     pub(crate) index: usize,
     pub(crate) attrs: N::Field,
-    pub(crate) ty: &'a Type,
     pub(crate) original: &'a syn::Field,
 }
 
@@ -66,8 +63,14 @@ pub(crate) enum Style {
 impl<'a, N: Namespace> Container<'a, N> {
     /// Parses `item` and its attributes; mistakes go to `cx`.
     pub(crate) fn from_ast(cx: &Ctxt, item: &'a syn::DeriveInput) -> Self {
+        let attrs = N::container(cx, item);
         let data = match &item.data {
-            syn::Data::Enum(data) => Data::Enum(data.variants.iter().map(|variant| Variant::from_ast(cx, variant)).collect()),
+            syn::Data::Enum(data) => Data::Enum(
+                data.variants
+                    .iter()
+                    .map(|variant| Variant::from_ast(cx, variant))
+                    .collect(),
+            ),
             syn::Data::Struct(data) => {
                 let (style, fields) = struct_from_ast(cx, &data.fields);
                 Data::Struct(style, fields)
@@ -76,7 +79,7 @@ impl<'a, N: Namespace> Container<'a, N> {
         };
         Container {
             ident: &item.ident,
-            attrs: N::container(cx, item),
+            attrs,
             data,
             original: item,
         }
@@ -108,23 +111,31 @@ impl<'a, N: Namespace> Container<'a, N> {
 
 impl<'a, N: Namespace> Variant<'a, N> {
     fn from_ast(cx: &Ctxt, variant: &'a syn::Variant) -> Self {
-        let (style, fields) = struct_from_ast(cx, &variant.fields);
+        let (_, fields) = struct_from_ast(cx, &variant.fields);
         Variant {
-            ident: &variant.ident,
             attrs: N::variant(cx, variant),
-            style,
             fields,
             original: variant,
         }
     }
 
+    /// The variant's identifier as written.
+    pub(crate) fn ident(&self) -> &'a Ident {
+        &self.original.ident
+    }
+
     /// The variant's name as serde and users see it: raw identifiers lose their `r#`.
     pub(crate) fn name(&self) -> String {
-        self.ident.unraw().to_string()
+        self.ident().unraw().to_string()
     }
 }
 
-impl<N: Namespace> Field<'_, N> {
+impl<'a, N: Namespace> Field<'a, N> {
+    /// The field's type.
+    pub(crate) fn ty(&self) -> &'a Type {
+        &self.original.ty
+    }
+
     /// The field's name for paths in messages: `owner`, or `0` for a tuple field.
     pub(crate) fn name(&self) -> String {
         match &self.member {
@@ -140,16 +151,24 @@ impl<N: Namespace> Field<'_, N> {
     }
 }
 
-fn struct_from_ast<'a, N: Namespace>(cx: &Ctxt, fields: &'a syn::Fields) -> (Style, Vec<Field<'a, N>>) {
+fn struct_from_ast<'a, N: Namespace>(
+    cx: &Ctxt,
+    fields: &'a syn::Fields,
+) -> (Style, Vec<Field<'a, N>>) {
     match fields {
         syn::Fields::Named(fields) => (Style::Struct, fields_from_ast(cx, &fields.named)),
-        syn::Fields::Unnamed(fields) if fields.unnamed.len() == 1 => (Style::Newtype, fields_from_ast(cx, &fields.unnamed)),
+        syn::Fields::Unnamed(fields) if fields.unnamed.len() == 1 => {
+            (Style::Newtype, fields_from_ast(cx, &fields.unnamed))
+        }
         syn::Fields::Unnamed(fields) => (Style::Tuple, fields_from_ast(cx, &fields.unnamed)),
         syn::Fields::Unit => (Style::Unit, Vec::new()),
     }
 }
 
-fn fields_from_ast<'a, N: Namespace>(cx: &Ctxt, fields: &'a Punctuated<syn::Field, Token![,]>) -> Vec<Field<'a, N>> {
+fn fields_from_ast<'a, N: Namespace>(
+    cx: &Ctxt,
+    fields: &'a Punctuated<syn::Field, Token![,]>,
+) -> Vec<Field<'a, N>> {
     fields
         .iter()
         .enumerate()
@@ -160,7 +179,6 @@ fn fields_from_ast<'a, N: Namespace>(cx: &Ctxt, fields: &'a Punctuated<syn::Fiel
             },
             index,
             attrs: N::field(cx, field),
-            ty: &field.ty,
             original: field,
         })
         .collect()
@@ -169,7 +187,10 @@ fn fields_from_ast<'a, N: Namespace>(cx: &Ctxt, fields: &'a Punctuated<syn::Fiel
 impl Variant<'_, event::Ns> {
     /// The event's stable type name: `#[event(rename = "..")]` or the variant's name.
     pub(crate) fn event_type(&self) -> String {
-        self.attrs.rename.as_ref().map_or_else(|| self.name(), LitStr::value)
+        self.attrs
+            .rename
+            .as_ref()
+            .map_or_else(|| self.name(), LitStr::value)
     }
 
     /// The key serde reads this variant under: its `#[serde(rename)]`, else the container's
@@ -186,6 +207,9 @@ impl Variant<'_, event::Ns> {
 impl Variant<'_, command::Ns> {
     /// The command's name: `#[command(rename = "..")]` or the variant's name.
     pub(crate) fn command_name(&self) -> String {
-        self.attrs.rename.as_ref().map_or_else(|| self.name(), LitStr::value)
+        self.attrs
+            .rename
+            .as_ref()
+            .map_or_else(|| self.name(), LitStr::value)
     }
 }

@@ -103,7 +103,12 @@ impl<'c> Flag<'c> {
 
 /// Calls `f` for each key of every `#[ns(...)]` in `attrs`. A syntax error ends the
 /// attribute it is in and is recorded; the other attributes are still parsed.
-fn parse_keys(cx: &Ctxt, ns: Symbol, attrs: &[Attribute], mut f: impl FnMut(&ParseNestedMeta<'_>) -> syn::Result<()>) {
+fn parse_keys(
+    cx: &Ctxt,
+    ns: Symbol,
+    attrs: &[Attribute],
+    mut f: impl FnMut(&ParseNestedMeta<'_>) -> syn::Result<()>,
+) {
     for attr in attrs.iter().filter(|attr| attr.path() == ns) {
         if let Err(err) = attr.parse_nested_meta(|meta| f(&meta)) {
             cx.syn_error(err);
@@ -114,7 +119,10 @@ fn parse_keys(cx: &Ctxt, ns: Symbol, attrs: &[Attribute], mut f: impl FnMut(&Par
 /// Reports every `#[ns(...)]` in `attrs`: the derive has no options at this position.
 fn reject(cx: &Ctxt, ns: Symbol, attrs: &[Attribute], position: &str) {
     for attr in attrs.iter().filter(|attr| attr.path() == ns) {
-        cx.error_spanned_by(attr, format_args!("`#[{ns}(...)]` has no options for {position}"));
+        cx.error_spanned_by(
+            attr,
+            format_args!("`#[{ns}(...)]` has no options for {position}"),
+        );
     }
 }
 
@@ -128,14 +136,18 @@ fn value<'a>(meta: &ParseNestedMeta<'a>, form: &str) -> syn::Result<ParseStream<
 }
 
 /// Checks that a flag key such as `id` has no value; reports and skips one if it has.
+///
+/// The flag counts as given either way, so that the mistake is reported once.
 fn flag(cx: &Ctxt, ns: Symbol, meta: &ParseNestedMeta<'_>) -> syn::Result<bool> {
-    if meta.input.is_empty() || meta.input.peek(Token![,]) {
-        return Ok(true);
+    if !meta.input.is_empty() && !meta.input.peek(Token![,]) {
+        let key = meta.path.to_token_stream();
+        cx.error_spanned_by(
+            &meta.path,
+            format_args!("`{key}` takes no value here: write `#[{ns}({key})]`"),
+        );
+        skip_value(meta)?;
     }
-    let key = meta.path.to_token_stream();
-    cx.error_spanned_by(&meta.path, format_args!("`{key}` takes no value here: write `#[{ns}({key})]`"));
-    skip_value(meta)?;
-    Ok(false)
+    Ok(true)
 }
 
 /// Consumes the value of a key that is reported as wrong, so parsing can go on after it.
@@ -161,7 +173,10 @@ fn unknown(cx: &Ctxt, ns: Symbol, meta: &ParseNestedMeta<'_>, keys: &[Symbol]) -
         Some(known) => format!("unknown `{ns}` attribute `{key}`; did you mean `{known}`?"),
         None => {
             let expected: Vec<String> = keys.iter().map(|key| format!("`{key}`")).collect();
-            format!("unknown `{ns}` attribute `{key}`; expected one of {}", expected.join(", "))
+            format!(
+                "unknown `{ns}` attribute `{key}`; expected one of {}",
+                expected.join(", ")
+            )
         }
     };
     cx.error_spanned_by(&meta.path, message);
@@ -174,7 +189,8 @@ fn did_you_mean(typo: &str, keys: &[Symbol]) -> Option<Symbol> {
     keys.iter()
         .map(|key| (edit_distance(typo, key.0), *key))
         .filter(|(distance, key)| {
-            *distance <= 1 + typo.len().min(key.0.len()) / 3 || (key.0.len() >= 3 && typo.starts_with(key.0))
+            *distance <= 1 + typo.len().min(key.0.len()) / 3
+                || (key.0.len() >= 3 && typo.starts_with(key.0))
         })
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, key)| key)
@@ -194,13 +210,35 @@ fn edit_distance(a: &str, b: &str) -> usize {
     previous[b.len()]
 }
 
-/// A `u32` literal such as a schema version.
-fn parse_u32(input: ParseStream<'_>) -> syn::Result<Spanned<u32>> {
+/// A `u32` literal such as a schema version, for `key`.
+fn parse_u32(input: ParseStream<'_>, key: Symbol) -> syn::Result<Spanned<u32>> {
+    let expected = || format!("`{key}` is a whole number from 1 up, such as `{key} = 2`");
+    if !input.peek(LitInt) {
+        return Err(input.error(expected()));
+    }
     let lit: LitInt = input.parse()?;
-    Ok(Spanned {
-        value: lit.base10_parse()?,
-        tokens: lit.into_token_stream(),
-    })
+    match lit.base10_parse() {
+        Ok(value) => Ok(Spanned {
+            value,
+            tokens: lit.into_token_stream(),
+        }),
+        Err(_) => Err(syn::Error::new(lit.span(), expected())),
+    }
+}
+
+/// A type; one written as a string (`"Clock"`, as some derives want it) gets a hint.
+fn parse_type(input: ParseStream<'_>, key: Symbol) -> syn::Result<Type> {
+    if input.peek(LitStr) {
+        let lit: LitStr = input.parse()?;
+        return Err(syn::Error::new(
+            lit.span(),
+            format_args!(
+                "`{key}` takes a type, not a string: write `{key} = {}`",
+                lit.value()
+            ),
+        ));
+    }
+    input.parse()
 }
 
 /// `(A, B::C, D)`: a parenthesized list of paths.
@@ -224,7 +262,12 @@ pub(crate) struct ConstrainedField {
 }
 
 /// Parses the field attributes of `ns`; `keys` decides whether `id` is one of them.
-fn constrained_field(cx: &Ctxt, ns: Symbol, field: &syn::Field, keys: &[Symbol]) -> ConstrainedField {
+fn constrained_field(
+    cx: &Ctxt,
+    ns: Symbol,
+    field: &syn::Field,
+    keys: &[Symbol],
+) -> ConstrainedField {
     let mut id = Flag::none(cx, ns, ID);
     let mut skip = Flag::none(cx, ns, SKIP);
     let mut len = Attr::none(cx, ns, LEN);
@@ -281,7 +324,17 @@ pub(crate) mod aggregate {
     /// The `aggregate` namespace.
     pub(crate) enum Ns {}
 
-    const CONTAINER_KEYS: &[Symbol] = &[COMMAND, EVENT, ID, ERROR, SERVICES, NAME, SNAPSHOT_VERSION, HANDLE, APPLY];
+    const CONTAINER_KEYS: &[Symbol] = &[
+        COMMAND,
+        EVENT,
+        ID,
+        ERROR,
+        SERVICES,
+        NAME,
+        SNAPSHOT_VERSION,
+        HANDLE,
+        APPLY,
+    ];
     const FIELD_KEYS: &[Symbol] = &[ID, VERSION];
 
     pub(crate) struct Container {
@@ -320,31 +373,52 @@ pub(crate) mod aggregate {
             parse_keys(cx, AGGREGATE, &item.attrs, |meta| {
                 if meta.path == COMMAND {
                     // #[aggregate(command = AccountCommand)]
-                    command.set(&meta.path, value(meta, "command = CommandType")?.parse()?);
+                    command.set(
+                        &meta.path,
+                        parse_type(value(meta, "command = CommandType")?, COMMAND)?,
+                    );
                 } else if meta.path == EVENT {
                     // #[aggregate(event = AccountEvent)]
-                    event.set(&meta.path, value(meta, "event = EventType")?.parse()?);
+                    event.set(
+                        &meta.path,
+                        parse_type(value(meta, "event = EventType")?, EVENT)?,
+                    );
                 } else if meta.path == ID {
                     // #[aggregate(id = AccountId)]
-                    id.set(&meta.path, value(meta, "id = IdType")?.parse()?);
+                    id.set(&meta.path, parse_type(value(meta, "id = IdType")?, ID)?);
                 } else if meta.path == ERROR {
                     // #[aggregate(error = AccountError)]
-                    error.set(&meta.path, value(meta, "error = ErrorType")?.parse()?);
+                    error.set(
+                        &meta.path,
+                        parse_type(value(meta, "error = ErrorType")?, ERROR)?,
+                    );
                 } else if meta.path == SERVICES {
                     // #[aggregate(services = Clock)]
-                    services.set(&meta.path, value(meta, "services = ServicesType")?.parse()?);
+                    services.set(
+                        &meta.path,
+                        parse_type(value(meta, "services = ServicesType")?, SERVICES)?,
+                    );
                 } else if meta.path == NAME {
                     // #[aggregate(name = "Account")]
                     name.set(&meta.path, value(meta, "name = \"Name\"")?.parse()?);
                 } else if meta.path == SNAPSHOT_VERSION {
                     // #[aggregate(snapshot_version = 2)]
-                    snapshot_version.set(&meta.path, parse_u32(value(meta, "snapshot_version = 2")?)?);
+                    snapshot_version.set(
+                        &meta.path,
+                        parse_u32(value(meta, "snapshot_version = 2")?, SNAPSHOT_VERSION)?,
+                    );
                 } else if meta.path == HANDLE {
                     // #[aggregate(handle = Self::decide)]
-                    handle.set(&meta.path, value(meta, "handle = path::to::decide")?.parse()?);
+                    handle.set(
+                        &meta.path,
+                        value(meta, "handle = path::to::decide")?.parse()?,
+                    );
                 } else if meta.path == APPLY {
                     // #[aggregate(apply = Self::evolve)]
-                    apply.set(&meta.path, value(meta, "apply = path::to::evolve")?.parse()?);
+                    apply.set(
+                        &meta.path,
+                        value(meta, "apply = path::to::evolve")?.parse()?,
+                    );
                 } else {
                     return unknown(cx, AGGREGATE, meta, CONTAINER_KEYS);
                 }
@@ -442,16 +516,22 @@ pub(crate) mod event {
             parse_keys(cx, EVENT, &item.attrs, |meta| {
                 if meta.path == VERSION {
                     // #[event(version = 2)]
-                    version.set(&meta.path, parse_u32(value(meta, "version = 2")?)?);
+                    version.set(&meta.path, parse_u32(value(meta, "version = 2")?, VERSION)?);
                 } else if meta.path == NAME {
                     // #[event(name = "MoneyDeposited")]
                     name.set(&meta.path, value(meta, "name = \"Name\"")?.parse()?);
                 } else if meta.path == UPCAST {
                     // #[event(upcast = path::to::upcast)]
-                    upcast.set(&meta.path, value(meta, "upcast = path::to::upcast")?.parse()?);
+                    upcast.set(
+                        &meta.path,
+                        value(meta, "upcast = path::to::upcast")?.parse()?,
+                    );
                 } else if meta.path == AGGREGATE {
                     // #[event(aggregate = Account)]
-                    aggregate.set(&meta.path, value(meta, "aggregate = AggregateType")?.parse()?);
+                    aggregate.set(
+                        &meta.path,
+                        parse_type(value(meta, "aggregate = AggregateType")?, AGGREGATE)?,
+                    );
                 } else {
                     return unknown(cx, EVENT, meta, CONTAINER_KEYS);
                 }
@@ -467,7 +547,9 @@ pub(crate) mod event {
                         serde_representation.push(meta.to_token_stream());
                     }
                     // #[serde(untagged)]
-                    Meta::Path(path) if path == UNTAGGED => serde_representation.push(meta.to_token_stream()),
+                    Meta::Path(path) if path == UNTAGGED => {
+                        serde_representation.push(meta.to_token_stream())
+                    }
                     // #[serde(rename_all = "snake_case")]
                     // #[serde(rename_all(serialize = "..", deserialize = "snake_case"))]
                     _ if meta.path() == RENAME_ALL => {
@@ -497,13 +579,16 @@ pub(crate) mod event {
             parse_keys(cx, EVENT, &variant.attrs, |meta| {
                 if meta.path == VERSION {
                     // #[event(version = 2)]
-                    version.set(&meta.path, parse_u32(value(meta, "version = 2")?)?);
+                    version.set(&meta.path, parse_u32(value(meta, "version = 2")?, VERSION)?);
                 } else if meta.path == RENAME {
                     // #[event(rename = "MoneyDeposited")]
                     rename.set(&meta.path, value(meta, "rename = \"Name\"")?.parse()?);
                 } else if meta.path == UPCAST {
                     // #[event(upcast = path::to::upcast)]
-                    upcast.set(&meta.path, value(meta, "upcast = path::to::upcast")?.parse()?);
+                    upcast.set(
+                        &meta.path,
+                        value(meta, "upcast = path::to::upcast")?.parse()?,
+                    );
                 } else {
                     return unknown(cx, EVENT, meta, VARIANT_KEYS);
                 }
@@ -544,7 +629,10 @@ pub(crate) mod event {
         attrs
             .iter()
             .filter(|attr| attr.path() == SERDE)
-            .filter_map(|attr| attr.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated).ok())
+            .filter_map(|attr| {
+                attr.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)
+                    .ok()
+            })
             .flatten()
             .collect()
     }
@@ -552,7 +640,9 @@ pub(crate) mod event {
     /// The deserializing half of `key = "x"` or `key(serialize = "..", deserialize = "x")`.
     fn serde_deserialize_name(meta: &Meta) -> Option<String> {
         let string = |expr: &Expr| match expr {
-            Expr::Lit(syn::ExprLit { lit: Lit::Str(lit), .. }) => Some(lit.value()),
+            Expr::Lit(syn::ExprLit {
+                lit: Lit::Str(lit), ..
+            }) => Some(lit.value()),
             _ => None,
         };
         match meta {
@@ -607,7 +697,10 @@ pub(crate) mod command {
                     name.set(&meta.path, value(meta, "name = \"Name\"")?.parse()?);
                 } else if meta.path == AGGREGATE {
                     // #[command(aggregate = Account)]
-                    aggregate.set(&meta.path, value(meta, "aggregate = AggregateType")?.parse()?);
+                    aggregate.set(
+                        &meta.path,
+                        parse_type(value(meta, "aggregate = AggregateType")?, AGGREGATE)?,
+                    );
                 } else if meta.path == SERVICES {
                     // #[command(aggregate = Account, services)]
                     if flag(cx, COMMAND, meta)? {
@@ -645,7 +738,9 @@ pub(crate) mod command {
                 Ok(())
             });
 
-            Variant { rename: rename.get() }
+            Variant {
+                rename: rename.get(),
+            }
         }
 
         fn field(cx: &Ctxt, field: &syn::Field) -> ConstrainedField {
@@ -716,7 +811,12 @@ pub(crate) mod entity {
         type Field = ConstrainedField;
 
         fn container(cx: &Ctxt, item: &DeriveInput) {
-            reject(cx, ENTITY, &item.attrs, "the struct: mark the id field with `#[entity(id)]`");
+            reject(
+                cx,
+                ENTITY,
+                &item.attrs,
+                "the struct: mark the id field with `#[entity(id)]`",
+            );
         }
 
         fn variant(cx: &Ctxt, variant: &syn::Variant) {
@@ -764,13 +864,22 @@ pub(crate) mod bounded_context {
                     name.set(&meta.path, value(meta, "name = \"Name\"")?.parse()?);
                 } else if meta.path == AGGREGATES {
                     // #[bounded_context(aggregates(Account, Customer))]
-                    aggregates.set(&meta.path, parse_paths(meta, "aggregates(Account, Customer)")?);
+                    aggregates.set(
+                        &meta.path,
+                        parse_paths(meta, "aggregates(Account, Customer)")?,
+                    );
                 } else if meta.path == PUBLISHES {
                     // #[bounded_context(publishes(AccountEvent::Opened, AccountEvent::Closed))]
-                    publishes.set(&meta.path, parse_paths(meta, "publishes(AccountEvent::Opened)")?);
+                    publishes.set(
+                        &meta.path,
+                        parse_paths(meta, "publishes(AccountEvent::Opened)")?,
+                    );
                 } else if meta.path == PUBLISHES_ALL {
                     // #[bounded_context(publishes_all(CustomerEvent))]
-                    publishes_all.set(&meta.path, parse_paths(meta, "publishes_all(CustomerEvent)")?);
+                    publishes_all.set(
+                        &meta.path,
+                        parse_paths(meta, "publishes_all(CustomerEvent)")?,
+                    );
                 } else if meta.path == POLICIES {
                     // #[bounded_context(policies(WelcomePolicy))]
                     policies.set(&meta.path, parse_paths(meta, "policies(WelcomePolicy)")?);

@@ -5,35 +5,35 @@
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub(crate) enum RenameRule {
     /// `lowercase`
-    LowerCase,
+    Lower,
     /// `UPPERCASE`
-    UpperCase,
+    Upper,
     /// `PascalCase`: variants already are.
-    PascalCase,
+    Pascal,
     /// `camelCase`
-    CamelCase,
+    Camel,
     /// `snake_case`
-    SnakeCase,
+    Snake,
     /// `SCREAMING_SNAKE_CASE`
-    ScreamingSnakeCase,
+    ScreamingSnake,
     /// `kebab-case`
-    KebabCase,
+    Kebab,
     /// `SCREAMING-KEBAB-CASE`
-    ScreamingKebabCase,
+    ScreamingKebab,
 }
 
 impl RenameRule {
     /// The rule serde calls `name`; `None` for a name serde rejects itself.
     pub(crate) fn from_serde(name: &str) -> Option<Self> {
         Some(match name {
-            "lowercase" => Self::LowerCase,
-            "UPPERCASE" => Self::UpperCase,
-            "PascalCase" => Self::PascalCase,
-            "camelCase" => Self::CamelCase,
-            "snake_case" => Self::SnakeCase,
-            "SCREAMING_SNAKE_CASE" => Self::ScreamingSnakeCase,
-            "kebab-case" => Self::KebabCase,
-            "SCREAMING-KEBAB-CASE" => Self::ScreamingKebabCase,
+            "lowercase" => Self::Lower,
+            "UPPERCASE" => Self::Upper,
+            "PascalCase" => Self::Pascal,
+            "camelCase" => Self::Camel,
+            "snake_case" => Self::Snake,
+            "SCREAMING_SNAKE_CASE" => Self::ScreamingSnake,
+            "kebab-case" => Self::Kebab,
+            "SCREAMING-KEBAB-CASE" => Self::ScreamingKebab,
             _ => return None,
         })
     }
@@ -41,16 +41,16 @@ impl RenameRule {
     /// The serde key of a variant called `variant` in Rust.
     pub(crate) fn apply_to_variant(self, variant: &str) -> String {
         match self {
-            Self::PascalCase => variant.to_owned(),
-            Self::LowerCase => variant.to_ascii_lowercase(),
-            Self::UpperCase => variant.to_ascii_uppercase(),
-            Self::CamelCase => {
+            Self::Pascal => variant.to_owned(),
+            Self::Lower => variant.to_ascii_lowercase(),
+            Self::Upper => variant.to_ascii_uppercase(),
+            Self::Camel => {
                 let mut chars = variant.chars();
                 chars.next().map_or_else(String::new, |first| {
                     first.to_ascii_lowercase().to_string() + chars.as_str()
                 })
             }
-            Self::SnakeCase => {
+            Self::Snake => {
                 let mut snake = String::new();
                 for (i, ch) in variant.char_indices() {
                     if i > 0 && ch.is_uppercase() {
@@ -60,11 +60,11 @@ impl RenameRule {
                 }
                 snake
             }
-            Self::ScreamingSnakeCase => Self::SnakeCase.apply_to_variant(variant).to_ascii_uppercase(),
-            Self::KebabCase => Self::SnakeCase.apply_to_variant(variant).replace('_', "-"),
-            Self::ScreamingKebabCase => {
-                Self::ScreamingSnakeCase.apply_to_variant(variant).replace('_', "-")
-            }
+            Self::ScreamingSnake => Self::Snake.apply_to_variant(variant).to_ascii_uppercase(),
+            Self::Kebab => Self::Snake.apply_to_variant(variant).replace('_', "-"),
+            Self::ScreamingKebab => Self::ScreamingSnake
+                .apply_to_variant(variant)
+                .replace('_', "-"),
         }
     }
 }
@@ -78,7 +78,10 @@ pub(crate) fn snake_case(name: &str) -> String {
         if ch.is_uppercase() && i > 0 {
             let prev = chars[i - 1];
             let next_is_lower = chars.get(i + 1).is_some_and(|next| next.is_lowercase());
-            if prev.is_lowercase() || prev.is_ascii_digit() || (prev.is_uppercase() && next_is_lower) {
+            if prev.is_lowercase()
+                || prev.is_ascii_digit()
+                || (prev.is_uppercase() && next_is_lower)
+            {
                 snake.push('_');
             }
         }
@@ -108,14 +111,14 @@ mod tests {
     #[test]
     fn serde_rules_match_serde() {
         let cases = [
-            (RenameRule::LowerCase, "moneydeposited"),
-            (RenameRule::UpperCase, "MONEYDEPOSITED"),
-            (RenameRule::PascalCase, "MoneyDeposited"),
-            (RenameRule::CamelCase, "moneyDeposited"),
-            (RenameRule::SnakeCase, "money_deposited"),
-            (RenameRule::ScreamingSnakeCase, "MONEY_DEPOSITED"),
-            (RenameRule::KebabCase, "money-deposited"),
-            (RenameRule::ScreamingKebabCase, "MONEY-DEPOSITED"),
+            (RenameRule::Lower, "moneydeposited"),
+            (RenameRule::Upper, "MONEYDEPOSITED"),
+            (RenameRule::Pascal, "MoneyDeposited"),
+            (RenameRule::Camel, "moneyDeposited"),
+            (RenameRule::Snake, "money_deposited"),
+            (RenameRule::ScreamingSnake, "MONEY_DEPOSITED"),
+            (RenameRule::Kebab, "money-deposited"),
+            (RenameRule::ScreamingKebab, "MONEY-DEPOSITED"),
         ];
         for (rule, key) in cases {
             assert_eq!(rule.apply_to_variant("MoneyDeposited"), key, "{rule:?}");

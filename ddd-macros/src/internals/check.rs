@@ -8,13 +8,15 @@ use quote::ToTokens;
 use syn::{LitStr, Path};
 
 use super::ast::{Container, Data, Field, Style};
-use super::attr::{ConstrainedField, Namespace, aggregate, bounded_context, command, entity, event, value};
+use super::attr::{
+    ConstrainedField, Namespace, aggregate, bounded_context, command, entity, event, value,
+};
 use super::constraints;
 use super::ctxt::Ctxt;
 
 /// `#[derive(Aggregate)]`
 pub(crate) fn aggregate(cx: &Ctxt, cont: &Container<'_, aggregate::Ns>) {
-    check_named_struct(cx, cont, "Aggregate", "or a unit struct", true);
+    check_named_struct(cx, cont, "Aggregate", true);
     check_not_generic(cx, cont, "Aggregate");
     check_aggregate_types(cx, cont);
     check_aggregate_id(cx, cont);
@@ -53,7 +55,7 @@ pub(crate) fn value_object(cx: &Ctxt, cont: &Container<'_, value::Ns>) {
 
 /// `#[derive(Entity)]`
 pub(crate) fn entity(cx: &Ctxt, cont: &Container<'_, entity::Ns>) {
-    check_named_struct(cx, cont, "Entity", "", false);
+    check_named_struct(cx, cont, "Entity", false);
     check_entity_id(cx, cont);
     check_constrained_fields(cx, cont);
 }
@@ -61,7 +63,10 @@ pub(crate) fn entity(cx: &Ctxt, cont: &Container<'_, entity::Ns>) {
 /// `#[derive(BoundedContext)]`
 pub(crate) fn bounded_context(cx: &Ctxt, cont: &Container<'_, bounded_context::Ns>) {
     if !matches!(cont.data, Data::Struct(..)) {
-        cx.error_at(cont.keyword_span(), "`BoundedContext` can only be derived for a struct, usually a unit struct");
+        cx.error_at(
+            cont.keyword_span(),
+            "`BoundedContext` can only be derived for a struct, usually a unit struct",
+        );
     }
     check_not_generic(cx, cont, "BoundedContext");
     if let Some(name) = &cont.attrs.name {
@@ -77,17 +82,22 @@ pub(crate) fn bounded_context(cx: &Ctxt, cont: &Container<'_, bounded_context::N
 //
 //     #[derive(Aggregate)]
 //     enum Account { Open { .. }, Closed }   // error
-fn check_named_struct<N: Namespace>(cx: &Ctxt, cont: &Container<'_, N>, derive: &str, unit: &str, unit_ok: bool) {
+fn check_named_struct<N: Namespace>(
+    cx: &Ctxt,
+    cont: &Container<'_, N>,
+    derive: &str,
+    unit_ok: bool,
+) {
     let fits = match &cont.data {
         Data::Struct(Style::Struct, _) => true,
         Data::Struct(Style::Unit, _) => unit_ok,
         _ => false,
     };
     if !fits {
-        let unit = if unit.is_empty() { String::new() } else { format!(" {unit}") };
+        let or_unit = if unit_ok { " or a unit struct" } else { "" };
         cx.error_at(
             cont.keyword_span(),
-            format_args!("`{derive}` can only be derived for a struct with named fields{unit}"),
+            format_args!("`{derive}` can only be derived for a struct with named fields{or_unit}"),
         );
     }
 }
@@ -99,10 +109,15 @@ fn check_named_struct<N: Namespace>(cx: &Ctxt, cont: &Container<'_, N>, derive: 
 //     enum AccountEvent {}   // error
 fn check_struct_or_enum<N: Namespace>(cx: &Ctxt, cont: &Container<'_, N>, derive: &str) {
     match &cont.data {
-        Data::Union => cx.error_at(cont.keyword_span(), format_args!("`{derive}` cannot be derived for a union")),
+        Data::Union => cx.error_at(
+            cont.keyword_span(),
+            format_args!("`{derive}` cannot be derived for a union"),
+        ),
         Data::Enum(variants) if variants.is_empty() => cx.error_spanned_by(
             cont.ident,
-            format_args!("`{derive}` needs at least one variant: an enum without variants has no values"),
+            format_args!(
+                "`{derive}` needs at least one variant: an enum without variants has no values"
+            ),
         ),
         _ => {}
     }
@@ -186,7 +201,10 @@ fn check_single_marked_field<'f, N: Namespace>(
 fn check_id_is_not_version(cx: &Ctxt, cont: &Container<'_, aggregate::Ns>) {
     for field in cont.all_fields() {
         if let (Some(_), Some(version)) = (&field.attrs.id, &field.attrs.version) {
-            cx.error_spanned_by(version, "a field cannot be both the aggregate's `id` and its `version`");
+            cx.error_spanned_by(
+                version,
+                "a field cannot be both the aggregate's `id` and its `version`",
+            );
         }
     }
 }
@@ -202,9 +220,15 @@ fn check_stable_name(cx: &Ctxt, name: &LitStr, also_forbidden: &[char]) {
         cx.error_spanned_by(name, "a stable name cannot be empty");
         return;
     }
-    let forbidden = |ch: char| ch.is_whitespace() || matches!(ch, '.' | '*' | '>') || also_forbidden.contains(&ch);
+    let forbidden = |ch: char| {
+        ch.is_whitespace() || matches!(ch, '.' | '*' | '>') || also_forbidden.contains(&ch)
+    };
     if let Some(ch) = value.chars().find(|&ch| forbidden(ch)) {
-        let what = if ch.is_whitespace() { "whitespace".to_owned() } else { format!("`{ch}`") };
+        let what = if ch.is_whitespace() {
+            "whitespace".to_owned()
+        } else {
+            format!("`{ch}`")
+        };
         cx.error_spanned_by(
             name,
             format_args!("`{value}` cannot be a stable name: it contains {what}, which message subjects and stream ids reserve"),
@@ -268,8 +292,14 @@ fn check_serde_representation(cx: &Ctxt, cont: &Container<'_, event::Ns>) {
             "`DomainEvent` needs serde's default, externally tagged enum representation: remove this",
         );
     }
-    for tokens in variants.iter().filter_map(|variant| variant.attrs.serde_untagged.as_ref()) {
-        cx.error_spanned_by(tokens, "`DomainEvent` cannot decode an untagged variant: remove this");
+    for tokens in variants
+        .iter()
+        .filter_map(|variant| variant.attrs.serde_untagged.as_ref())
+    {
+        cx.error_spanned_by(
+            tokens,
+            "`DomainEvent` cannot decode an untagged variant: remove this",
+        );
     }
 }
 
@@ -287,9 +317,15 @@ fn check_event_names(cx: &Ctxt, cont: &Container<'_, event::Ns>) {
                     check_stable_name(cx, rename, &[]);
                 }
                 let name = variant.event_type();
-                if let Some(first) = seen.insert(name.clone(), variant.ident) {
-                    let at = variant.attrs.rename.as_ref().map_or_else(|| variant.ident.to_token_stream(), ToTokens::to_token_stream);
-                    cx.error_spanned_by(at, format_args!("the event name `{name}` is already used by `{first}`"));
+                if let Some(first) = seen.insert(name.clone(), variant.ident()) {
+                    let at = variant.attrs.rename.as_ref().map_or_else(
+                        || variant.ident().to_token_stream(),
+                        ToTokens::to_token_stream,
+                    );
+                    cx.error_spanned_by(
+                        at,
+                        format_args!("the event name `{name}` is taken: variant `{first}` has it"),
+                    );
                 }
             }
         }
@@ -329,7 +365,11 @@ fn check_event_versions(cx: &Ctxt, cont: &Container<'_, event::Ns>) {
                 if let Some(version) = &variant.attrs.version {
                     check_version(cx, version, "version");
                 }
-                let version = variant.attrs.version.as_ref().map_or(default_version, |version| version.value);
+                let version = variant
+                    .attrs
+                    .version
+                    .as_ref()
+                    .map_or(default_version, |version| version.value);
                 check_upcast(variant.attrs.upcast.as_ref(), version);
             }
         }
@@ -366,7 +406,12 @@ fn check_command_container_keys(cx: &Ctxt, cont: &Container<'_, command::Ns>) {
     if attrs.aggregate.is_none() {
         for (flag, key) in [(&attrs.services, "services"), (&attrs.asyncness, "async")] {
             if let Some(flag) = flag {
-                cx.error_spanned_by(flag, format_args!("`{key}` shapes the dispatch of `aggregate = ...`, which is missing"));
+                cx.error_spanned_by(
+                    flag,
+                    format_args!(
+                        "`{key}` shapes the dispatch of `aggregate = ...`, which is missing"
+                    ),
+                );
             }
         }
     }
@@ -389,11 +434,17 @@ fn check_command_names(cx: &Ctxt, cont: &Container<'_, command::Ns>) {
     let mut seen = HashMap::new();
     for variant in variants {
         let name = variant.command_name();
-        let at = variant.attrs.rename.as_ref().map_or_else(|| variant.ident.to_token_stream(), ToTokens::to_token_stream);
+        let at = variant.attrs.rename.as_ref().map_or_else(
+            || variant.ident().to_token_stream(),
+            ToTokens::to_token_stream,
+        );
         if name.is_empty() {
             cx.error_spanned_by(&at, "a command name cannot be empty");
-        } else if let Some(first) = seen.insert(name.clone(), variant.ident) {
-            cx.error_spanned_by(at, format_args!("the command name `{name}` is already used by `{first}`"));
+        } else if let Some(first) = seen.insert(name.clone(), variant.ident()) {
+            cx.error_spanned_by(
+                at,
+                format_args!("the command name `{name}` is taken: variant `{first}` has it"),
+            );
         }
     }
 }
@@ -404,12 +455,18 @@ fn check_command_names(cx: &Ctxt, cont: &Container<'_, command::Ns>) {
 //
 //     #[command(range(1..))] owner: String,              // error: use `len`
 //     #[command(skip, len(1..))] note: String,           // error
-fn check_constrained_fields<N: Namespace<Field = ConstrainedField>>(cx: &Ctxt, cont: &Container<'_, N>) {
+fn check_constrained_fields<N: Namespace<Field = ConstrainedField>>(
+    cx: &Ctxt,
+    cont: &Container<'_, N>,
+) {
     for field in cont.all_fields() {
-        constraints::check_applicable(cx, &field.attrs.constraints, field.ty);
+        constraints::check_applicable(cx, &field.attrs.constraints, field.ty());
         if field.attrs.skip.is_some() {
             for tokens in field.attrs.constraints.tokens() {
-                cx.error_spanned_by(tokens, "this field is `skip`ped, so this constraint would never be checked");
+                cx.error_spanned_by(
+                    tokens,
+                    "this field is `skip`ped, so this constraint would never be checked",
+                );
             }
         }
     }
@@ -422,7 +479,10 @@ fn check_constrained_fields<N: Namespace<Field = ConstrainedField>>(cx: &Ctxt, c
 fn check_entity_id(cx: &Ctxt, cont: &Container<'_, entity::Ns>) {
     let marked = check_single_marked_field(cx, cont, "id", |field| field.attrs.id.as_ref());
     if marked == 0 && matches!(cont.data, Data::Struct(Style::Struct, _)) {
-        cx.error_spanned_by(cont.ident, "an entity needs an identity: mark its id field `#[entity(id)]`");
+        cx.error_spanned_by(
+            cont.ident,
+            "an entity needs an identity: mark its id field `#[entity(id)]`",
+        );
     }
 }
 
@@ -467,13 +527,23 @@ fn check_context_lists(cx: &Ctxt, cont: &Container<'_, bounded_context::Ns>) {
             }
         }
     }
-    let all: Vec<String> = attrs.publishes_all.iter().map(|path| path_key(path.segments.iter())).collect();
+    let all: Vec<String> = attrs
+        .publishes_all
+        .iter()
+        .map(|path| path_key(path.segments.iter()))
+        .collect();
     for path in &attrs.publishes {
-        let event = path_key(path.segments.iter().take(path.segments.len().saturating_sub(1)));
+        let event = path_key(
+            path.segments
+                .iter()
+                .take(path.segments.len().saturating_sub(1)),
+        );
         if path.segments.len() >= 2 && all.contains(&event) {
             cx.error_spanned_by(
                 path,
-                format_args!("every variant of `{event}` is published already by `publishes_all({event})`"),
+                format_args!(
+                    "every variant of `{event}` is published already by `publishes_all({event})`"
+                ),
             );
         }
     }
@@ -485,4 +555,76 @@ fn path_key<'p>(segments: impl Iterator<Item = &'p syn::PathSegment>) -> String 
         .map(|segment| segment.to_token_stream().to_string().replace(' ', ""))
         .collect::<Vec<_>>()
         .join("::")
+}
+
+#[cfg(test)]
+mod tests {
+    use syn::parse_quote;
+
+    use super::*;
+
+    /// Parses and checks `input` as `N`, returning how many errors were reported.
+    fn errors<N: Namespace>(
+        input: &syn::DeriveInput,
+        check: fn(&Ctxt, &Container<'_, N>),
+    ) -> usize {
+        let cx = Ctxt::new();
+        let cont = Container::<N>::from_ast(&cx, input);
+        check(&cx, &cont);
+        cx.check().err().map_or(0, |err| err.into_iter().count())
+    }
+
+    #[test]
+    fn every_mistake_of_an_aggregate_is_reported() {
+        let input = parse_quote! {
+            #[aggregate(comand = C, name = "a.b", snapshot_version = 0)]
+            #[aggregate(name = "c")]
+            struct Account {
+                #[aggregate(id)] a: String,
+                #[aggregate(id)] b: String,
+                #[aggregate(version, verison)] c: u64,
+            }
+        };
+        // comand, duplicate name, missing command, missing event, second id, verison,
+        // the name's dot, snapshot_version 0
+        assert_eq!(errors::<aggregate::Ns>(&input, aggregate), 8);
+    }
+
+    #[test]
+    fn a_correct_aggregate_has_no_errors() {
+        let input = parse_quote! {
+            #[aggregate(command = C, event = E, id = AccountId, name = "Account")]
+            struct Account { #[aggregate(version)] version: u64 }
+        };
+        assert_eq!(errors::<aggregate::Ns>(&input, aggregate), 0);
+    }
+
+    #[test]
+    fn every_constraint_mistake_of_a_command_is_reported() {
+        let input = parse_quote! {
+            #[command(aggregate = Account)]
+            struct Deposit {
+                #[command(len(1..5), range(1..), pattern("("))] a: String,
+                #[command(len(2..=1), lenght(1))] b: Vec<u8>,
+                #[command(skip, range(..=3))] c: u32,
+            }
+        };
+        // a..b, range on String, bad regex, empty len, lenght, skip with range, aggregate
+        // on a struct
+        assert_eq!(errors::<command::Ns>(&input, command), 7);
+    }
+
+    #[test]
+    fn event_names_are_unique_and_valid() {
+        let input = parse_quote! {
+            #[serde(tag = "t")]
+            enum E {
+                A,
+                #[event(rename = "A")] B,
+                #[event(rename = "C D", version = 0)] C,
+            }
+        };
+        // the tag, the duplicate, the space, version 0
+        assert_eq!(errors::<event::Ns>(&input, domain_event), 4);
+    }
 }

@@ -5,13 +5,15 @@
 //! Like the rest of `internals`, nothing here stops at the first mistake: a constraint that
 //! makes no sense is reported to the [`Ctxt`] and dropped, and parsing carries on.
 
-use proc_macro2::{Group, TokenStream};
+use proc_macro2::{Group, Span, TokenStream};
 use quote::{ToTokens, quote};
 use syn::meta::ParseNestedMeta;
-use syn::{Expr, ExprLit, ExprRange, ExprUnary, Lit, LitStr, RangeLimits, Token, Type, UnOp, token};
+use syn::{
+    Expr, ExprLit, ExprRange, ExprUnary, Lit, LitStr, RangeLimits, Token, Type, UnOp, token,
+};
 
 use super::ctxt::Ctxt;
-use super::symbol::{LEN, PATTERN, RANGE, Symbol};
+use super::symbol::{LEN, RANGE, Symbol};
 
 /// The constraints on one field.
 #[derive(Default)]
@@ -40,7 +42,11 @@ pub(crate) struct Range {
 /// One bound of a `range`: a number literal, maybe negated.
 pub(crate) struct Bound {
     pub(crate) minus: Option<Token![-]>,
-    pub(crate) lit: Lit,
+    /// The literal as written.
+    pub(crate) lit: TokenStream,
+    pub(crate) lit_span: Span,
+    pub(crate) float: bool,
+    pub(crate) suffixed: bool,
     /// The value, for comparing the bounds at compile time.
     pub(crate) value: f64,
 }
@@ -66,17 +72,27 @@ impl Bound {
     /// Whether this bound is written as an integer without a type suffix, so it may be
     /// written as a float for a float field.
     pub(crate) fn is_unsuffixed_int(&self) -> bool {
-        matches!(&self.lit, Lit::Int(int) if int.suffix().is_empty())
+        !self.float && !self.suffixed
+    }
+
+    /// The bound as written, for messages.
+    pub(crate) fn written(&self) -> String {
+        let minus = if self.minus.is_some() { "-" } else { "" };
+        format!("{minus}{}", self.lit)
     }
 
     /// Whether this bound is a float literal.
     pub(crate) fn is_float(&self) -> bool {
-        matches!(&self.lit, Lit::Float(_))
+        self.float
     }
 }
 
 /// The tokens of a parenthesized constraint (`len(1..=3)`) and the expression inside.
-fn parenthesized(meta: &ParseNestedMeta<'_>, key: Symbol, example: &str) -> syn::Result<(TokenStream, Expr)> {
+fn parenthesized(
+    meta: &ParseNestedMeta<'_>,
+    key: Symbol,
+    example: &str,
+) -> syn::Result<(TokenStream, Expr)> {
     if !meta.input.peek(token::Paren) {
         return Err(meta.error(format!("expected `{key}(...)`, e.g. `{key}({example})`")));
     }
@@ -96,19 +112,28 @@ fn ungroup(mut expr: &Expr) -> &Expr {
 
 /// Splits a range expression into its bounds, rejecting `a..b` (constraints are inclusive
 /// on both ends, like the messages they produce) and `..`.
-fn split_range<'e>(cx: &Ctxt, key: Symbol, range: &'e ExprRange) -> Option<(Option<&'e Expr>, Option<&'e Expr>)> {
+fn split_range<'e>(
+    cx: &Ctxt,
+    key: Symbol,
+    range: &'e ExprRange,
+) -> Option<(Option<&'e Expr>, Option<&'e Expr>)> {
     if let (RangeLimits::HalfOpen(_), Some(end)) = (&range.limits, &range.end) {
         cx.error_spanned_by(
             range,
             format_args!(
                 "`{key}` bounds are inclusive and `..` excludes `{}`: use `..=`",
-                end.to_token_stream()
+                end.to_token_stream().to_string().replace(" ", "")
             ),
         );
         return None;
     }
     if range.start.is_none() && range.end.is_none() {
-        cx.error_spanned_by(range, format_args!("`{key}(..)` has no bound: write `{key}(1..)`, `{key}(..=10)` or `{key}(1..=10)`"));
+        cx.error_spanned_by(
+            range,
+            format_args!(
+                "`{key}(..)` has no bound: write `{key}(1..)`, `{key}(..=10)` or `{key}(1..=10)`"
+            ),
+        );
         return None;
     }
     Some((range.start.as_deref(), range.end.as_deref()))
@@ -140,7 +165,10 @@ pub(crate) fn parse_len(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<Op
     if let (Some(min), Some(max)) = (min, max)
         && min > max
     {
-        cx.error_spanned_by(&expr, format_args!("`len({min}..={max})` is empty: {min} is greater than {max}"));
+        cx.error_spanned_by(
+            &expr,
+            format_args!("`len({min}..={max})` is empty: {min} is greater than {max}"),
+        );
         return Ok(None);
     }
     Ok(Some(Len { tokens, min, max }))
@@ -149,19 +177,26 @@ pub(crate) fn parse_len(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<Op
 /// A `len` bound: a non-negative integer literal.
 fn len_bound(cx: &Ctxt, expr: &Expr) -> Option<usize> {
     match ungroup(expr) {
-        Expr::Lit(ExprLit { lit: Lit::Int(int), .. }) => match int.base10_parse() {
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(int), ..
+        }) => match int.base10_parse() {
             Ok(value) => Some(value),
             Err(err) => {
                 cx.syn_error(err);
                 None
             }
         },
-        Expr::Unary(ExprUnary { op: UnOp::Neg(_), .. }) => {
+        Expr::Unary(ExprUnary {
+            op: UnOp::Neg(_), ..
+        }) => {
             cx.error_spanned_by(expr, "a length cannot be negative");
             None
         }
         _ => {
-            cx.error_spanned_by(expr, "`len` bounds are integer literals, e.g. `len(1..=100)`");
+            cx.error_spanned_by(
+                expr,
+                "`len` bounds are integer literals, e.g. `len(1..=100)`",
+            );
             None
         }
     }
@@ -173,7 +208,10 @@ fn len_bound(cx: &Ctxt, expr: &Expr) -> Option<usize> {
 pub(crate) fn parse_range(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<Option<Range>> {
     let (tokens, expr) = parenthesized(meta, RANGE, "1..=100")?;
     let Expr::Range(range) = ungroup(&expr) else {
-        cx.error_spanned_by(&expr, "`range` takes a range: `range(1..=10)`, `range(1..)` or `range(..=10)`");
+        cx.error_spanned_by(
+            &expr,
+            "`range` takes a range: `range(1..=10)`, `range(1..)` or `range(..=10)`",
+        );
         return Ok(None);
     };
     let Some((start, end)) = split_range(cx, RANGE, range) else {
@@ -192,8 +230,8 @@ pub(crate) fn parse_range(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<
             range,
             format_args!(
                 "`range` is empty: {} is greater than {}",
-                min.to_token_stream(),
-                max.to_token_stream()
+                min.written(),
+                max.written()
             ),
         );
         return Ok(None);
@@ -204,22 +242,53 @@ pub(crate) fn parse_range(cx: &Ctxt, meta: &ParseNestedMeta<'_>) -> syn::Result<
 /// A `range` bound: an integer or float literal, maybe negated.
 fn range_bound(cx: &Ctxt, expr: &Expr) -> Option<Bound> {
     let (minus, inner) = match ungroup(expr) {
-        Expr::Unary(ExprUnary { op: UnOp::Neg(minus), expr, .. }) => (Some(*minus), ungroup(expr)),
+        Expr::Unary(ExprUnary {
+            op: UnOp::Neg(minus),
+            expr,
+            ..
+        }) => (Some(Token![-](minus.span)), ungroup(expr)),
         other => (None, other),
     };
     let parsed = match inner {
-        Expr::Lit(ExprLit { lit: lit @ Lit::Int(int), .. }) => int.base10_parse::<f64>().map(|value| (lit, value)),
-        Expr::Lit(ExprLit { lit: lit @ Lit::Float(float), .. }) => float.base10_parse::<f64>().map(|value| (lit, value)),
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(int), ..
+        }) => int.base10_parse::<f64>().map(|value| {
+            (
+                int.to_token_stream(),
+                int.span(),
+                false,
+                !int.suffix().is_empty(),
+                value,
+            )
+        }),
+        Expr::Lit(ExprLit {
+            lit: Lit::Float(float),
+            ..
+        }) => float.base10_parse::<f64>().map(|value| {
+            (
+                float.to_token_stream(),
+                float.span(),
+                true,
+                !float.suffix().is_empty(),
+                value,
+            )
+        }),
         _ => {
-            cx.error_spanned_by(expr, "`range` bounds are number literals, e.g. `range(1..=100)` or `range(-0.5..=0.5)`");
+            cx.error_spanned_by(
+                expr,
+                "`range` bounds are number literals, e.g. `range(1..=100)` or `range(-0.5..=0.5)`",
+            );
             return None;
         }
     };
     match parsed {
-        Ok((lit, value)) => Some(Bound {
-            minus,
-            lit: lit.clone(),
+        Ok((lit, lit_span, float, suffixed, value)) => Some(Bound {
             value: if minus.is_some() { -value } else { value },
+            minus,
+            lit,
+            lit_span,
+            float,
+            suffixed,
         }),
         Err(err) => {
             cx.syn_error(err);
@@ -282,12 +351,15 @@ pub(crate) fn kind(ty: &Type) -> (Kind, String) {
                 return kind(inner);
             }
             let kind = match name.as_str() {
-                "i8" | "i16" | "i32" | "i64" | "i128" | "isize" | "u8" | "u16" | "u32" | "u64" | "u128" | "usize" => Kind::Int,
+                "i8" | "i16" | "i32" | "i64" | "i128" | "isize" | "u8" | "u16" | "u32" | "u64"
+                | "u128" | "usize" => Kind::Int,
                 "f32" | "f64" => Kind::Float,
                 "bool" => Kind::Bool,
                 "char" => Kind::Char,
                 "String" | "str" => Kind::Text,
-                "Vec" | "VecDeque" | "HashMap" | "BTreeMap" | "HashSet" | "BTreeSet" => Kind::Collection,
+                "Vec" | "VecDeque" | "HashMap" | "BTreeMap" | "HashSet" | "BTreeSet" => {
+                    Kind::Collection
+                }
                 _ => Kind::Other,
             };
             (kind, name)
@@ -317,7 +389,9 @@ pub(crate) fn check_applicable(cx: &Ctxt, constraints: &Constraints, ty: &Type) 
         match kind {
             Kind::Text | Kind::Collection => cx.error_spanned_by(
                 &range.tokens,
-                format_args!("`range` constrains numbers, and `{name}` is not one: use `len` for its length"),
+                format_args!(
+                    "`range` constrains numbers, and `{name}` is not one: use `len` for its length"
+                ),
             ),
             Kind::Bool | Kind::Char => cx.error_spanned_by(
                 &range.tokens,

@@ -41,11 +41,6 @@ impl Ctxt {
             .push(err);
     }
 
-    /// Whether an error was recorded so far.
-    pub(crate) fn has_errors(&self) -> bool {
-        self.errors.borrow().as_ref().is_some_and(|errors| !errors.is_empty())
-    }
-
     /// Consumes the context: every recorded error, combined into one.
     pub(crate) fn check(self) -> syn::Result<()> {
         let mut errors = self

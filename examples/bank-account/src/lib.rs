@@ -13,7 +13,7 @@ ddd_core::aggregate_id! {
 }
 
 /// An amount of money in minor units of one currency.
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, ValueObject)]
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, ValueObject)]
 #[value(eq)]
 pub struct Money {
     /// Minor units (cents).

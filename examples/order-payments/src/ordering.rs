@@ -11,7 +11,7 @@ ddd_core::aggregate_id! {
 }
 
 /// Orders: placed, then paid.
-#[derive(BoundedContext)]
+#[derive(Debug, BoundedContext)]
 #[bounded_context(
     name = "Ordering",
     aggregates(Order),

@@ -11,7 +11,7 @@ ddd_core::aggregate_id! {
 }
 
 /// Payments: requested for an order, then captured.
-#[derive(BoundedContext)]
+#[derive(Debug, BoundedContext)]
 #[bounded_context(name = "Payments", aggregates(Payment), publishes_all(PaymentEvent), policies(RequestPayment))]
 pub struct Payments;
 

@@ -22,10 +22,22 @@ pub async fn run_all<B: EventBus + Clone>(bus: B) {
     consumers_are_durable(&bus).await;
 }
 
+/// `count` events of one aggregate: buses that keep per-aggregate order must keep theirs.
 fn messages(subject: &str, count: u64) -> Vec<Message> {
     (1..=count)
         .map(|n| {
             let envelope = tick("Conformance", "bus", 0, n).to_raw().expect("encode");
+            Message::new(subject, envelope)
+        })
+        .collect()
+}
+
+/// `count` events of as many aggregates: work that can be shared however the bus partitions.
+fn spread_messages(subject: &str, count: u64) -> Vec<Message> {
+    (1..=count)
+        .map(|n| {
+            let aggregate = format!("bus-{n}");
+            let envelope = tick("Conformance", &aggregate, 0, n).to_raw().expect("encode");
             Message::new(subject, envelope)
         })
         .collect()
@@ -107,7 +119,8 @@ pub async fn different_names_fan_out<B: EventBus>(bus: &B) {
 }
 
 /// Subscriptions under one name share the messages: each is handled by one of them, and
-/// both take part.
+/// both take part. The messages belong to different aggregates, because a bus that keeps
+/// per-aggregate order (Kafka, by message key) hands one aggregate's events to one member.
 pub async fn same_name_competes<B: EventBus>(bus: &B) {
     let prefix = unique("t");
     let config = ConsumerConfig::new(unique("shared"), [format!("{prefix}.>")]);
@@ -115,7 +128,7 @@ pub async fn same_name_competes<B: EventBus>(bus: &B) {
         subscribe(bus, config.clone()).await,
         subscribe(bus, config).await,
     ];
-    let sent = messages(&format!("{prefix}.ctx.Tick"), 100);
+    let sent = spread_messages(&format!("{prefix}.ctx.Tick"), 100);
     let expected: HashSet<EventId> = sent.iter().map(|m| m.envelope.event_id).collect();
     publish(bus, sent).await;
     let (done_tx, done_rx) = tokio::sync::watch::channel(false);
@@ -287,14 +300,23 @@ pub async fn dead_letter_at_once<B: EventBus>(bus: &B) {
 }
 
 /// A consumer gets only the subjects its filters match.
+///
+/// Another consumer wants every subject, so no message is unroutable: buses that refuse
+/// messages no consumer wants (RabbitMQ with `mandatory`) publish them all.
 pub async fn filters_select_subjects<B: EventBus>(bus: &B) {
     let prefix = unique("t");
+    let mut everything = subscribe(
+        bus,
+        ConsumerConfig::new(unique("all"), [format!("{prefix}.>")]),
+    )
+    .await;
     let mut consumer = subscribe(
         bus,
         ConsumerConfig::new(unique("c"), [format!("{prefix}.wanted.*")]),
     )
     .await;
-    publish(bus, messages(&format!("{prefix}.other.Tick"), 2)).await;
+    let other = messages(&format!("{prefix}.other.Tick"), 2);
+    publish(bus, other.clone()).await;
     let wanted = messages(&format!("{prefix}.wanted.Tick"), 1);
     publish(bus, wanted.clone()).await;
     let delivery = next(&mut consumer, "the wanted subject").await;
@@ -304,6 +326,14 @@ pub async fn filters_select_subjects<B: EventBus>(bus: &B) {
     );
     delivery.ack().await.expect("ack");
     nothing_more(&mut consumer, "an unwanted subject").await;
+    for expected in other.iter().chain(&wanted) {
+        let delivery = next(&mut everything, "the catch-all consumer").await;
+        assert_eq!(
+            delivery.message().envelope.event_id,
+            expected.envelope.event_id
+        );
+        delivery.ack().await.expect("ack");
+    }
 }
 
 /// A named consumer keeps what is published while none of its subscriptions runs.

@@ -1,0 +1,335 @@
+//! Configuration by URL: `postgres://user:password@host:port/database?schema=orders`.
+//!
+//! The connection options are sqlx's (`sslmode`, `application_name`, `options`, …); this
+//! crate adds its own, listed in [`Config::from_url`]. Any other option is an error rather than
+//! a silent no-op, so a typo does not go unnoticed.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use crate::error::ConfigError;
+
+/// The options of the connection itself, passed through to sqlx.
+const SQLX_OPTIONS: &[&str] = &[
+    "sslmode",
+    "ssl-mode",
+    "sslrootcert",
+    "ssl-root-cert",
+    "ssl-ca",
+    "sslcert",
+    "ssl-cert",
+    "sslkey",
+    "ssl-key",
+    "statement-cache-capacity",
+    "host",
+    "hostaddr",
+    "port",
+    "dbname",
+    "user",
+    "password",
+    "application_name",
+    "options",
+];
+
+/// The options this crate reads.
+const OWN_OPTIONS: &[&str] = &[
+    "schema",
+    "max_connections",
+    "min_connections",
+    "acquire_timeout",
+    "connect_timeout",
+    "connect_retry",
+    "outbox",
+    "migrate",
+    "sequencer_batch",
+];
+
+/// How to reach the database and how to use it.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub(crate) connect: PgConnectOptions,
+    pub(crate) schema: Option<String>,
+    pub(crate) max_connections: u32,
+    pub(crate) min_connections: u32,
+    pub(crate) acquire_timeout: Duration,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) connect_retry: Duration,
+    pub(crate) outbox: bool,
+    pub(crate) migrate: bool,
+    pub(crate) sequencer_batch: i32,
+}
+
+impl Config {
+    /// Parses a `postgres://` (or `postgresql://`) URL.
+    ///
+    /// Besides sqlx's connection options it reads:
+    /// - `schema=NAME`: the schema holding the tables (created on connect); default: the
+    ///   server's `search_path` (usually `public`).
+    /// - `max_connections=N` (default 10), `min_connections=N` (default 0).
+    /// - `acquire_timeout=DURATION`: how long a query waits for a free connection (default 30s).
+    /// - `connect_timeout=DURATION`: one connection attempt (default 5s).
+    /// - `connect_retry=DURATION`: how long `connect` keeps retrying an unreachable server
+    ///   before giving up (default 30s; `0` tries once).
+    /// - `outbox=true|false`: record every appended event in the outbox (default true).
+    /// - `migrate=true|false`: run the migrations on connect (default true).
+    /// - `sequencer_batch=N`: the most events one sequencer step positions (default 10000).
+    ///
+    /// Durations are `500ms`, `5s`, `2m`, or plain seconds.
+    pub fn from_url(url: &str) -> Result<Self, ConfigError> {
+        let parsed = url::Url::parse(url).map_err(|error| ConfigError::Malformed {
+            url: redact(url),
+            reason: error.to_string(),
+        })?;
+        if !matches!(parsed.scheme(), "postgres" | "postgresql") {
+            return Err(ConfigError::Scheme {
+                found: parsed.scheme().to_owned(),
+                expected: "postgres:// or postgresql://",
+            });
+        }
+        let mut config = Self::defaults(PgConnectOptions::new_without_pgpass());
+        let mut passed = parsed.clone();
+        passed.set_query(None);
+        {
+            let mut passed_query = passed.query_pairs_mut();
+            for (key, value) in parsed.query_pairs() {
+                if OWN_OPTIONS.contains(&key.as_ref()) {
+                    config.set(&key, &value)?;
+                } else if SQLX_OPTIONS.contains(&key.as_ref()) || key.starts_with("options[") {
+                    passed_query.append_pair(&key, &value);
+                } else {
+                    return Err(ConfigError::UnknownOption {
+                        name: key.into_owned(),
+                        known: known_options(),
+                    });
+                }
+            }
+        }
+        let passed = passed.as_str().trim_end_matches('?');
+        config.connect = PgConnectOptions::from_str(passed).map_err(|error| {
+            ConfigError::Malformed {
+                url: redact(url),
+                reason: error.to_string(),
+            }
+        })?;
+        config.apply_schema();
+        Ok(config)
+    }
+
+    fn defaults(connect: PgConnectOptions) -> Self {
+        Self {
+            connect,
+            schema: None,
+            max_connections: 10,
+            min_connections: 0,
+            acquire_timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(5),
+            connect_retry: Duration::from_secs(30),
+            outbox: true,
+            migrate: true,
+            sequencer_batch: 10_000,
+        }
+    }
+
+    fn set(&mut self, key: &str, value: &str) -> Result<(), ConfigError> {
+        match key {
+            "schema" => self.schema = Some(schema_name(value)?),
+            "max_connections" => self.max_connections = number(key, value, 1)?,
+            "min_connections" => self.min_connections = number(key, value, 0)?,
+            "acquire_timeout" => self.acquire_timeout = duration(key, value)?,
+            "connect_timeout" => self.connect_timeout = duration(key, value)?,
+            "connect_retry" => self.connect_retry = duration(key, value)?,
+            "outbox" => self.outbox = flag(key, value)?,
+            "migrate" => self.migrate = flag(key, value)?,
+            "sequencer_batch" => self.sequencer_batch = number(key, value, 1)?,
+            _ => unreachable!("every name of OWN_OPTIONS is matched"),
+        }
+        Ok(())
+    }
+
+    fn apply_schema(&mut self) {
+        if let Some(schema) = &self.schema {
+            self.connect = self
+                .connect
+                .clone()
+                .options([("search_path", format!("\"{schema}\""))]);
+        }
+    }
+
+    /// Uses `schema` for the tables (see `schema=` in [`Config::from_url`]).
+    pub fn schema(mut self, schema: &str) -> Result<Self, ConfigError> {
+        self.schema = Some(schema_name(schema)?);
+        self.apply_schema();
+        Ok(self)
+    }
+
+    /// Sets how long `connect` retries an unreachable server.
+    #[must_use]
+    pub fn connect_retry(mut self, retry: Duration) -> Self {
+        self.connect_retry = retry;
+        self
+    }
+
+    /// Sets the largest number of pooled connections.
+    #[must_use]
+    pub fn max_connections(mut self, max: u32) -> Self {
+        self.max_connections = max.max(1);
+        self
+    }
+
+    /// Turns the outbox on or off.
+    #[must_use]
+    pub fn outbox(mut self, on: bool) -> Self {
+        self.outbox = on;
+        self
+    }
+
+    /// The schema holding the tables, if one was named.
+    pub fn schema_name(&self) -> Option<&str> {
+        self.schema.as_deref()
+    }
+
+    /// `host:port` (or the socket path), for messages.
+    pub fn target(&self) -> String {
+        format!("{}:{}", self.connect.get_host(), self.connect.get_port())
+    }
+
+    pub(crate) fn pool_options(&self) -> PgPoolOptions {
+        PgPoolOptions::new()
+            .max_connections(self.max_connections)
+            .min_connections(self.min_connections.min(self.max_connections))
+            .acquire_timeout(self.acquire_timeout)
+    }
+}
+
+fn known_options() -> String {
+    let mut all: Vec<&str> = OWN_OPTIONS.iter().chain(SQLX_OPTIONS).copied().collect();
+    all.sort_unstable();
+    all.join(", ")
+}
+
+/// The URL with its password replaced, for error messages.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.into()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Schema names are interpolated into SQL (`search_path`, `CREATE SCHEMA`), so only plain
+/// identifiers are accepted.
+fn schema_name(value: &str) -> Result<String, ConfigError> {
+    let plain = !value.is_empty()
+        && value.len() <= 63
+        && value.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if plain {
+        Ok(value.to_owned())
+    } else {
+        Err(ConfigError::InvalidOption {
+            name: "schema".to_owned(),
+            value: value.to_owned(),
+            reason: "a schema name is 1 to 63 of a-z, 0-9 and _, not starting with a digit"
+                .to_owned(),
+        })
+    }
+}
+
+fn invalid(name: &str, value: &str, reason: &str) -> ConfigError {
+    ConfigError::InvalidOption {
+        name: name.to_owned(),
+        value: value.to_owned(),
+        reason: reason.to_owned(),
+    }
+}
+
+fn number<T: FromStr + PartialOrd + TryFrom<u8>>(
+    name: &str,
+    value: &str,
+    min: u8,
+) -> Result<T, ConfigError> {
+    let parsed: T = value
+        .parse()
+        .map_err(|_| invalid(name, value, "expected a whole number"))?;
+    let min = T::try_from(min).map_err(|_| invalid(name, value, "out of range"))?;
+    if parsed < min {
+        return Err(invalid(name, value, "too small"));
+    }
+    Ok(parsed)
+}
+
+fn flag(name: &str, value: &str) -> Result<bool, ConfigError> {
+    match value {
+        "true" | "on" | "1" | "yes" => Ok(true),
+        "false" | "off" | "0" | "no" => Ok(false),
+        _ => Err(invalid(name, value, "expected true or false")),
+    }
+}
+
+/// `500ms`, `5s`, `2m` or plain seconds.
+pub(crate) fn duration(name: &str, value: &str) -> Result<Duration, ConfigError> {
+    let (digits, unit) = value
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or((value, ""), |at| value.split_at(at));
+    let amount: u64 = digits
+        .parse()
+        .map_err(|_| invalid(name, value, "expected a duration such as 500ms, 5s or 2m"))?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(amount)),
+        "" | "s" => Ok(Duration::from_secs(amount)),
+        "m" => Ok(Duration::from_secs(amount.saturating_mul(60))),
+        _ => Err(invalid(name, value, "the unit must be ms, s or m")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_options_are_read_and_the_rest_passed_to_sqlx() {
+        let config = Config::from_url(
+            "postgres://app:secret@db.internal:6543/orders?schema=billing&max_connections=20\
+             &connect_retry=500ms&outbox=false&application_name=svc",
+        )
+        .unwrap();
+        assert_eq!(config.schema_name(), Some("billing"));
+        assert_eq!(config.max_connections, 20);
+        assert_eq!(config.connect_retry, Duration::from_millis(500));
+        assert!(!config.outbox);
+        assert_eq!(config.target(), "db.internal:6543");
+        assert_eq!(config.connect.get_database(), Some("orders"));
+    }
+
+    #[test]
+    fn bad_urls_are_typed_errors() {
+        let cases = [
+            ("mysql://localhost/x", "scheme"),
+            ("not a url", "malformed"),
+            ("postgres://localhost/x?shema=a", "unknown option `shema`"),
+            ("postgres://localhost/x?schema=Robert'); DROP", "schema"),
+            ("postgres://localhost/x?max_connections=0", "too small"),
+            ("postgres://localhost/x?connect_retry=5h", "unit"),
+            ("postgres://localhost/x?outbox=maybe", "true or false"),
+            ("postgres://localhost:99999/x", "malformed"),
+        ];
+        for (url, expected) in cases {
+            let error = Config::from_url(url).unwrap_err().to_string();
+            assert!(error.contains(expected), "{url}: `{error}` lacks `{expected}`");
+        }
+    }
+
+    #[test]
+    fn passwords_do_not_appear_in_errors() {
+        let error = Config::from_url("postgres://u:hunter2@localhost/x?bogus=1")
+            .unwrap_err()
+            .to_string();
+        assert!(!error.contains("hunter2"), "{error}");
+    }
+}

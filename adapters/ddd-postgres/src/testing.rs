@@ -1,0 +1,103 @@
+//! Test helpers: a throw-away schema per test, so tests run in parallel against one server
+//! and each outbox check drains only its own outbox.
+
+use sqlx::{ConnectOptions as _, Executor as _};
+
+use crate::{Config, PostgresStore};
+
+/// The server tests use: `DATABASE_URL`, or the local default.
+pub fn database_url() -> String {
+    std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+/// A schema of its own (`ddd_test_<uuid>`), created by the first [`TestDatabase::connect`]
+/// and dropped with everything in it when this value is dropped, even after a panic.
+#[derive(Debug)]
+pub struct TestDatabase {
+    base_url: String,
+    schema: String,
+}
+
+impl Default for TestDatabase {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TestDatabase {
+    /// A fresh schema name on [`database_url`]; nothing is created yet.
+    pub fn new() -> Self {
+        Self {
+            base_url: database_url(),
+            schema: format!("ddd_test_{}", uuid::Uuid::now_v7().simple()),
+        }
+    }
+
+    /// The schema's name.
+    pub fn schema(&self) -> &str {
+        &self.schema
+    }
+
+    /// The URL of the schema, with extra `options` (`max_connections=4&outbox=false`).
+    pub fn url_with(&self, options: &str) -> String {
+        let separator = if self.base_url.contains('?') { '&' } else { '?' };
+        let mut url = format!("{}{separator}schema={}", self.base_url, self.schema);
+        if !options.is_empty() {
+            url.push('&');
+            url.push_str(options);
+        }
+        url
+    }
+
+    /// The URL of the schema.
+    pub fn url(&self) -> String {
+        self.url_with("")
+    }
+
+    /// A store on the schema (migrated), with a pool of at most 8 connections.
+    pub async fn connect(&self) -> PostgresStore {
+        self.connect_with("max_connections=8").await
+    }
+
+    /// A store on the schema with extra URL `options`.
+    pub async fn connect_with(&self, options: &str) -> PostgresStore {
+        let url = self.url_with(options);
+        PostgresStore::connect(&url)
+            .await
+            .unwrap_or_else(|error| panic!("connecting to {url}: {error}"))
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let (url, schema) = (self.base_url.clone(), self.schema.clone());
+        // Drop runs inside the test's runtime, where blocking on another future is not
+        // allowed: the cleanup gets a thread and a runtime of its own.
+        let cleanup = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|error| error.to_string())?;
+            runtime.block_on(async move {
+                let config = Config::from_url(&url).map_err(|error| error.to_string())?;
+                let mut connection = config
+                    .connect
+                    .connect()
+                    .await
+                    .map_err(|error| error.to_string())?;
+                let drop_schema = format!(
+                    "SET lock_timeout = '30s'; DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"
+                );
+                connection
+                    .execute(sqlx::raw_sql(sqlx::AssertSqlSafe(drop_schema)))
+                    .await
+                    .map(|_| ())
+                    .map_err(|error| error.to_string())
+            })
+        });
+        if let Ok(Err(error)) = cleanup.join() {
+            tracing::warn!(schema = %self.schema, %error, "test schema not dropped");
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! The command line, as clap sees it.
+
+use std::path::PathBuf;
+
+use clap::builder::styling::{AnsiColor, Effects, Styles};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::commands::{check, completions, graph, schema};
+
+pub(crate) mod heading {
+    pub(crate) const MODEL: &str = "Model";
+    pub(crate) const OUTPUT: &str = "Output";
+    pub(crate) const DISPLAY: &str = "Display";
+}
+
+const EXIT_STATUS: &str = "\
+Exit status:
+  0  success (warnings and notes allowed)
+  1  the model has errors (they are printed; nothing is written)
+  2  bad command line (unknown option, unsupported model extension)
+  3  a file could not be read or written";
+
+/// Cargo's look.
+fn styles() -> Styles {
+    Styles::styled()
+        .header(AnsiColor::Green.on_default().effects(Effects::BOLD))
+        .usage(AnsiColor::Green.on_default().effects(Effects::BOLD))
+        .literal(AnsiColor::Cyan.on_default().effects(Effects::BOLD))
+        .placeholder(AnsiColor::Cyan.on_default())
+        .error(AnsiColor::Red.on_default().effects(Effects::BOLD))
+        .valid(AnsiColor::Cyan.on_default().effects(Effects::BOLD))
+        .invalid(AnsiColor::Yellow.on_default().effects(Effects::BOLD))
+}
+
+/// Domain-Driven Design toolkit: check a domain model and draw its context map.
+///
+/// A model is a `.ddd` file (the domain language) or the same model as JSON or YAML
+/// (see `ddd schema`).
+#[derive(Debug, Parser)]
+#[command(name = "ddd", version, styles = styles(), after_help = EXIT_STATUS, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    #[command(flatten)]
+    pub display: Display,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check a model and print its diagnostics (non-zero exit status on errors).
+    #[command(after_help = EXIT_STATUS)]
+    Check(check::Args),
+    /// Draw the context map: contexts, relations, published events and policies.
+    #[command(after_help = EXIT_STATUS)]
+    Graph(graph::Args),
+    /// Print the JSON Schema of the model (the IR), for JSON and YAML models.
+    #[command(after_help = EXIT_STATUS)]
+    Schema(schema::Args),
+    /// Print a shell completion script.
+    Completions(completions::Args),
+}
+
+/// How diagnostics look.
+#[derive(Debug, Args)]
+pub struct Display {
+    /// When to color diagnostics.
+    #[arg(long, value_enum, default_value_t = ColorWhen::Auto, global = true, help_heading = heading::DISPLAY)]
+    pub color: ColorWhen,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    /// When stderr is a terminal and `NO_COLOR` is not set.
+    Auto,
+    Always,
+    Never,
+}
+
+/// The model argument shared by the commands that read one.
+#[derive(Debug, Args)]
+pub struct ModelInput {
+    /// The model: a `.ddd`, `.json`, `.yaml` or `.yml` file, or `-` for stdin.
+    #[arg(value_name = "MODEL", help_heading = heading::MODEL)]
+    pub path: PathBuf,
+
+    /// Read the model as this notation instead of guessing from the extension.
+    #[arg(long, value_enum, value_name = "NOTATION", help_heading = heading::MODEL)]
+    pub input_format: Option<InputFormat>,
+
+    /// Report errors only, not warnings and notes.
+    #[arg(short, long, help_heading = heading::DISPLAY)]
+    pub quiet: bool,
+
+    /// Diagnostics as rich blocks, or one line each.
+    #[arg(long, value_enum, default_value_t = MessageFormat::Human, help_heading = heading::DISPLAY)]
+    pub message_format: MessageFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InputFormat {
+    Ddd,
+    Json,
+    Yaml,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MessageFormat {
+    /// `file:line:col`, the source line, a caret, help.
+    Human,
+    /// One line per diagnostic.
+    Short,
+}
+
+/// Where a command writes its result.
+#[derive(Debug, Args)]
+pub struct OutputFile {
+    /// Write to this file instead of stdout.
+    #[arg(short, long, value_name = "FILE", help_heading = heading::OUTPUT)]
+    pub output: Option<PathBuf>,
+}

@@ -1,0 +1,19 @@
+//! One module per subcommand: its arguments and a thin `exec` over a library operation.
+
+pub mod check;
+pub mod completions;
+pub mod graph;
+pub mod schema;
+
+use crate::cli::{Cli, Command};
+use crate::error::Error;
+
+pub fn execute(cli: Cli) -> Result<(), Error> {
+    let display = cli.display;
+    match cli.command {
+        Command::Check(args) => check::exec(&args, &display),
+        Command::Graph(args) => graph::exec(&args, &display),
+        Command::Schema(args) => schema::exec(&args),
+        Command::Completions(args) => completions::exec(&args),
+    }
+}

@@ -1,0 +1,62 @@
+//! What can go wrong in a `ddd` command, and the exit status each gives.
+
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+
+/// Exit statuses, for scripts (also listed in `ddd --help`).
+pub mod exit {
+    /// Success (warnings and notes allowed).
+    pub const OK: u8 = 0;
+    /// The model has errors; they were printed.
+    pub const MODEL: u8 = 1;
+    /// Bad command line: unknown option, unsupported model file extension, ...
+    pub const USAGE: u8 = 2;
+    /// A file could not be read or written.
+    pub const IO: u8 = 3;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A command-line error; clap formats it.
+    #[error(transparent)]
+    Usage(#[from] clap::Error),
+    #[error("cannot tell the notation of `{}`: expected a `.ddd`, `.json`, `.yaml` or `.yml` file, or `--input-format`", path.display())]
+    UnknownFormat { path: PathBuf },
+    /// The diagnostics have been printed already; this is the summary.
+    #[error("`{model}` has {errors} error(s); nothing was written")]
+    Model { model: String, errors: usize },
+    #[error("{0:#}")]
+    Io(anyhow::Error),
+}
+
+impl Error {
+    pub fn code(&self) -> u8 {
+        match self {
+            Error::Usage(error) if error.exit_code() == 0 => exit::OK,
+            Error::Usage(_) | Error::UnknownFormat { .. } => exit::USAGE,
+            Error::Model { .. } => exit::MODEL,
+            Error::Io(_) => exit::IO,
+        }
+    }
+
+    /// Prints the error to stderr (`--help` and `--version` to stdout, as clap does) and
+    /// returns the exit status.
+    pub fn report(&self) -> u8 {
+        match self {
+            Error::Usage(error) => {
+                // Nothing better to do if the terminal is gone.
+                let _ = error.print();
+            }
+            other => {
+                let mut stderr = io::stderr().lock();
+                let label = if stderr.is_terminal() && std::env::var_os("NO_COLOR").is_none() {
+                    "\x1b[1;31merror\x1b[0m"
+                } else {
+                    "error"
+                };
+                let _ = writeln!(stderr, "{label}: {other}");
+            }
+        }
+        self.code()
+    }
+}

@@ -1,0 +1,92 @@
+//! Reading a model and showing its diagnostics: shared by the commands that take a model.
+
+use std::io::{IsTerminal, Read};
+use std::path::Path;
+
+use anyhow::Context as _;
+use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
+use ddd_model::diagnostic::{self, Severity, SourceFile, Style};
+use ddd_model::{Format, Loaded};
+
+use crate::cli::{ColorWhen, Display, InputFormat, MessageFormat, ModelInput};
+use crate::error::Error;
+
+/// Reads and checks the model; prints its diagnostics to stderr. Errors in the model become
+/// [`Error::Model`].
+pub(crate) fn load(input: &ModelInput, display: &Display) -> Result<Loaded, Error> {
+    let format = format_of(input)?;
+    let (name, bytes) = read(&input.path)?;
+    let result = ddd_model::load_bytes(&bytes, format);
+    let diagnostics = match &result {
+        Ok(loaded) => &loaded.diagnostics,
+        Err(rejected) => &rejected.diagnostics,
+    };
+    let shown: Vec<_> = diagnostics
+        .iter()
+        .filter(|d| !input.quiet || d.severity == Severity::Error)
+        .cloned()
+        .collect();
+    let text = String::from_utf8_lossy(&bytes);
+    let style = match input.message_format {
+        MessageFormat::Human => Style::Rich,
+        MessageFormat::Short => Style::Short,
+    };
+    let mut stderr = StandardStream::stderr(color_choice(display.color));
+    diagnostic::render(&mut stderr, SourceFile { name: &name, text: &text }, &shown, style)
+        .context("cannot write diagnostics")
+        .map_err(Error::Io)?;
+    result.map_err(|rejected| Error::Model {
+        model: name,
+        errors: diagnostic::count(&rejected.diagnostics).0,
+    })
+}
+
+fn format_of(input: &ModelInput) -> Result<Format, Error> {
+    match input.input_format {
+        Some(InputFormat::Ddd) => Ok(Format::Ddd),
+        Some(InputFormat::Json) => Ok(Format::Json),
+        Some(InputFormat::Yaml) => Ok(Format::Yaml),
+        None if is_stdin(&input.path) => Ok(Format::Ddd),
+        None => Format::from_path(&input.path).ok_or_else(|| Error::UnknownFormat {
+            path: input.path.clone(),
+        }),
+    }
+}
+
+fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// The model's display name and bytes.
+fn read(path: &Path) -> Result<(String, Vec<u8>), Error> {
+    if is_stdin(path) {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .context("cannot read the model from stdin")
+            .map_err(Error::Io)?;
+        return Ok((display_name(path), bytes));
+    }
+    let bytes = fs_err::read(path).context("cannot read the model").map_err(Error::Io)?;
+    Ok((display_name(path), bytes))
+}
+
+/// How diagnostics name the model.
+pub(crate) fn display_name(path: &Path) -> String {
+    if is_stdin(path) {
+        "<stdin>".to_owned()
+    } else {
+        path.display().to_string()
+    }
+}
+
+pub(crate) fn color_choice(when: ColorWhen) -> ColorChoice {
+    match when {
+        ColorWhen::Always => ColorChoice::Always,
+        ColorWhen::Never => ColorChoice::Never,
+        ColorWhen::Auto if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() => {
+            ColorChoice::Auto
+        }
+        ColorWhen::Auto => ColorChoice::Never,
+    }
+}

@@ -1,0 +1,11 @@
+//! The `ddd` binary, end to end: one test binary, a module per command.
+
+mod check;
+mod completions;
+mod graph;
+mod harness;
+mod help;
+mod schema;
+
+/// The contract's example model.
+const SHOP: &str = include_str!("../../../ddd-model/tests/models/shop.ddd");

@@ -1,0 +1,352 @@
+//! Derives what the generator writes by itself (see [`crate::ir::plan`]), following the
+//! contract's rules, and reports `with` mappings that cannot hold.
+
+use std::fmt::Write as _;
+
+use crate::convert::{Converter, is_unresolved};
+use crate::diagnostic::{Code, Diagnostic, Location};
+use crate::ir::{
+    Aggregate, ApplyPlan, Command, Context, Conversion, EmitPlan, Event, Field, FieldPlan, Policy, Source, StateUpdate,
+    System, Target, Translation, Type, field,
+};
+use crate::name::Name;
+use crate::resolve::Index;
+use crate::suggest;
+
+pub(crate) fn derive(system: &mut System, index: &Index, out: &mut Vec<Diagnostic>) {
+    let mut translations = Vec::new();
+    let mut emit_plans = Vec::new();
+    let mut apply_plans = Vec::new();
+    {
+        let system = &*system;
+        for (c, context) in system.contexts.iter().enumerate() {
+            for (p, policy) in context.policies.iter().enumerate() {
+                let path = format!("$.contexts[{c}].policies[{p}]");
+                let translation = translate(system, index, context, policy, &path, out);
+                translations.push(((c, p), translation));
+            }
+            for (a, aggregate) in context.aggregates.iter().enumerate() {
+                for (k, command) in aggregate.commands.iter().enumerate() {
+                    let path = format!("$.contexts[{c}].aggregates[{a}].commands[{k}]");
+                    emit_plans.push(((c, a, k), emits(system, aggregate, command, &path, out)));
+                }
+                for (e, event) in aggregate.events.iter().enumerate() {
+                    apply_plans.push(((c, a, e), apply(system, aggregate, event)));
+                }
+            }
+        }
+    }
+    for ((c, p), translation) in translations {
+        system.contexts[c].policies[p].translation = translation;
+    }
+    for ((c, a, k), plans) in emit_plans {
+        system.contexts[c].aggregates[a].commands[k].emit_plans = plans;
+    }
+    for ((c, a, e), plan) in apply_plans {
+        system.contexts[c].aggregates[a].events[e].apply = plan;
+    }
+}
+
+/// `on C.E run A.Cmd`: which aggregate, and where each command field comes from. `None` when
+/// the policy's references do not resolve (already reported).
+fn translate(
+    system: &System,
+    index: &Index,
+    context: &Context,
+    policy: &Policy,
+    path: &str,
+    out: &mut Vec<Diagnostic>,
+) -> Option<Translation> {
+    let source_context = &system.contexts[index.context(&policy.on.context)?];
+    let (emitter, event) = source_context.event(&policy.on.event)?;
+    let target = context.aggregate(&policy.run.aggregate)?;
+    let command = target.command(&policy.run.command)?;
+    let event_name = format!("{}.{}", source_context.name, event.name);
+
+    let mapped = check_mappings(system, policy, command, event, &event_name, path, out);
+    let mut converter = Converter::new(system);
+    let fields = command
+        .params
+        .iter()
+        .map(|param| {
+            let explicit = mapped.iter().find(|(field, _)| **field == param.name).map(|(_, from)| *from);
+            FieldPlan {
+                field: param.name.clone(),
+                source: policy_source(&mut converter, param, event, explicit, emitter, &event_name),
+            }
+        })
+        .collect::<Vec<_>>();
+    let translation = Translation {
+        target: policy_target(target, command, emitter, event, &event_name),
+        fields,
+        conversions: converter.into_conversions(),
+    };
+    if translation.needs_code() {
+        out.push(needs_code_note(policy, &translation, path));
+    }
+    Some(translation)
+}
+
+// `with field = from`: `field` is a parameter of the command, `from` a field of the event,
+// each command field is mapped at most once, and the event field's type fills the command
+// field's (equal, records with the same fields, element-wise, `T` into `Option<T>`).
+// Returns the mappings that hold.
+fn check_mappings<'p>(
+    system: &System,
+    policy: &'p Policy,
+    command: &Command,
+    event: &'p Event,
+    event_name: &str,
+    path: &str,
+    out: &mut Vec<Diagnostic>,
+) -> Vec<(&'p Name, &'p Field)> {
+    let mut valid = Vec::new();
+    for (m, mapping) in policy.mappings.iter().enumerate() {
+        let mapping_path = format!("{path}.with[{m}]");
+        if policy.mappings[..m].iter().any(|earlier| earlier.field == mapping.field) {
+            out.push(
+                Diagnostic::error(Code::DuplicateName, format!("`{}` is mapped twice", mapping.field))
+                    .at(Location::new(mapping.field.span(), format!("{mapping_path}.field"))),
+            );
+            continue;
+        }
+        let Some(target) = field(&command.params, &mapping.field) else {
+            out.push(unknown_field(&mapping.field, &command.params, &format!("command `{}`", command.name), format!("{mapping_path}.field")));
+            continue;
+        };
+        let Some(source) = field(&event.fields, &mapping.from) else {
+            out.push(unknown_field(&mapping.from, &event.fields, &format!("event `{event_name}`"), format!("{mapping_path}.from")));
+            continue;
+        };
+        if is_unresolved(&source.ty) || is_unresolved(&target.ty) {
+            continue;
+        }
+        if Converter::new(system).convert(&source.ty, &target.ty).is_none() {
+            out.push(
+                Diagnostic::error(
+                    Code::MappingMismatch,
+                    format!(
+                        "`{}: {}` cannot be filled from `{}: {}`",
+                        target.name, target.ty, source.name, source.ty
+                    ),
+                )
+                .at(Location::new(mapping.from.span(), format!("{mapping_path}.from")))
+                .with_label(format!("`{}` here", source.ty))
+                .with_note(
+                    "mapped types must be equal, or values/entities with the same field names and types \
+                     (element-wise inside `Vec`, `Map` and `Option`); a `T` also fills an `Option<T>`",
+                ),
+            );
+            continue;
+        }
+        valid.push((&mapping.field, source));
+    }
+    valid
+}
+
+fn unknown_field(name: &Name, fields: &[Field], owner: &str, path: String) -> Diagnostic {
+    Diagnostic::error(Code::UnknownField, format!("{owner} has no field `{name}`"))
+        .at(Location::new(name.span(), path))
+        .with_label("no such field")
+        .suggest(suggest::closest(name, fields.iter().map(|f| f.name.as_str())))
+}
+
+fn policy_target(target: &Aggregate, command: &Command, emitter: &Aggregate, event: &Event, event_name: &str) -> Target {
+    if command.creates {
+        return Target::NewFromEventId;
+    }
+    let id = Type::Id(target.name.clone());
+    let id_fields: Vec<&Field> = event.fields.iter().filter(|f| f.ty == id).collect();
+    match id_fields.as_slice() {
+        [only] => Target::EventField {
+            field: only.name.clone(),
+        },
+        [] if emitter.name == target.name => Target::EmittingAggregate,
+        [] => Target::NeedsCode {
+            reason: format!(
+                "event `{event_name}` has no field of type `{id}` and is emitted by `{}`, not `{}`: which `{}` should run `{}`?",
+                emitter.name, target.name, target.name, command.name
+            ),
+        },
+        several => Target::NeedsCode {
+            reason: format!(
+                "event `{event_name}` has {} fields of type `{id}` ({}): which one names the `{}`?",
+                several.len(),
+                several.iter().map(|f| format!("`{}`", f.name)).collect::<Vec<_>>().join(", "),
+                target.name
+            ),
+        },
+    }
+}
+
+/// The explicit mapping, else the event field of the same name (if its type fits), else the
+/// emitting aggregate's id for a field of its id type, else a stub.
+fn policy_source(
+    converter: &mut Converter<'_>,
+    param: &Field,
+    event: &Event,
+    explicit: Option<&Field>,
+    emitter: &Aggregate,
+    event_name: &str,
+) -> Source {
+    if let Some(from) = explicit {
+        if let Some(conversion) = converter.convert(&from.ty, &param.ty) {
+            return Source::EventField {
+                field: from.name.clone(),
+                conversion,
+            };
+        }
+    }
+    let same_name = field(&event.fields, &param.name);
+    if let Some(from) = same_name
+        && let Some(conversion) = converter.convert(&from.ty, &param.ty)
+    {
+        return Source::EventField {
+            field: from.name.clone(),
+            conversion,
+        };
+    }
+    if let Some(conversion) = converter.convert(&Type::Id(emitter.name.clone()), &param.ty) {
+        return Source::AggregateId { conversion };
+    }
+    let reason = match same_name {
+        Some(from) => format!(
+            "`{}: {}` cannot be filled from the event field `{}: {}` of `{event_name}`",
+            param.name, param.ty, from.name, from.ty
+        ),
+        None => format!("event `{event_name}` has no field `{}` of type `{}`", param.name, param.ty),
+    };
+    Source::NeedsCode { reason }
+}
+
+fn needs_code_note(policy: &Policy, translation: &Translation, path: &str) -> Diagnostic {
+    let mut missing = Vec::new();
+    let mut notes = Vec::new();
+    if let Target::NeedsCode { reason } = &translation.target {
+        missing.push("the target aggregate".to_owned());
+        notes.push(format!("the target aggregate: {reason}"));
+    }
+    for plan in &translation.fields {
+        if let Source::NeedsCode { reason } = &plan.source {
+            missing.push(format!("`{}`", plan.field));
+            notes.push(format!("`{}`: {reason}", plan.field));
+        }
+    }
+    let mut diagnostic = Diagnostic::note(
+        Code::NeedsCode,
+        format!(
+            "policy `on {}.{} run {}.{}` needs code for {}",
+            policy.on.context,
+            policy.on.event,
+            policy.run.aggregate,
+            policy.run.command,
+            missing.join(", ")
+        ),
+    )
+    .at(Location::new(policy.origin.span(), path.to_owned()))
+    .with_label("the generator writes a stub for this policy");
+    for note in notes {
+        diagnostic = diagnostic.with_note(note);
+    }
+    diagnostic.with_help("map a field with `with <command field> = <event field>`, or fill in the stub")
+}
+
+/// How `command` fills each event it emits: each event field from the command parameter of
+/// the same name, else (not for `creates`) from the state field of the same name, else the
+/// aggregate's id for a field of its id type, else a stub.
+fn emits(system: &System, aggregate: &Aggregate, command: &Command, path: &str, out: &mut Vec<Diagnostic>) -> Vec<EmitPlan> {
+    let mut plans = Vec::new();
+    for name in &command.emits {
+        let Some(event) = aggregate.event(name) else { continue };
+        let mut converter = Converter::new(system);
+        let fields: Vec<FieldPlan> = event
+            .fields
+            .iter()
+            .map(|target| FieldPlan {
+                field: target.name.clone(),
+                source: emit_source(&mut converter, aggregate, command, target),
+            })
+            .collect();
+        let missing: Vec<String> = fields
+            .iter()
+            .filter(|plan| plan.needs_code())
+            .map(|plan| format!("`{}`", plan.field))
+            .collect();
+        if !missing.is_empty() {
+            out.push(
+                Diagnostic::note(
+                    Code::NeedsCode,
+                    format!(
+                        "command `{}` cannot fill {} of event `{}` by itself; the generator writes a stub",
+                        command.name,
+                        missing.join(", "),
+                        event.name
+                    ),
+                )
+                .at(Location::new(command.name.span(), format!("{path}.name")))
+                .with_help(if command.creates {
+                    "add parameters of the same names and types to the command".to_owned()
+                } else {
+                    "add parameters (or state fields) of the same names and types".to_owned()
+                }),
+            );
+        }
+        plans.push(EmitPlan {
+            event: event.name.clone(),
+            fields,
+            conversions: converter.into_conversions(),
+        });
+    }
+    plans
+}
+
+fn emit_source(converter: &mut Converter<'_>, aggregate: &Aggregate, command: &Command, target: &Field) -> Source {
+    if let Some(param) = field(&command.params, &target.name)
+        && let Some(conversion) = converter.convert(&param.ty, &target.ty)
+    {
+        return Source::CommandField {
+            field: param.name.clone(),
+            conversion,
+        };
+    }
+    if !command.creates
+        && let Some(state) = aggregate.field(&target.name)
+        && let Some(conversion) = converter.convert(&state.ty, &target.ty)
+    {
+        return Source::StateField {
+            field: state.name.clone(),
+            conversion,
+        };
+    }
+    if let Some(conversion) = converter.convert(&Type::Id(aggregate.name.clone()), &target.ty) {
+        return Source::AggregateId { conversion };
+    }
+    let mut reason = format!("command `{}` has no parameter `{}: {}`", command.name, target.name, target.ty);
+    if !command.creates {
+        let _ = write!(reason, " and the state of `{}` no field of that name and type", aggregate.name);
+    }
+    Source::NeedsCode { reason }
+}
+
+/// The state fields an event sets: those sharing a name and a fitting type with one of its
+/// fields.
+fn apply(system: &System, aggregate: &Aggregate, event: &Event) -> ApplyPlan {
+    let mut converter = Converter::new(system);
+    let updates = aggregate
+        .fields
+        .iter()
+        .filter_map(|state| {
+            let from = field(&event.fields, &state.name)?;
+            let conversion: Conversion = converter.convert(&from.ty, &state.ty)?;
+            Some(StateUpdate {
+                field: state.name.clone(),
+                from: from.name.clone(),
+                conversion,
+            })
+        })
+        .collect();
+    ApplyPlan {
+        updates,
+        conversions: converter.into_conversions(),
+    }
+}

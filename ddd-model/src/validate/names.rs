@@ -1,0 +1,314 @@
+//! Rules on names: their case, the names the language or Rust reserves, and duplicates within
+//! a scope.
+
+use std::collections::HashMap;
+
+use heck::{ToSnakeCase, ToUpperCamelCase};
+
+use super::{aggregate_path, at, context_path};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::ir::{Enum, Record, System};
+use crate::name::Name;
+use crate::resolve::Index;
+use crate::symbol;
+use crate::walk::Owner;
+
+pub(super) fn check(system: &System, index: &Index, out: &mut Vec<Diagnostic>) {
+    let mut names = Names { out };
+    names.check_system(system);
+    names.check_contexts(system);
+    names.check_type_definitions(system, index);
+    names.check_aggregates(system);
+    names.check_fields(system);
+}
+
+struct Names<'a> {
+    out: &'a mut Vec<Diagnostic>,
+}
+
+/// A name and where it stands, for the duplicate checks.
+#[derive(Clone)]
+struct Declared<'a> {
+    name: &'a Name,
+    path: String,
+}
+
+impl Names<'_> {
+    // `system Shop`: PascalCase, like every type-level name.
+    fn check_system(&mut self, system: &System) {
+        self.pascal(&system.name, "system", "$.name".into());
+    }
+
+    // Context names are PascalCase and unique in the system.
+    fn check_contexts(&mut self, system: &System) {
+        let mut declared = Vec::new();
+        for (c, context) in system.contexts.iter().enumerate() {
+            let path = format!("{}.name", context_path(c));
+            self.pascal(&context.name, "context", path.clone());
+            declared.push(Declared { name: &context.name, path });
+        }
+        self.unique(declared, "context", "the system");
+    }
+
+    // Values, entities and enums are PascalCase; they may not take a built-in type's name,
+    // Rust's `Self`, or the `<Aggregate>Id` of an aggregate. One scope holds one definition
+    // per name: the system level; a context with its aggregates; an aggregate. An inner
+    // definition hiding an outer one of the same name is allowed, with a warning.
+    fn check_type_definitions(&mut self, system: &System, index: &Index) {
+        let system_level = self.definitions(&system.values, &[], &system.enums, "$", index);
+        for (c, context) in system.contexts.iter().enumerate() {
+            let prefix = context_path(c);
+            let context_level = self.definitions(&context.values, &[], &context.enums, &prefix, index);
+            self.shadows(&context_level, &system_level, "the system level");
+            let mut namespace = context_level.clone();
+            for (a, aggregate) in context.aggregates.iter().enumerate() {
+                let prefix = aggregate_path(c, a);
+                let aggregate_level =
+                    self.definitions(&aggregate.values, &aggregate.entities, &aggregate.enums, &prefix, index);
+                self.shadows(&aggregate_level, &context_level, &format!("context `{}`", context.name));
+                self.shadows(&aggregate_level, &system_level, "the system level");
+                self.unique(aggregate_level, "type", &format!("aggregate `{}`", aggregate.name));
+                namespace.push(Declared {
+                    name: &aggregate.name,
+                    path: format!("{prefix}.name"),
+                });
+            }
+            self.unique(namespace, "type or aggregate", &format!("context `{}`", context.name));
+        }
+        self.unique(system_level, "type", "the system level");
+    }
+
+    fn definitions<'s>(
+        &mut self,
+        values: &'s [Record],
+        entities: &'s [Record],
+        enums: &'s [Enum],
+        prefix: &str,
+        index: &Index,
+    ) -> Vec<Declared<'s>> {
+        let lists = [
+            ("value", "values", values.iter().map(|r| &r.name).collect::<Vec<_>>()),
+            ("entity", "entities", entities.iter().map(|r| &r.name).collect()),
+            ("enum", "enums", enums.iter().map(|e| &e.name).collect()),
+        ];
+        let mut declared = Vec::new();
+        for (what, key, names) in lists {
+            for (i, name) in names.into_iter().enumerate() {
+                let path = format!("{prefix}.{key}[{i}].name");
+                self.pascal(name, what, path.clone());
+                self.type_name_free(name, &path, index);
+                declared.push(Declared { name, path });
+            }
+        }
+        for (e, enumeration) in enums.iter().enumerate() {
+            self.check_variants(enumeration, &format!("{prefix}.enums[{e}]"));
+        }
+        declared
+    }
+
+    fn type_name_free(&mut self, name: &Name, path: &str, index: &Index) {
+        let location = at(name, path.to_owned());
+        if symbol::is_builtin_type(name) {
+            self.out.push(
+                Diagnostic::error(Code::ReservedName, format!("`{name}` is a built-in type"))
+                    .at(location)
+                    .with_label("reserved")
+                    .with_help("choose another name"),
+            );
+        } else if let Some(aggregate) = name.strip_suffix(symbol::ID_SUFFIX)
+            && index.aggregate(aggregate).is_some()
+        {
+            self.out.push(
+                Diagnostic::error(Code::ReservedName, format!("`{name}` is the id type of aggregate `{aggregate}`"))
+                    .at(location)
+                    .with_label("reserved")
+                    .with_help("every aggregate has an id type `<Aggregate>Id`; choose another name"),
+            );
+        }
+    }
+
+    // Enum variants are PascalCase and unique in their enum; an enum has at least one.
+    fn check_variants(&mut self, enumeration: &Enum, prefix: &str) {
+        let mut declared = Vec::new();
+        for (v, variant) in enumeration.variants.iter().enumerate() {
+            let path = format!("{prefix}.variants[{v}].name");
+            self.pascal(&variant.name, "variant", path.clone());
+            declared.push(Declared { name: &variant.name, path });
+        }
+        self.unique(declared, "variant", &format!("enum `{}`", enumeration.name));
+        if enumeration.variants.is_empty() {
+            self.out.push(
+                Diagnostic::error(Code::EmptyEnum, format!("enum `{}` has no variants", enumeration.name))
+                    .at(at(&enumeration.name, format!("{prefix}.name")))
+                    .with_help("an enum without variants can never hold a value"),
+            );
+        }
+    }
+
+    // Aggregates, commands and events are PascalCase. Aggregate names are unique in the whole
+    // system (`<Aggregate>Id` names an aggregate anywhere); commands are unique in their
+    // aggregate; events in their context (`on Context.Event` names them).
+    fn check_aggregates(&mut self, system: &System) {
+        let mut aggregates = Vec::new();
+        for (c, context) in system.contexts.iter().enumerate() {
+            let mut events = Vec::new();
+            for (a, aggregate) in context.aggregates.iter().enumerate() {
+                let prefix = aggregate_path(c, a);
+                let path = format!("{prefix}.name");
+                self.pascal(&aggregate.name, "aggregate", path.clone());
+                aggregates.push(Declared { name: &aggregate.name, path });
+                let mut commands = Vec::new();
+                for (i, command) in aggregate.commands.iter().enumerate() {
+                    let path = format!("{prefix}.commands[{i}].name");
+                    self.pascal(&command.name, "command", path.clone());
+                    commands.push(Declared { name: &command.name, path });
+                }
+                self.unique(commands, "command", &format!("aggregate `{}`", aggregate.name));
+                for (i, event) in aggregate.events.iter().enumerate() {
+                    let path = format!("{prefix}.events[{i}].name");
+                    self.pascal(&event.name, "event", path.clone());
+                    events.push(Declared { name: &event.name, path });
+                }
+            }
+            self.unique(events, "event", &format!("context `{}`", context.name));
+        }
+        self.unique(aggregates, "aggregate", "the system (aggregate names are system-wide)");
+    }
+
+    // Fields are snake_case, unique in their list, and neither a Rust keyword nor `id` or
+    // `version`, which every aggregate and event already has.
+    fn check_fields(&mut self, system: &System) {
+        for owner in Owner::all(system) {
+            let mut declared = Vec::new();
+            for (i, field) in owner.fields(system).iter().enumerate() {
+                let path = format!("{}.name", owner.field_path(i));
+                self.snake(&field.name, path.clone());
+                self.field_name_free(&field.name, &path);
+                declared.push(Declared { name: &field.name, path });
+            }
+            self.unique(declared, "field", &owner.describe(system));
+        }
+    }
+
+    fn field_name_free(&mut self, name: &Name, path: &str) {
+        let (message, help) = if symbol::IMPLICIT_FIELDS.contains(&name.as_str()) {
+            (
+                format!("`{name}` cannot be a field name"),
+                "every aggregate has an implicit `id` and `version`, and so does every event envelope; choose another name",
+            )
+        } else if symbol::is_rust_keyword(name) {
+            (format!("`{name}` is a Rust keyword"), "choose another name; generated code must not need raw identifiers")
+        } else {
+            return;
+        };
+        self.out.push(
+            Diagnostic::error(Code::ReservedName, message)
+                .at(at(name, path.to_owned()))
+                .with_label("reserved")
+                .with_help(help),
+        );
+    }
+
+    fn pascal(&mut self, name: &Name, what: &str, path: String) {
+        if skip(name) {
+            return;
+        }
+        if name.as_str() == "Self" {
+            self.out.push(
+                Diagnostic::error(Code::ReservedName, "`Self` is a Rust keyword")
+                    .at(at(name, path))
+                    .with_label("reserved")
+                    .with_help("choose another name"),
+            );
+        } else if !is_pascal(name) {
+            let fixed = name.to_upper_camel_case();
+            self.out.push(
+                Diagnostic::error(Code::BadCase, format!("{what} name `{name}` is not PascalCase"))
+                    .at(at(name, path))
+                    .with_label("expected PascalCase")
+                    .suggest(is_pascal(&fixed).then_some(fixed)),
+            );
+        }
+    }
+
+    fn snake(&mut self, name: &Name, path: String) {
+        if skip(name) || is_snake(name) {
+            return;
+        }
+        let fixed = name.to_snake_case();
+        self.out.push(
+            Diagnostic::error(Code::BadCase, format!("field name `{name}` is not snake_case"))
+                .at(at(name, path))
+                .with_label("expected snake_case")
+                .suggest(is_snake(&fixed).then_some(fixed)),
+        );
+    }
+
+    /// Reports every name declared again after its first declaration.
+    fn unique(&mut self, declared: Vec<Declared<'_>>, what: &str, scope: &str) {
+        let mut first: HashMap<&str, &Declared<'_>> = HashMap::new();
+        for item in &declared {
+            if skip(item.name) {
+                continue;
+            }
+            match first.get(item.name.as_str()) {
+                None => {
+                    first.insert(item.name.as_str(), item);
+                }
+                Some(original) => self.out.push(
+                    Diagnostic::error(Code::DuplicateName, format!("duplicate {what} `{}` in {scope}", item.name))
+                        .at(at(item.name, item.path.clone()))
+                        .with_label("declared again here")
+                        .with_related(Some(at(original.name, original.path.clone())), "first declared here"),
+                ),
+            }
+        }
+    }
+
+    fn shadows(&mut self, inner: &[Declared<'_>], outer: &[Declared<'_>], outer_scope: &str) {
+        for item in inner {
+            if let Some(hidden) = outer.iter().find(|o| o.name == item.name) {
+                self.out.push(
+                    Diagnostic::warning(
+                        Code::ShadowedType,
+                        format!("`{}` hides the type of the same name at {outer_scope}", item.name),
+                    )
+                    .at(at(item.name, item.path.clone()))
+                    .with_related(Some(at(hidden.name, hidden.path.clone())), "hidden definition")
+                    .with_help("fields here will mean the inner definition; rename one of them if that is not what you want"),
+                );
+            }
+        }
+    }
+}
+
+/// An empty name with a location comes from a syntax error already reported (see
+/// `lower::system_name`); do not report it again.
+fn skip(name: &Name) -> bool {
+    name.is_empty() && name.span().is_some()
+}
+
+pub(crate) fn is_pascal(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_uppercase()) && chars.all(|c| c.is_ascii_alphanumeric())
+}
+
+pub(crate) fn is_snake(name: &str) -> bool {
+    name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !name.contains("__")
+        && !name.ends_with('_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_pascal, is_snake};
+
+    #[test]
+    fn cases() {
+        assert!(is_pascal("OrderLine") && is_pascal("HTTPRequest") && is_pascal("V2"));
+        assert!(!is_pascal("orderLine") && !is_pascal("Order_Line") && !is_pascal("") && !is_pascal("Ünïcode"));
+        assert!(is_snake("unit_price") && is_snake("a1") && is_snake("event"));
+        assert!(!is_snake("unitPrice") && !is_snake("_x") && !is_snake("a__b") && !is_snake("a_") && !is_snake("1a"));
+    }
+}
