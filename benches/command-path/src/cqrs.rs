@@ -17,7 +17,9 @@ use cqrs_es::mem_store::MemStoreAggregateContext;
 use cqrs_es::{Aggregate, AggregateError, EventEnvelope, EventStore};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Account, BankAccountCommand, BankAccountError, BankAccountEvent, decide, evolve};
+use crate::domain::{
+    Account, BankAccountCommand, BankAccountError, BankAccountEvent, decide, evolve,
+};
 
 /// The aggregate: the shared [`Account`] state.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -66,13 +68,26 @@ pub struct QuietMemStore<A: Aggregate + Send + Sync> {
 
 impl<A: Aggregate> Default for QuietMemStore<A> {
     fn default() -> Self {
-        Self { events: Arc::default() }
+        Self {
+            events: Arc::default(),
+        }
     }
 }
 
 impl<A: Aggregate> QuietMemStore<A> {
-    fn load_committed_events(&self, aggregate_id: &str) -> Result<Vec<EventEnvelope<A>>, AggregateError<A::Error>> {
-        let committed_events = self.events.read().unwrap().get(aggregate_id).into_iter().flatten().cloned().collect();
+    fn load_committed_events(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<Vec<EventEnvelope<A>>, AggregateError<A::Error>> {
+        let committed_events = self
+            .events
+            .read()
+            .unwrap()
+            .get(aggregate_id)
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
         Ok(committed_events)
     }
 
@@ -106,11 +121,17 @@ impl<A: Aggregate> QuietMemStore<A> {
 impl<A: Aggregate> EventStore<A> for QuietMemStore<A> {
     type AC = MemStoreAggregateContext<A>;
 
-    async fn load_events(&self, aggregate_id: &str) -> Result<Vec<EventEnvelope<A>>, AggregateError<A::Error>> {
+    async fn load_events(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<Vec<EventEnvelope<A>>, AggregateError<A::Error>> {
         self.load_committed_events(aggregate_id)
     }
 
-    async fn load_aggregate(&self, aggregate_id: &str) -> Result<MemStoreAggregateContext<A>, AggregateError<A::Error>> {
+    async fn load_aggregate(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<MemStoreAggregateContext<A>, AggregateError<A::Error>> {
         let committed_events = self.load_events(aggregate_id).await?;
         let mut aggregate = A::default();
         let mut current_sequence = 0;
@@ -143,7 +164,10 @@ impl<A: Aggregate> EventStore<A> for QuietMemStore<A> {
         for event in &wrapped_events {
             new_events.push(event.clone());
         }
-        self.events.write().unwrap().insert(aggregate_id, new_events);
+        self.events
+            .write()
+            .unwrap()
+            .insert(aggregate_id, new_events);
         Ok(wrapped_events)
     }
 }

@@ -59,7 +59,10 @@ pub struct Account {
 }
 
 /// Decides one command: exactly one event, or a rejection.
-pub fn decide(account: &Account, command: BankAccountCommand) -> Result<BankAccountEvent, BankAccountError> {
+pub fn decide(
+    account: &Account,
+    command: BankAccountCommand,
+) -> Result<BankAccountEvent, BankAccountError> {
     match command {
         BankAccountCommand::OpenAccount { account_id } => {
             if account.opened {

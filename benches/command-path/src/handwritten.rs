@@ -6,7 +6,9 @@ use std::time::SystemTime;
 
 use uuid::Uuid;
 
-use crate::domain::{Account, BankAccountCommand, BankAccountError, BankAccountEvent, decide, evolve};
+use crate::domain::{
+    Account, BankAccountCommand, BankAccountError, BankAccountEvent, decide, evolve,
+};
 
 /// One recorded event: the event itself, a UUID v7 event id, when it was recorded and its
 /// version (1-based position in its aggregate's stream).
@@ -29,7 +31,10 @@ impl std::fmt::Display for HandError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Rejected(error) => write!(f, "rejected: {error}"),
-            Self::Conflict { expected, actual } => write!(f, "conflict: expected version {expected}, stream is at {actual}"),
+            Self::Conflict { expected, actual } => write!(
+                f,
+                "conflict: expected version {expected}, stream is at {actual}"
+            ),
         }
     }
 }

@@ -40,16 +40,16 @@ mod counting {
     unsafe impl GlobalAlloc for Counting {
         unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
             ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-            // SAFETY: same contract as ours.
+            // SAFETY: our caller upholds `GlobalAlloc`'s contract, which is all `System` needs.
             unsafe { System.alloc(layout) }
         }
         unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-            // SAFETY: same contract as ours.
+            // SAFETY: our caller upholds `GlobalAlloc`'s contract, which is all `System` needs.
             unsafe { System.dealloc(ptr, layout) }
         }
         unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
             ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-            // SAFETY: same contract as ours.
+            // SAFETY: our caller upholds `GlobalAlloc`'s contract, which is all `System` needs.
             unsafe { System.realloc(ptr, layout, new_size) }
         }
     }
@@ -81,7 +81,13 @@ enum Contender {
 }
 
 impl Contender {
-    const ALL: [Self; 5] = [Self::Ours, Self::OursReplay, Self::Cqrs, Self::CqrsQuiet, Self::Hand];
+    const ALL: [Self; 5] = [
+        Self::Ours,
+        Self::OursReplay,
+        Self::Cqrs,
+        Self::CqrsQuiet,
+        Self::Hand,
+    ];
 
     fn label(self) -> &'static str {
         match self {
@@ -142,7 +148,11 @@ fn parse_args() -> Result<Args, String> {
             "--commands" => {
                 args.commands = value()?
                     .split(',')
-                    .map(|c| c.trim().parse::<usize>().map_err(|e| format!("--commands: {e}")))
+                    .map(|c| {
+                        c.trim()
+                            .parse::<usize>()
+                            .map_err(|e| format!("--commands: {e}"))
+                    })
                     .collect::<Result<_, _>>()?;
             }
             "--only" => {
@@ -187,7 +197,11 @@ fn main() {
         .expect("a current-thread runtime");
 
     for &per_aggregate in &args.commands {
-        let workload = Workload::generate(args.aggregates, per_aggregate, 0x00dd_d00d + per_aggregate as u64);
+        let workload = Workload::generate(
+            args.aggregates,
+            per_aggregate,
+            0x00dd_d00d + per_aggregate as u64,
+        );
         if let Some(only) = &args.only {
             // Profiling mode: no report, just run the chosen contenders.
             for _ in 0..args.warmup + args.rounds {
@@ -199,21 +213,31 @@ fn main() {
                         "C={per_aggregate} {}: {:.0} commands/s{}",
                         contender.short(),
                         workload.commands.len() as f64 / elapsed.time().as_secs_f64(),
-                        if cfg!(feature = "count-allocs") { format!(", {allocs:.2} allocations/command (incl. setup)") } else { String::new() },
+                        if cfg!(feature = "count-allocs") {
+                            format!(", {allocs:.2} allocations/command (incl. setup)")
+                        } else {
+                            String::new()
+                        },
                     );
                 }
             }
             continue;
         }
         let total = workload.commands.len();
-        let mut samples: Vec<(Contender, Vec<Sample>)> = Contender::ALL.iter().map(|&c| (c, Vec::new())).collect();
+        let mut samples: Vec<(Contender, Vec<Sample>)> =
+            Contender::ALL.iter().map(|&c| (c, Vec::new())).collect();
         for round in 0..args.warmup + args.rounds {
             let mut order = Contender::ALL;
             order.rotate_left(round % Contender::ALL.len());
             for contender in order {
                 let elapsed = run(contender, &workload, &runtime, true);
                 if round >= args.warmup {
-                    samples.iter_mut().find(|(c, _)| *c == contender).expect("listed").1.push(elapsed);
+                    samples
+                        .iter_mut()
+                        .find(|(c, _)| *c == contender)
+                        .expect("listed")
+                        .1
+                        .push(elapsed);
                 }
             }
         }
@@ -247,7 +271,10 @@ struct Timer {
 impl Timer {
     fn start() -> Self {
         let sched = schedstat();
-        Self { wall: Instant::now(), sched }
+        Self {
+            wall: Instant::now(),
+            sched,
+        }
     }
 
     fn stop(self) -> Sample {
@@ -289,12 +316,23 @@ fn run(contender: Contender, workload: &Workload, runtime: &Runtime, check: bool
             runtime.block_on(async {
                 let start = Timer::start();
                 for (index, command) in commands {
-                    repository.execute(&workload.ids[index], command).await.expect("every command succeeds");
+                    repository
+                        .execute(&workload.ids[index], command)
+                        .await
+                        .expect("every command succeeds");
                 }
                 let elapsed = start.stop();
-                for (id, balance) in workload.ids.iter().zip(&workload.final_balances).filter(|_| check) {
+                for (id, balance) in workload
+                    .ids
+                    .iter()
+                    .zip(&workload.final_balances)
+                    .filter(|_| check)
+                {
                     let root = repository.load(id).await.expect("loads").expect("exists");
-                    assert_eq!((root.version(), root.state().0.balance), (per_aggregate, *balance));
+                    assert_eq!(
+                        (root.version(), root.state().0.balance),
+                        (per_aggregate, *balance)
+                    );
                 }
                 elapsed
             })
@@ -305,12 +343,23 @@ fn run(contender: Contender, workload: &Workload, runtime: &Runtime, check: bool
             runtime.block_on(async {
                 let start = Timer::start();
                 for (index, command) in commands {
-                    framework.execute(&workload.id_strings[index], command).await.expect("every command succeeds");
+                    framework
+                        .execute(&workload.id_strings[index], command)
+                        .await
+                        .expect("every command succeeds");
                 }
                 let elapsed = start.stop();
-                for (id, balance) in workload.id_strings.iter().zip(&workload.final_balances).filter(|_| check) {
+                for (id, balance) in workload
+                    .id_strings
+                    .iter()
+                    .zip(&workload.final_balances)
+                    .filter(|_| check)
+                {
                     let context = store.load_aggregate(id).await.expect("loads");
-                    assert_eq!((context.current_sequence as u64, context.aggregate.0.balance), (per_aggregate, *balance));
+                    assert_eq!(
+                        (context.current_sequence as u64, context.aggregate.0.balance),
+                        (per_aggregate, *balance)
+                    );
                 }
                 elapsed
             })
@@ -321,12 +370,23 @@ fn run(contender: Contender, workload: &Workload, runtime: &Runtime, check: bool
             runtime.block_on(async {
                 let start = Timer::start();
                 for (index, command) in commands {
-                    framework.execute(&workload.id_strings[index], command).await.expect("every command succeeds");
+                    framework
+                        .execute(&workload.id_strings[index], command)
+                        .await
+                        .expect("every command succeeds");
                 }
                 let elapsed = start.stop();
-                for (id, balance) in workload.id_strings.iter().zip(&workload.final_balances).filter(|_| check) {
+                for (id, balance) in workload
+                    .id_strings
+                    .iter()
+                    .zip(&workload.final_balances)
+                    .filter(|_| check)
+                {
                     let context = store.load_aggregate(id).await.expect("loads");
-                    assert_eq!((context.current_sequence as u64, context.aggregate.0.balance), (per_aggregate, *balance));
+                    assert_eq!(
+                        (context.current_sequence as u64, context.aggregate.0.balance),
+                        (per_aggregate, *balance)
+                    );
                 }
                 elapsed
             })
@@ -336,10 +396,18 @@ fn run(contender: Contender, workload: &Workload, runtime: &Runtime, check: bool
             runtime.block_on(async {
                 let start = Timer::start();
                 for (index, command) in commands {
-                    store.execute(&workload.id_strings[index], command).await.expect("every command succeeds");
+                    store
+                        .execute(&workload.id_strings[index], command)
+                        .await
+                        .expect("every command succeeds");
                 }
                 let elapsed = start.stop();
-                for (id, balance) in workload.id_strings.iter().zip(&workload.final_balances).filter(|_| check) {
+                for (id, balance) in workload
+                    .id_strings
+                    .iter()
+                    .zip(&workload.final_balances)
+                    .filter(|_| check)
+                {
                     assert_eq!(store.state(id).balance, *balance);
                 }
                 elapsed
@@ -351,16 +419,48 @@ fn run(contender: Contender, workload: &Workload, runtime: &Runtime, check: bool
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     let n = values.len();
-    if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2.0 }
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
 }
 
-fn report(args: &Args, per_aggregate: usize, total: usize, samples: &[(Contender, Vec<Sample>)]) -> String {
+fn report(
+    args: &Args,
+    per_aggregate: usize,
+    total: usize,
+    samples: &[(Contender, Vec<Sample>)],
+) -> String {
     use std::fmt::Write as _;
-    let of = |contender: Contender| &samples.iter().find(|(c, _)| *c == contender).expect("listed").1;
-    let on_cpu = samples.iter().all(|(_, s)| s.iter().all(|s| s.cpu.is_some()));
-    let rates = |contender: Contender| -> Vec<f64> { of(contender).iter().map(|s| total as f64 / s.time().as_secs_f64()).collect() };
-    let wall_rates = |contender: Contender| -> Vec<f64> { of(contender).iter().map(|s| total as f64 / s.wall.as_secs_f64()).collect() };
-    let min_max = |r: &[f64]| (r.iter().copied().fold(f64::INFINITY, f64::min), r.iter().copied().fold(0.0, f64::max));
+    let of = |contender: Contender| {
+        &samples
+            .iter()
+            .find(|(c, _)| *c == contender)
+            .expect("listed")
+            .1
+    };
+    let on_cpu = samples
+        .iter()
+        .all(|(_, s)| s.iter().all(|s| s.cpu.is_some()));
+    let rates = |contender: Contender| -> Vec<f64> {
+        of(contender)
+            .iter()
+            .map(|s| total as f64 / s.time().as_secs_f64())
+            .collect()
+    };
+    let wall_rates = |contender: Contender| -> Vec<f64> {
+        of(contender)
+            .iter()
+            .map(|s| total as f64 / s.wall.as_secs_f64())
+            .collect()
+    };
+    let min_max = |r: &[f64]| {
+        (
+            r.iter().copied().fold(f64::INFINITY, f64::min),
+            r.iter().copied().fold(0.0, f64::max),
+        )
+    };
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -371,11 +471,20 @@ fn report(args: &Args, per_aggregate: usize, total: usize, samples: &[(Contender
         args.warmup,
     );
     if cfg!(feature = "fast-rng") {
-        let _ = writeln!(out, "**Built with feature `fast-rng`** (uuid's thread-local RNG for ddd-core and the hand-written contender): an experiment, not the default.\n");
+        let _ = writeln!(
+            out,
+            "**Built with feature `fast-rng`** (uuid's thread-local RNG for ddd-core and the hand-written contender): an experiment, not the default.\n"
+        );
     }
     if on_cpu {
-        let wall: Duration = samples.iter().flat_map(|(_, s)| s.iter().map(|s| s.wall)).sum();
-        let waited: Duration = samples.iter().flat_map(|(_, s)| s.iter().filter_map(|s| s.waited)).sum();
+        let wall: Duration = samples
+            .iter()
+            .flat_map(|(_, s)| s.iter().map(|s| s.wall))
+            .sum();
+        let waited: Duration = samples
+            .iter()
+            .flat_map(|(_, s)| s.iter().filter_map(|s| s.waited))
+            .sum();
         let _ = writeln!(
             out,
             "Rates are commands per second of **on-CPU time** of the benchmark thread (`/proc/thread-self/schedstat`), so time other processes held the CPU is not counted; the thread waited for a CPU during {:.0}% of the timed wall time. Wall-clock rates are in the last column.\n",
@@ -383,7 +492,10 @@ fn report(args: &Args, per_aggregate: usize, total: usize, samples: &[(Contender
         );
     }
     let basis = if on_cpu { "on-CPU" } else { "wall" };
-    let _ = writeln!(out, "| contender | commands/s ({basis}, median) | min | max | µs/command | commands/s (wall, median) |");
+    let _ = writeln!(
+        out,
+        "| contender | commands/s ({basis}, median) | min | max | µs/command | commands/s (wall, median) |"
+    );
     let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
     for contender in Contender::ALL {
         let mut r = rates(contender);
@@ -401,7 +513,10 @@ fn report(args: &Args, per_aggregate: usize, total: usize, samples: &[(Contender
             thousands(wall),
         );
     }
-    let _ = writeln!(out, "\n| ratio | of medians ({basis}) | per-round range | of medians (wall) | target |");
+    let _ = writeln!(
+        out,
+        "\n| ratio | of medians ({basis}) | per-round range | of medians (wall) | target |"
+    );
     let _ = writeln!(out, "|---|---:|---:|---:|---|");
     let ratio = |a: Contender, b: Contender, target: Option<f64>| {
         let (ra, rb) = (rates(a), rates(b));
@@ -414,7 +529,11 @@ fn report(args: &Args, per_aggregate: usize, total: usize, samples: &[(Contender
             Some(t) => format!("≥ {t}× — **missed**"),
             None => "—".to_owned(),
         };
-        format!("| {} / {} | {of_medians:.2}× | {min:.2}–{max:.2}× | {wall:.2}× | {target} |\n", a.short(), b.short())
+        format!(
+            "| {} / {} | {of_medians:.2}× | {min:.2}–{max:.2}× | {wall:.2}× | {target} |\n",
+            a.short(),
+            b.short()
+        )
     };
     out.push_str(&ratio(Contender::Ours, Contender::Cqrs, Some(2.0)));
     out.push_str(&ratio(Contender::Ours, Contender::Hand, Some(0.67)));

@@ -10,7 +10,9 @@ use ddd_core::{CodecError, Payload, Repository, RepositoryConfig};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::domain::{Account, BankAccountCommand, BankAccountError, BankAccountEvent, decide, evolve};
+use crate::domain::{
+    Account, BankAccountCommand, BankAccountError, BankAccountEvent, decide, evolve,
+};
 
 /// The aggregate: the shared [`Account`] state.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -25,7 +27,11 @@ impl ddd_core::Aggregate for BankAccount {
     type Error = BankAccountError;
     type Services = ();
 
-    async fn handle(&self, command: BankAccountCommand, _services: &()) -> Result<Vec<BankAccountEvent>, BankAccountError> {
+    async fn handle(
+        &self,
+        command: BankAccountCommand,
+        _services: &(),
+    ) -> Result<Vec<BankAccountEvent>, BankAccountError> {
         decide(&self.0, command).map(|event| vec![event])
     }
 
@@ -54,14 +60,22 @@ impl ddd_core::DomainEvent for BankAccountEvent {
     }
 
     fn event_types() -> &'static [&'static str] {
-        &["AccountOpened", "CustomerDepositedMoney", "CustomerWithdrewCash"]
+        &[
+            "AccountOpened",
+            "CustomerDepositedMoney",
+            "CustomerWithdrewCash",
+        ]
     }
 
     fn encode(&self) -> Result<Payload, CodecError> {
         codec::encode_variant(self.name(), self)
     }
 
-    fn decode(event_type: &str, _schema_version: u32, payload: Payload) -> Result<Option<Self>, CodecError> {
+    fn decode(
+        event_type: &str,
+        _schema_version: u32,
+        payload: Payload,
+    ) -> Result<Option<Self>, CodecError> {
         match event_type {
             "AccountOpened" | "CustomerDepositedMoney" | "CustomerWithdrewCash" => {
                 codec::decode_variant(event_type, event_type, payload).map(Some)

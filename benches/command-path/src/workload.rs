@@ -36,7 +36,12 @@ impl Workload {
         let id_strings: Vec<String> = ids.iter().map(Uuid::to_string).collect();
         let mut commands = Vec::with_capacity(aggregates * (per_aggregate + 1));
         for (index, id) in id_strings.iter().enumerate() {
-            commands.push((index, BankAccountCommand::OpenAccount { account_id: id.clone() }));
+            commands.push((
+                index,
+                BankAccountCommand::OpenAccount {
+                    account_id: id.clone(),
+                },
+            ));
         }
         // Whole amounts only, so f64 balances are exact.
         let mut balances = vec![0_u64; aggregates];
@@ -44,14 +49,24 @@ impl Workload {
             for (index, balance) in balances.iter_mut().enumerate() {
                 let roll = rng.next();
                 // About one withdrawal in three, never more than the balance.
-                if roll % 3 == 0 && *balance > 0 {
+                if roll.is_multiple_of(3) && *balance > 0 {
                     let amount = 1 + (roll >> 8) % (*balance).min(100);
                     *balance -= amount;
-                    commands.push((index, BankAccountCommand::WithdrawMoney { amount: amount as f64 }));
+                    commands.push((
+                        index,
+                        BankAccountCommand::WithdrawMoney {
+                            amount: amount as f64,
+                        },
+                    ));
                 } else {
                     let amount = 1 + (roll >> 8) % 100;
                     *balance += amount;
-                    commands.push((index, BankAccountCommand::DepositMoney { amount: amount as f64 }));
+                    commands.push((
+                        index,
+                        BankAccountCommand::DepositMoney {
+                            amount: amount as f64,
+                        },
+                    ));
                 }
             }
         }
