@@ -32,9 +32,17 @@ pub(crate) fn load(input: &ModelInput, display: &Display) -> Result<Loaded, Erro
         MessageFormat::Short => Style::Short,
     };
     let mut stderr = StandardStream::stderr(color_choice(display.color));
-    diagnostic::render(&mut stderr, SourceFile { name: &name, text: &text }, &shown, style)
-        .context("cannot write diagnostics")
-        .map_err(Error::Io)?;
+    diagnostic::render(
+        &mut stderr,
+        SourceFile {
+            name: &name,
+            text: &text,
+        },
+        &shown,
+        style,
+    )
+    .context("cannot write diagnostics")
+    .map_err(Error::Io)?;
     result.map_err(|rejected| Error::Model {
         model: name,
         errors: diagnostic::count(&rejected.diagnostics).0,
@@ -67,7 +75,9 @@ fn read(path: &Path) -> Result<(String, Vec<u8>), Error> {
             .map_err(Error::Io)?;
         return Ok((display_name(path), bytes));
     }
-    let bytes = fs_err::read(path).context("cannot read the model").map_err(Error::Io)?;
+    let bytes = fs_err::read(path)
+        .context("cannot read the model")
+        .map_err(Error::Io)?;
     Ok((display_name(path), bytes))
 }
 
@@ -84,7 +94,9 @@ pub(crate) fn color_choice(when: ColorWhen) -> ColorChoice {
     match when {
         ColorWhen::Always => ColorChoice::Always,
         ColorWhen::Never => ColorChoice::Never,
-        ColorWhen::Auto if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() => {
+        ColorWhen::Auto
+            if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() =>
+        {
             ColorChoice::Auto
         }
         ColorWhen::Auto => ColorChoice::Never,

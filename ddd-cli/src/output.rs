@@ -9,7 +9,9 @@ use crate::error::Error;
 
 pub(crate) fn write(output: &OutputFile, text: &str) -> Result<(), Error> {
     match &output.output {
-        Some(path) => fs_err::write(path, text).context("cannot write the output").map_err(Error::Io),
+        Some(path) => fs_err::write(path, text)
+            .context("cannot write the output")
+            .map_err(Error::Io),
         None => {
             let mut stdout = std::io::stdout().lock();
             stdout

@@ -19,12 +19,14 @@ use crate::store::{
 };
 use crate::validate::ValidationErrors;
 
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// Where a command came from and what it expects; all optional.
 #[derive(Clone, Debug, Default)]
 pub struct CommandMeta {
-    /// Carried into every event; a new one is made when absent.
+    /// Carried into every event; when absent, the first recorded event's id starts one.
     pub correlation_id: Option<Uuid>,
-    /// The event or request that caused the command; the command's own id when absent.
+    /// The event or request that caused the command; none when absent.
     pub causation_id: Option<Uuid>,
     /// The trace the command runs in.
     pub trace: Option<TraceContext>,
@@ -166,7 +168,7 @@ pub struct Repository<A: Aggregate, S> {
     store: S,
     services: A::Services,
     config: RepositoryConfig,
-    cache: Mutex<HashMap<A::Id, (Version, A)>>,
+    cache: Mutex<FastMap<A::Id, (Version, A)>>,
 }
 
 impl<A: Aggregate, S> fmt::Debug for Repository<A, S> {
@@ -192,7 +194,7 @@ impl<A: Aggregate, S: EventStore> Repository<A, S> {
             store,
             services,
             config: RepositoryConfig::default(),
-            cache: Mutex::new(HashMap::new()),
+            cache: Mutex::new(FastMap::default()),
         }
     }
 
@@ -237,6 +239,10 @@ impl<A: Aggregate, S: EventStore> Repository<A, S> {
             %id,
             correlation_id = tracing::field::Empty,
         );
+        // Entering a span nobody listens to still costs; skip it on the hot path.
+        if span.is_disabled() {
+            return self.execute_inner(id, command, meta).await;
+        }
         if let Some(correlation_id) = &meta.correlation_id {
             span.record("correlation_id", tracing::field::display(correlation_id));
         }
@@ -252,33 +258,33 @@ impl<A: Aggregate, S: EventStore> Repository<A, S> {
         command.validate().map_err(ExecuteError::Invalid)?;
         let stream = StreamId::new(A::TYPE, id.to_string());
         if let Some(mark) = &meta.inbox
-            && self
-                .store
-                .is_processed(&mark.consumer, mark.event_id)
-                .await?
+            && self.store.is_processed(&mark.consumer, mark.event_id).await?
         {
             return Err(ExecuteError::AlreadyProcessed(mark.clone()));
         }
-        let command_id = Uuid::now_v7();
         let max_attempts = self.config.max_attempts.max(1);
         let mut command = Some(command);
-        for attempt in 1..=max_attempts {
-            let this_try = if attempt == max_attempts {
-                command.take()
-            } else {
-                command.clone()
-            };
+        // A state from the cache is trusted for a decision that appends (the append's
+        // expected version catches a stale one), never blindly for a refusal.
+        let mut trust_cache = meta.expected == ExpectedVersion::Any;
+        let mut attempt = 1;
+        loop {
+            let last = attempt >= max_attempts;
+            let this_try = if last { command.take() } else { command.clone() };
             let this_try = this_try.expect("the command is only taken on the last attempt");
-            match self.attempt(id, &stream, this_try, &meta, command_id).await {
-                Err(ExecuteError::Conflict { .. })
-                    if meta.expected == ExpectedVersion::Any && attempt < max_attempts =>
-                {
-                    tokio::time::sleep(self.backoff(attempt)).await;
+            match self.attempt(id, &stream, this_try, &meta, trust_cache).await {
+                Attempt::Done(outcome) => return outcome,
+                Attempt::Stale => trust_cache = false,
+                Attempt::Conflicted(error) if last || meta.expected != ExpectedVersion::Any => {
+                    return Err(error);
                 }
-                outcome => return outcome,
+                Attempt::Conflicted(_) => {
+                    trust_cache = false;
+                    tokio::time::sleep(self.backoff(attempt)).await;
+                    attempt += 1;
+                }
             }
         }
-        unreachable!("the last attempt returns")
     }
 
     async fn attempt(
@@ -287,31 +293,37 @@ impl<A: Aggregate, S: EventStore> Repository<A, S> {
         stream: &StreamId,
         command: A::Command,
         meta: &CommandMeta,
-        command_id: Uuid,
-    ) -> Result<Executed<A::Event>, ExecuteError<A::Error>> {
-        let mut root = self.load_current(id, stream).await?;
+        trust_cache: bool,
+    ) -> Attempt<A> {
+        let (mut root, verified) = match self.load_current(id, stream, trust_cache).await {
+            Ok(loaded) => loaded,
+            Err(error) => return Attempt::Done(Err(error.into())),
+        };
         if !meta.expected.accepts(root.version()) {
             let actual = root.version();
             self.keep(root);
-            return Err(ExecuteError::Conflict {
+            return Attempt::Done(Err(ExecuteError::Conflict {
                 stream: stream.clone(),
                 expected: meta.expected,
                 actual,
-            });
+            }));
         }
         let events = match root.state().handle(command, &self.services).await {
-            Ok(events) if events.is_empty() => {
+            Ok(events) if !events.is_empty() => events,
+            refused_or_nothing => {
+                if !verified && self.moved_on(stream, &root).await {
+                    self.keep(root);
+                    return Attempt::Stale;
+                }
                 let version = root.version();
                 self.keep(root);
-                return Ok(Executed {
-                    version,
-                    events: Vec::new(),
+                return Attempt::Done(match refused_or_nothing {
+                    Ok(_) => Ok(Executed {
+                        version,
+                        events: Vec::new(),
+                    }),
+                    Err(rejection) => Err(ExecuteError::Rejected(rejection)),
                 });
-            }
-            Ok(events) => events,
-            Err(rejection) => {
-                self.keep(root);
-                return Err(ExecuteError::Rejected(rejection));
             }
         };
         let request = AppendRequest {
@@ -320,39 +332,49 @@ impl<A: Aggregate, S: EventStore> Repository<A, S> {
                 0 => ExpectedVersion::NoStream,
                 version => ExpectedVersion::Exact(version),
             },
-            events: envelopes::<A>(stream, root.version(), events, meta, command_id),
+            events: envelopes::<A>(stream, root.version(), events, meta),
             inbox: meta.inbox.clone(),
         };
-        match self.store.append(request).await {
-            Ok(appended) => {
-                let before = root.version();
-                for envelope in &appended.events {
-                    root.apply(&envelope.payload, envelope.version);
-                }
-                self.snapshot_if_due(stream, &root, before).await;
-                self.keep(root);
-                Ok(Executed {
-                    version: appended.version,
-                    events: appended.events,
-                })
+        let appended = self.store.append(request).await;
+        let before = root.version();
+        if let Ok(appended) = &appended {
+            for envelope in &appended.events {
+                root.apply(&envelope.payload, envelope.version);
             }
-            Err(error) => {
-                self.keep(root);
-                Err(match error {
-                    AppendError::Conflict {
-                        stream,
-                        expected,
-                        actual,
-                    } => ExecuteError::Conflict {
-                        stream,
-                        expected,
-                        actual,
-                    },
-                    AppendError::AlreadyProcessed(mark) => ExecuteError::AlreadyProcessed(mark),
-                    other => ExecuteError::Store(other),
-                })
-            }
+            self.snapshot_if_due(stream, &root, before).await;
         }
+        // Whatever happened, the state is a true fold of the stream up to its version; a
+        // later attempt reads the tail after it.
+        self.keep(root);
+        match appended {
+            Ok(appended) => Attempt::Done(Ok(Executed {
+                version: appended.version,
+                events: appended.events,
+            })),
+            Err(AppendError::Conflict {
+                stream,
+                expected,
+                actual,
+            }) => Attempt::Conflicted(ExecuteError::Conflict {
+                stream,
+                expected,
+                actual,
+            }),
+            Err(AppendError::AlreadyProcessed(mark)) => {
+                Attempt::Done(Err(ExecuteError::AlreadyProcessed(mark)))
+            }
+            Err(other) => Attempt::Done(Err(ExecuteError::Store(other))),
+        }
+    }
+
+    /// Whether the stream has events the state does not: a refusal made on a cached state
+    /// must not stand if another writer changed the aggregate since.
+    async fn moved_on(&self, stream: &StreamId, root: &AggregateRoot<A>) -> bool {
+        // An unreadable store cannot prove the state stale; the refusal stands.
+        self.store
+            .load::<A::Event>(stream, root.version())
+            .await
+            .is_ok_and(|tail| !tail.is_empty())
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
@@ -366,15 +388,20 @@ impl<A: Aggregate, S: EventStore> Repository<A, S> {
         exponential.mul_f64(0.5 + jitter as f64 / 2000.0)
     }
 
-    /// The aggregate at the stream's current version: the cached state (or the latest
-    /// snapshot) plus the events after it.
+    /// The aggregate to decide on, and whether it is known to be current. A cached state is
+    /// used as it is when `trust_cache`; otherwise the stream's tail after it (or after the
+    /// latest snapshot) is read and applied.
     async fn load_current(
         &self,
         id: &A::Id,
         stream: &StreamId,
-    ) -> Result<AggregateRoot<A>, StoreError> {
+        trust_cache: bool,
+    ) -> Result<(AggregateRoot<A>, bool), StoreError> {
         let cached = self.cache_lock().remove(id);
         let mut root = match cached {
+            Some((version, state)) if trust_cache => {
+                return Ok((AggregateRoot::from_snapshot(id.clone(), version, state), false));
+            }
             Some((version, state)) => AggregateRoot::from_snapshot(id.clone(), version, state),
             None => self.load_snapshot_or_new(id, stream).await?,
         };
@@ -382,7 +409,7 @@ impl<A: Aggregate, S: EventStore> Repository<A, S> {
         for envelope in &tail {
             root.apply(&envelope.payload, envelope.version);
         }
-        Ok(root)
+        Ok((root, true))
     }
 
     async fn load_snapshot_or_new(
@@ -456,7 +483,7 @@ impl<A: Aggregate, S: EventStore> Repository<A, S> {
         cache.insert(id, (version, root.into_state()));
     }
 
-    fn cache_lock(&self) -> MutexGuard<'_, HashMap<A::Id, (Version, A)>> {
+    fn cache_lock(&self) -> MutexGuard<'_, FastMap<A::Id, (Version, A)>> {
         // The cache holds fully built states only; a panic elsewhere cannot leave one half
         // written, so a poisoned lock's data is still sound.
         self.cache.lock().unwrap_or_else(PoisonError::into_inner)
@@ -485,32 +512,45 @@ impl<A: Aggregate, S: EventStore> Repository<A, S> {
     }
 }
 
+/// Envelopes for the events of one decision. Without a correlation id the first event's id
+/// starts the correlation; without a causation id there is no known cause.
 fn envelopes<A: Aggregate>(
     stream: &StreamId,
     version: Version,
     events: Vec<A::Event>,
     meta: &CommandMeta,
-    command_id: Uuid,
 ) -> Vec<Envelope<A::Event>> {
     let recorded_at = Utc::now();
-    let correlation_id = meta.correlation_id.unwrap_or(command_id);
-    let causation_id = Some(meta.causation_id.unwrap_or(command_id));
+    let mut correlation_id = meta.correlation_id;
     (1..)
         .zip(events)
-        .map(|(offset, event)| Envelope {
-            event_id: Uuid::now_v7(),
-            aggregate_type: Cow::Borrowed(A::TYPE),
-            aggregate_id: stream.aggregate_id.clone(),
-            version: version + offset,
-            position: 0,
-            recorded_at,
-            event_type: Cow::Borrowed(event.event_type()),
-            schema_version: event.schema_version(),
-            correlation_id,
-            causation_id,
-            trace: meta.trace.clone(),
-            metadata: meta.metadata.clone(),
-            payload: event,
+        .map(|(offset, event)| {
+            let event_id = Uuid::now_v7();
+            Envelope {
+                event_id,
+                aggregate_type: Cow::Borrowed(A::TYPE),
+                aggregate_id: stream.aggregate_id.clone(),
+                version: version + offset,
+                position: 0,
+                recorded_at,
+                event_type: Cow::Borrowed(event.event_type()),
+                schema_version: event.schema_version(),
+                correlation_id: *correlation_id.get_or_insert(event_id),
+                causation_id: meta.causation_id,
+                trace: meta.trace.clone(),
+                metadata: meta.metadata.clone(),
+                payload: event,
+            }
         })
         .collect()
+}
+
+/// How one decision went.
+enum Attempt<A: Aggregate> {
+    /// Finished, well or not.
+    Done(Result<Executed<A::Event>, ExecuteError<A::Error>>),
+    /// Decided on a cached state that turned out stale; decide again on a fresh one.
+    Stale,
+    /// The append lost a race.
+    Conflicted(ExecuteError<A::Error>),
 }

@@ -285,11 +285,8 @@ async fn metadata_flows_into_every_event() {
         .await
         .unwrap();
     let event = &plain.events[0];
-    assert_eq!(
-        Some(event.correlation_id),
-        event.causation_id,
-        "a command starts its own correlation"
-    );
+    assert_eq!(event.correlation_id, event.event_id, "a command without one starts a correlation");
+    assert_eq!(event.causation_id, None, "a command without a known cause has none");
 }
 
 #[tokio::test]
@@ -315,4 +312,24 @@ async fn an_inbox_mark_makes_a_redelivered_command_a_no_op() {
         accounts.load(&id).await.unwrap().unwrap().state().balance,
         5
     );
+}
+
+/// A refusal decided on a cached state is checked against the stream: if another writer
+/// moved the aggregate on, the command is decided again on the current state.
+#[tokio::test]
+async fn a_refusal_is_never_based_on_a_stale_cache() {
+    let store = InMemoryEventStore::new();
+    let here = repository(&store, RepositoryConfig::default());
+    let elsewhere = repository(&store, RepositoryConfig::default());
+    let id = AccountId::new();
+    here.execute(&id, AccountCommand::Open).await.unwrap();
+    here.execute(&id, AccountCommand::Deposit(1)).await.unwrap();
+    elsewhere.execute(&id, AccountCommand::Deposit(50)).await.unwrap();
+    // `here` has the account cached at balance 1; withdrawing 40 needs the deposit made elsewhere.
+    let done = here.execute(&id, AccountCommand::Withdraw(40)).await.expect("decided on the current state");
+    assert_eq!(done.version, 4);
+    match here.execute(&id, AccountCommand::Withdraw(40)).await {
+        Err(ExecuteError::Rejected(reason)) => assert_eq!(reason.reason(), "insufficient funds"),
+        other => panic!("expected a refusal on the current balance of 11, got {other:?}"),
+    }
 }

@@ -5,7 +5,9 @@
 
 use std::collections::HashSet;
 
-use crate::ir::{Conversion, FieldConversion, RecordConversion, RecordPair, System, Type, TypePath};
+use crate::ir::{
+    Conversion, FieldConversion, RecordConversion, RecordPair, System, Type, TypePath,
+};
 
 /// Finds conversions and collects the record conversions they need.
 #[derive(Debug)]
@@ -42,11 +44,21 @@ impl<'a> Converter<'a> {
             return Some(Conversion::Same);
         }
         match (from, to) {
-            (Type::Option(from), Type::Option(to)) => self.convert(from, to).map(|c| Conversion::Option(Box::new(c))),
-            (from, Type::Option(to)) => self.convert(from, to).map(|c| Conversion::Some(Box::new(c))),
-            (Type::Vec(from), Type::Vec(to)) => self.convert(from, to).map(|c| Conversion::Vec(Box::new(c))),
-            (Type::Map(from), Type::Map(to)) => self.convert(from, to).map(|c| Conversion::Map(Box::new(c))),
-            (Type::Value(from) | Type::Entity(from), Type::Value(to) | Type::Entity(to)) => self.records(from, to),
+            (Type::Option(from), Type::Option(to)) => self
+                .convert(from, to)
+                .map(|c| Conversion::Option(Box::new(c))),
+            (from, Type::Option(to)) => self
+                .convert(from, to)
+                .map(|c| Conversion::Some(Box::new(c))),
+            (Type::Vec(from), Type::Vec(to)) => {
+                self.convert(from, to).map(|c| Conversion::Vec(Box::new(c)))
+            }
+            (Type::Map(from), Type::Map(to)) => {
+                self.convert(from, to).map(|c| Conversion::Map(Box::new(c)))
+            }
+            (Type::Value(from) | Type::Entity(from), Type::Value(to) | Type::Entity(to)) => {
+                self.records(from, to)
+            }
             _ => None,
         }
     }
@@ -58,7 +70,7 @@ impl<'a> Converter<'a> {
         };
         let known = self.done.iter().any(|c| c.from == *from && c.to == *to);
         if known || self.in_progress.contains(&pair) {
-            return Some(Conversion::Record(pair));
+            return Some(Conversion::Record(Box::new(pair)));
         }
         if self.failed.contains(&pair) {
             return None;
@@ -74,7 +86,8 @@ impl<'a> Converter<'a> {
         let checkpoint = self.done.len();
         let mut fields = Vec::with_capacity(target.fields.len());
         for field in &target.fields {
-            let conversion = crate::ir::field(&source.fields, &field.name).and_then(|s| self.convert(&s.ty, &field.ty));
+            let conversion = crate::ir::field(&source.fields, &field.name)
+                .and_then(|s| self.convert(&s.ty, &field.ty));
             match conversion {
                 Some(conversion) => fields.push(FieldConversion {
                     field: field.name.clone(),
@@ -94,7 +107,7 @@ impl<'a> Converter<'a> {
             to: to.clone(),
             fields,
         });
-        Some(Conversion::Record(pair))
+        Some(Conversion::Record(Box::new(pair)))
     }
 }
 

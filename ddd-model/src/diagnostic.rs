@@ -210,11 +210,19 @@ impl Diagnostic {
     }
 
     #[must_use]
-    pub fn with_related(mut self, location: Option<Location>, label: impl Into<String>) -> Diagnostic {
+    pub fn with_related(
+        mut self,
+        location: Option<Location>,
+        label: impl Into<String>,
+    ) -> Diagnostic {
         match location {
-            Some(location) if location.span.is_some() => self.related.push((location, label.into())),
+            Some(location) if location.span.is_some() => {
+                self.related.push((location, label.into()))
+            }
             // Without a span there is nothing to underline: keep the information as a note.
-            Some(Location { path: Some(path), .. }) => self.notes.push(format!("{}: {path}", label.into())),
+            Some(Location {
+                path: Some(path), ..
+            }) => self.notes.push(format!("{}: {path}", label.into())),
             _ => {}
         }
         self
@@ -297,8 +305,17 @@ pub fn render(
     };
     for diagnostic in diagnostics {
         let report = to_report(diagnostic, file.text);
-        let located = report.labels.iter().any(|label| label.style == LabelStyle::Primary);
-        if located || diagnostic.location.as_ref().and_then(|l| l.path.as_ref()).is_none() {
+        let located = report
+            .labels
+            .iter()
+            .any(|label| label.style == LabelStyle::Primary);
+        if located
+            || diagnostic
+                .location
+                .as_ref()
+                .and_then(|l| l.path.as_ref())
+                .is_none()
+        {
             term::emit_to_write_style(out, &config, &files, &report).map_err(io::Error::other)?;
         } else {
             render_at_path(out, file.name, diagnostic, style)?;
@@ -319,8 +336,14 @@ pub fn render_to_string(file: SourceFile<'_>, diagnostics: &[Diagnostic]) -> Str
 
 /// `(errors, warnings)`.
 pub fn count(diagnostics: &[Diagnostic]) -> (usize, usize) {
-    let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
-    let warnings = diagnostics.iter().filter(|d| d.severity == Severity::Warning).count();
+    let errors = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    let warnings = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .count();
     (errors, warnings)
 }
 
@@ -332,8 +355,17 @@ fn to_report(diagnostic: &Diagnostic, text: &str) -> Report<()> {
     }
     .with_code(diagnostic.code.as_str())
     .with_message(&diagnostic.message);
-    let fits = |span: Span| span.end as usize <= text.len() && text.is_char_boundary(span.start as usize) && text.is_char_boundary(span.end as usize);
-    if let Some(span) = diagnostic.location.as_ref().and_then(|l| l.span).filter(|s| fits(*s)) {
+    let fits = |span: Span| {
+        span.end as usize <= text.len()
+            && text.is_char_boundary(span.start as usize)
+            && text.is_char_boundary(span.end as usize)
+    };
+    if let Some(span) = diagnostic
+        .location
+        .as_ref()
+        .and_then(|l| l.span)
+        .filter(|s| fits(*s))
+    {
         let label = Label::primary((), span.range());
         report.labels.push(match &diagnostic.label {
             Some(text) => label.with_message(text),
@@ -342,7 +374,9 @@ fn to_report(diagnostic: &Diagnostic, text: &str) -> Report<()> {
     }
     for (location, message) in &diagnostic.related {
         if let Some(span) = location.span.filter(|s| fits(*s)) {
-            report.labels.push(Label::secondary((), span.range()).with_message(message));
+            report
+                .labels
+                .push(Label::secondary((), span.range()).with_message(message));
         }
     }
     report.notes = notes(diagnostic);
@@ -350,7 +384,11 @@ fn to_report(diagnostic: &Diagnostic, text: &str) -> Report<()> {
 }
 
 fn notes(diagnostic: &Diagnostic) -> Vec<String> {
-    let mut notes: Vec<String> = diagnostic.notes.iter().map(|note| format!("note: {note}")).collect();
+    let mut notes: Vec<String> = diagnostic
+        .notes
+        .iter()
+        .map(|note| format!("note: {note}"))
+        .collect();
     if let Some(help) = &diagnostic.help {
         notes.push(format!("help: {help}"));
     }
@@ -365,7 +403,11 @@ fn render_at_path(
     diagnostic: &Diagnostic,
     style: Style,
 ) -> io::Result<()> {
-    let path = diagnostic.location.as_ref().and_then(|l| l.path.as_deref()).unwrap_or("$");
+    let path = diagnostic
+        .location
+        .as_ref()
+        .and_then(|l| l.path.as_deref())
+        .unwrap_or("$");
     let (severity, color) = match diagnostic.severity {
         Severity::Error => ("error", Color::Red),
         Severity::Warning => ("warning", Color::Yellow),

@@ -216,7 +216,9 @@ pub struct Relation {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum RelationKind {
     CustomerSupplier,
@@ -254,7 +256,10 @@ impl RelationKind {
     }
 
     pub fn parse(text: &str) -> Option<RelationKind> {
-        RelationKind::ALL.iter().copied().find(|kind| kind.as_str() == text)
+        RelationKind::ALL
+            .iter()
+            .copied()
+            .find(|kind| kind.as_str() == text)
     }
 
     /// Symmetric kinds relate two contexts as equals and are written with `<->`.
@@ -288,27 +293,35 @@ impl System {
 
     /// The aggregate of that name (aggregate names are unique in a system) and its context.
     pub fn aggregate(&self, name: &str) -> Option<(&Context, &Aggregate)> {
-        self.contexts
-            .iter()
-            .find_map(|context| context.aggregate(name).map(|aggregate| (context, aggregate)))
+        self.contexts.iter().find_map(|context| {
+            context
+                .aggregate(name)
+                .map(|aggregate| (context, aggregate))
+        })
     }
 
     /// The definition a qualified path names.
     pub fn type_def(&self, path: &TypePath) -> Option<TypeDef<'_>> {
-        let (values, entities, enums): (&[Record], &[Record], &[Enum]) = match (&path.context, &path.aggregate) {
-            (None, _) => (&self.values, &[], &self.enums),
-            (Some(context), None) => {
-                let context = self.context(context)?;
-                (&context.values, &[], &context.enums)
-            }
-            (Some(context), Some(aggregate)) => {
-                let aggregate = self.context(context)?.aggregate(aggregate)?;
-                (&aggregate.values, &aggregate.entities, &aggregate.enums)
-            }
-        };
+        let (values, entities, enums): (&[Record], &[Record], &[Enum]) =
+            match (&path.context, &path.aggregate) {
+                (None, _) => (&self.values, &[], &self.enums),
+                (Some(context), None) => {
+                    let context = self.context(context)?;
+                    (&context.values, &[], &context.enums)
+                }
+                (Some(context), Some(aggregate)) => {
+                    let aggregate = self.context(context)?.aggregate(aggregate)?;
+                    (&aggregate.values, &aggregate.entities, &aggregate.enums)
+                }
+            };
         let name = path.name.as_str();
         (values.iter().find(|r| r.name == name).map(TypeDef::Value))
-            .or_else(|| entities.iter().find(|r| r.name == name).map(TypeDef::Entity))
+            .or_else(|| {
+                entities
+                    .iter()
+                    .find(|r| r.name == name)
+                    .map(TypeDef::Entity)
+            })
             .or_else(|| enums.iter().find(|e| e.name == name).map(TypeDef::Enum))
     }
 
@@ -323,7 +336,9 @@ impl System {
 
 impl Context {
     pub fn aggregate(&self, name: &str) -> Option<&Aggregate> {
-        self.aggregates.iter().find(|aggregate| aggregate.name == name)
+        self.aggregates
+            .iter()
+            .find(|aggregate| aggregate.name == name)
     }
 
     /// The event of that name (event names are unique in a context) and its aggregate.

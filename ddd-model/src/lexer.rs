@@ -171,7 +171,11 @@ impl Lexer<'_> {
         loop {
             match self.bytes.get(self.at) {
                 None | Some(b'\n') => {
-                    self.error(start, "unterminated string", "add a closing `\"` on this line");
+                    self.error(
+                        start,
+                        "unterminated string",
+                        "add a closing `\"` on this line",
+                    );
                     break;
                 }
                 Some(b'"') => {
@@ -188,7 +192,11 @@ impl Lexer<'_> {
         }
         self.push(TokenKind::Str, start, self.at);
         if let Err((offset, message)) = unescape(&self.source[start..self.at]) {
-            self.error(start + offset, message, "supported escapes: \\\" \\\\ \\n \\t");
+            self.error(
+                start + offset,
+                message,
+                "supported escapes: \\\" \\\\ \\n \\t",
+            );
         }
     }
 
@@ -197,14 +205,20 @@ impl Lexer<'_> {
         self.eat_while(|byte| byte.is_ascii_digit() || byte == b'_');
         let mut kind = TokenKind::Int;
         // `1..=9` is a range, not the float `1.`: a fraction needs a digit after the dot.
-        if self.bytes.get(self.at) == Some(&b'.') && self.bytes.get(self.at + 1).is_some_and(u8::is_ascii_digit) {
+        if self.bytes.get(self.at) == Some(&b'.')
+            && self.bytes.get(self.at + 1).is_some_and(u8::is_ascii_digit)
+        {
             kind = TokenKind::Float;
             self.at += 1;
             self.eat_while(|byte| byte.is_ascii_digit() || byte == b'_');
         }
         if matches!(self.bytes.get(self.at), Some(b'e' | b'E')) {
             let sign = usize::from(matches!(self.bytes.get(self.at + 1), Some(b'+' | b'-')));
-            if self.bytes.get(self.at + 1 + sign).is_some_and(u8::is_ascii_digit) {
+            if self
+                .bytes
+                .get(self.at + 1 + sign)
+                .is_some_and(u8::is_ascii_digit)
+            {
                 kind = TokenKind::Float;
                 self.at += 1 + sign;
                 self.eat_while(|byte| byte.is_ascii_digit());
@@ -223,8 +237,17 @@ impl Lexer<'_> {
     /// garbage does not produce one error per byte.
     fn unexpected(&mut self) {
         let start = self.at;
-        let is_junk = |c: char| !(c.is_ascii_alphanumeric() || c.is_ascii_whitespace() || "/\"{}()<>,:=@-._".contains(c));
-        let len: usize = self.rest().chars().take_while(|&c| is_junk(c)).map(char::len_utf8).sum();
+        let is_junk = |c: char| {
+            !(c.is_ascii_alphanumeric()
+                || c.is_ascii_whitespace()
+                || "/\"{}()<>,:=@-._".contains(c))
+        };
+        let len: usize = self
+            .rest()
+            .chars()
+            .take_while(|&c| is_junk(c))
+            .map(char::len_utf8)
+            .sum();
         self.at += len.max(1);
         let text = &self.source[start..self.at];
         let first = text.chars().next().unwrap_or('?');
@@ -246,7 +269,10 @@ impl Lexer<'_> {
     }
 
     fn error(&mut self, at: usize, message: impl Into<String>, help: &str) {
-        let end = self.source[at..].chars().next().map_or(at, |c| at + c.len_utf8());
+        let end = self.source[at..]
+            .chars()
+            .next()
+            .map_or(at, |c| at + c.len_utf8());
         self.diagnostics.push(
             Diagnostic::error(Code::Syntax, message)
                 .at(Span::new(at, end))
@@ -272,7 +298,12 @@ pub fn unescape(token: &str) -> Result<String, (usize, String)> {
             Some((_, '\\')) => value.push('\\'),
             Some((_, 'n')) => value.push('\n'),
             Some((_, 't')) => value.push('\t'),
-            Some((_, other)) => return Err((at + 1, format!("unknown escape `\\{}`", other.escape_debug()))),
+            Some((_, other)) => {
+                return Err((
+                    at + 1,
+                    format!("unknown escape `\\{}`", other.escape_debug()),
+                ));
+            }
             None => return Err((at + 1, "a string cannot end with `\\`".to_owned())),
         }
     }
@@ -305,20 +336,32 @@ mod tests {
 
     #[test]
     fn arrows_and_generics() {
-        assert_eq!(kinds("A -> B <-> C"), [Ident, Arrow, Ident, BothArrow, Ident, Eof]);
-        assert_eq!(kinds("Vec<Option<T>>"), [Ident, Lt, Ident, Lt, Ident, Gt, Gt, Eof]);
+        assert_eq!(
+            kinds("A -> B <-> C"),
+            [Ident, Arrow, Ident, BothArrow, Ident, Eof]
+        );
+        assert_eq!(
+            kinds("Vec<Option<T>>"),
+            [Ident, Lt, Ident, Lt, Ident, Gt, Gt, Eof]
+        );
         assert_eq!(kinds("customer-supplier"), [Ident, Minus, Ident, Eof]);
     }
 
     #[test]
     fn comments_and_docs() {
-        assert_eq!(kinds("// x\n/// doc\n//// not doc\nA"), [Newline, Doc, Newline, Newline, Ident, Eof]);
+        assert_eq!(
+            kinds("// x\n/// doc\n//// not doc\nA"),
+            [Newline, Doc, Newline, Newline, Ident, Eof]
+        );
         assert_eq!(doc_text("/// Money in cents.  "), "Money in cents.");
     }
 
     #[test]
     fn strings_and_escapes() {
-        assert_eq!(kinds(r#"@pattern("^a\"b$")"#), [At, Ident, LParen, Str, RParen, Eof]);
+        assert_eq!(
+            kinds(r#"@pattern("^a\"b$")"#),
+            [At, Ident, LParen, Str, RParen, Eof]
+        );
         assert_eq!(unescape(r#""a\"b\\n""#).unwrap(), "a\"b\\n");
         assert!(unescape(r#""\q""#).is_err());
     }

@@ -27,7 +27,7 @@ struct Lower {
 }
 
 fn name(ident: &ast::Ident) -> Name {
-    Name::spanned(ident.text.clone(), ident.span)
+    Name::spanned(ident.text.as_str(), ident.span)
 }
 
 fn names(idents: &[ast::Ident]) -> Vec<Name> {
@@ -85,7 +85,9 @@ impl Lower {
                 Diagnostic::error(Code::MissingSystem, "the model has no `system`")
                     .at(at)
                     .with_label("a model starts with its `system`")
-                    .with_help("add `system <Name>` as the first item: it names the generated workspace"),
+                    .with_help(
+                        "add `system <Name>` as the first item: it names the generated workspace",
+                    ),
             );
             return Name::spanned("", at);
         };
@@ -125,7 +127,9 @@ impl Lower {
             match member {
                 ast::ContextMember::Value(decl) => context.values.push(self.record(decl)),
                 ast::ContextMember::Enum(decl) => context.enums.push(enumeration(decl)),
-                ast::ContextMember::Aggregate(decl) => context.aggregates.push(self.aggregate(decl)),
+                ast::ContextMember::Aggregate(decl) => {
+                    context.aggregates.push(self.aggregate(decl))
+                }
                 ast::ContextMember::Publishes(events) => context.publishes.extend(names(events)),
                 ast::ContextMember::Policy(decl) => context.policies.push(policy(decl)),
             }
@@ -233,7 +237,7 @@ impl Lower {
 
     fn constraint(&mut self, decl: &ast::ConstraintDecl) -> Option<Constraint> {
         let origin = Origin::from(decl.span);
-        let constraint = match decl.name.text.as_str() {
+        match decl.name.text.as_str() {
             symbol::LEN => self.len(decl, origin),
             symbol::RANGE => self.range(decl, origin),
             symbol::PATTERN => match &decl.arg {
@@ -247,16 +251,18 @@ impl Lower {
                 let suggestion = symbol::constraint_synonym(unknown)
                     .or_else(|| suggest::closest(unknown, symbol::CONSTRAINTS.iter().copied()));
                 self.report(
-                    Diagnostic::error(Code::UnknownConstraint, format!("unknown constraint `@{unknown}`"))
-                        .at(decl.name.span)
-                        .with_label("not a constraint")
-                        .with_note("constraints are `@len`, `@range` and `@pattern`")
-                        .suggest(suggestion.map(|s| format!("@{s}"))),
+                    Diagnostic::error(
+                        Code::UnknownConstraint,
+                        format!("unknown constraint `@{unknown}`"),
+                    )
+                    .at(decl.name.span)
+                    .with_label("not a constraint")
+                    .with_note("constraints are `@len`, `@range` and `@pattern`")
+                    .suggest(suggestion.map(|s| format!("@{s}"))),
                 );
                 None
             }
-        };
-        constraint
+        }
     }
 
     /// `@len(N)` or `@len(a..=b)` with non-negative integers.
@@ -293,7 +299,10 @@ impl Lower {
     /// `@range(a..=b)`, `@range(a..)`, `@range(..=b)`.
     fn range(&mut self, decl: &ast::ConstraintDecl, origin: Origin) -> Option<Constraint> {
         let ConstraintArg::Range { min, max, .. } = &decl.arg else {
-            return self.bad_argument(decl, "a range, e.g. `@range(1..=99)`, `@range(0..)` or `@range(..=10)`");
+            return self.bad_argument(
+                decl,
+                "a range, e.g. `@range(1..=99)`, `@range(0..)` or `@range(..=10)`",
+            );
         };
         self.inclusive(decl)?;
         let number = |bound: &Option<NumLit>| {
@@ -311,7 +320,13 @@ impl Lower {
 
     /// Ranges are inclusive (`..=`) and have at least one bound.
     fn inclusive(&mut self, decl: &ast::ConstraintDecl) -> Option<()> {
-        let ConstraintArg::Range { min, max, inclusive, span } = &decl.arg else {
+        let ConstraintArg::Range {
+            min,
+            max,
+            inclusive,
+            span,
+        } = &decl.arg
+        else {
             return Some(());
         };
         if min.is_none() && max.is_none() {
@@ -336,15 +351,18 @@ impl Lower {
 
     fn bad_argument(&mut self, decl: &ast::ConstraintDecl, expected: &str) -> Option<Constraint> {
         let span = match &decl.arg {
-            ConstraintArg::Str { span, .. } | ConstraintArg::Range { span, .. } | ConstraintArg::Empty { span } => {
-                *span
-            }
+            ConstraintArg::Str { span, .. }
+            | ConstraintArg::Range { span, .. }
+            | ConstraintArg::Empty { span } => *span,
             ConstraintArg::Number(n) => n.span,
         };
         self.report(
-            Diagnostic::error(Code::InvalidConstraint, format!("`@{}` expects {expected}", decl.name.text))
-                .at(span)
-                .with_label("wrong argument"),
+            Diagnostic::error(
+                Code::InvalidConstraint,
+                format!("`@{}` expects {expected}", decl.name.text),
+            )
+            .at(span)
+            .with_label("wrong argument"),
         );
         None
     }
@@ -353,7 +371,10 @@ impl Lower {
         let Some(kind) = RelationKind::parse(&decl.kind.text) else {
             let kinds = RelationKind::ALL.iter().map(|kind| kind.as_str());
             let suggestion = suggest::closest(&decl.kind.text, kinds);
-            let all: Vec<String> = RelationKind::ALL.iter().map(|k| format!("`{}`", k.as_str())).collect();
+            let all: Vec<String> = RelationKind::ALL
+                .iter()
+                .map(|k| format!("`{}`", k.as_str()))
+                .collect();
             self.report(
                 Diagnostic::error(
                     Code::UnknownRelationKind,
@@ -419,9 +440,18 @@ fn policy(decl: &ast::PolicyDecl) -> Policy {
 fn arity_error(expr: &ast::TypeExpr, expected: usize) -> Diagnostic {
     let text = &expr.name.text;
     let (message, help) = match expected {
-        0 => (format!("`{text}` takes no type arguments"), format!("write `{text}`")),
-        1 => (format!("`{text}` takes one type argument"), format!("write `{text}<T>`")),
-        _ => (format!("`{text}` takes two type arguments"), "write `Map<String, T>`".to_owned()),
+        0 => (
+            format!("`{text}` takes no type arguments"),
+            format!("write `{text}`"),
+        ),
+        1 => (
+            format!("`{text}` takes one type argument"),
+            format!("write `{text}<T>`"),
+        ),
+        _ => (
+            format!("`{text}` takes two type arguments"),
+            "write `Map<String, T>`".to_owned(),
+        ),
     };
     Diagnostic::error(Code::InvalidType, message)
         .at(expr.span)
@@ -435,6 +465,9 @@ fn item_span(item: &ast::Item) -> Span {
         ast::Item::Value(decl) => decl.name.span,
         ast::Item::Enum(decl) => decl.name.span,
         ast::Item::Context(decl) => decl.name.span,
-        ast::Item::Map(decl) => decl.relations.first().map_or(Span::default(), |r| r.from.span),
+        ast::Item::Map(decl) => decl
+            .relations
+            .first()
+            .map_or(Span::default(), |r| r.from.span),
     }
 }

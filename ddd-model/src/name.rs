@@ -5,6 +5,7 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::ops::{Deref, Range};
+use std::sync::Arc;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -87,22 +88,23 @@ impl Hash for Origin {
 /// A name in the model (a type, context, field, ...), with where it was written.
 ///
 /// Serialized as a plain string. Compares, orders and hashes like its text, so it can key a
-/// map looked up by `&str`.
+/// map looked up by `&str`. Cheap to clone: resolved paths and derived plans repeat names
+/// many times over.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Name {
-    text: String,
+    text: Arc<str>,
     origin: Origin,
 }
 
 impl Name {
-    pub fn new(text: impl Into<String>) -> Name {
+    pub fn new(text: impl Into<Arc<str>>) -> Name {
         Name {
             text: text.into(),
             origin: Origin::NONE,
         }
     }
 
-    pub fn spanned(text: impl Into<String>, span: Span) -> Name {
+    pub fn spanned(text: impl Into<Arc<str>>, span: Span) -> Name {
         Name {
             text: text.into(),
             origin: span.into(),
@@ -119,6 +121,15 @@ impl Name {
 
     pub fn origin(&self) -> Origin {
         self.origin
+    }
+
+    /// The same name, located at `span`.
+    #[must_use]
+    pub fn at(&self, span: Option<Span>) -> Name {
+        Name {
+            text: Arc::clone(&self.text),
+            origin: Origin(span),
+        }
     }
 }
 
@@ -144,13 +155,13 @@ impl AsRef<str> for Name {
 
 impl PartialEq<str> for Name {
     fn eq(&self, other: &str) -> bool {
-        self.text == other
+        *self.text == *other
     }
 }
 
 impl PartialEq<&str> for Name {
     fn eq(&self, other: &&str) -> bool {
-        self.text == *other
+        *self.text == **other
     }
 }
 

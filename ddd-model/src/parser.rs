@@ -165,7 +165,11 @@ impl Parser<'_> {
     fn end_member(&mut self, what: &str) {
         if !matches!(
             self.peek().kind,
-            TokenKind::Newline | TokenKind::Comma | TokenKind::RBrace | TokenKind::Eof | TokenKind::Doc
+            TokenKind::Newline
+                | TokenKind::Comma
+                | TokenKind::RBrace
+                | TokenKind::Eof
+                | TokenKind::Doc
         ) {
             self.error_expected(&format!("a line break or `,` after the {what}"));
             self.recover();
@@ -209,7 +213,10 @@ impl Parser<'_> {
             return false;
         }
         let mut index = self.pos + 1;
-        while matches!(self.tokens.get(index).map(|t| t.kind), Some(TokenKind::Newline)) {
+        while matches!(
+            self.tokens.get(index).map(|t| t.kind),
+            Some(TokenKind::Newline)
+        ) {
             index += 1;
         }
         if !continues(self, index) {
@@ -226,7 +233,10 @@ impl Parser<'_> {
         if self.tokens.get(index).map(|t| t.kind) != Some(TokenKind::Newline) {
             return false;
         }
-        while matches!(self.tokens.get(index).map(|t| t.kind), Some(TokenKind::Newline | TokenKind::Doc)) {
+        while matches!(
+            self.tokens.get(index).map(|t| t.kind),
+            Some(TokenKind::Newline | TokenKind::Doc)
+        ) {
             index += 1;
         }
         let next = self.tokens.get(index + 1).map(|t| t.kind);
@@ -238,7 +248,10 @@ impl Parser<'_> {
     }
 
     fn name_continues(&self, index: usize) -> bool {
-        self.tokens.get(index).is_some_and(|t| t.kind == TokenKind::Ident) && !self.starts_member(index)
+        self.tokens
+            .get(index)
+            .is_some_and(|t| t.kind == TokenKind::Ident)
+            && !self.starts_member(index)
     }
 
     /// The members of a `{ ... }` block; `open` is the `{`.
@@ -418,7 +431,11 @@ impl Parser<'_> {
             p.end_member("variant");
             Some(VariantDecl { doc, name })
         });
-        Some(EnumDecl { doc, name, variants })
+        Some(EnumDecl {
+            doc,
+            name,
+            variants,
+        })
     }
 
     /// `context Ordering { ... }`
@@ -456,7 +473,9 @@ impl Parser<'_> {
                 self.help_last("declare an entity inside the aggregate that owns it");
                 None
             }
-            keyword @ (symbol::COMMAND | symbol::EVENT) => self.misplaced(keyword, "inside an `aggregate`"),
+            keyword @ (symbol::COMMAND | symbol::EVENT) => {
+                self.misplaced(keyword, "inside an `aggregate`")
+            }
             keyword @ (symbol::CONTEXT | symbol::SYSTEM | symbol::MAP) => {
                 self.misplaced(keyword, "at the top level of the file")
             }
@@ -487,7 +506,8 @@ impl Parser<'_> {
 
     fn aggregate_member(&mut self, doc: Option<String>) -> Option<AggregateMember> {
         let token = self.peek();
-        let expected = "a state field (`name: Type`), `command`, `event`, `entity`, `value` or `enum`";
+        let expected =
+            "a state field (`name: Type`), `command`, `event`, `entity`, `value` or `enum`";
         if token.kind != TokenKind::Ident {
             self.error_expected(expected);
             return None;
@@ -508,7 +528,9 @@ impl Parser<'_> {
             keyword @ (symbol::CONTEXT | symbol::SYSTEM | symbol::MAP) => {
                 self.misplaced(keyword, "at the top level of the file")
             }
-            word if self.nth(1).kind == TokenKind::Ident && !symbol::MEMBER_KEYWORDS.contains(&word) => {
+            word if self.nth(1).kind == TokenKind::Ident
+                && !symbol::MEMBER_KEYWORDS.contains(&word) =>
+            {
                 // `customer Uuid`: a state field missing its colon.
                 self.bump();
                 self.error_expected("`:` between the field name and its type");
@@ -539,7 +561,9 @@ impl Parser<'_> {
             if self.at_keyword(symbol::CREATES) {
                 let span = self.bump().span;
                 if creates.replace(span).is_some() {
-                    self.report(Diagnostic::error(Code::Syntax, "`creates` is written twice").at(span));
+                    self.report(
+                        Diagnostic::error(Code::Syntax, "`creates` is written twice").at(span),
+                    );
                 }
             } else if self.at_keyword(symbol::EMITS) {
                 self.bump();
@@ -732,7 +756,10 @@ impl Parser<'_> {
             _ => return min.map(ConstraintArg::Number),
         };
         let dots = self.bump().span;
-        let max = if matches!(self.peek().kind, TokenKind::Int | TokenKind::Float | TokenKind::Minus) {
+        let max = if matches!(
+            self.peek().kind,
+            TokenKind::Int | TokenKind::Float | TokenKind::Minus
+        ) {
             Some(self.number()?)
         } else {
             None
@@ -762,7 +789,11 @@ impl Parser<'_> {
         let value = if token.kind == TokenKind::Int {
             format!("{sign}{digits}").parse().ok().map(Num::Int)
         } else {
-            format!("{sign}{digits}").parse().ok().filter(|f: &f64| f.is_finite()).map(Num::Float)
+            format!("{sign}{digits}")
+                .parse()
+                .ok()
+                .filter(|f: &f64| f.is_finite())
+                .map(Num::Float)
         };
         let Some(value) = value else {
             self.report(Diagnostic::error(Code::Syntax, "number out of range").at(span));
@@ -898,8 +929,12 @@ mod tests {
         let file = parse_ok(
             "context Core { aggregate Event {\n event: String\n value: i32, command: u8, map: Json\n command Make(event: String, value: i32) creates emits Made\n event Made(map: Json)\n } }",
         );
-        let Item::Context(context) = &file.items[0] else { panic!() };
-        let ContextMember::Aggregate(aggregate) = &context.members[0] else { panic!() };
+        let Item::Context(context) = &file.items[0] else {
+            panic!()
+        };
+        let ContextMember::Aggregate(aggregate) = &context.members[0] else {
+            panic!()
+        };
         assert_eq!(aggregate.name.text, "Event");
         let fields: Vec<_> = aggregate
             .members
@@ -914,43 +949,76 @@ mod tests {
 
     #[test]
     fn lists_end_before_the_next_member_on_the_same_line() {
-        let file = parse_ok("context C { aggregate A { command X() creates emits E, F, event E(), event F() } }");
-        let Item::Context(context) = &file.items[0] else { panic!() };
-        let ContextMember::Aggregate(aggregate) = &context.members[0] else { panic!() };
+        let file = parse_ok(
+            "context C { aggregate A { command X() creates emits E, F, event E(), event F() } }",
+        );
+        let Item::Context(context) = &file.items[0] else {
+            panic!()
+        };
+        let ContextMember::Aggregate(aggregate) = &context.members[0] else {
+            panic!()
+        };
         assert_eq!(aggregate.members.len(), 3);
-        let AggregateMember::Command(command) = &aggregate.members[0] else { panic!() };
+        let AggregateMember::Command(command) = &aggregate.members[0] else {
+            panic!()
+        };
         assert_eq!(command.emits.len(), 2);
         assert!(command.creates.is_some());
     }
 
     #[test]
     fn lists_continue_after_a_comma_at_the_end_of_a_line() {
-        let file = parse_ok("context C {\n publishes A,\n   B\n on X.Y run A.Do with a = b,\n c = d\n}");
-        let Item::Context(context) = &file.items[0] else { panic!() };
+        let file =
+            parse_ok("context C {\n publishes A,\n   B\n on X.Y run A.Do with a = b,\n c = d\n}");
+        let Item::Context(context) = &file.items[0] else {
+            panic!()
+        };
         assert!(matches!(&context.members[0], ContextMember::Publishes(names) if names.len() == 2));
         assert!(matches!(&context.members[1], ContextMember::Policy(p) if p.mappings.len() == 2));
     }
 
     #[test]
     fn constraints_and_ranges() {
-        let file = parse_ok("value V { a: i64 @range(-5..=5) @range(0..), b: String @len(3) @pattern(\"x\"), c: f64 @range(..=1.5) }");
-        let Item::Value(value) = &file.items[0] else { panic!() };
-        let ConstraintArg::Range { min, max, inclusive, .. } = &value.fields[0].constraints[0].arg else {
+        let file = parse_ok(
+            "value V { a: i64 @range(-5..=5) @range(0..), b: String @len(3) @pattern(\"x\"), c: f64 @range(..=1.5) }",
+        );
+        let Item::Value(value) = &file.items[0] else {
+            panic!()
+        };
+        let ConstraintArg::Range {
+            min,
+            max,
+            inclusive,
+            ..
+        } = &value.fields[0].constraints[0].arg
+        else {
             panic!()
         };
         assert_eq!(min.map(|n| n.value), Some(Num::Int(-5)));
         assert_eq!(max.map(|n| n.value), Some(Num::Int(5)));
         assert!(inclusive);
-        assert!(matches!(value.fields[1].constraints[0].arg, ConstraintArg::Number(_)));
-        assert!(matches!(value.fields[2].constraints[0].arg, ConstraintArg::Range { min: None, .. }));
+        assert!(matches!(
+            value.fields[1].constraints[0].arg,
+            ConstraintArg::Number(_)
+        ));
+        assert!(matches!(
+            value.fields[2].constraints[0].arg,
+            ConstraintArg::Range { min: None, .. }
+        ));
     }
 
     #[test]
     fn docs_attach_to_the_next_item() {
-        let file = parse_ok("/// The shop.\n/// Second line.\nsystem Shop\nenum E {\n /// first\n A\n B }");
-        let Item::System(system) = &file.items[0] else { panic!() };
+        let file = parse_ok(
+            "/// The shop.\n/// Second line.\nsystem Shop\nenum E {\n /// first\n A\n B }",
+        );
+        let Item::System(system) = &file.items[0] else {
+            panic!()
+        };
         assert_eq!(system.doc.as_deref(), Some("The shop.\nSecond line."));
-        let Item::Enum(e) = &file.items[1] else { panic!() };
+        let Item::Enum(e) = &file.items[1] else {
+            panic!()
+        };
         assert_eq!(e.variants[0].doc.as_deref(), Some("first"));
         assert_eq!(e.variants[1].doc, None);
     }
@@ -958,7 +1026,9 @@ mod tests {
     #[test]
     fn relations() {
         let file = parse_ok("map {\n A -> B : customer-supplier\n C <-> D : shared-kernel\n}");
-        let Item::Map(map) = &file.items[0] else { panic!() };
+        let Item::Map(map) = &file.items[0] else {
+            panic!()
+        };
         assert_eq!(map.relations[0].kind.text, "customer-supplier");
         assert!(map.relations[1].both_ways);
     }
@@ -968,11 +1038,34 @@ mod tests {
         let source = "system S\ncontext C {\n aggregate A {\n x i32\n y: \n command Go(a: ) creates\n z: u8\n }\n}\nvalue V { a: }\n";
         let (file, diagnostics) = parse(source);
         assert_eq!(diagnostics.len(), 4, "{diagnostics:#?}");
-        let Item::Context(context) = &file.items[1] else { panic!() };
-        let ContextMember::Aggregate(aggregate) = &context.members[0] else { panic!() };
+        let Item::Context(context) = &file.items[1] else {
+            panic!()
+        };
+        let ContextMember::Aggregate(aggregate) = &context.members[0] else {
+            panic!()
+        };
         // `z: u8` survived the broken lines before it.
-        assert!(aggregate.members.iter().any(|m| matches!(m, AggregateMember::Field(f) if f.name.text == "z")));
+        assert!(
+            aggregate
+                .members
+                .iter()
+                .any(|m| matches!(m, AggregateMember::Field(f) if f.name.text == "z"))
+        );
         assert!(matches!(&file.items[2], Item::Value(_)));
+    }
+
+    #[test]
+    fn an_unclosed_parameter_list_ends_before_the_next_member() {
+        let source = "context C {\n aggregate A {\n command Go(a: i32,\n event Gone(a: i32)\n command Stop(b: u8 emits Stopped\n event Stopped()\n }\n}";
+        let (file, diagnostics) = parse(source);
+        let messages: Vec<&str> = diagnostics.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(messages, ["unclosed `(` of command `Go`", "expected `,` or `)`, found `emits`"]);
+        let Item::Context(context) = &file.items[0] else { panic!() };
+        let ContextMember::Aggregate(aggregate) = &context.members[0] else { panic!() };
+        // Both commands and both events survive; `Stop` keeps its `emits`.
+        assert_eq!(aggregate.members.len(), 4);
+        let AggregateMember::Command(stop) = &aggregate.members[2] else { panic!() };
+        assert_eq!(stop.emits[0].text, "Stopped");
     }
 
     #[test]
@@ -985,15 +1078,31 @@ mod tests {
 
     #[test]
     fn misplaced_items_say_where_they_belong() {
-        assert_eq!(errors("aggregate A {}"), ["`aggregate` is only allowed inside a `context`"]);
-        assert_eq!(errors("context C { entity E {} }"), ["`entity` is only allowed inside an `aggregate`"]);
-        assert_eq!(errors("contxt C {}")[0], "expected an item (`system`, `value`, `enum`, `context` or `map`), found `contxt`");
+        assert_eq!(
+            errors("aggregate A {}"),
+            ["`aggregate` is only allowed inside a `context`"]
+        );
+        assert_eq!(
+            errors("context C { entity E {} }"),
+            ["`entity` is only allowed inside an `aggregate`"]
+        );
+        assert_eq!(
+            errors("contxt C {}")[0],
+            "expected an item (`system`, `value`, `enum`, `context` or `map`), found `contxt`"
+        );
     }
 
     #[test]
     fn deep_types_are_refused_without_overflowing() {
-        let source = format!("value V {{ a: {}i32{} }}", "Vec<".repeat(10_000), ">".repeat(10_000));
+        let source = format!(
+            "value V {{ a: {}i32{} }}",
+            "Vec<".repeat(10_000),
+            ">".repeat(10_000)
+        );
         let messages = errors(&source);
-        assert!(messages.contains(&"type nested too deeply".to_owned()), "{messages:?}");
+        assert!(
+            messages.contains(&"type nested too deeply".to_owned()),
+            "{messages:?}"
+        );
     }
 }

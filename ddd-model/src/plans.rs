@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use crate::convert::{Converter, is_unresolved};
 use crate::diagnostic::{Code, Diagnostic, Location};
 use crate::ir::{
-    Aggregate, ApplyPlan, Command, Context, Conversion, EmitPlan, Event, Field, FieldPlan, Policy, Source, StateUpdate,
-    System, Target, Translation, Type, field,
+    Aggregate, ApplyPlan, Command, Context, Conversion, EmitPlan, Event, Field, FieldPlan, Policy,
+    Source, StateUpdate, System, Target, Translation, Type, field,
 };
 use crate::name::Name;
 use crate::resolve::Index;
@@ -21,13 +21,13 @@ pub(crate) fn derive(system: &mut System, index: &Index, out: &mut Vec<Diagnosti
         let system = &*system;
         for (c, context) in system.contexts.iter().enumerate() {
             for (p, policy) in context.policies.iter().enumerate() {
-                let path = format!("$.contexts[{c}].policies[{p}]");
+                let path = || format!("$.contexts[{c}].policies[{p}]");
                 let translation = translate(system, index, context, policy, &path, out);
                 translations.push(((c, p), translation));
             }
             for (a, aggregate) in context.aggregates.iter().enumerate() {
                 for (k, command) in aggregate.commands.iter().enumerate() {
-                    let path = format!("$.contexts[{c}].aggregates[{a}].commands[{k}]");
+                    let path = || format!("$.contexts[{c}].aggregates[{a}].commands[{k}]");
                     emit_plans.push(((c, a, k), emits(system, aggregate, command, &path, out)));
                 }
                 for (e, event) in aggregate.events.iter().enumerate() {
@@ -54,7 +54,7 @@ fn translate(
     index: &Index,
     context: &Context,
     policy: &Policy,
-    path: &str,
+    path: &dyn Fn() -> String,
     out: &mut Vec<Diagnostic>,
 ) -> Option<Translation> {
     let source_context = &system.contexts[index.context(&policy.on.context)?];
@@ -69,7 +69,10 @@ fn translate(
         .params
         .iter()
         .map(|param| {
-            let explicit = mapped.iter().find(|(field, _)| **field == param.name).map(|(_, from)| *from);
+            let explicit = mapped
+                .iter()
+                .find(|(field, _)| **field == param.name)
+                .map(|(_, from)| *from);
             FieldPlan {
                 field: param.name.clone(),
                 source: policy_source(&mut converter, param, event, explicit, emitter, &event_name),
@@ -97,31 +100,53 @@ fn check_mappings<'p>(
     command: &Command,
     event: &'p Event,
     event_name: &str,
-    path: &str,
+    path: &dyn Fn() -> String,
     out: &mut Vec<Diagnostic>,
 ) -> Vec<(&'p Name, &'p Field)> {
     let mut valid = Vec::new();
     for (m, mapping) in policy.mappings.iter().enumerate() {
-        let mapping_path = format!("{path}.with[{m}]");
-        if policy.mappings[..m].iter().any(|earlier| earlier.field == mapping.field) {
+        let mapping_path = || format!("{}.with[{m}]", path());
+        if policy.mappings[..m]
+            .iter()
+            .any(|earlier| earlier.field == mapping.field)
+        {
             out.push(
-                Diagnostic::error(Code::DuplicateName, format!("`{}` is mapped twice", mapping.field))
-                    .at(Location::new(mapping.field.span(), format!("{mapping_path}.field"))),
+                Diagnostic::error(
+                    Code::DuplicateName,
+                    format!("`{}` is mapped twice", mapping.field),
+                )
+                .at(Location::new(
+                    mapping.field.span(),
+                    format!("{}.field", mapping_path()),
+                )),
             );
             continue;
         }
         let Some(target) = field(&command.params, &mapping.field) else {
-            out.push(unknown_field(&mapping.field, &command.params, &format!("command `{}`", command.name), format!("{mapping_path}.field")));
+            out.push(unknown_field(
+                &mapping.field,
+                &command.params,
+                &format!("command `{}`", command.name),
+                format!("{}.field", mapping_path()),
+            ));
             continue;
         };
         let Some(source) = field(&event.fields, &mapping.from) else {
-            out.push(unknown_field(&mapping.from, &event.fields, &format!("event `{event_name}`"), format!("{mapping_path}.from")));
+            out.push(unknown_field(
+                &mapping.from,
+                &event.fields,
+                &format!("event `{event_name}`"),
+                format!("{}.from", mapping_path()),
+            ));
             continue;
         };
         if is_unresolved(&source.ty) || is_unresolved(&target.ty) {
             continue;
         }
-        if Converter::new(system).convert(&source.ty, &target.ty).is_none() {
+        if Converter::new(system)
+            .convert(&source.ty, &target.ty)
+            .is_none()
+        {
             out.push(
                 Diagnostic::error(
                     Code::MappingMismatch,
@@ -130,7 +155,7 @@ fn check_mappings<'p>(
                         target.name, target.ty, source.name, source.ty
                     ),
                 )
-                .at(Location::new(mapping.from.span(), format!("{mapping_path}.from")))
+                .at(Location::new(mapping.from.span(), format!("{}.from", mapping_path())))
                 .with_label(format!("`{}` here", source.ty))
                 .with_note(
                     "mapped types must be equal, or values/entities with the same field names and types \
@@ -148,10 +173,19 @@ fn unknown_field(name: &Name, fields: &[Field], owner: &str, path: String) -> Di
     Diagnostic::error(Code::UnknownField, format!("{owner} has no field `{name}`"))
         .at(Location::new(name.span(), path))
         .with_label("no such field")
-        .suggest(suggest::closest(name, fields.iter().map(|f| f.name.as_str())))
+        .suggest(suggest::closest(
+            name,
+            fields.iter().map(|f| f.name.as_str()),
+        ))
 }
 
-fn policy_target(target: &Aggregate, command: &Command, emitter: &Aggregate, event: &Event, event_name: &str) -> Target {
+fn policy_target(
+    target: &Aggregate,
+    command: &Command,
+    emitter: &Aggregate,
+    event: &Event,
+    event_name: &str,
+) -> Target {
     if command.creates {
         return Target::NewFromEventId;
     }
@@ -172,7 +206,11 @@ fn policy_target(target: &Aggregate, command: &Command, emitter: &Aggregate, eve
             reason: format!(
                 "event `{event_name}` has {} fields of type `{id}` ({}): which one names the `{}`?",
                 several.len(),
-                several.iter().map(|f| format!("`{}`", f.name)).collect::<Vec<_>>().join(", "),
+                several
+                    .iter()
+                    .map(|f| format!("`{}`", f.name))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 target.name
             ),
         },
@@ -189,13 +227,13 @@ fn policy_source(
     emitter: &Aggregate,
     event_name: &str,
 ) -> Source {
-    if let Some(from) = explicit {
-        if let Some(conversion) = converter.convert(&from.ty, &param.ty) {
-            return Source::EventField {
-                field: from.name.clone(),
-                conversion,
-            };
-        }
+    if let Some(from) = explicit
+        && let Some(conversion) = converter.convert(&from.ty, &param.ty)
+    {
+        return Source::EventField {
+            field: from.name.clone(),
+            conversion,
+        };
     }
     let same_name = field(&event.fields, &param.name);
     if let Some(from) = same_name
@@ -214,12 +252,19 @@ fn policy_source(
             "`{}: {}` cannot be filled from the event field `{}: {}` of `{event_name}`",
             param.name, param.ty, from.name, from.ty
         ),
-        None => format!("event `{event_name}` has no field `{}` of type `{}`", param.name, param.ty),
+        None => format!(
+            "event `{event_name}` has no field `{}` of type `{}`",
+            param.name, param.ty
+        ),
     };
     Source::NeedsCode { reason }
 }
 
-fn needs_code_note(policy: &Policy, translation: &Translation, path: &str) -> Diagnostic {
+fn needs_code_note(
+    policy: &Policy,
+    translation: &Translation,
+    path: &dyn Fn() -> String,
+) -> Diagnostic {
     let mut missing = Vec::new();
     let mut notes = Vec::new();
     if let Target::NeedsCode { reason } = &translation.target {
@@ -243,21 +288,30 @@ fn needs_code_note(policy: &Policy, translation: &Translation, path: &str) -> Di
             missing.join(", ")
         ),
     )
-    .at(Location::new(policy.origin.span(), path.to_owned()))
+    .at(Location::new(policy.origin.span(), path()))
     .with_label("the generator writes a stub for this policy");
     for note in notes {
         diagnostic = diagnostic.with_note(note);
     }
-    diagnostic.with_help("map a field with `with <command field> = <event field>`, or fill in the stub")
+    diagnostic
+        .with_help("map a field with `with <command field> = <event field>`, or fill in the stub")
 }
 
 /// How `command` fills each event it emits: each event field from the command parameter of
 /// the same name, else (not for `creates`) from the state field of the same name, else the
 /// aggregate's id for a field of its id type, else a stub.
-fn emits(system: &System, aggregate: &Aggregate, command: &Command, path: &str, out: &mut Vec<Diagnostic>) -> Vec<EmitPlan> {
+fn emits(
+    system: &System,
+    aggregate: &Aggregate,
+    command: &Command,
+    path: &dyn Fn() -> String,
+    out: &mut Vec<Diagnostic>,
+) -> Vec<EmitPlan> {
     let mut plans = Vec::new();
     for name in &command.emits {
-        let Some(event) = aggregate.event(name) else { continue };
+        let Some(event) = aggregate.event(name) else {
+            continue;
+        };
         let mut converter = Converter::new(system);
         let fields: Vec<FieldPlan> = event
             .fields
@@ -283,7 +337,7 @@ fn emits(system: &System, aggregate: &Aggregate, command: &Command, path: &str, 
                         event.name
                     ),
                 )
-                .at(Location::new(command.name.span(), format!("{path}.name")))
+                .at(Location::new(command.name.span(), format!("{}.name", path())))
                 .with_help(if command.creates {
                     "add parameters of the same names and types to the command".to_owned()
                 } else {
@@ -300,7 +354,12 @@ fn emits(system: &System, aggregate: &Aggregate, command: &Command, path: &str, 
     plans
 }
 
-fn emit_source(converter: &mut Converter<'_>, aggregate: &Aggregate, command: &Command, target: &Field) -> Source {
+fn emit_source(
+    converter: &mut Converter<'_>,
+    aggregate: &Aggregate,
+    command: &Command,
+    target: &Field,
+) -> Source {
     if let Some(param) = field(&command.params, &target.name)
         && let Some(conversion) = converter.convert(&param.ty, &target.ty)
     {
@@ -321,9 +380,16 @@ fn emit_source(converter: &mut Converter<'_>, aggregate: &Aggregate, command: &C
     if let Some(conversion) = converter.convert(&Type::Id(aggregate.name.clone()), &target.ty) {
         return Source::AggregateId { conversion };
     }
-    let mut reason = format!("command `{}` has no parameter `{}: {}`", command.name, target.name, target.ty);
+    let mut reason = format!(
+        "command `{}` has no parameter `{}: {}`",
+        command.name, target.name, target.ty
+    );
     if !command.creates {
-        let _ = write!(reason, " and the state of `{}` no field of that name and type", aggregate.name);
+        let _ = write!(
+            reason,
+            " and the state of `{}` no field of that name and type",
+            aggregate.name
+        );
     }
     Source::NeedsCode { reason }
 }

@@ -68,7 +68,10 @@ pub fn load(text: &str, format: Format) -> Result<Loaded, Rejected> {
         diagnostics.extend(more);
         sort(&mut diagnostics);
         if !diagnostics.iter().any(Diagnostic::is_error) {
-            return Ok(Loaded { system, diagnostics });
+            return Ok(Loaded {
+                system,
+                diagnostics,
+            });
         }
     }
     // What the generator would stub out is beside the point while the model is wrong.
@@ -125,15 +128,25 @@ fn read_ddd(text: &str) -> (Option<System>, Vec<Diagnostic>) {
 fn json_error(text: &str, error: &serde_json::Error) -> Diagnostic {
     let message = error.to_string();
     // serde_json appends " at line L column C"; the location is shown by the caret instead.
-    let message = message.rsplit_once(" at line ").map_or(message.as_str(), |(m, _)| m);
-    located(text, format!("invalid JSON model: {message}"), error.line(), error.column())
+    let message = message
+        .rsplit_once(" at line ")
+        .map_or(message.as_str(), |(m, _)| m);
+    located(
+        text,
+        format!("invalid JSON model: {message}"),
+        error.line(),
+        error.column(),
+    )
 }
 
 fn yaml_error(text: &str, error: &serde_saphyr::Error) -> Diagnostic {
     let message = error.without_snippet().to_string();
     let message = message.lines().next().unwrap_or("invalid YAML");
     // The location is shown by the caret instead.
-    let message = message.rsplit_once(" at line ").map_or(message, |(m, _)| m).to_owned();
+    let message = message
+        .rsplit_once(" at line ")
+        .map_or(message, |(m, _)| m)
+        .to_owned();
     match error.location() {
         Some(location) => {
             let line = usize::try_from(location.line()).unwrap_or(usize::MAX);
@@ -150,7 +163,10 @@ fn located(text: &str, message: String, line: usize, column: usize) -> Diagnosti
         return diagnostic;
     }
     let start = diagnostic::offset_of(text, line, column.max(1));
-    let end = text[start..].chars().next().map_or(start, |c| start + c.len_utf8());
+    let end = text[start..]
+        .chars()
+        .next()
+        .map_or(start, |c| start + c.len_utf8());
     diagnostic.at(Span::new(start, end))
 }
 
@@ -158,6 +174,10 @@ fn located(text: &str, message: String, line: usize, column: usize) -> Diagnosti
 fn sort(diagnostics: &mut [Diagnostic]) {
     diagnostics.sort_by_key(|d| {
         let span = d.location.as_ref().and_then(|l| l.span);
-        (span.is_none(), span.map_or(0, |s| s.start), d.severity == Severity::Note)
+        (
+            span.is_none(),
+            span.map_or(0, |s| s.start),
+            d.severity == Severity::Note,
+        )
     });
 }

@@ -53,7 +53,10 @@ impl Index {
             aggregate_names: HashMap::new(),
         };
         for (c, context) in system.contexts.iter().enumerate() {
-            index.context_names.entry(context.name.to_string()).or_insert(c);
+            index
+                .context_names
+                .entry(context.name.to_string())
+                .or_insert(c);
             index.contexts.push(kinds(
                 context.values.iter().map(|r| &r.name),
                 [],
@@ -61,7 +64,10 @@ impl Index {
             ));
             let mut aggregates = Vec::new();
             for (a, aggregate) in context.aggregates.iter().enumerate() {
-                index.aggregate_names.entry(aggregate.name.to_string()).or_insert((c, a));
+                index
+                    .aggregate_names
+                    .entry(aggregate.name.to_string())
+                    .or_insert((c, a));
                 aggregates.push(kinds(
                     aggregate.values.iter().map(|r| &r.name),
                     aggregate.entities.iter().map(|r| &r.name),
@@ -88,7 +94,10 @@ impl Index {
         {
             let context = system.contexts[c].name.clone();
             let aggregate = system.contexts[c].aggregates[a].name.clone();
-            return Some(typed(kind, TypePath::aggregate(context, aggregate, name.clone())));
+            return Some(typed(
+                kind,
+                TypePath::aggregate(context, aggregate, name.clone()),
+            ));
         }
         if let Some(c) = scope.context
             && let Some(&kind) = self.contexts[c].get(name.as_str())
@@ -100,13 +109,8 @@ impl Index {
             return Some(typed(kind, TypePath::system(name.clone())));
         }
         let aggregate = name.strip_suffix(symbol::ID_SUFFIX)?;
-        self.aggregate_names.contains_key(aggregate).then(|| {
-            let span = name.span();
-            Type::Id(match span {
-                Some(span) => Name::spanned(aggregate, span),
-                None => Name::new(aggregate),
-            })
-        })
+        let (c, a) = self.aggregate(aggregate)?;
+        Some(Type::Id(system.contexts[c].aggregates[a].name.at(name.span())))
     }
 
     /// The kind of the definition at `path`, if there is one.
@@ -117,7 +121,10 @@ impl Index {
             (Some(context), None) => self.contexts[self.context(context)?].get(name).copied(),
             (Some(context), Some(aggregate)) => {
                 let c = self.context(context)?;
-                let a = system.contexts[c].aggregates.iter().position(|a| a.name == *aggregate)?;
+                let a = system.contexts[c]
+                    .aggregates
+                    .iter()
+                    .position(|a| a.name == *aggregate)?;
                 self.aggregates[c][a].get(name).copied()
             }
         }
@@ -143,12 +150,13 @@ pub(crate) fn resolve(system: &mut System, index: &Index, diagnostics: &mut Vec<
                 system,
                 index,
                 scope: owner.scope(),
-                path: format!("{}.type", owner.field_path(i)),
+                owner,
+                field: i,
             };
             if ty.depth() > MAX_TYPE_DEPTH {
                 diagnostics.push(
                     Diagnostic::error(Code::InvalidType, "type nested too deeply")
-                        .at(Location::new(origin.span(), at.path.clone()))
+                        .at(Location::new(origin.span(), at.path()))
                         .with_help(format!("types may nest at most {MAX_TYPE_DEPTH} levels")),
                 );
             } else {
@@ -163,31 +171,44 @@ struct Resolving<'a> {
     system: &'a System,
     index: &'a Index,
     scope: Scope,
-    path: String,
+    owner: Owner,
+    field: usize,
 }
 
 impl Resolving<'_> {
+    /// Rendered only for a diagnostic.
+    fn path(&self) -> String {
+        format!("{}.type", self.owner.field_path(self.field))
+    }
+
     fn location(&self, name: &Name) -> Location {
-        Location::new(name.span(), self.path.clone())
+        Location::new(name.span(), self.path())
     }
 
     fn resolve(&self, ty: &mut Type, diagnostics: &mut Vec<Diagnostic>) {
         match ty {
-            Type::Option(inner) | Type::Vec(inner) | Type::Map(inner) => self.resolve(inner, diagnostics),
+            Type::Option(inner) | Type::Vec(inner) | Type::Map(inner) => {
+                self.resolve(inner, diagnostics)
+            }
             Type::Named(name) => match self.index.lookup(self.system, self.scope, name) {
                 Some(resolved) => *ty = resolved,
                 None => diagnostics.push(self.unknown(name)),
             },
-            Type::Id(aggregate) => {
-                if self.index.aggregate(aggregate).is_none() {
-                    let names = self.system.contexts.iter().flat_map(|c| c.aggregates.iter().map(|a| a.name.as_str()));
-                    diagnostics.push(
-                        Diagnostic::error(Code::UnknownType, format!("unknown aggregate `{aggregate}` in an id type"))
-                            .at(self.location(aggregate))
-                            .with_label("no aggregate of this name")
-                            .suggest(suggest::closest(aggregate, names)),
-                    );
-                }
+            Type::Id(aggregate) if self.index.aggregate(aggregate).is_none() => {
+                let names = self
+                    .system
+                    .contexts
+                    .iter()
+                    .flat_map(|c| c.aggregates.iter().map(|a| a.name.as_str()));
+                diagnostics.push(
+                    Diagnostic::error(
+                        Code::UnknownType,
+                        format!("unknown aggregate `{aggregate}` in an id type"),
+                    )
+                    .at(self.location(aggregate))
+                    .with_label("no aggregate of this name")
+                    .suggest(suggest::closest(aggregate, names)),
+                );
             }
             Type::Value(_) | Type::Entity(_) | Type::Enum(_) => {
                 if let Some((claimed, path)) = ty.path()
@@ -209,17 +230,24 @@ impl Resolving<'_> {
                 Diagnostic::error(Code::UnknownType, format!("unknown type `{path}`"))
                     .at(location)
                     .with_label("no definition at this path")
-                    .suggest(suggest::closest(&path.name, names.iter().map(|n| n.as_str()))),
+                    .suggest(suggest::closest(
+                        &path.name,
+                        names.iter().map(|n| n.as_str()),
+                    )),
             );
         };
         if kind != claimed {
             return Some(
                 Diagnostic::error(
                     Code::InvalidType,
-                    format!("`{path}` is {}, not {}", article(kind.as_str()), article(claimed.as_str())),
+                    format!(
+                        "`{path}` is {}, not {}",
+                        article(kind.as_str()),
+                        article(claimed.as_str())
+                    ),
                 )
-                    .at(location)
-                    .with_help(format!("write `{{\"{}\": \"{path}\"}}`", kind.as_str())),
+                .at(location)
+                .with_help(format!("write `{{\"{}\": \"{path}\"}}`", kind.as_str())),
             );
         }
         let visible = match (&path.context, &path.aggregate) {
@@ -229,9 +257,13 @@ impl Resolving<'_> {
                 let same_context = here.is_some_and(|c| c.name == *context);
                 let same_aggregate = match (aggregate, self.scope) {
                     (None, _) => true,
-                    (Some(aggregate), Scope { context: Some(c), aggregate: Some(a) }) => {
-                        self.system.contexts[c].aggregates[a].name == *aggregate
-                    }
+                    (
+                        Some(aggregate),
+                        Scope {
+                            context: Some(c),
+                            aggregate: Some(a),
+                        },
+                    ) => self.system.contexts[c].aggregates[a].name == *aggregate,
                     _ => false,
                 };
                 same_context && same_aggregate
@@ -245,9 +277,22 @@ impl Resolving<'_> {
     }
 
     fn unknown(&self, name: &Name) -> Diagnostic {
-        let mut candidates: Vec<String> = scope_names(self.system, self.scope).iter().map(|n| n.to_string()).collect();
-        candidates.extend(symbol::SCALARS.iter().chain(symbol::GENERICS).map(|s| (*s).to_owned()));
-        candidates.extend(self.index.aggregate_names.keys().map(|a| format!("{a}{}", symbol::ID_SUFFIX)));
+        let mut candidates: Vec<String> = scope_names(self.system, self.scope)
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        candidates.extend(
+            symbol::SCALARS
+                .iter()
+                .chain(symbol::GENERICS)
+                .map(|s| (*s).to_owned()),
+        );
+        candidates.extend(
+            self.index
+                .aggregate_names
+                .keys()
+                .map(|a| format!("{a}{}", symbol::ID_SUFFIX)),
+        );
         let suggestion = suggest::closest(name, candidates.iter().map(String::as_str));
         let mut diagnostic = Diagnostic::error(Code::UnknownType, format!("unknown type `{name}`"))
             .at(self.location(name))
@@ -275,7 +320,11 @@ impl Resolving<'_> {
             }
             for (a, aggregate) in context.aggregates.iter().enumerate() {
                 if self.index.aggregates[c][a].contains_key(name) {
-                    return Some(TypePath::aggregate(context.name.clone(), aggregate.name.clone(), Name::new(name)));
+                    return Some(TypePath::aggregate(
+                        context.name.clone(),
+                        aggregate.name.clone(),
+                        Name::new(name),
+                    ));
                 }
             }
         }

@@ -36,8 +36,14 @@ mod tests {
 
     #[test]
     fn finds_a_typo() {
-        assert_eq!(closest("OrderLin", ["Order", "OrderLine", "Money"]), Some("OrderLine"));
-        assert_eq!(closest("Mony", ["Order", "OrderLine", "Money"]), Some("Money"));
+        assert_eq!(
+            closest("OrderLin", ["Order", "OrderLine", "Money"]),
+            Some("OrderLine")
+        );
+        assert_eq!(
+            closest("Mony", ["Order", "OrderLine", "Money"]),
+            Some("Money")
+        );
     }
 
     #[test]

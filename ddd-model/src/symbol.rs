@@ -50,7 +50,9 @@ pub const CONSTRAINTS: &[&str] = &[LEN, RANGE, PATTERN];
 /// The constraint meant by a name other tools use for it (`@size` → `@len`).
 pub fn constraint_synonym(name: &str) -> Option<&'static str> {
     match name {
-        "size" | "length" | "min_length" | "max_length" | "min_len" | "max_len" | "count" => Some(LEN),
+        "size" | "length" | "min_length" | "max_length" | "min_len" | "max_len" | "count" => {
+            Some(LEN)
+        }
         "min" | "max" | "between" | "value" | "bounds" => Some(RANGE),
         "regex" | "matches" | "format" | "re" => Some(PATTERN),
         _ => None,

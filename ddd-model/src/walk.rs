@@ -64,9 +64,15 @@ impl Owner {
             Owner::SystemValue(i) => format!("$.values[{i}].fields"),
             Owner::ContextValue(c, i) => format!("$.contexts[{c}].values[{i}].fields"),
             Owner::State(c, a) => format!("$.contexts[{c}].aggregates[{a}].fields"),
-            Owner::Entity(c, a, i) => format!("$.contexts[{c}].aggregates[{a}].entities[{i}].fields"),
-            Owner::AggregateValue(c, a, i) => format!("$.contexts[{c}].aggregates[{a}].values[{i}].fields"),
-            Owner::Command(c, a, i) => format!("$.contexts[{c}].aggregates[{a}].commands[{i}].params"),
+            Owner::Entity(c, a, i) => {
+                format!("$.contexts[{c}].aggregates[{a}].entities[{i}].fields")
+            }
+            Owner::AggregateValue(c, a, i) => {
+                format!("$.contexts[{c}].aggregates[{a}].values[{i}].fields")
+            }
+            Owner::Command(c, a, i) => {
+                format!("$.contexts[{c}].aggregates[{a}].commands[{i}].params")
+            }
             Owner::Event(c, a, i) => format!("$.contexts[{c}].aggregates[{a}].events[{i}].fields"),
         }
     }
@@ -122,7 +128,9 @@ impl Owner {
         let record = |list: &[crate::ir::Record], i: usize| list[i].name.clone();
         Some(match self {
             Owner::SystemValue(i) => TypePath::system(record(&system.values, i)),
-            Owner::ContextValue(c, i) => TypePath::context(context(c), record(&system.contexts[c].values, i)),
+            Owner::ContextValue(c, i) => {
+                TypePath::context(context(c), record(&system.contexts[c].values, i))
+            }
             Owner::Entity(c, a, i) => TypePath::aggregate(
                 context(c),
                 aggregate(c, a),

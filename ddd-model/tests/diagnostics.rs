@@ -25,44 +25,72 @@ fn describe(diagnostic: &Diagnostic, text: &str) -> String {
     };
     let at = match diagnostic.line_col(text) {
         Some((line, column)) => format!("{line}:{column}"),
-        None => diagnostic.location.as_ref().and_then(|l| l.path.clone()).unwrap_or_default(),
+        None => diagnostic
+            .location
+            .as_ref()
+            .and_then(|l| l.path.clone())
+            .unwrap_or_default(),
     };
     let mut line = format!("{severity}[{}] {at}", diagnostic.code);
-    if let Some(help) = diagnostic.help.as_ref().filter(|h| h.starts_with("did you mean")) {
+    if let Some(help) = diagnostic
+        .help
+        .as_ref()
+        .filter(|h| h.starts_with("did you mean"))
+    {
         line.push_str(&format!(" help: {help}"));
     }
     line
 }
 
 fn name_of(path: &Path) -> &str {
-    path.file_name().and_then(|n| n.to_str()).expect("a file name")
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .expect("a file name")
 }
 
 #[test]
 fn bad_models_report_what_their_expect_files_say() {
     insta::glob!("models/bad/*.{ddd,json,yaml}", |path| {
         let text = std::fs::read_to_string(path).expect("readable model");
-        let expected = std::fs::read_to_string(path.with_extension("expect")).expect("an .expect file");
+        let expected =
+            std::fs::read_to_string(path.with_extension("expect")).expect("an .expect file");
         let (accepted, diagnostics) = diagnostics(path, &text);
         let actual: Vec<String> = diagnostics.iter().map(|d| describe(d, &text)).collect();
         let expected: Vec<&str> = expected.lines().filter(|l| !l.trim().is_empty()).collect();
         assert_eq!(actual, expected, "{}", path.display());
         let expects_errors = expected.iter().any(|l| l.starts_with("error"));
-        assert_eq!(accepted, !expects_errors, "{}: accepted iff no errors", path.display());
+        assert_eq!(
+            accepted,
+            !expects_errors,
+            "{}: accepted iff no errors",
+            path.display()
+        );
 
         let name = name_of(path);
         let rendered = diagnostic::render_to_string(SourceFile { name, text: &text }, &diagnostics);
         for (line, diagnostic) in expected.iter().zip(&diagnostics) {
             let at = line.split_whitespace().nth(1).expect("a location");
             if let Some((row, column)) = diagnostic.line_col(&text) {
-                assert!(rendered.contains(&format!("┌─ {name}:{row}:{column}")), "{name}: {line}");
+                assert!(
+                    rendered.contains(&format!("┌─ {name}:{row}:{column}")),
+                    "{name}: {line}"
+                );
             } else {
-                assert!(rendered.contains(&format!("┌─ {name} at {at}")), "{name}: {line}");
+                assert!(
+                    rendered.contains(&format!("┌─ {name} at {at}")),
+                    "{name}: {line}"
+                );
             }
         }
         let carets = rendered.lines().filter(|l| l.contains('^')).count();
-        let located = diagnostics.iter().filter(|d| d.line_col(&text).is_some()).count();
-        assert!(carets >= located, "{name}: a caret under every located diagnostic");
+        let located = diagnostics
+            .iter()
+            .filter(|d| d.line_col(&text).is_some())
+            .count();
+        assert!(
+            carets >= located,
+            "{name}: a caret under every located diagnostic"
+        );
         insta::assert_snapshot!(rendered);
     });
 }
@@ -75,13 +103,21 @@ fn every_diagnostic_code_is_exercised_by_a_bad_model() {
         if path.extension().is_some_and(|e| e == "expect") {
             let text = std::fs::read_to_string(&path).expect("readable");
             for line in text.lines() {
-                if let Some(code) = line.split('[').nth(1).and_then(|rest| rest.split(']').next()) {
+                if let Some(code) = line
+                    .split('[')
+                    .nth(1)
+                    .and_then(|rest| rest.split(']').next())
+                {
                     seen.insert(code.to_owned());
                 }
             }
         }
     }
-    let missing: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).filter(|c| !seen.contains(*c)).collect();
+    let missing: Vec<&str> = Code::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .filter(|c| !seen.contains(*c))
+        .collect();
     assert!(missing.is_empty(), "no bad model exercises {missing:?}");
 }
 
@@ -100,6 +136,12 @@ fn an_empty_file_has_no_system() {
     let rejected = load("", Format::Ddd).expect_err("empty");
     let codes: Vec<Code> = rejected.diagnostics.iter().map(|d| d.code).collect();
     assert_eq!(codes, [Code::MissingSystem]);
-    let rendered = diagnostic::render_to_string(SourceFile { name: "empty.ddd", text: "" }, &rejected.diagnostics);
+    let rendered = diagnostic::render_to_string(
+        SourceFile {
+            name: "empty.ddd",
+            text: "",
+        },
+        &rejected.diagnostics,
+    );
     assert!(rendered.contains("error[missing-system]"), "{rendered}");
 }

@@ -11,7 +11,9 @@ const MODELS: &[(&str, &str)] = &[
 ];
 
 fn from_ddd(name: &str, text: &str) -> System {
-    load(text, Format::Ddd).unwrap_or_else(|r| panic!("{name}: {:?}", r.diagnostics)).system
+    load(text, Format::Ddd)
+        .unwrap_or_else(|r| panic!("{name}: {:?}", r.diagnostics))
+        .system
 }
 
 #[test]
@@ -21,7 +23,9 @@ fn ddd_to_json_to_ir_is_the_identity() {
         let json = serde_json::to_string_pretty(&system).expect("serializes");
         let back: System = serde_json::from_str(&json).expect("deserializes");
         assert_eq!(back, system, "{name}: plain serde round trip");
-        let checked = load(&json, Format::Json).unwrap_or_else(|r| panic!("{name}: {:?}", r.diagnostics)).system;
+        let checked = load(&json, Format::Json)
+            .unwrap_or_else(|r| panic!("{name}: {:?}", r.diagnostics))
+            .system;
         assert_eq!(checked, system, "{name}: JSON re-checked");
     }
 }
@@ -33,7 +37,9 @@ fn ddd_to_yaml_to_ir_is_the_identity() {
         let yaml = serde_saphyr::to_string(&system).expect("serializes");
         let back: System = serde_saphyr::from_str(&yaml).expect("deserializes");
         assert_eq!(back, system, "{name}: plain serde round trip");
-        let checked = load(&yaml, Format::Yaml).unwrap_or_else(|r| panic!("{name}: {:?}", r.diagnostics)).system;
+        let checked = load(&yaml, Format::Yaml)
+            .unwrap_or_else(|r| panic!("{name}: {:?}", r.diagnostics))
+            .system;
         assert_eq!(checked, system, "{name}: YAML re-checked");
     }
 }
@@ -77,8 +83,13 @@ fn handwritten_json_resolves_and_derives_like_ddd() {
         let mut json = serde_json::to_value(&system).expect("serializes");
         handwritten(&mut json);
         let written = json.to_string();
-        assert!(!written.contains("\"translation\"") && written.contains("\"named\""), "{name}");
-        let checked = load(&written, Format::Json).unwrap_or_else(|r| panic!("{name}: {:?}", r.diagnostics)).system;
+        assert!(
+            !written.contains("\"translation\"") && written.contains("\"named\""),
+            "{name}"
+        );
+        let checked = load(&written, Format::Json)
+            .unwrap_or_else(|r| panic!("{name}: {:?}", r.diagnostics))
+            .system;
         assert_eq!(checked, system, "{name}");
     }
 }
@@ -87,11 +98,29 @@ fn handwritten_json_resolves_and_derives_like_ddd() {
 fn the_schema_describes_the_serialized_ir() {
     let schema = ddd_model::schema::json_schema();
     let definitions = schema["$defs"].as_object().expect("$defs");
-    for name in ["Context", "Aggregate", "Command", "Event", "Policy", "Relation", "Type", "Translation", "Constraint"] {
+    for name in [
+        "Context",
+        "Aggregate",
+        "Command",
+        "Event",
+        "Policy",
+        "Relation",
+        "Type",
+        "Translation",
+        "Constraint",
+    ] {
         assert!(definitions.contains_key(name), "no {name} in the schema");
     }
-    let required: Vec<&str> = schema["required"].as_array().expect("required").iter().filter_map(Value::as_str).collect();
+    let required: Vec<&str> = schema["required"]
+        .as_array()
+        .expect("required")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
     assert_eq!(required, ["name"]);
     let kinds = schema["$defs"]["RelationKind"].to_string();
-    assert!(kinds.contains("shared-kernel") && kinds.contains("anticorruption-layer"), "{kinds}");
+    assert!(
+        kinds.contains("shared-kernel") && kinds.contains("anticorruption-layer"),
+        "{kinds}"
+    );
 }

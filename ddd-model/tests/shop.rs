@@ -2,7 +2,7 @@
 //! contract's "Policies" section says.
 
 use ddd_model::ir::{
-    Conversion, Policy, RecordPair, Source, System, Target, Translation, TypePath, Type,
+    Conversion, Policy, RecordPair, Source, System, Target, Translation, Type, TypePath,
 };
 use ddd_model::{Code, Format, Name, Severity, load};
 
@@ -11,7 +11,10 @@ const SHOP: &str = include_str!("models/shop.ddd");
 fn shop() -> ddd_model::Loaded {
     load(SHOP, Format::Ddd).unwrap_or_else(|rejected| {
         let rendered = ddd_model::diagnostic::render_to_string(
-            ddd_model::SourceFile { name: "shop.ddd", text: SHOP },
+            ddd_model::SourceFile {
+                name: "shop.ddd",
+                text: SHOP,
+            },
             &rejected.diagnostics,
         );
         panic!("shop.ddd must be accepted:\n{rendered}")
@@ -26,15 +29,25 @@ fn policy<'s>(system: &'s System, context: &str, event: &str) -> &'s Policy {
 }
 
 fn translation<'s>(system: &'s System, context: &str, event: &str) -> &'s Translation {
-    policy(system, context, event).translation.as_ref().expect("a translation")
+    policy(system, context, event)
+        .translation
+        .as_ref()
+        .expect("a translation")
 }
 
 fn sources(translation: &Translation) -> Vec<(&str, &Source)> {
-    translation.fields.iter().map(|f| (f.field.as_str(), &f.source)).collect()
+    translation
+        .fields
+        .iter()
+        .map(|f| (f.field.as_str(), &f.source))
+        .collect()
 }
 
 fn event_field(field: &str) -> Source {
-    Source::EventField { field: Name::new(field), conversion: Conversion::Same }
+    Source::EventField {
+        field: Name::new(field),
+        conversion: Conversion::Same,
+    }
 }
 
 fn path(text: &str) -> TypePath {
@@ -44,28 +57,45 @@ fn path(text: &str) -> TypePath {
 #[test]
 fn shop_has_no_errors_and_no_warnings() {
     let loaded = shop();
-    let severities: Vec<(Severity, Code)> = loaded.diagnostics.iter().map(|d| (d.severity, d.code)).collect();
+    let severities: Vec<(Severity, Code)> = loaded
+        .diagnostics
+        .iter()
+        .map(|d| (d.severity, d.code))
+        .collect();
     // The one thing the generator cannot derive: `total` of `PlaceOrder`.
     assert_eq!(severities, [(Severity::Note, Code::NeedsCode)]);
     assert_eq!(loaded.diagnostics[0].line_col(SHOP), Some((98, 3)));
     let system = &loaded.system;
     assert_eq!(system.name, "Shop");
     let contexts: Vec<&str> = system.contexts.iter().map(|c| c.name.as_str()).collect();
-    assert_eq!(contexts, ["Catalog", "Cart", "Ordering", "Payments", "Shipping"]);
+    assert_eq!(
+        contexts,
+        ["Catalog", "Cart", "Ordering", "Payments", "Shipping"]
+    );
     assert_eq!(system.relations.len(), 7);
-    assert_eq!(system.values[0].doc.as_deref(), Some("Money in minor units, shared by every context."));
+    assert_eq!(
+        system.values[0].doc.as_deref(),
+        Some("Money in minor units, shared by every context.")
+    );
 }
 
 #[test]
 fn types_resolve_to_qualified_paths() {
     let loaded = shop();
     let (_, order) = loaded.system.aggregate("Order").expect("Order");
-    let types: Vec<(&str, &Type)> = order.fields.iter().map(|f| (f.name.as_str(), &f.ty)).collect();
+    let types: Vec<(&str, &Type)> = order
+        .fields
+        .iter()
+        .map(|f| (f.name.as_str(), &f.ty))
+        .collect();
     assert_eq!(
         types,
         [
             ("customer", &Type::Uuid),
-            ("lines", &Type::Vec(Box::new(Type::Entity(path("Ordering.Order.OrderLine"))))),
+            (
+                "lines",
+                &Type::Vec(Box::new(Type::Entity(path("Ordering.Order.OrderLine"))))
+            ),
             ("total", &Type::Value(path("Money"))),
             ("status", &Type::Enum(path("Ordering.OrderStatus"))),
         ]
@@ -73,7 +103,10 @@ fn types_resolve_to_qualified_paths() {
     let line = &order.entities[0].fields[0];
     assert_eq!(line.ty, Type::Id(Name::new("Product")));
     let (_, shipment) = loaded.system.aggregate("Shipment").expect("Shipment");
-    assert_eq!(shipment.fields[1].ty, Type::Option(Box::new(Type::Value(path("Shipping.Address")))));
+    assert_eq!(
+        shipment.fields[1].ty,
+        Type::Option(Box::new(Type::Value(path("Shipping.Address"))))
+    );
 }
 
 // `on Cart.CartCheckedOut run Order.PlaceOrder with lines = items`: a new order whose id
@@ -84,7 +117,10 @@ fn checked_out_cart_places_an_order_and_total_needs_code() {
     let loaded = shop();
     let translation = translation(&loaded.system, "Ordering", "CartCheckedOut");
     assert_eq!(translation.target, Target::NewFromEventId);
-    let pair = RecordPair { from: path("Cart.ShoppingCart.CartItem"), to: path("Ordering.Order.OrderLine") };
+    let pair = RecordPair {
+        from: path("Cart.ShoppingCart.CartItem"),
+        to: path("Ordering.Order.OrderLine"),
+    };
     assert_eq!(
         sources(translation),
         [
@@ -93,13 +129,16 @@ fn checked_out_cart_places_an_order_and_total_needs_code() {
                 "lines",
                 &Source::EventField {
                     field: Name::new("items"),
-                    conversion: Conversion::Vec(Box::new(Conversion::Record(pair.clone()))),
+                    conversion: Conversion::Vec(Box::new(Conversion::Record(Box::new(
+                        pair.clone()
+                    )))),
                 }
             ),
             (
                 "total",
                 &Source::NeedsCode {
-                    reason: "event `Cart.CartCheckedOut` has no field `total` of type `Money`".into()
+                    reason: "event `Cart.CartCheckedOut` has no field `total` of type `Money`"
+                        .into()
                 }
             ),
         ]
@@ -109,7 +148,12 @@ fn checked_out_cart_places_an_order_and_total_needs_code() {
     assert_eq!((&conversion.from, &conversion.to), (&pair.from, &pair.to));
     let fields: Vec<&str> = conversion.fields.iter().map(|f| f.field.as_str()).collect();
     assert_eq!(fields, ["product", "quantity", "unit_price"]);
-    assert!(conversion.fields.iter().all(|f| f.conversion == Conversion::Same));
+    assert!(
+        conversion
+            .fields
+            .iter()
+            .all(|f| f.conversion == Conversion::Same)
+    );
     assert!(translation.needs_code());
 }
 
@@ -123,7 +167,12 @@ fn placed_order_requests_a_payment() {
     assert_eq!(
         sources(translation),
         [
-            ("order", &Source::AggregateId { conversion: Conversion::Same }),
+            (
+                "order",
+                &Source::AggregateId {
+                    conversion: Conversion::Same
+                }
+            ),
             ("amount", &event_field("total")),
         ]
     );
@@ -136,16 +185,42 @@ fn placed_order_requests_a_payment() {
 fn captured_payment_marks_the_order_paid() {
     let loaded = shop();
     let translation = translation(&loaded.system, "Ordering", "PaymentCaptured");
-    assert_eq!(translation.target, Target::EventField { field: Name::new("order") });
-    assert_eq!(sources(translation), [("payment", &Source::AggregateId { conversion: Conversion::Same })]);
+    assert_eq!(
+        translation.target,
+        Target::EventField {
+            field: Name::new("order")
+        }
+    );
+    assert_eq!(
+        sources(translation),
+        [(
+            "payment",
+            &Source::AggregateId {
+                conversion: Conversion::Same
+            }
+        )]
+    );
 }
 
 #[test]
 fn dispatched_shipment_marks_the_order_shipped() {
     let loaded = shop();
     let translation = translation(&loaded.system, "Ordering", "ShipmentDispatched");
-    assert_eq!(translation.target, Target::EventField { field: Name::new("order") });
-    assert_eq!(sources(translation), [("shipment", &Source::AggregateId { conversion: Conversion::Same })]);
+    assert_eq!(
+        translation.target,
+        Target::EventField {
+            field: Name::new("order")
+        }
+    );
+    assert_eq!(
+        sources(translation),
+        [(
+            "shipment",
+            &Source::AggregateId {
+                conversion: Conversion::Same
+            }
+        )]
+    );
 }
 
 // `on Ordering.OrderPaid run Shipment.PrepareShipment`: creates, with an id derived from the
@@ -155,7 +230,15 @@ fn paid_order_prepares_a_shipment() {
     let loaded = shop();
     let translation = translation(&loaded.system, "Shipping", "OrderPaid");
     assert_eq!(translation.target, Target::NewFromEventId);
-    assert_eq!(sources(translation), [("order", &Source::AggregateId { conversion: Conversion::Same })]);
+    assert_eq!(
+        sources(translation),
+        [(
+            "order",
+            &Source::AggregateId {
+                conversion: Conversion::Same
+            }
+        )]
+    );
     assert!(translation.conversions.is_empty());
 }
 
@@ -165,29 +248,60 @@ fn every_event_is_filled_by_its_command_or_the_state() {
     for context in &loaded.system.contexts {
         for aggregate in &context.aggregates {
             for command in &aggregate.commands {
-                assert_eq!(command.emit_plans.len(), command.emits.len(), "{}", command.name);
+                assert_eq!(
+                    command.emit_plans.len(),
+                    command.emits.len(),
+                    "{}",
+                    command.name
+                );
                 for plan in &command.emit_plans {
-                    assert!(plan.fields.iter().all(|f| !f.needs_code()), "{}.{}: {plan:?}", command.name, plan.event);
+                    assert!(
+                        plan.fields.iter().all(|f| !f.needs_code()),
+                        "{}.{}: {plan:?}",
+                        command.name,
+                        plan.event
+                    );
                 }
             }
         }
     }
     let (_, cart) = loaded.system.aggregate("ShoppingCart").expect("cart");
     let check_out = cart.command("CheckOut").expect("CheckOut");
-    let sources: Vec<(&str, &Source)> = check_out.emit_plans[0].fields.iter().map(|f| (f.field.as_str(), &f.source)).collect();
-    let state = |field: &str| Source::StateField { field: Name::new(field), conversion: Conversion::Same };
-    assert_eq!(sources, [("customer", &state("customer")), ("items", &state("items"))]);
+    let sources: Vec<(&str, &Source)> = check_out.emit_plans[0]
+        .fields
+        .iter()
+        .map(|f| (f.field.as_str(), &f.source))
+        .collect();
+    let state = |field: &str| Source::StateField {
+        field: Name::new(field),
+        conversion: Conversion::Same,
+    };
+    assert_eq!(
+        sources,
+        [("customer", &state("customer")), ("items", &state("items"))]
+    );
 }
 
 #[test]
 fn apply_sets_state_fields_of_the_same_name_and_wraps_options() {
     let loaded = shop();
     let (_, shipment) = loaded.system.aggregate("Shipment").expect("Shipment");
-    let updates = &shipment.event("AddressSet").expect("AddressSet").apply.updates;
+    let updates = &shipment
+        .event("AddressSet")
+        .expect("AddressSet")
+        .apply
+        .updates;
     assert_eq!(updates.len(), 1);
     assert_eq!(updates[0].field, "address");
-    assert_eq!(updates[0].conversion, Conversion::Some(Box::new(Conversion::Same)));
-    let dispatched = &shipment.event("ShipmentDispatched").expect("dispatched").apply.updates;
+    assert_eq!(
+        updates[0].conversion,
+        Conversion::Some(Box::new(Conversion::Same))
+    );
+    let dispatched = &shipment
+        .event("ShipmentDispatched")
+        .expect("dispatched")
+        .apply
+        .updates;
     let fields: Vec<&str> = dispatched.iter().map(|u| u.field.as_str()).collect();
     assert_eq!(fields, ["order", "dispatched_at"]);
 }

@@ -71,8 +71,13 @@ async fn handle(scenario: &Scenario, inbox: &FileInbox, event_id: EventId) {
 /// kills it with `SIGKILL`, then consumes as the same consumer and checks that the killed
 /// delivery came back and that every event had its effect exactly once.
 ///
-/// `child_test` is the name of the test (in the running test binary) that calls [`child`].
-pub async fn consumer_killed_before_ack<B: EventBus>(bus: &B, child_test: &str) {
+/// `child_test` is the name of the test (in the running test binary) that calls [`child`];
+/// `child_env` are variables the child needs to connect like the parent (a key prefix).
+pub async fn consumer_killed_before_ack<B: EventBus>(
+    bus: &B,
+    child_test: &str,
+    child_env: &[(&str, &str)],
+) {
     let prefix = unique("kill");
     let dir = std::env::temp_dir().join(unique("ddd-bus-kill"));
     let scenario = Scenario {
@@ -89,7 +94,7 @@ pub async fn consumer_killed_before_ack<B: EventBus>(bus: &B, child_test: &str) 
     let sent = events(&format!("{prefix}.ctx.Tick"), COUNT);
     bus.publish(sent.clone()).await.expect("publish");
 
-    let killed = run_child_until_handled(&scenario, child_test).await;
+    let killed = run_child_until_handled(&scenario, child_test, child_env).await;
 
     let inbox = scenario.inbox();
     let mut subscription = bus.subscribe(scenario.config()).await.expect("subscribe");
@@ -121,10 +126,15 @@ pub async fn consumer_killed_before_ack<B: EventBus>(bus: &B, child_test: &str) 
 }
 
 /// Runs the child and kills it once it says it handled a message; returns that message's id.
-async fn run_child_until_handled(scenario: &Scenario, child_test: &str) -> EventId {
+async fn run_child_until_handled(
+    scenario: &Scenario,
+    child_test: &str,
+    child_env: &[(&str, &str)],
+) -> EventId {
     let exe = std::env::current_exe().expect("the test binary");
     let mut process = tokio::process::Command::new(exe)
         .args([child_test, "--exact", "--nocapture", "--test-threads", "1"])
+        .envs(child_env.iter().copied())
         .env(
             CHILD_ENV,
             serde_json::to_string(scenario).expect("scenario"),
@@ -138,9 +148,12 @@ async fn run_child_until_handled(scenario: &Scenario, child_test: &str) -> Event
     let mut lines = BufReader::new(stdout).lines();
     let handled = tokio::time::timeout(PATIENCE * 3, async {
         while let Some(line) = lines.next_line().await.expect("child output") {
-            if let Some(id) = line.strip_prefix(HANDLED) {
+            // libtest may have started the line ("test child ... ").
+            if let Some((_, id)) = line.split_once(HANDLED) {
                 return id.trim().parse::<EventId>().expect("event id");
             }
+            // The child's test harness output, for when it fails.
+            eprintln!("child: {line}");
         }
         panic!("the child consumer exited before handling a message")
     })

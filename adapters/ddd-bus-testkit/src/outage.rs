@@ -20,12 +20,13 @@ const PACE: Duration = Duration::from_millis(20);
 /// How long the consumer may take to drain the backlog once the broker is back.
 const DRAIN: Duration = Duration::from_secs(45);
 
-/// Something that takes the broker away and brings it back.
-pub trait Outage: Send {
+/// Something that takes the broker away and brings it back. Driven from the test's own
+/// future, so neither it nor its futures need to be `Send` (Kafka's mock cluster is not).
+pub trait Outage {
     /// Takes the broker down.
-    fn stop(&mut self) -> impl Future<Output = ()> + Send;
+    fn stop(&mut self) -> impl Future<Output = ()>;
     /// Brings it back (returns once it accepts connections).
-    fn start(&mut self) -> impl Future<Output = ()> + Send;
+    fn start(&mut self) -> impl Future<Output = ()>;
 }
 
 /// A local broker stopped and started by pid and command ([`Broker`]). Dropping it while

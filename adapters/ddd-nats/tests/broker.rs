@@ -25,7 +25,7 @@ async fn a_consumer_killed_before_its_ack_is_redelivered_and_handled_once() {
     let _serial = exclusive().await;
     let config = common::config();
     let bus = common::connect(config.clone()).await;
-    killed::consumer_killed_before_ack(&bus, "killed_consumer_child").await;
+    killed::consumer_killed_before_ack(&bus, "killed_consumer_child", &[]).await;
     common::clean(&bus, &config).await;
 }
 

@@ -55,7 +55,9 @@ async fn a_republished_event_id_is_stored_once() {
         .expect("subscribe");
     let message = one(&format!("{prefix}.ctx.Tick"));
     bus.publish(vec![message.clone()]).await.expect("publish");
-    bus.publish(vec![message.clone()]).await.expect("publish again");
+    bus.publish(vec![message.clone()])
+        .await
+        .expect("publish again");
     let delivery = next(&mut consumer, "the event").await;
     assert_eq!(delivery.message(), &message);
     delivery.ack().await.expect("ack");
@@ -70,7 +72,10 @@ async fn a_body_that_is_not_a_message_is_dead_lettered_and_consuming_goes_on() {
     let prefix = unique("t");
     let name = unique("c");
     let mut dead = bus
-        .subscribe(ConsumerConfig::new(unique("dlq"), [dead_letter_subject(&name)]))
+        .subscribe(ConsumerConfig::new(
+            unique("dlq"),
+            [dead_letter_subject(&name)],
+        ))
         .await
         .expect("subscribe to dead letters");
     let mut consumer = bus
@@ -93,7 +98,9 @@ async fn a_body_that_is_not_a_message_is_dead_lettered_and_consuming_goes_on() {
     let letter = next(&mut dead, "the garbage's dead letter").await;
     let envelope = &letter.message().envelope;
     assert_eq!(envelope.event_type, dead_letter::UNDECODABLE);
-    let reason = envelope.metadata[dead_letter::REASON].as_str().expect("reason");
+    let reason = envelope.metadata[dead_letter::REASON]
+        .as_str()
+        .expect("reason");
     assert!(reason.starts_with("does not decode"), "{reason}");
     assert_eq!(envelope.metadata[dead_letter::SUBJECT], subject.as_str());
     assert_eq!(envelope.payload["body"], "{\"not\": \"an envelope\"");
@@ -154,11 +161,17 @@ async fn a_consumer_name_keeps_its_filters() {
     let other = bus
         .subscribe(ConsumerConfig::new(name, [format!("{prefix}.b.>")]))
         .await;
-    assert!(matches!(other, Err(BusError::InvalidConsumer(_))), "{other:?}");
+    assert!(
+        matches!(other, Err(BusError::InvalidConsumer(_))),
+        "{other:?}"
+    );
     let wildcard = bus
         .subscribe(ConsumerConfig::new(unique("c"), ["*.a.>"]))
         .await;
-    assert!(matches!(wildcard, Err(BusError::InvalidConsumer(_))), "{wildcard:?}");
+    assert!(
+        matches!(wildcard, Err(BusError::InvalidConsumer(_))),
+        "{wildcard:?}"
+    );
     common::clean(&bus, &config).await;
 }
 

@@ -91,7 +91,10 @@ pub trait SqlProjection: Send + Sync + 'static {
 /// Why one batch was not applied.
 enum BatchError {
     /// The event at this index of the batch failed; nothing of the batch was kept.
-    Event { index: usize, reason: String },
+    Event {
+        index: usize,
+        reason: String,
+    },
     Store(StoreError),
 }
 
@@ -193,7 +196,11 @@ impl<P: SqlProjection> SqlProjectionRunner<P> {
 
     /// Applies `batch` and moves the checkpoint from `from` to its last event, in one
     /// transaction; refuses when the checkpoint is no longer at `from` (another runner).
-    async fn apply_batch(&self, from: Position, batch: &[RawEnvelope]) -> Result<usize, BatchError> {
+    async fn apply_batch(
+        &self,
+        from: Position,
+        batch: &[RawEnvelope],
+    ) -> Result<usize, BatchError> {
         let failed = |error| BatchError::Store(store_error("applying a batch", error));
         let mut transaction = self.store.pool().begin().await.map_err(failed)?;
         let found = lock_checkpoint(&mut transaction, P::NAME).await?;

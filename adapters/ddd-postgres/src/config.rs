@@ -46,6 +46,9 @@ const OWN_OPTIONS: &[&str] = &[
     "sequencer_batch",
 ];
 
+/// A pooled connection idle this long is pinged before it is used again.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(30);
+
 /// How to reach the database and how to use it.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -107,12 +110,11 @@ impl Config {
             }
         }
         let passed = passed.as_str().trim_end_matches('?');
-        config.connect = PgConnectOptions::from_str(passed).map_err(|error| {
-            ConfigError::Malformed {
+        config.connect =
+            PgConnectOptions::from_str(passed).map_err(|error| ConfigError::Malformed {
                 url: redact(url),
                 reason: error.to_string(),
-            }
-        })?;
+            })?;
         config.apply_schema();
         Ok(config)
     }
@@ -200,6 +202,18 @@ impl Config {
             .max_connections(self.max_connections)
             .min_connections(self.min_connections.min(self.max_connections))
             .acquire_timeout(self.acquire_timeout)
+            // sqlx pings every connection it hands out: a second round trip per statement.
+            // Only a connection idle long enough to have been dropped by a firewall or a
+            // server restart is checked; a dead one is replaced rather than reported.
+            .test_before_acquire(false)
+            .before_acquire(|connection, meta| {
+                Box::pin(async move {
+                    if meta.idle_for < IDLE_BEFORE_PING {
+                        return Ok(true);
+                    }
+                    Ok(sqlx::Connection::ping(connection).await.is_ok())
+                })
+            })
     }
 }
 
@@ -321,7 +335,10 @@ mod tests {
         ];
         for (url, expected) in cases {
             let error = Config::from_url(url).unwrap_err().to_string();
-            assert!(error.contains(expected), "{url}: `{error}` lacks `{expected}`");
+            assert!(
+                error.contains(expected),
+                "{url}: `{error}` lacks `{expected}`"
+            );
         }
     }
 

@@ -61,7 +61,9 @@ pub enum ConnectError {
     #[error(transparent)]
     Config(#[from] ConfigError),
     /// The server did not answer, or not in time, for as long as `connect_retry` allows.
-    #[error("PostgreSQL at {target} is unreachable after {attempts} attempts over {waited:?}: {source}")]
+    #[error(
+        "PostgreSQL at {target} is unreachable after {attempts} attempts over {waited:?}: {source}"
+    )]
     Unreachable {
         /// `host:port`.
         target: String,
@@ -128,7 +130,10 @@ pub(crate) fn is_transient(error: &sqlx::Error) -> bool {
             // 53: insufficient resources, 57P0x: admin/crash shutdown, cannot connect now.
             code.starts_with("08")
                 || code.starts_with("53")
-                || matches!(code.as_ref(), "40001" | "40P01" | "57P01" | "57P02" | "57P03")
+                || matches!(
+                    code.as_ref(),
+                    "40001" | "40P01" | "57P01" | "57P02" | "57P03"
+                )
         }),
         _ => false,
     }

@@ -73,7 +73,10 @@ pub(crate) async fn run(
             .await
             .map_err(|source| failed(0, "migrations table", source))?;
     for migration in MIGRATIONS {
-        match applied.iter().find(|(version, _)| *version == migration.version) {
+        match applied
+            .iter()
+            .find(|(version, _)| *version == migration.version)
+        {
             Some((_, name)) if name == migration.name => continue,
             Some((version, name)) => {
                 return Err(ConnectError::MigrationMismatch {

@@ -51,9 +51,9 @@ impl Columns {
             columns
                 .tracestates
                 .push(event.trace.as_ref().and_then(|trace| trace.state.clone()));
-            columns
-                .metadata
-                .push(Payload::Object(event.metadata.clone().into_iter().collect()));
+            columns.metadata.push(Payload::Object(
+                event.metadata.clone().into_iter().collect(),
+            ));
         }
         Ok(columns)
     }
@@ -67,7 +67,9 @@ pub(crate) fn now() -> DateTime<Utc> {
 }
 
 fn corrupt(what: &str, error: impl std::fmt::Display) -> StoreError {
-    StoreError::permanent(format!("PostgreSQL: stored event has a bad {what}: {error}"))
+    StoreError::permanent(format!(
+        "PostgreSQL: stored event has a bad {what}: {error}"
+    ))
 }
 
 fn unsigned(what: &str, value: i64) -> Result<u64, StoreError> {

@@ -101,7 +101,9 @@ impl PostgresStore {
         if config.migrate {
             migrate::run(&mut first, config.schema.as_deref()).await?;
         }
-        let pool = config.pool_options().connect_lazy_with(config.connect.clone());
+        let pool = config
+            .pool_options()
+            .connect_lazy_with(config.connect.clone());
         // The first connection proved the server up; hand it to nobody, the pool opens its own.
         let _ = first.close().await;
         Ok(Self {
@@ -389,9 +391,11 @@ async fn connect_with_retry(config: &Config) -> Result<PgConnection, ConnectErro
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let attempt =
-            tokio::time::timeout(config.connect_timeout, PgConnection::connect_with(&config.connect))
-                .await;
+        let attempt = tokio::time::timeout(
+            config.connect_timeout,
+            PgConnection::connect_with(&config.connect),
+        )
+        .await;
         let error = match attempt {
             Ok(Ok(connection)) => return Ok(connection),
             Ok(Err(error)) => error,
@@ -473,7 +477,11 @@ impl EventStore for PostgresStore {
             .collect()
     }
 
-    async fn read_all(&self, after: Position, limit: usize) -> Result<Vec<RawEnvelope>, StoreError> {
+    async fn read_all(
+        &self,
+        after: Position,
+        limit: usize,
+    ) -> Result<Vec<RawEnvelope>, StoreError> {
         let query = sqlx::query(concat!(
             "SELECT ",
             event_columns!(),
@@ -518,12 +526,14 @@ impl EventStore for PostgresStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(|error| store_error("loading a snapshot", error))?;
-        Ok(row.map(|(version, schema_version, state, taken_at)| Snapshot {
-            version: u64::try_from(version).unwrap_or(0),
-            schema_version: u32::try_from(schema_version).unwrap_or(0),
-            state,
-            taken_at,
-        }))
+        Ok(
+            row.map(|(version, schema_version, state, taken_at)| Snapshot {
+                version: u64::try_from(version).unwrap_or(0),
+                schema_version: u32::try_from(schema_version).unwrap_or(0),
+                state,
+                taken_at,
+            }),
+        )
     }
 
     async fn is_processed(&self, consumer: &str, event_id: EventId) -> Result<bool, StoreError> {

@@ -41,7 +41,11 @@ impl TestDatabase {
 
     /// The URL of the schema, with extra `options` (`max_connections=4&outbox=false`).
     pub fn url_with(&self, options: &str) -> String {
-        let separator = if self.base_url.contains('?') { '&' } else { '?' };
+        let separator = if self.base_url.contains('?') {
+            '&'
+        } else {
+            '?'
+        };
         let mut url = format!("{}{separator}schema={}", self.base_url, self.schema);
         if !options.is_empty() {
             url.push('&');
@@ -86,9 +90,8 @@ impl Drop for TestDatabase {
                     .connect()
                     .await
                     .map_err(|error| error.to_string())?;
-                let drop_schema = format!(
-                    "SET lock_timeout = '30s'; DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"
-                );
+                let drop_schema =
+                    format!("SET lock_timeout = '30s'; DROP SCHEMA IF EXISTS \"{schema}\" CASCADE");
                 connection
                     .execute(sqlx::raw_sql(sqlx::AssertSqlSafe(drop_schema)))
                     .await

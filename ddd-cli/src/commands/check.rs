@@ -30,7 +30,10 @@ pub enum Emit {
 pub fn exec(args: &Args, display: &Display) -> Result<(), Error> {
     let loaded = input::load(&args.model, display)?;
     if !args.model.quiet {
-        eprintln!("{}", summary(&input::display_name(&args.model.path), &loaded));
+        eprintln!(
+            "{}",
+            summary(&input::display_name(&args.model.path), &loaded)
+        );
     }
     match args.emit {
         Some(notation) => output::write(&args.output, &emit(&loaded, notation)?),
@@ -40,7 +43,9 @@ pub fn exec(args: &Args, display: &Display) -> Result<(), Error> {
 
 fn emit(loaded: &Loaded, notation: Emit) -> Result<String, Error> {
     let text = match notation {
-        Emit::Json => serde_json::to_string_pretty(&loaded.system).map(|json| json + "\n").map_err(anyhow::Error::from),
+        Emit::Json => serde_json::to_string_pretty(&loaded.system)
+            .map(|json| json + "\n")
+            .map_err(anyhow::Error::from),
         Emit::Yaml => serde_saphyr::to_string(&loaded.system).map_err(anyhow::Error::from),
     };
     text.map_err(|error| Error::Io(error.context("cannot serialize the model")))

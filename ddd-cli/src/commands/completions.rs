@@ -16,5 +16,8 @@ pub struct Args {
 pub fn exec(args: &Args) -> Result<(), Error> {
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut Cli::command(), "ddd", &mut script);
-    crate::output::write(&crate::cli::OutputFile { output: None }, &String::from_utf8_lossy(&script))
+    crate::output::write(
+        &crate::cli::OutputFile { output: None },
+        &String::from_utf8_lossy(&script),
+    )
 }

@@ -11,7 +11,7 @@ fn shop_is_accepted_with_its_one_note() {
         .stdout("")
         .stderr_has("note[needs-code]: policy `on Cart.CartCheckedOut run Order.PlaceOrder` needs code for `total`")
         .stderr_has("┌─ shop.ddd:98:3")
-        .stderr_has("shop.ddd: ok (5 contexts, 7 aggregates, 6 policies); 0 warning(s), 1 note(s)")
+        .stderr_has("shop.ddd: ok (5 contexts, 6 aggregates, 5 policies); 0 warning(s), 1 note(s)")
         .success();
 }
 
@@ -33,11 +33,27 @@ fn errors_show_location_source_caret_and_suggestion_and_exit_1() {
 #[test]
 fn all_errors_of_a_file_come_in_one_run() {
     let model = "system Shop\ncontext Sales {\n  aggregate Order {\n    Total: i64\n    type: u8\n    command Place() emits Placd\n    event Placed()\n  }\n}\n";
-    let output = Test::new().file("m.ddd", model).args(["check", "m.ddd"]).status(1);
-    for expected in ["error[bad-case]", "error[reserved-name]", "error[unknown-event]", "error[no-creates]"] {
-        assert!(output.stderr.contains(expected), "{expected} missing:\n{}", output.stderr);
+    let output = Test::new()
+        .file("m.ddd", model)
+        .args(["check", "m.ddd"])
+        .status(1);
+    for expected in [
+        "error[bad-case]",
+        "error[reserved-name]",
+        "error[unknown-event]",
+        "error[no-creates]",
+    ] {
+        assert!(
+            output.stderr.contains(expected),
+            "{expected} missing:\n{}",
+            output.stderr
+        );
     }
-    assert!(output.stderr.contains("has 4 error(s)"), "{}", output.stderr);
+    assert!(
+        output.stderr.contains("has 4 error(s)"),
+        "{}",
+        output.stderr
+    );
 }
 
 #[test]
@@ -78,12 +94,19 @@ fn json_and_yaml_models_are_checked_the_same_way() {
         .stderr_has("= help: did you mean `OrderLine`?")
         .status(1);
     let yaml = "name: Shop\ncontexts:\n  - name: Sales\n    aggregates:\n      - name: Order\n        commands: [{name: Place, creates: true, emits: [Placed]}]\n        events: [{name: Placed}]\n";
-    Test::new().file("m.yml", yaml).args(["check", "m.yml"]).stderr_has("m.yml: ok").success();
+    Test::new()
+        .file("m.yml", yaml)
+        .args(["check", "m.yml"])
+        .stderr_has("m.yml: ok")
+        .success();
 }
 
 #[test]
 fn emit_prints_the_checked_model() {
-    let output = Test::new().file("shop.ddd", SHOP).args(["check", "shop.ddd", "--emit", "json"]).success();
+    let output = Test::new()
+        .file("shop.ddd", SHOP)
+        .args(["check", "shop.ddd", "--emit", "json"])
+        .success();
     let json: serde_json::Value = serde_json::from_str(&output.stdout).expect("JSON on stdout");
     assert_eq!(json["name"], "Shop");
     let placed = &json["contexts"][2]["policies"][0]["translation"]["fields"][2]["source"];
@@ -112,7 +135,11 @@ fn a_rejected_model_writes_nothing() {
 
 #[test]
 fn stdin_is_read_with_a_dash() {
-    Test::new().args(["check", "-"]).stdin(SHOP).stderr_has("<stdin>: ok").success();
+    Test::new()
+        .args(["check", "-"])
+        .stdin(SHOP)
+        .stderr_has("<stdin>: ok")
+        .success();
     Test::new()
         .args(["check", "-"])
         .stdin(TYPO)

@@ -15,7 +15,11 @@ fn mermaid_shows_contexts_relations_published_events_and_policies() {
 
 #[test]
 fn mermaid_is_the_default() {
-    Test::new().file("shop.ddd", SHOP).args(["graph", "shop.ddd"]).stdout_has("flowchart LR").success();
+    Test::new()
+        .file("shop.ddd", SHOP)
+        .args(["graph", "shop.ddd"])
+        .stdout_has("flowchart LR")
+        .success();
 }
 
 #[test]

@@ -11,7 +11,6 @@ use tempfile::TempDir;
 pub(crate) struct Test {
     dir: TempDir,
     args: Vec<String>,
-    env: Vec<(String, String)>,
     stdin: Option<String>,
     stdout: Vec<Check>,
     stderr: Vec<Check>,
@@ -41,7 +40,6 @@ impl Test {
         Test {
             dir: tempfile::tempdir().expect("a temporary directory"),
             args: Vec::new(),
-            env: Vec::new(),
             stdin: None,
             stdout: Vec::new(),
             stderr: Vec::new(),
@@ -61,11 +59,6 @@ impl Test {
 
     pub(crate) fn args<const N: usize>(mut self, args: [&str; N]) -> Test {
         self.args.extend(args.iter().map(|a| (*a).to_owned()));
-        self
-    }
-
-    pub(crate) fn env(mut self, key: &str, value: &str) -> Test {
-        self.env.push((key.to_owned(), value.to_owned()));
         self
     }
 
@@ -106,18 +99,25 @@ impl Test {
     /// Runs `ddd` and checks the exit status and every expectation.
     pub(crate) fn status(self, expected: i32) -> Output {
         let mut command = Command::cargo_bin("ddd").expect("the ddd binary");
-        command.current_dir(self.dir.path()).args(&self.args).env_remove("NO_COLOR");
-        for (key, value) in &self.env {
-            command.env(key, value);
-        }
+        command
+            .current_dir(self.dir.path())
+            .args(&self.args)
+            .env_remove("NO_COLOR");
         if let Some(input) = &self.stdin {
             command.write_stdin(input.clone());
         }
         let output = command.output().expect("ddd runs");
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-        let context = format!("ddd {}\n--- stdout:\n{stdout}\n--- stderr:\n{stderr}", self.args.join(" "));
-        assert_eq!(output.status.code(), Some(expected), "exit status of {context}");
+        let context = format!(
+            "ddd {}\n--- stdout:\n{stdout}\n--- stderr:\n{stderr}",
+            self.args.join(" ")
+        );
+        assert_eq!(
+            output.status.code(),
+            Some(expected),
+            "exit status of {context}"
+        );
         verify("stdout", &stdout, &self.stdout, &context);
         verify("stderr", &stderr, &self.stderr, &context);
         Output {
@@ -136,8 +136,14 @@ fn verify(stream: &str, actual: &str, checks: &[Check], context: &str) {
     for check in checks {
         match check {
             Check::Exactly(expected) => assert_eq!(actual, expected, "{stream} of {context}"),
-            Check::Has(part) => assert!(actual.contains(part.as_str()), "{stream} lacks {part:?}: {context}"),
-            Check::Lacks(part) => assert!(!actual.contains(part.as_str()), "{stream} has {part:?}: {context}"),
+            Check::Has(part) => assert!(
+                actual.contains(part.as_str()),
+                "{stream} lacks {part:?}: {context}"
+            ),
+            Check::Lacks(part) => assert!(
+                !actual.contains(part.as_str()),
+                "{stream} has {part:?}: {context}"
+            ),
         }
     }
 }

@@ -28,12 +28,18 @@ fn subcommand_help_has_headings() {
 
 #[test]
 fn no_generate_or_new_yet() {
-    Test::new().arg("generate").stderr_has("unrecognized subcommand 'generate'").status(2);
+    Test::new()
+        .arg("generate")
+        .stderr_has("unrecognized subcommand 'generate'")
+        .status(2);
 }
 
 #[test]
 fn version() {
-    Test::new().arg("--version").stdout_has("ddd 0.1.0").success();
+    Test::new()
+        .arg("--version")
+        .stdout_has("ddd 0.1.0")
+        .success();
 }
 
 #[test]

@@ -4,25 +4,26 @@ use std::any::Any;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use chrono::Utc;
-
-use crate::aggregate::Version;
-use crate::event::{CodecError, DomainEvent, Envelope, EventId, Payload, Position, RawEnvelope};
+use crate::aggregate::{ExpectedVersion, Version};
+use crate::event::{CodecError, DomainEvent, Envelope, EventId, Position, RawEnvelope};
 use crate::outbox::{Inbox, Outbox};
 use crate::store::{
     AppendError, AppendRequest, Appended, EventStore, Snapshot, StoreError, StreamId, checks,
 };
 
-/// An event stored with its type erased, so one store holds every aggregate's events and can
-/// hand them back typed (no serialization on the command path) or encoded (for `read_all`).
-trait StoredEvent: Any + Send + Sync {
-    fn encode(&self) -> Result<Payload, CodecError>;
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// A recorded envelope with its event type erased, so one store holds every aggregate's
+/// events and hands them back typed (a clone, no serialization on the command path) or
+/// encoded (for `read_all` and the outbox).
+trait Record: Any + Send + Sync {
+    fn raw(&self) -> Result<RawEnvelope, CodecError>;
     fn as_any(&self) -> &dyn Any;
 }
 
-impl<E: DomainEvent> StoredEvent for E {
-    fn encode(&self) -> Result<Payload, CodecError> {
-        DomainEvent::encode(self)
+impl<E: DomainEvent> Record for Envelope<E> {
+    fn raw(&self) -> Result<RawEnvelope, CodecError> {
+        self.to_raw()
     }
 
     fn as_any(&self) -> &dyn Any {
@@ -30,54 +31,39 @@ impl<E: DomainEvent> StoredEvent for E {
     }
 }
 
-struct Record {
-    envelope: Envelope<()>,
-    event: Box<dyn StoredEvent>,
-}
-
-impl Record {
-    fn typed<E: DomainEvent>(&self) -> Result<Envelope<E>, CodecError> {
-        let event = match self.event.as_any().downcast_ref::<E>() {
-            Some(event) => event.clone(),
-            // Read as another type than it was written with (a view over several aggregates,
-            // a newer schema): go through the encoded form, as a database-backed store would.
-            None => E::decode(
-                &self.envelope.event_type,
-                self.envelope.schema_version,
-                self.event.encode()?,
-            )?
-            .ok_or_else(|| CodecError::UnknownType(self.envelope.event_type.to_string()))?,
-        };
-        Ok(self.envelope.clone().map(|()| event))
+fn typed<E: DomainEvent>(record: &dyn Record) -> Result<Envelope<E>, CodecError> {
+    if let Some(envelope) = record.as_any().downcast_ref::<Envelope<E>>() {
+        return Ok(envelope.clone());
     }
-
-    fn raw(&self) -> Result<RawEnvelope, CodecError> {
-        let payload = self.event.encode()?;
-        Ok(self.envelope.clone().map(|()| payload))
-    }
+    // Read as another type than it was written with (a view over several aggregates, a
+    // newer schema): go through the encoded form, as a database-backed store would.
+    let raw = record.raw()?;
+    let event_type = raw.event_type.to_string();
+    raw.decode::<E>()?.ok_or(CodecError::UnknownType(event_type))
 }
 
 #[derive(Default)]
 struct State {
     /// Positions (1-based) of each stream's events, in version order.
-    streams: HashMap<StreamId, Vec<Position>>,
+    streams: FastMap<StreamId, Vec<Position>>,
     /// Every event in global order; index = position - 1.
-    log: Vec<Arc<Record>>,
-    positions_by_id: HashMap<EventId, Position>,
+    log: Vec<Arc<dyn Record>>,
+    positions_by_id: FastMap<EventId, Position>,
     snapshots: HashMap<StreamId, Snapshot>,
     processed: HashSet<(String, EventId)>,
-    unpublished: BTreeSet<Position>,
+    /// Every position up to here is published; `published_ahead` holds those marked beyond
+    /// it (a relay that skipped some), so marking costs nothing per append.
+    published_upto: Position,
+    published_ahead: BTreeSet<Position>,
 }
 
 impl State {
-    fn record(&self, position: Position) -> &Arc<Record> {
+    fn record(&self, position: Position) -> &Arc<dyn Record> {
         &self.log[usize::try_from(position - 1).expect("positions fit in memory")]
     }
 
     fn stream_version(&self, stream: &StreamId) -> Version {
-        self.streams
-            .get(stream)
-            .map_or(0, |positions| positions.len() as Version)
+        self.streams.get(stream).map_or(0, |positions| positions.len() as Version)
     }
 
     /// The stored copies when every id of the request is stored already.
@@ -95,7 +81,7 @@ impl State {
         }
         let events = found
             .iter()
-            .map(|&position| self.record(position).typed::<E>())
+            .map(|&position| typed::<E>(self.record(position).as_ref()))
             .collect::<Result<Vec<_>, _>>()?;
         if let Some(stray) = events.iter().find(|event| !request.stream.holds(event)) {
             return Err(AppendError::InvalidBatch {
@@ -110,64 +96,101 @@ impl State {
         }))
     }
 
-    fn append<E: DomainEvent>(
-        &mut self,
-        request: AppendRequest<E>,
-    ) -> Result<Appended<E>, AppendError> {
+    fn append<E: DomainEvent>(&mut self, request: AppendRequest<E>) -> Result<Appended<E>, AppendError> {
         checks::batch_is_well_formed(&request)?;
-        if let Some(appended) = self.already_stored(&request)? {
+        let actual = self.stream_version(&request.stream);
+        let accepted = request.expected.accepts(actual);
+        // A retry after a lost reply either conflicts (its expectation is stale) or expects
+        // nothing; only then can the ids be stored already, so only then look them up.
+        let maybe_retry = !accepted || request.expected == ExpectedVersion::Any;
+        if maybe_retry && let Some(appended) = self.already_stored(&request)? {
             return Ok(appended);
         }
         if let Some(mark) = &request.inbox
-            && self
-                .processed
-                .contains(&(mark.consumer.clone(), mark.event_id))
+            && self.processed.contains(&(mark.consumer.clone(), mark.event_id))
         {
             return Err(AppendError::AlreadyProcessed(mark.clone()));
         }
-        let actual = self.stream_version(&request.stream);
-        if !request.expected.accepts(actual) {
+        if !accepted {
             return Err(AppendError::Conflict {
                 stream: request.stream,
                 expected: request.expected,
                 actual,
             });
         }
+        if request.events.is_empty() {
+            return Ok(Appended {
+                events: Vec::new(),
+                version: actual,
+                already_stored: false,
+            });
+        }
+        self.claim_ids(&request)?;
+        Ok(self.store(request, actual))
+    }
+
+    /// Indexes the batch's ids, or changes nothing when one is stored already (in another
+    /// stream: the same stream's copies were found as a retry before).
+    fn claim_ids<E>(&mut self, request: &AppendRequest<E>) -> Result<(), AppendError> {
+        let first = self.log.len() as Position + 1;
+        for (offset, event) in (0..).zip(&request.events) {
+            if let Some(previous) = self.positions_by_id.insert(event.event_id, first + offset) {
+                self.positions_by_id.insert(event.event_id, previous);
+                for earlier in &request.events[..usize::try_from(offset).unwrap_or(0)] {
+                    self.positions_by_id.remove(&earlier.event_id);
+                }
+                return Err(AppendError::InvalidBatch {
+                    stream: request.stream.clone(),
+                    reason: format!("event id {} is stored already", event.event_id),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn store<E: DomainEvent>(&mut self, request: AppendRequest<E>, actual: Version) -> Appended<E> {
         if let Some(mark) = request.inbox {
             self.processed.insert((mark.consumer, mark.event_id));
         }
-        let recorded_at = Utc::now();
-        let mut version = actual;
-        let mut stored = Vec::with_capacity(request.events.len());
-        for mut envelope in request.events {
-            version += 1;
-            let position = self.log.len() as Position + 1;
+        // In one process the caller's clock is the store's: keep the `recorded_at` the
+        // envelopes were made with rather than reading the clock again.
+        let first = self.log.len() as Position + 1;
+        let mut stored = request.events;
+        for ((envelope, version), position) in stored.iter_mut().zip(actual + 1..).zip(first..) {
             envelope.version = version;
             envelope.position = position;
-            envelope.recorded_at = recorded_at;
-            self.index(&request.stream, &envelope);
-            self.log.push(Arc::new(Record {
-                envelope: envelope.clone().map(|_| ()),
-                event: Box::new(envelope.payload.clone()),
-            }));
-            stored.push(envelope);
+            self.log.push(Arc::new(envelope.clone()));
         }
-        Ok(Appended {
+        let positions = first..first + stored.len() as Position;
+        match self.streams.get_mut(&request.stream) {
+            Some(existing) => existing.extend(positions),
+            None => {
+                self.streams.insert(request.stream, positions.collect());
+            }
+        }
+        Appended {
+            version: actual + stored.len() as Version,
             events: stored,
-            version,
             already_stored: false,
-        })
+        }
     }
 
-    fn index<E>(&mut self, stream: &StreamId, envelope: &Envelope<E>) {
-        self.positions_by_id
-            .insert(envelope.event_id, envelope.position);
-        self.unpublished.insert(envelope.position);
-        match self.streams.get_mut(stream) {
-            Some(positions) => positions.push(envelope.position),
-            None => {
-                self.streams.insert(stream.clone(), vec![envelope.position]);
-            }
+    fn pending(&self, limit: usize) -> Vec<Arc<dyn Record>> {
+        let head = self.log.len() as Position;
+        (self.published_upto + 1..=head)
+            .filter(|position| !self.published_ahead.contains(position))
+            .take(limit)
+            .map(|position| Arc::clone(self.record(position)))
+            .collect()
+    }
+
+    fn mark_published(&mut self, position: Position) {
+        if position <= self.published_upto {
+            return;
+        }
+        self.published_ahead.insert(position);
+        while self.published_ahead.remove(&(self.published_upto + 1)) {
+            self.published_upto += 1;
         }
     }
 }
@@ -237,10 +260,7 @@ impl EventStore for InMemoryEventStore {
             .iter()
             .skip(skip)
             .map(|&position| {
-                state
-                    .record(position)
-                    .typed::<E>()
-                    .map_err(StoreError::from)
+                typed::<E>(state.record(position).as_ref()).map_err(StoreError::from)
             })
             .collect()
     }
@@ -250,7 +270,7 @@ impl EventStore for InMemoryEventStore {
         after: Position,
         limit: usize,
     ) -> Result<Vec<RawEnvelope>, StoreError> {
-        let records: Vec<Arc<Record>> = {
+        let records: Vec<Arc<dyn Record>> = {
             let state = self.lock();
             let start = usize::try_from(after)
                 .unwrap_or(usize::MAX)
@@ -291,26 +311,15 @@ impl EventStore for InMemoryEventStore {
 
 impl Outbox for InMemoryEventStore {
     async fn pending(&self, limit: usize) -> Result<Vec<RawEnvelope>, StoreError> {
-        let records: Vec<Arc<Record>> = {
-            let state = self.lock();
-            state
-                .unpublished
-                .iter()
-                .take(limit)
-                .map(|&position| Arc::clone(state.record(position)))
-                .collect()
-        };
-        records
-            .iter()
-            .map(|record| record.raw().map_err(StoreError::from))
-            .collect()
+        let records = self.lock().pending(limit);
+        records.iter().map(|record| record.raw().map_err(StoreError::from)).collect()
     }
 
     async fn mark_published(&self, event_ids: &[EventId]) -> Result<(), StoreError> {
         let mut state = self.lock();
         for id in event_ids {
             if let Some(position) = state.positions_by_id.get(id).copied() {
-                state.unpublished.remove(&position);
+                state.mark_published(position);
             }
         }
         Ok(())

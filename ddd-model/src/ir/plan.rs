@@ -25,7 +25,8 @@ pub struct Translation {
 impl Translation {
     /// Whether the generator must write a stub for a person to fill in.
     pub fn needs_code(&self) -> bool {
-        matches!(self.target, Target::NeedsCode { .. }) || self.fields.iter().any(FieldPlan::needs_code)
+        matches!(self.target, Target::NeedsCode { .. })
+            || self.fields.iter().any(FieldPlan::needs_code)
     }
 }
 
@@ -37,10 +38,14 @@ pub enum Target {
     /// redelivered event cannot create two aggregates.
     NewFromEventId,
     /// The event's only field of type `<Aggregate>Id`.
-    EventField { field: Name },
+    EventField {
+        field: Name,
+    },
     /// The id of the aggregate that emitted the event, which is the target's type.
     EmittingAggregate,
-    NeedsCode { reason: String },
+    NeedsCode {
+        reason: String,
+    },
 }
 
 /// Where one field (of a command or an event) gets its value.
@@ -87,7 +92,7 @@ pub enum Conversion {
     Vec(Box<Conversion>),
     Map(Box<Conversion>),
     /// One record into another with the same field names; see the plan's `conversions`.
-    Record(RecordPair),
+    Record(Box<RecordPair>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]

@@ -14,7 +14,9 @@ use crate::name::{Name, Origin};
 /// In JSON: scalars are strings (`"i64"`, `"string"`, `"date_time"`), the rest one-key
 /// objects: `{"vec": {"entity": "Ordering.Order.OrderLine"}}`, `{"id": "Order"}`,
 /// `{"named": "Money"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Type {
     Bool,
@@ -171,7 +173,9 @@ impl fmt::Display for Type {
             Type::Vec(inner) => return write!(f, "Vec<{inner}>"),
             Type::Map(inner) => return write!(f, "Map<String, {inner}>"),
             Type::Id(aggregate) => return write!(f, "{aggregate}Id"),
-            Type::Value(path) | Type::Entity(path) | Type::Enum(path) => return f.write_str(&path.name),
+            Type::Value(path) | Type::Entity(path) | Type::Enum(path) => {
+                return f.write_str(&path.name);
+            }
             Type::Named(name) => return f.write_str(name),
         };
         f.write_str(scalar)
@@ -307,9 +311,9 @@ pub enum Constraint {
 impl Constraint {
     pub fn origin(&self) -> Origin {
         match self {
-            Constraint::Len { origin, .. } | Constraint::Range { origin, .. } | Constraint::Pattern { origin, .. } => {
-                *origin
-            }
+            Constraint::Len { origin, .. }
+            | Constraint::Range { origin, .. }
+            | Constraint::Pattern { origin, .. } => *origin,
         }
     }
 

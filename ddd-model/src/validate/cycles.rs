@@ -17,7 +17,11 @@ struct Node {
 pub(super) fn check(system: &System, out: &mut Vec<Diagnostic>) {
     let nodes = graph(system);
     for component in strongly_connected(&nodes) {
-        let cyclic = component.len() > 1 || nodes[component[0]].edges.iter().any(|&(_, to)| to == component[0]);
+        let cyclic = component.len() > 1
+            || nodes[component[0]]
+                .edges
+                .iter()
+                .any(|&(_, to)| to == component[0]);
         if cyclic {
             out.push(report(system, &nodes, &component));
         }
@@ -35,7 +39,11 @@ fn graph(system: &System) -> Vec<Node> {
             })
         })
         .collect();
-    let ids: HashMap<TypePath, usize> = nodes.iter().enumerate().map(|(i, n)| (n.path.clone(), i)).collect();
+    let ids: HashMap<TypePath, usize> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.path.clone(), i))
+        .collect();
     for node in &mut nodes {
         for (f, field) in node.owner.fields(system).iter().enumerate() {
             if let Some(path) = by_value(&field.ty)
@@ -128,7 +136,10 @@ fn report(system: &System, nodes: &[Node], component: &[usize]) -> Diagnostic {
         .collect();
     let (first_node, first_field) = cycle[0];
     let field = &nodes[first_node].owner.fields(system)[first_field];
-    let names: Vec<String> = component.iter().map(|&n| format!("`{}`", nodes[n].path.name)).collect();
+    let names: Vec<String> = component
+        .iter()
+        .map(|&n| format!("`{}`", nodes[n].path.name))
+        .collect();
     let message = if component.len() == 1 {
         format!("{} contains itself by value", names[0])
     } else {

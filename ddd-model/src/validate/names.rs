@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use heck::{ToSnakeCase, ToUpperCamelCase};
 
 use super::{aggregate_path, at, context_path};
-use crate::diagnostic::{Code, Diagnostic};
+use crate::diagnostic::{Code, Diagnostic, Location};
 use crate::ir::{Enum, Record, System};
 use crate::name::Name;
 use crate::resolve::Index;
@@ -26,28 +26,86 @@ struct Names<'a> {
     out: &'a mut Vec<Diagnostic>,
 }
 
+/// Where a definition's list sits in the IR.
+#[derive(Debug, Clone, Copy)]
+enum Level {
+    System,
+    Context(usize),
+    Aggregate(usize, usize),
+}
+
+impl Level {
+    fn prefix(self) -> String {
+        match self {
+            Level::System => "$".to_owned(),
+            Level::Context(c) => context_path(c),
+            Level::Aggregate(c, a) => aggregate_path(c, a),
+        }
+    }
+}
+
+/// The IR path of a name, rendered only when a diagnostic needs it: validation of a large
+/// model must not spend its time formatting paths nobody reads.
+#[derive(Debug, Clone, Copy)]
+enum NamePath {
+    System,
+    Context(usize),
+    /// `{level}.{list}[i].name` for values, entities and enums.
+    Definition(Level, &'static str, usize),
+    Variant(Level, usize, usize),
+    Aggregate(usize, usize),
+    /// `{aggregate}.{list}[i].name` for commands and events.
+    Member(usize, usize, &'static str, usize),
+    Field(Owner, usize),
+}
+
+impl NamePath {
+    fn render(self) -> String {
+        match self {
+            NamePath::System => "$.name".to_owned(),
+            NamePath::Context(c) => format!("{}.name", context_path(c)),
+            NamePath::Definition(level, list, i) => format!("{}.{list}[{i}].name", level.prefix()),
+            NamePath::Variant(level, e, v) => {
+                format!("{}.enums[{e}].variants[{v}].name", level.prefix())
+            }
+            NamePath::Aggregate(c, a) => format!("{}.name", aggregate_path(c, a)),
+            NamePath::Member(c, a, list, i) => format!("{}.{list}[{i}].name", aggregate_path(c, a)),
+            NamePath::Field(owner, i) => format!("{}.name", owner.field_path(i)),
+        }
+    }
+}
+
 /// A name and where it stands, for the duplicate checks.
-#[derive(Clone)]
+#[derive(Clone, Copy)]
 struct Declared<'a> {
     name: &'a Name,
-    path: String,
+    path: NamePath,
+}
+
+impl Declared<'_> {
+    fn location(&self) -> Location {
+        at(self.name, self.path.render())
+    }
 }
 
 impl Names<'_> {
     // `system Shop`: PascalCase, like every type-level name.
     fn check_system(&mut self, system: &System) {
-        self.pascal(&system.name, "system", "$.name".into());
+        self.pascal(&system.name, "system", NamePath::System);
     }
 
     // Context names are PascalCase and unique in the system.
     fn check_contexts(&mut self, system: &System) {
         let mut declared = Vec::new();
         for (c, context) in system.contexts.iter().enumerate() {
-            let path = format!("{}.name", context_path(c));
-            self.pascal(&context.name, "context", path.clone());
-            declared.push(Declared { name: &context.name, path });
+            let path = NamePath::Context(c);
+            self.pascal(&context.name, "context", path);
+            declared.push(Declared {
+                name: &context.name,
+                path,
+            });
         }
-        self.unique(declared, "context", "the system");
+        self.unique(&declared, "context", || "the system".to_owned());
     }
 
     // Values, entities and enums are PascalCase; they may not take a built-in type's name,
@@ -55,27 +113,47 @@ impl Names<'_> {
     // per name: the system level; a context with its aggregates; an aggregate. An inner
     // definition hiding an outer one of the same name is allowed, with a warning.
     fn check_type_definitions(&mut self, system: &System, index: &Index) {
-        let system_level = self.definitions(&system.values, &[], &system.enums, "$", index);
+        let system_level =
+            self.definitions(&system.values, &[], &system.enums, Level::System, index);
         for (c, context) in system.contexts.iter().enumerate() {
-            let prefix = context_path(c);
-            let context_level = self.definitions(&context.values, &[], &context.enums, &prefix, index);
-            self.shadows(&context_level, &system_level, "the system level");
+            let context_level = self.definitions(
+                &context.values,
+                &[],
+                &context.enums,
+                Level::Context(c),
+                index,
+            );
+            self.shadows(&context_level, &system_level, || {
+                "the system level".to_owned()
+            });
             let mut namespace = context_level.clone();
             for (a, aggregate) in context.aggregates.iter().enumerate() {
-                let prefix = aggregate_path(c, a);
-                let aggregate_level =
-                    self.definitions(&aggregate.values, &aggregate.entities, &aggregate.enums, &prefix, index);
-                self.shadows(&aggregate_level, &context_level, &format!("context `{}`", context.name));
-                self.shadows(&aggregate_level, &system_level, "the system level");
-                self.unique(aggregate_level, "type", &format!("aggregate `{}`", aggregate.name));
+                let aggregate_level = self.definitions(
+                    &aggregate.values,
+                    &aggregate.entities,
+                    &aggregate.enums,
+                    Level::Aggregate(c, a),
+                    index,
+                );
+                self.shadows(&aggregate_level, &context_level, || {
+                    format!("context `{}`", context.name)
+                });
+                self.shadows(&aggregate_level, &system_level, || {
+                    "the system level".to_owned()
+                });
+                self.unique(&aggregate_level, "type", || {
+                    format!("aggregate `{}`", aggregate.name)
+                });
                 namespace.push(Declared {
                     name: &aggregate.name,
-                    path: format!("{prefix}.name"),
+                    path: NamePath::Aggregate(c, a),
                 });
             }
-            self.unique(namespace, "type or aggregate", &format!("context `{}`", context.name));
+            self.unique(&namespace, "type or aggregate", || {
+                format!("context `{}`", context.name)
+            });
         }
-        self.unique(system_level, "type", "the system level");
+        self.unique(&system_level, "type", || "the system level".to_owned());
     }
 
     fn definitions<'s>(
@@ -83,35 +161,38 @@ impl Names<'_> {
         values: &'s [Record],
         entities: &'s [Record],
         enums: &'s [Enum],
-        prefix: &str,
+        level: Level,
         index: &Index,
     ) -> Vec<Declared<'s>> {
-        let lists = [
-            ("value", "values", values.iter().map(|r| &r.name).collect::<Vec<_>>()),
-            ("entity", "entities", entities.iter().map(|r| &r.name).collect()),
+        let lists: [(&str, &'static str, Vec<&'s Name>); 3] = [
+            ("value", "values", values.iter().map(|r| &r.name).collect()),
+            (
+                "entity",
+                "entities",
+                entities.iter().map(|r| &r.name).collect(),
+            ),
             ("enum", "enums", enums.iter().map(|e| &e.name).collect()),
         ];
         let mut declared = Vec::new();
-        for (what, key, names) in lists {
+        for (what, list, names) in lists {
             for (i, name) in names.into_iter().enumerate() {
-                let path = format!("{prefix}.{key}[{i}].name");
-                self.pascal(name, what, path.clone());
-                self.type_name_free(name, &path, index);
+                let path = NamePath::Definition(level, list, i);
+                self.pascal(name, what, path);
+                self.type_name_free(name, path, index);
                 declared.push(Declared { name, path });
             }
         }
         for (e, enumeration) in enums.iter().enumerate() {
-            self.check_variants(enumeration, &format!("{prefix}.enums[{e}]"));
+            self.check_variants(enumeration, level, e);
         }
         declared
     }
 
-    fn type_name_free(&mut self, name: &Name, path: &str, index: &Index) {
-        let location = at(name, path.to_owned());
+    fn type_name_free(&mut self, name: &Name, path: NamePath, index: &Index) {
         if symbol::is_builtin_type(name) {
             self.out.push(
                 Diagnostic::error(Code::ReservedName, format!("`{name}` is a built-in type"))
-                    .at(location)
+                    .at(at(name, path.render()))
                     .with_label("reserved")
                     .with_help("choose another name"),
             );
@@ -119,28 +200,40 @@ impl Names<'_> {
             && index.aggregate(aggregate).is_some()
         {
             self.out.push(
-                Diagnostic::error(Code::ReservedName, format!("`{name}` is the id type of aggregate `{aggregate}`"))
-                    .at(location)
-                    .with_label("reserved")
-                    .with_help("every aggregate has an id type `<Aggregate>Id`; choose another name"),
+                Diagnostic::error(
+                    Code::ReservedName,
+                    format!("`{name}` is the id type of aggregate `{aggregate}`"),
+                )
+                .at(at(name, path.render()))
+                .with_label("reserved")
+                .with_help("every aggregate has an id type `<Aggregate>Id`; choose another name"),
             );
         }
     }
 
     // Enum variants are PascalCase and unique in their enum; an enum has at least one.
-    fn check_variants(&mut self, enumeration: &Enum, prefix: &str) {
+    fn check_variants(&mut self, enumeration: &Enum, level: Level, e: usize) {
         let mut declared = Vec::new();
         for (v, variant) in enumeration.variants.iter().enumerate() {
-            let path = format!("{prefix}.variants[{v}].name");
-            self.pascal(&variant.name, "variant", path.clone());
-            declared.push(Declared { name: &variant.name, path });
+            let path = NamePath::Variant(level, e, v);
+            self.pascal(&variant.name, "variant", path);
+            declared.push(Declared {
+                name: &variant.name,
+                path,
+            });
         }
-        self.unique(declared, "variant", &format!("enum `{}`", enumeration.name));
+        self.unique(&declared, "variant", || {
+            format!("enum `{}`", enumeration.name)
+        });
         if enumeration.variants.is_empty() {
+            let path = NamePath::Definition(level, "enums", e).render();
             self.out.push(
-                Diagnostic::error(Code::EmptyEnum, format!("enum `{}` has no variants", enumeration.name))
-                    .at(at(&enumeration.name, format!("{prefix}.name")))
-                    .with_help("an enum without variants can never hold a value"),
+                Diagnostic::error(
+                    Code::EmptyEnum,
+                    format!("enum `{}` has no variants", enumeration.name),
+                )
+                .at(at(&enumeration.name, path))
+                .with_help("an enum without variants can never hold a value"),
             );
         }
     }
@@ -153,128 +246,168 @@ impl Names<'_> {
         for (c, context) in system.contexts.iter().enumerate() {
             let mut events = Vec::new();
             for (a, aggregate) in context.aggregates.iter().enumerate() {
-                let prefix = aggregate_path(c, a);
-                let path = format!("{prefix}.name");
-                self.pascal(&aggregate.name, "aggregate", path.clone());
-                aggregates.push(Declared { name: &aggregate.name, path });
+                let path = NamePath::Aggregate(c, a);
+                self.pascal(&aggregate.name, "aggregate", path);
+                aggregates.push(Declared {
+                    name: &aggregate.name,
+                    path,
+                });
                 let mut commands = Vec::new();
                 for (i, command) in aggregate.commands.iter().enumerate() {
-                    let path = format!("{prefix}.commands[{i}].name");
-                    self.pascal(&command.name, "command", path.clone());
-                    commands.push(Declared { name: &command.name, path });
+                    let path = NamePath::Member(c, a, "commands", i);
+                    self.pascal(&command.name, "command", path);
+                    commands.push(Declared {
+                        name: &command.name,
+                        path,
+                    });
                 }
-                self.unique(commands, "command", &format!("aggregate `{}`", aggregate.name));
+                self.unique(&commands, "command", || {
+                    format!("aggregate `{}`", aggregate.name)
+                });
                 for (i, event) in aggregate.events.iter().enumerate() {
-                    let path = format!("{prefix}.events[{i}].name");
-                    self.pascal(&event.name, "event", path.clone());
-                    events.push(Declared { name: &event.name, path });
+                    let path = NamePath::Member(c, a, "events", i);
+                    self.pascal(&event.name, "event", path);
+                    events.push(Declared {
+                        name: &event.name,
+                        path,
+                    });
                 }
             }
-            self.unique(events, "event", &format!("context `{}`", context.name));
+            self.unique(&events, "event", || format!("context `{}`", context.name));
         }
-        self.unique(aggregates, "aggregate", "the system (aggregate names are system-wide)");
+        self.unique(&aggregates, "aggregate", || {
+            "the system (aggregate names are system-wide)".to_owned()
+        });
     }
 
     // Fields are snake_case, unique in their list, and neither a Rust keyword nor `id` or
     // `version`, which every aggregate and event already has.
     fn check_fields(&mut self, system: &System) {
+        let mut declared = Vec::new();
         for owner in Owner::all(system) {
-            let mut declared = Vec::new();
+            declared.clear();
             for (i, field) in owner.fields(system).iter().enumerate() {
-                let path = format!("{}.name", owner.field_path(i));
-                self.snake(&field.name, path.clone());
-                self.field_name_free(&field.name, &path);
-                declared.push(Declared { name: &field.name, path });
+                let path = NamePath::Field(owner, i);
+                self.snake(&field.name, path);
+                self.field_name_free(&field.name, path);
+                declared.push(Declared {
+                    name: &field.name,
+                    path,
+                });
             }
-            self.unique(declared, "field", &owner.describe(system));
+            self.unique(&declared, "field", || owner.describe(system));
         }
     }
 
-    fn field_name_free(&mut self, name: &Name, path: &str) {
+    fn field_name_free(&mut self, name: &Name, path: NamePath) {
         let (message, help) = if symbol::IMPLICIT_FIELDS.contains(&name.as_str()) {
             (
                 format!("`{name}` cannot be a field name"),
                 "every aggregate has an implicit `id` and `version`, and so does every event envelope; choose another name",
             )
         } else if symbol::is_rust_keyword(name) {
-            (format!("`{name}` is a Rust keyword"), "choose another name; generated code must not need raw identifiers")
+            (
+                format!("`{name}` is a Rust keyword"),
+                "choose another name; generated code must not need raw identifiers",
+            )
         } else {
             return;
         };
         self.out.push(
             Diagnostic::error(Code::ReservedName, message)
-                .at(at(name, path.to_owned()))
+                .at(at(name, path.render()))
                 .with_label("reserved")
                 .with_help(help),
         );
     }
 
-    fn pascal(&mut self, name: &Name, what: &str, path: String) {
+    fn pascal(&mut self, name: &Name, what: &str, path: NamePath) {
         if skip(name) {
             return;
         }
         if name.as_str() == "Self" {
             self.out.push(
                 Diagnostic::error(Code::ReservedName, "`Self` is a Rust keyword")
-                    .at(at(name, path))
+                    .at(at(name, path.render()))
                     .with_label("reserved")
                     .with_help("choose another name"),
             );
         } else if !is_pascal(name) {
             let fixed = name.to_upper_camel_case();
             self.out.push(
-                Diagnostic::error(Code::BadCase, format!("{what} name `{name}` is not PascalCase"))
-                    .at(at(name, path))
-                    .with_label("expected PascalCase")
-                    .suggest(is_pascal(&fixed).then_some(fixed)),
+                Diagnostic::error(
+                    Code::BadCase,
+                    format!("{what} name `{name}` is not PascalCase"),
+                )
+                .at(at(name, path.render()))
+                .with_label("expected PascalCase")
+                .suggest(is_pascal(&fixed).then_some(fixed)),
             );
         }
     }
 
-    fn snake(&mut self, name: &Name, path: String) {
+    fn snake(&mut self, name: &Name, path: NamePath) {
         if skip(name) || is_snake(name) {
             return;
         }
         let fixed = name.to_snake_case();
         self.out.push(
-            Diagnostic::error(Code::BadCase, format!("field name `{name}` is not snake_case"))
-                .at(at(name, path))
-                .with_label("expected snake_case")
-                .suggest(is_snake(&fixed).then_some(fixed)),
+            Diagnostic::error(
+                Code::BadCase,
+                format!("field name `{name}` is not snake_case"),
+            )
+            .at(at(name, path.render()))
+            .with_label("expected snake_case")
+            .suggest(is_snake(&fixed).then_some(fixed)),
         );
     }
 
     /// Reports every name declared again after its first declaration.
-    fn unique(&mut self, declared: Vec<Declared<'_>>, what: &str, scope: &str) {
-        let mut first: HashMap<&str, &Declared<'_>> = HashMap::new();
-        for item in &declared {
+    fn unique(&mut self, declared: &[Declared<'_>], what: &str, scope: impl Fn() -> String) {
+        // Most lists are a handful of names: a scan beats building a map.
+        let mut seen: HashMap<&str, &Declared<'_>> = HashMap::new();
+        for (i, item) in declared.iter().enumerate() {
             if skip(item.name) {
                 continue;
             }
-            match first.get(item.name.as_str()) {
-                None => {
-                    first.insert(item.name.as_str(), item);
-                }
-                Some(original) => self.out.push(
-                    Diagnostic::error(Code::DuplicateName, format!("duplicate {what} `{}` in {scope}", item.name))
-                        .at(at(item.name, item.path.clone()))
-                        .with_label("declared again here")
-                        .with_related(Some(at(original.name, original.path.clone())), "first declared here"),
-                ),
+            let original = if declared.len() <= 16 {
+                declared[..i]
+                    .iter()
+                    .find(|earlier| earlier.name == item.name)
+            } else {
+                let earlier = seen.get(item.name.as_str()).copied();
+                seen.entry(item.name.as_str()).or_insert(item);
+                earlier
+            };
+            if let Some(original) = original {
+                self.out.push(
+                    Diagnostic::error(
+                        Code::DuplicateName,
+                        format!("duplicate {what} `{}` in {}", item.name, scope()),
+                    )
+                    .at(item.location())
+                    .with_label("declared again here")
+                    .with_related(Some(original.location()), "first declared here"),
+                );
             }
         }
     }
 
-    fn shadows(&mut self, inner: &[Declared<'_>], outer: &[Declared<'_>], outer_scope: &str) {
+    fn shadows(
+        &mut self,
+        inner: &[Declared<'_>],
+        outer: &[Declared<'_>],
+        outer_scope: impl Fn() -> String,
+    ) {
         for item in inner {
             if let Some(hidden) = outer.iter().find(|o| o.name == item.name) {
                 self.out.push(
                     Diagnostic::warning(
                         Code::ShadowedType,
-                        format!("`{}` hides the type of the same name at {outer_scope}", item.name),
+                        format!("`{}` hides the type of the same name at {}", item.name, outer_scope()),
                     )
-                    .at(at(item.name, item.path.clone()))
-                    .with_related(Some(at(hidden.name, hidden.path.clone())), "hidden definition")
+                    .at(item.location())
+                    .with_related(Some(hidden.location()), "hidden definition")
                     .with_help("fields here will mean the inner definition; rename one of them if that is not what you want"),
                 );
             }
@@ -295,7 +428,9 @@ pub(crate) fn is_pascal(name: &str) -> bool {
 
 pub(crate) fn is_snake(name: &str) -> bool {
     name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         && !name.contains("__")
         && !name.ends_with('_')
 }
@@ -307,8 +442,19 @@ mod tests {
     #[test]
     fn cases() {
         assert!(is_pascal("OrderLine") && is_pascal("HTTPRequest") && is_pascal("V2"));
-        assert!(!is_pascal("orderLine") && !is_pascal("Order_Line") && !is_pascal("") && !is_pascal("Ünïcode"));
+        assert!(
+            !is_pascal("orderLine")
+                && !is_pascal("Order_Line")
+                && !is_pascal("")
+                && !is_pascal("Ünïcode")
+        );
         assert!(is_snake("unit_price") && is_snake("a1") && is_snake("event"));
-        assert!(!is_snake("unitPrice") && !is_snake("_x") && !is_snake("a__b") && !is_snake("a_") && !is_snake("1a"));
+        assert!(
+            !is_snake("unitPrice")
+                && !is_snake("_x")
+                && !is_snake("a__b")
+                && !is_snake("a_")
+                && !is_snake("1a")
+        );
     }
 }

@@ -12,7 +12,9 @@ pub(super) fn check(system: &System, index: &Index, out: &mut Vec<Diagnostic>) {
         let path = format!("$.relations[{r}]");
         check_contexts(system, index, relation, &path, out);
         check_direction(relation, &path, out);
-        let repeated = system.relations[..r].iter().any(|earlier| same(earlier, relation));
+        let repeated = system.relations[..r]
+            .iter()
+            .any(|earlier| same(earlier, relation));
         if repeated {
             out.push(
                 Diagnostic::error(Code::DuplicateName, "this relation is declared twice")
@@ -23,12 +25,19 @@ pub(super) fn check(system: &System, index: &Index, out: &mut Vec<Diagnostic>) {
 }
 
 fn same(a: &Relation, b: &Relation) -> bool {
-    let ends = (a.from == b.from && a.to == b.to) || (a.both_ways && b.both_ways && a.from == b.to && a.to == b.from);
+    let ends = (a.from == b.from && a.to == b.to)
+        || (a.both_ways && b.both_ways && a.from == b.to && a.to == b.from);
     ends && a.kind == b.kind
 }
 
 // A relation joins two different contexts of the system.
-fn check_contexts(system: &System, index: &Index, relation: &Relation, path: &str, out: &mut Vec<Diagnostic>) {
+fn check_contexts(
+    system: &System,
+    index: &Index,
+    relation: &Relation,
+    path: &str,
+    out: &mut Vec<Diagnostic>,
+) {
     let ends: [(&Name, &str); 2] = [(&relation.from, "from"), (&relation.to, "to")];
     for (name, key) in ends {
         if index.context(name).is_none() {
@@ -43,9 +52,12 @@ fn check_contexts(system: &System, index: &Index, relation: &Relation, path: &st
     }
     if relation.from == relation.to {
         out.push(
-            Diagnostic::error(Code::InvalidRelation, format!("context `{}` is related to itself", relation.from))
-                .at(at(&relation.to, format!("{path}.to")))
-                .with_help("a relation joins two different contexts"),
+            Diagnostic::error(
+                Code::InvalidRelation,
+                format!("context `{}` is related to itself", relation.from),
+            )
+            .at(at(&relation.to, format!("{path}.to")))
+            .with_help("a relation joins two different contexts"),
         );
     }
 }

@@ -12,16 +12,18 @@ const REGEX_SIZE_LIMIT: usize = 1 << 20;
 pub(super) fn check(system: &System, out: &mut Vec<Diagnostic>) {
     for owner in Owner::all(system) {
         for (i, field) in owner.fields(system).iter().enumerate() {
-            let path = owner.field_path(i);
-            check_nested_option(field, &path, out);
-            check_constraints(field, &path, out);
+            let path = || owner.field_path(i);
+            check_nested_option(field, path, out);
+            if !field.constraints.is_empty() {
+                check_constraints(field, &path(), out);
+            }
         }
     }
 }
 
 // `Option<Option<T>>` cannot be told apart from `Option<T>` in JSON (`null` is both "none"
 // and "some none"), so it is a warning.
-fn check_nested_option(field: &Field, path: &str, out: &mut Vec<Diagnostic>) {
+fn check_nested_option(field: &Field, path: impl Fn() -> String, out: &mut Vec<Diagnostic>) {
     fn nested(ty: &Type) -> bool {
         match ty {
             Type::Option(inner) => matches!(**inner, Type::Option(_)) || nested(inner),
@@ -31,9 +33,15 @@ fn check_nested_option(field: &Field, path: &str, out: &mut Vec<Diagnostic>) {
     }
     if nested(&field.ty) {
         out.push(
-            Diagnostic::warning(Code::NestedOption, format!("field `{}` has an `Option` inside an `Option`", field.name))
-                .at(Location::new(field.ty_origin.span(), format!("{path}.type")))
-                .with_help("JSON cannot tell the two `None`s apart; use one `Option`"),
+            Diagnostic::warning(
+                Code::NestedOption,
+                format!("field `{}` has an `Option` inside an `Option`", field.name),
+            )
+            .at(Location::new(
+                field.ty_origin.span(),
+                format!("{}.type", path()),
+            ))
+            .with_help("JSON cannot tell the two `None`s apart; use one `Option`"),
         );
     }
 }
@@ -44,13 +52,21 @@ fn check_nested_option(field: &Field, path: &str, out: &mut Vec<Diagnostic>) {
 fn check_constraints(field: &Field, path: &str, out: &mut Vec<Diagnostic>) {
     let base = field.ty.without_option();
     for (k, constraint) in field.constraints.iter().enumerate() {
-        let location = Location::new(constraint.origin().span(), format!("{path}.constraints[{k}]"));
-        let given_before = field.constraints[..k].iter().any(|c| c.keyword() == constraint.keyword());
+        let location = Location::new(
+            constraint.origin().span(),
+            format!("{path}.constraints[{k}]"),
+        );
+        let given_before = field.constraints[..k]
+            .iter()
+            .any(|c| c.keyword() == constraint.keyword());
         if given_before {
             out.push(
-                Diagnostic::error(Code::InvalidConstraint, format!("`@{}` is given twice", constraint.keyword()))
-                    .at(location)
-                    .with_help("merge the two into one"),
+                Diagnostic::error(
+                    Code::InvalidConstraint,
+                    format!("`@{}` is given twice", constraint.keyword()),
+                )
+                .at(location)
+                .with_help("merge the two into one"),
             );
             continue;
         }
@@ -66,14 +82,21 @@ fn check_constraints(field: &Field, path: &str, out: &mut Vec<Diagnostic>) {
 }
 
 fn mismatch(constraint: &str, ty: &Type, fits: &str) -> Diagnostic {
-    Diagnostic::error(Code::ConstraintMismatch, format!("`@{constraint}` does not fit `{ty}`"))
-        .with_label(format!("not for `{ty}`"))
-        .with_note(format!("`@{constraint}` applies to {fits}"))
+    Diagnostic::error(
+        Code::ConstraintMismatch,
+        format!("`@{constraint}` does not fit `{ty}`"),
+    )
+    .with_label(format!("not for `{ty}`"))
+    .with_note(format!("`@{constraint}` applies to {fits}"))
 }
 
 fn check_len(base: &Type, min: Option<u64>, max: Option<u64>, ty: &Type) -> Option<Diagnostic> {
     if !matches!(base, Type::String | Type::Vec(_) | Type::Map(_)) {
-        let diagnostic = mismatch("len", ty, "`String` (characters), `Vec` and `Map` (elements)");
+        let diagnostic = mismatch(
+            "len",
+            ty,
+            "`String` (characters), `Vec` and `Map` (elements)",
+        );
         return Some(if base.is_numeric() {
             diagnostic.with_help("for a number, bound its value with `@range(a..=b)`")
         } else {
@@ -82,25 +105,41 @@ fn check_len(base: &Type, min: Option<u64>, max: Option<u64>, ty: &Type) -> Opti
     }
     match (min, max) {
         (Some(min), Some(max)) if min > max => Some(
-            Diagnostic::error(Code::InvalidConstraint, format!("empty length range: {min} is more than {max}"))
-                .with_label("no length fits"),
+            Diagnostic::error(
+                Code::InvalidConstraint,
+                format!("empty length range: {min} is more than {max}"),
+            )
+            .with_label("no length fits"),
         ),
-        (None, None) => Some(Diagnostic::error(Code::InvalidConstraint, "`@len` needs a bound")),
+        (None, None) => Some(Diagnostic::error(
+            Code::InvalidConstraint,
+            "`@len` needs a bound",
+        )),
         _ => None,
     }
 }
 
-fn check_range(base: &Type, min: Option<Number>, max: Option<Number>, ty: &Type) -> Option<Diagnostic> {
+fn check_range(
+    base: &Type,
+    min: Option<Number>,
+    max: Option<Number>,
+    ty: &Type,
+) -> Option<Diagnostic> {
     if !base.is_numeric() {
         let diagnostic = mismatch("range", ty, "numbers (integers, `f32`, `f64`, `Decimal`)");
-        return Some(if matches!(base, Type::String | Type::Vec(_) | Type::Map(_)) {
-            diagnostic.with_help("for a length, use `@len(a..=b)`")
-        } else {
-            diagnostic
-        });
+        return Some(
+            if matches!(base, Type::String | Type::Vec(_) | Type::Map(_)) {
+                diagnostic.with_help("for a length, use `@len(a..=b)`")
+            } else {
+                diagnostic
+            },
+        );
     }
     if min.is_none() && max.is_none() {
-        return Some(Diagnostic::error(Code::InvalidConstraint, "`@range` needs a bound"));
+        return Some(Diagnostic::error(
+            Code::InvalidConstraint,
+            "`@range` needs a bound",
+        ));
     }
     if let Some((low, high)) = base.integer_bounds() {
         for bound in [min, max].into_iter().flatten() {
@@ -108,13 +147,18 @@ fn check_range(base: &Type, min: Option<Number>, max: Option<Number>, ty: &Type)
                 Number::Float(value) => {
                     return Some(Diagnostic::error(
                         Code::InvalidConstraint,
-                        format!("`{value:?}` is not a whole number, but `{base}` is an integer type"),
+                        format!(
+                            "`{value:?}` is not a whole number, but `{base}` is an integer type"
+                        ),
                     ));
                 }
                 Number::Int(value) if value < low || value > high => {
                     return Some(
-                        Diagnostic::error(Code::InvalidConstraint, format!("`{value}` does not fit in `{base}`"))
-                            .with_note(format!("`{base}` holds {low}..={high}")),
+                        Diagnostic::error(
+                            Code::InvalidConstraint,
+                            format!("`{value}` does not fit in `{base}`"),
+                        )
+                        .with_note(format!("`{base}` holds {low}..={high}")),
                     );
                 }
                 Number::Int(_) => {}
@@ -123,8 +167,11 @@ fn check_range(base: &Type, min: Option<Number>, max: Option<Number>, ty: &Type)
     }
     match (min, max) {
         (Some(min), Some(max)) if min.as_f64() > max.as_f64() => Some(
-            Diagnostic::error(Code::InvalidConstraint, format!("empty range: {min} is more than {max}"))
-                .with_label("no value fits"),
+            Diagnostic::error(
+                Code::InvalidConstraint,
+                format!("empty range: {min} is more than {max}"),
+            )
+            .with_label("no value fits"),
         ),
         _ => None,
     }
@@ -139,8 +186,16 @@ fn check_pattern(base: &Type, regex: &str, ty: &Type) -> Option<Diagnostic> {
         .build();
     compiled.err().map(|error| {
         let reason = error.to_string();
-        let last_line = reason.lines().last().unwrap_or("invalid regex").trim().to_owned();
-        Diagnostic::error(Code::InvalidConstraint, format!("invalid regex in `@pattern`: {last_line}"))
-            .with_label("does not compile")
+        let last_line = reason
+            .lines()
+            .last()
+            .unwrap_or("invalid regex")
+            .trim()
+            .to_owned();
+        Diagnostic::error(
+            Code::InvalidConstraint,
+            format!("invalid regex in `@pattern`: {last_line}"),
+        )
+        .with_label("does not compile")
     })
 }

@@ -1,6 +1,10 @@
 //! A bus per test whose streams carry a prefix of their own, so the test can delete them
 //! and leave the shared server as it found it.
 
+#![allow(
+    dead_code,
+    reason = "each test binary includes this module and uses a part of it"
+)]
 use std::time::Duration;
 
 use ddd_core::testing::conformance::unique;
@@ -12,28 +16,28 @@ const TEST_PREFIX: &str = "DDDTEST";
 /// Streams of test runs that died before cleaning up are removed after this long.
 const LEFTOVER_AGE: Duration = Duration::from_secs(3600);
 
-pub fn url() -> String {
+pub(crate) fn url() -> String {
     std::env::var("NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".to_owned())
 }
 
-pub fn config() -> NatsConfig {
+pub(crate) fn config() -> NatsConfig {
     NatsConfig::new(url())
         .stream_prefix(format!("{TEST_PREFIX}{}_", unique("")))
         .max_age(LEFTOVER_AGE)
 }
 
-pub async fn bus() -> NatsBus {
+pub(crate) async fn bus() -> NatsBus {
     connect(config()).await
 }
 
-pub async fn connect(config: NatsConfig) -> NatsBus {
+pub(crate) async fn connect(config: NatsConfig) -> NatsBus {
     NatsBus::connect(config)
         .await
         .expect("NATS with JetStream runs at NATS_URL")
 }
 
 /// Deletes the streams `bus` created, and those of earlier runs that died before doing so.
-pub async fn clean(bus: &NatsBus, config: &NatsConfig) {
+pub(crate) async fn clean(bus: &NatsBus, config: &NatsConfig) {
     let jetstream = bus.jetstream();
     let streams: Vec<_> = jetstream
         .streams()

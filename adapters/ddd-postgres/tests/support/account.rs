@@ -1,12 +1,13 @@
 //! A bank account written by hand against ddd-core's traits (no derives), so these tests
 //! depend on nothing but the store under test.
+#![allow(dead_code, reason = "each test binary uses a part of the account")]
 
 use ddd_core::event::codec;
 use ddd_core::{Aggregate, CodecError, Command, DomainEvent, Payload, Rejection};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq)]
-pub enum AccountCommand {
+pub(crate) enum AccountCommand {
     Deposit(i64),
     Withdraw(i64),
 }
@@ -21,7 +22,7 @@ impl Command for AccountCommand {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub enum AccountEvent {
+pub(crate) enum AccountEvent {
     Deposited { amount: i64 },
     Withdrawn { amount: i64 },
 }
@@ -58,9 +59,9 @@ impl DomainEvent for AccountEvent {
 
 /// The balance, and how many events were folded in: an event applied twice shows in both.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Account {
-    pub balance: i64,
-    pub applied: u64,
+pub(crate) struct Account {
+    pub(crate) balance: i64,
+    pub(crate) applied: u64,
 }
 
 impl Aggregate for Account {
@@ -95,7 +96,7 @@ impl Aggregate for Account {
 }
 
 /// The state a fold of `events` from scratch gives.
-pub fn fold<'a>(events: impl IntoIterator<Item = &'a AccountEvent>) -> Account {
+pub(crate) fn fold<'a>(events: impl IntoIterator<Item = &'a AccountEvent>) -> Account {
     let mut account = Account::default();
     for event in events {
         account.apply(event);

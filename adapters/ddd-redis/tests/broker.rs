@@ -1,0 +1,65 @@
+//! The Redis bus against a real server that misbehaves: restarted during a steady publish,
+//! a consumer process killed before its ack, three members sharing 10,000 messages.
+//!
+//! These tests share one lock: the restart would disturb the others.
+
+use std::time::Duration;
+
+use ddd_bus_testkit::broker::Broker;
+use ddd_bus_testkit::outage::{LocalBroker, broker_outage};
+use ddd_bus_testkit::{competing, exclusive, killed};
+
+mod common;
+
+/// This machine's Redis runs without persistence (`--save "" --appendonly no`), so the
+/// outage stops it with `SHUTDOWN SAVE` to carry the data over the restart; production
+/// runs `appendonly yes` with `appendfsync always` for the same guarantee after a crash.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_server_restart_during_a_steady_publish_loses_no_acked_message() {
+    let _serial = exclusive().await;
+    let config = common::config().publish_timeout(Duration::from_secs(3));
+    let bus = common::connect(config.clone()).await;
+    broker_outage(
+        &bus,
+        LocalBroker::new(Broker::Redis),
+        config.publish_timeout,
+    )
+    .await;
+    common::clean(&bus).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consumer_killed_before_its_ack_is_redelivered_and_handled_once() {
+    let _serial = exclusive().await;
+    let bus = common::bus().await;
+    let prefix = bus.config().key_prefix.clone();
+    killed::consumer_killed_before_ack(&bus, "killed_consumer_child", &[(PREFIX_ENV, &prefix)])
+        .await;
+    common::clean(&bus).await;
+}
+
+/// Where the parent tells the child its key prefix.
+const PREFIX_ENV: &str = "DDD_REDIS_TEST_PREFIX";
+
+/// The consumer process of the test above (this binary, run again); a no-op otherwise.
+/// It uses the parent's key prefix, so it reads the parent's streams.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_consumer_child() {
+    killed::child(|| async {
+        let prefix = std::env::var(PREFIX_ENV).unwrap_or_default();
+        common::connect(common::config().key_prefix(prefix)).await
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn three_competing_consumers_share_ten_thousand_messages() {
+    let _serial = exclusive().await;
+    let config = common::config();
+    let mut members = Vec::new();
+    for _ in 0..3 {
+        members.push(common::connect(config.clone()).await);
+    }
+    competing::competing_consumers_share(&members, 10_000, Duration::from_secs(300)).await;
+    common::clean(&members[0]).await;
+}

@@ -1,0 +1,229 @@
+//! Projection checkpoints, and a runner that writes a read model and its checkpoint in one
+//! transaction, so after a crash the two never disagree (no event applied twice or skipped).
+
+use std::sync::Arc;
+
+use ddd_core::{
+    CatchUpError, CheckpointStore, DomainEvent, Envelope, EventStore, Position, ProjectionError,
+    RawEnvelope, StoreError,
+};
+use rusqlite::{OptionalExtension as _, params};
+
+use crate::error::store_error;
+use crate::store::SqliteStore;
+use crate::writer::WriteTx;
+
+fn signed(position: Position) -> i64 {
+    i64::try_from(position).unwrap_or(i64::MAX)
+}
+
+fn load(connection: &rusqlite::Connection, projection: &str) -> Result<Position, StoreError> {
+    let position: Option<i64> = connection
+        .prepare_cached("SELECT position FROM ddd_checkpoints WHERE projection = ?1")
+        .and_then(|mut statement| {
+            statement
+                .query_row([projection], |row| row.get(0))
+                .optional()
+        })
+        .map_err(|error| store_error("loading a checkpoint", error))?;
+    Ok(position.map_or(0, |position| u64::try_from(position).unwrap_or(0)))
+}
+
+fn save(tx: &WriteTx<'_>, projection: &str, position: Position) -> Result<(), StoreError> {
+    tx.connection()
+        .prepare_cached(
+            "INSERT INTO ddd_checkpoints (projection, position, updated_at) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (projection) DO UPDATE SET position = excluded.position, \
+             updated_at = excluded.updated_at",
+        )
+        .and_then(|mut statement| {
+            statement.execute(params![
+                projection,
+                signed(position),
+                chrono::Utc::now().timestamp_micros()
+            ])
+        })
+        .map(|_| ())
+        .map_err(|error| store_error("saving a checkpoint", error))
+}
+
+impl CheckpointStore for SqliteStore {
+    async fn load(&self, projection: &str) -> Result<Position, StoreError> {
+        let projection = projection.to_owned();
+        self.read(move |connection| load(connection, &projection))
+            .await
+    }
+
+    async fn save(&self, projection: &str, position: Position) -> Result<(), StoreError> {
+        let projection = projection.to_owned();
+        self.write(move |tx| save(tx, &projection, position)).await
+    }
+}
+
+/// A read model kept in tables of the store's file, written in the transaction that also
+/// moves its checkpoint.
+///
+/// Keep the read model in the database: state held in the value itself is not rolled back
+/// when a batch fails.
+pub trait SqlProjection: Send + Sync + 'static {
+    /// The events it reads; others are skipped.
+    type Event: DomainEvent;
+    /// Names its checkpoint.
+    const NAME: &'static str;
+
+    /// Folds one event into the read model, within the writer's transaction.
+    fn apply(&self, tx: &WriteTx<'_>, event: &Envelope<Self::Event>)
+    -> Result<(), ProjectionError>;
+
+    /// Empties the read model, within the writer's transaction, for a rebuild.
+    fn reset(&self, tx: &WriteTx<'_>) -> Result<(), ProjectionError>;
+}
+
+/// Why one batch was not applied.
+#[derive(Debug)]
+enum BatchError {
+    /// The event at this index of the batch failed; nothing of the batch was kept.
+    Event {
+        index: usize,
+        reason: String,
+    },
+    Store(StoreError),
+}
+
+impl From<StoreError> for BatchError {
+    fn from(error: StoreError) -> Self {
+        Self::Store(error)
+    }
+}
+
+/// Feeds a [`SqlProjection`] from the global order: each batch of events and the checkpoint
+/// after it commit in one transaction.
+#[derive(Debug)]
+pub struct SqlProjectionRunner<P> {
+    store: SqliteStore,
+    projection: Arc<P>,
+    batch_size: usize,
+}
+
+impl<P: SqlProjection> SqlProjectionRunner<P> {
+    /// A runner applying up to 500 events per transaction.
+    pub fn new(store: SqliteStore, projection: P) -> Self {
+        Self {
+            store,
+            projection: Arc::new(projection),
+            batch_size: 500,
+        }
+    }
+
+    /// Sets how many events one transaction applies (at least 1).
+    #[must_use]
+    pub fn batch_size(mut self, batch_size: usize) -> Self {
+        self.batch_size = batch_size.max(1);
+        self
+    }
+
+    /// The projection.
+    pub fn projection(&self) -> &P {
+        &self.projection
+    }
+
+    /// Applies every event after the checkpoint; returns how many it applied. When an event
+    /// fails, the events before it are kept with the checkpoint just before it.
+    pub async fn catch_up(&self) -> Result<usize, CatchUpError> {
+        let mut checkpoint = CheckpointStore::load(&self.store, P::NAME).await?;
+        let mut applied = 0;
+        loop {
+            let batch = self.store.read_all(checkpoint, self.batch_size).await?;
+            let Some(last) = batch.last().map(|event| event.position) else {
+                return Ok(applied);
+            };
+            match self.apply_batch(checkpoint, batch.clone()).await {
+                Ok(count) => {
+                    applied += count;
+                    checkpoint = last;
+                }
+                Err(BatchError::Store(error)) => return Err(error.into()),
+                Err(BatchError::Event { index, reason }) => {
+                    let failing = batch[index].position;
+                    if index > 0 {
+                        let mut before = batch;
+                        before.truncate(index);
+                        match self.apply_batch(checkpoint, before).await {
+                            Ok(_) => {}
+                            Err(BatchError::Store(error)) => return Err(error.into()),
+                            Err(BatchError::Event { reason, .. }) => {
+                                return Err(self.failed(failing, reason));
+                            }
+                        }
+                    }
+                    return Err(self.failed(failing, reason));
+                }
+            }
+        }
+    }
+
+    /// Empties the read model and sets the checkpoint to 0 in one transaction, then applies
+    /// every event from the first. Readers see the read model grow back, not a mix.
+    pub async fn rebuild(&self) -> Result<usize, CatchUpError> {
+        let projection = Arc::clone(&self.projection);
+        self.store
+            .write(move |tx| {
+                projection.reset(tx).map_err(|error| CatchUpError::Event {
+                    projection: P::NAME,
+                    position: 0,
+                    reason: error.0,
+                })?;
+                save(tx, P::NAME, 0)?;
+                Ok::<_, CatchUpError>(())
+            })
+            .await?;
+        self.catch_up().await
+    }
+
+    fn failed(&self, position: Position, reason: String) -> CatchUpError {
+        CatchUpError::Event {
+            projection: P::NAME,
+            position,
+            reason,
+        }
+    }
+
+    /// Applies `batch` and moves the checkpoint from `from` to its last event, in one write;
+    /// refuses when the checkpoint is no longer at `from` (another runner).
+    async fn apply_batch(
+        &self,
+        from: Position,
+        batch: Vec<RawEnvelope>,
+    ) -> Result<usize, BatchError> {
+        let projection = Arc::clone(&self.projection);
+        self.store
+            .write(move |tx| {
+                let found = load(tx.connection(), P::NAME)?;
+                if found != from {
+                    return Err(BatchError::Store(StoreError::transient(format!(
+                        "projection `{}`: checkpoint moved from {from} to {found}; another \
+                         runner is applying it",
+                        P::NAME
+                    ))));
+                }
+                let mut applied = 0;
+                let last = batch.last().map_or(from, |event| event.position);
+                for (index, raw) in batch.into_iter().enumerate() {
+                    let failed = |reason: String| BatchError::Event { index, reason };
+                    match raw.decode::<P::Event>() {
+                        Ok(Some(event)) => {
+                            projection
+                                .apply(tx, &event)
+                                .map_err(|error| failed(error.0))?;
+                            applied += 1;
+                        }
+                        Ok(None) => {}
+                        Err(error) => return Err(failed(error.to_string())),
+                    }
+                }
+                save(tx, P::NAME, last)?;
+                Ok(applied)
+            })
+            .await
+    }
+}

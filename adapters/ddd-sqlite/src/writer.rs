@@ -1,0 +1,288 @@
+//! The one writer: a thread that owns the write connection and commits whatever writes are
+//! queued in one transaction (group commit), each in a savepoint of its own so one write's
+//! failure does not fail the others. Callers get their answer only after the commit.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use ddd_core::StoreError;
+use rusqlite::Connection;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::error::store_error;
+
+/// What every write of one store shares.
+#[derive(Debug)]
+pub(crate) struct Settings {
+    pub(crate) outbox: bool,
+}
+
+/// Counts of what the writer committed, to see group commit at work.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    transactions: AtomicU64,
+    writes: AtomicU64,
+}
+
+/// Transactions the writer committed and the writes in them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WriterStats {
+    /// Transactions committed (each one fsync with `synchronous=full`).
+    pub transactions: u64,
+    /// Writes (appends, marks, checkpoints, closures) committed in them.
+    pub writes: u64,
+}
+
+/// The writer's transaction, as a write sees it: the connection, inside a savepoint that is
+/// released when the write returns `Ok` and rolled back when it returns `Err`.
+#[derive(Debug)]
+pub struct WriteTx<'c> {
+    pub(crate) connection: &'c Connection,
+    pub(crate) settings: &'c Settings,
+}
+
+impl WriteTx<'_> {
+    /// The connection, for the application's own writes (read models, its tables).
+    pub fn connection(&self) -> &Connection {
+        self.connection
+    }
+
+    /// Runs `work` in a savepoint of its own: released on `Ok`, rolled back on `Err`, so a
+    /// failed step leaves nothing half written even when the caller carries on.
+    pub(crate) fn savepoint<T, E: From<StoreError>>(
+        &self,
+        work: impl FnOnce() -> Result<T, E>,
+    ) -> Result<T, E> {
+        run_sql(self.connection, "SAVEPOINT ddd_step")?;
+        let outcome = work();
+        let end = if outcome.is_ok() {
+            run_sql(self.connection, "RELEASE ddd_step")
+        } else {
+            run_sql(self.connection, "ROLLBACK TO ddd_step")
+                .and_then(|()| run_sql(self.connection, "RELEASE ddd_step"))
+        };
+        end?;
+        outcome
+    }
+}
+
+fn run_sql(connection: &Connection, sql: &str) -> Result<(), StoreError> {
+    connection
+        .prepare_cached(sql)
+        .and_then(|mut statement| statement.execute([]))
+        .map(|_| ())
+        .map_err(|error| store_error(sql, error))
+}
+
+/// Why a whole group was not committed.
+#[derive(Clone, Debug)]
+struct Failure {
+    message: String,
+    retryable: bool,
+}
+
+impl Failure {
+    fn from_error(error: &StoreError) -> Self {
+        Self {
+            message: error.to_string(),
+            retryable: error.is_retryable(),
+        }
+    }
+
+    fn to_error(&self) -> StoreError {
+        let message = format!("the write was not committed: {}", self.message);
+        if self.retryable {
+            StoreError::transient(message)
+        } else {
+            StoreError::permanent(message)
+        }
+    }
+}
+
+/// One queued write.
+trait Job: Send {
+    /// Runs the write inside the group's transaction; whether to keep what it wrote.
+    fn run(&mut self, tx: &WriteTx<'_>) -> bool;
+    /// Answers the caller once the group committed, or failed to.
+    fn finish(self: Box<Self>, failure: Option<&Failure>);
+}
+
+struct Task<F, T, E> {
+    work: Option<F>,
+    outcome: Option<Result<T, E>>,
+    reply: oneshot::Sender<Result<T, E>>,
+}
+
+impl<F, T, E> Job for Task<F, T, E>
+where
+    F: FnOnce(&WriteTx<'_>) -> Result<T, E> + Send,
+    T: Send,
+    E: From<StoreError> + Send,
+{
+    fn run(&mut self, tx: &WriteTx<'_>) -> bool {
+        let Some(work) = self.work.take() else {
+            return false;
+        };
+        let outcome = catch_unwind(AssertUnwindSafe(|| work(tx))).unwrap_or_else(|_| {
+            Err(StoreError::permanent("SQLite: a write panicked; it was rolled back").into())
+        });
+        let keep = outcome.is_ok();
+        self.outcome = Some(outcome);
+        keep
+    }
+
+    fn finish(self: Box<Self>, failure: Option<&Failure>) {
+        let answer = match (self.outcome, failure) {
+            // A refused write wrote nothing: its own answer stands whatever the group did.
+            (Some(Err(error)), _) => Err(error),
+            (Some(Ok(value)), None) => Ok(value),
+            (_, Some(failure)) => Err(failure.to_error().into()),
+            (None, None) => Err(StoreError::permanent("SQLite: a write was not run").into()),
+        };
+        // The caller may have gone (a cancelled request): the write stands all the same.
+        let _ = self.reply.send(answer);
+    }
+}
+
+/// The handle callers queue writes on. The thread stops when every handle is dropped.
+#[derive(Debug)]
+pub(crate) struct Writer {
+    jobs: mpsc::Sender<Box<dyn Job>>,
+    counters: Arc<Counters>,
+}
+
+impl Writer {
+    /// Starts the writer thread on `connection`.
+    pub(crate) fn spawn(
+        connection: Connection,
+        settings: Settings,
+        batch: usize,
+        queue: usize,
+    ) -> std::io::Result<Self> {
+        let (jobs, queued) = mpsc::channel(queue.max(1));
+        let counters = Arc::new(Counters::default());
+        let thread_counters = Arc::clone(&counters);
+        std::thread::Builder::new()
+            .name("ddd-sqlite-writer".into())
+            .spawn(move || {
+                serve(
+                    &connection,
+                    &settings,
+                    queued,
+                    batch.max(1),
+                    &thread_counters,
+                )
+            })?;
+        Ok(Self { jobs, counters })
+    }
+
+    /// Queues `work` and waits for its answer, which comes after the commit.
+    pub(crate) async fn run<F, T, E>(&self, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&WriteTx<'_>) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let stopped = || E::from(StoreError::permanent("SQLite: the writer thread stopped"));
+        let (reply, answer) = oneshot::channel();
+        let task = Task {
+            work: Some(work),
+            outcome: None,
+            reply,
+        };
+        self.jobs
+            .send(Box::new(task))
+            .await
+            .map_err(|_| stopped())?;
+        answer.await.unwrap_or_else(|_| Err(stopped()))
+    }
+
+    pub(crate) fn stats(&self) -> WriterStats {
+        WriterStats {
+            transactions: self.counters.transactions.load(Ordering::Relaxed),
+            writes: self.counters.writes.load(Ordering::Relaxed),
+        }
+    }
+}
+
+fn serve(
+    connection: &Connection,
+    settings: &Settings,
+    mut queued: mpsc::Receiver<Box<dyn Job>>,
+    batch: usize,
+    counters: &Counters,
+) {
+    while let Some(first) = queued.blocking_recv() {
+        let mut group = Vec::with_capacity(batch.min(64));
+        group.push(first);
+        // Whatever queued up while the last group was being synced joins this one.
+        while group.len() < batch {
+            match queued.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        let writes = group.len() as u64;
+        let failure = commit_group(connection, settings, &mut group);
+        if failure.is_none() {
+            counters.transactions.fetch_add(1, Ordering::Relaxed);
+            counters.writes.fetch_add(writes, Ordering::Relaxed);
+        }
+        for job in group {
+            job.finish(failure.as_ref());
+        }
+    }
+}
+
+/// Runs every job of the group in one transaction; `Some` when the group was not committed.
+fn commit_group(
+    connection: &Connection,
+    settings: &Settings,
+    group: &mut [Box<dyn Job>],
+) -> Option<Failure> {
+    if let Err(error) = run_sql(connection, "BEGIN IMMEDIATE") {
+        return Some(Failure::from_error(&error));
+    }
+    let tx = WriteTx {
+        connection,
+        settings,
+    };
+    for job in group.iter_mut() {
+        if let Err(error) = run_job(connection, &tx, job.as_mut()) {
+            rollback(connection);
+            return Some(Failure::from_error(&error));
+        }
+    }
+    match run_sql(connection, "COMMIT") {
+        Ok(()) => None,
+        Err(error) => {
+            rollback(connection);
+            Some(Failure::from_error(&error))
+        }
+    }
+}
+
+fn run_job(connection: &Connection, tx: &WriteTx<'_>, job: &mut dyn Job) -> Result<(), StoreError> {
+    run_sql(connection, "SAVEPOINT ddd_write")?;
+    let keep = job.run(tx);
+    if connection.is_autocommit() {
+        // SQLite rolled the whole transaction back (an IO error, a full disk): the writes
+        // before this one are gone too.
+        return Err(StoreError::transient(
+            "SQLite rolled the transaction back after an error",
+        ));
+    }
+    if !keep {
+        run_sql(connection, "ROLLBACK TO ddd_write")?;
+    }
+    run_sql(connection, "RELEASE ddd_write")
+}
+
+fn rollback(connection: &Connection) {
+    if !connection.is_autocommit()
+        && let Err(error) = connection.execute_batch("ROLLBACK")
+    {
+        tracing::error!(%error, "SQLite: rolling back a failed group");
+    }
+}

@@ -1,0 +1,229 @@
+//! Property tests over the readers, parser, validator and renderer: no input makes them
+//! panic or hang. Run longer with `DDD_FUZZ_CASES=100000 cargo test -p ddd-model --test fuzz`.
+
+use std::time::{Duration, Instant};
+
+use ddd_model::diagnostic::{self, SourceFile};
+use ddd_model::{Diagnostic, Format, load, load_bytes};
+use proptest::prelude::*;
+
+const SHOP: &str = include_str!("models/shop.ddd");
+const UNUSUAL: &str = include_str!("models/good/unusual.ddd");
+
+/// Generous: a case this slow means a hang (quadratic blow-up, endless loop), not slowness.
+const HANG: Duration = Duration::from_secs(5);
+
+fn cases(default: u32) -> ProptestConfig {
+    let scale = std::env::var("DDD_FUZZ_CASES")
+        .ok()
+        .and_then(|n| n.parse::<u32>().ok());
+    ProptestConfig {
+        cases: scale.map_or(default, |n| n.max(1)),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+/// Loads, renders, and checks what must hold for any input.
+fn exercise(text: &str, format: Format) {
+    let started = Instant::now();
+    let diagnostics = match load(text, format) {
+        Ok(loaded) => {
+            // An accepted model survives its own JSON unchanged.
+            let json = serde_json::to_string(&loaded.system).expect("an accepted model serializes");
+            let again = load(&json, Format::Json).expect("an accepted model's JSON is accepted");
+            assert_eq!(again.system, loaded.system);
+            loaded.diagnostics
+        }
+        Err(rejected) => {
+            assert!(
+                rejected.diagnostics.iter().any(Diagnostic::is_error),
+                "rejected without an error"
+            );
+            rejected.diagnostics
+        }
+    };
+    for d in &diagnostics {
+        if let Some(span) = d.location.as_ref().and_then(|l| l.span) {
+            assert!(
+                span.start <= span.end && span.end as usize <= text.len(),
+                "span out of the text: {d:?}"
+            );
+            assert!(
+                text.is_char_boundary(span.start as usize)
+                    && text.is_char_boundary(span.end as usize)
+            );
+        }
+    }
+    let rendered = diagnostic::render_to_string(SourceFile { name: "fuzz", text }, &diagnostics);
+    assert!(!rendered.contains("failed to render"), "{rendered}");
+    assert!(started.elapsed() < HANG, "took {:?}", started.elapsed());
+}
+
+/// Words and punctuation of the language, so random sequences reach deep into the parser.
+fn token() -> impl Strategy<Value = &'static str> {
+    prop::sample::select(vec![
+        "system",
+        "value",
+        "enum",
+        "entity",
+        "context",
+        "aggregate",
+        "command",
+        "event",
+        "creates",
+        "emits",
+        "publishes",
+        "on",
+        "run",
+        "with",
+        "map",
+        "Shop",
+        "Order",
+        "OrderId",
+        "Money",
+        "Placed",
+        "Place",
+        "Core",
+        "Event",
+        "lines",
+        "event",
+        "value",
+        "id",
+        "type",
+        "Vec",
+        "Option",
+        "Map",
+        "String",
+        "i64",
+        "u8",
+        "f64",
+        "Uuid",
+        "{",
+        "}",
+        "(",
+        ")",
+        "<",
+        ">",
+        ",",
+        ":",
+        ".",
+        "=",
+        "@len",
+        "@range",
+        "@pattern",
+        "(1..=9)",
+        "(..)",
+        "(\"[a-z\")",
+        "->",
+        "<->",
+        "..",
+        "..=",
+        "-",
+        "customer-supplier",
+        "shared-kernel",
+        "\n",
+        "\n",
+        "\n",
+        " ",
+        "///doc\n",
+        "// c\n",
+        "\"str",
+        "0",
+        "-5",
+        "1.5",
+        "99999999999999999999999999999999999999999",
+        "é",
+        "$",
+    ])
+}
+
+/// A copy of `base` with a few random edits: deletions, duplications and insertions.
+fn mutated(base: &'static str) -> impl Strategy<Value = String> {
+    let edit = (0..base.len(), 0usize..40, token(), 0u8..3);
+    prop::collection::vec(edit, 1..6).prop_map(move |edits| {
+        let mut text = base.to_owned();
+        for (at, len, word, kind) in edits {
+            let at = floor(&text, at.min(text.len()));
+            let end = floor(&text, (at + len).min(text.len()));
+            match kind {
+                0 => text.replace_range(at..end, ""),
+                1 => {
+                    let copy = text[at..end].to_owned();
+                    text.insert_str(end, &copy);
+                }
+                _ => text.insert_str(at, word),
+            }
+        }
+        text
+    })
+}
+
+fn floor(text: &str, mut at: usize) -> usize {
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+proptest! {
+    #![proptest_config(cases(3_000))]
+
+    #[test]
+    fn arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..2_048)) {
+        let started = Instant::now();
+        for format in [Format::Ddd, Format::Json, Format::Yaml] {
+            let _ = load_bytes(&bytes, format);
+        }
+        prop_assert!(started.elapsed() < HANG);
+    }
+
+    #[test]
+    fn token_soup(words in prop::collection::vec(token(), 0..300)) {
+        exercise(&words.join(" "), Format::Ddd);
+    }
+
+    #[test]
+    fn mutated_shop(text in mutated(SHOP)) {
+        exercise(&text, Format::Ddd);
+    }
+}
+
+proptest! {
+    #![proptest_config(cases(2_000))]
+
+    #[test]
+    fn arbitrary_text(chars in prop::collection::vec(any::<char>(), 0..600)) {
+        exercise(&String::from_iter(chars), Format::Ddd);
+    }
+}
+
+proptest! {
+    #![proptest_config(cases(1_000))]
+
+    #[test]
+    fn mutated_unusual(text in mutated(UNUSUAL)) {
+        exercise(&text, Format::Ddd);
+    }
+
+}
+
+proptest! {
+    #![proptest_config(cases(600))]
+
+    /// The shop as JSON with random edits (names, types, lists), checked as JSON and YAML.
+    #[test]
+    fn mutated_shop_json(text in mutated(*SHOP_JSON)) {
+        exercise(&text, Format::Json);
+        exercise(&text, Format::Yaml);
+    }
+}
+
+static SHOP_JSON: std::sync::LazyLock<&'static str> = std::sync::LazyLock::new(|| {
+    let system = load(SHOP, Format::Ddd).expect("shop").system;
+    Box::leak(
+        serde_json::to_string_pretty(&system)
+            .expect("json")
+            .into_boxed_str(),
+    )
+});
