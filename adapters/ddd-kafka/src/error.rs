@@ -35,7 +35,10 @@ mod tests {
     #[test]
     fn refusals_are_rejections_and_the_rest_is_retryable() {
         let too_large = KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge);
-        assert!(matches!(kafka("produce", &too_large), BusError::Rejected(_)));
+        assert!(matches!(
+            kafka("produce", &too_large),
+            BusError::Rejected(_)
+        ));
         let down = KafkaError::MessageProduction(RDKafkaErrorCode::AllBrokersDown);
         assert!(matches!(kafka("produce", &down), BusError::Unavailable(_)));
     }

@@ -86,7 +86,7 @@ use ddd_core::{BusError, ConsumerConfig, EventBus, Message};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::error::RDKafkaErrorCode;
-use rdkafka::producer::FutureProducer;
+use rdkafka::producer::{FutureProducer, Producer};
 use tokio::sync::Mutex;
 
 pub use config::KafkaConfig;

@@ -66,14 +66,15 @@ impl Record {
                 pairs.push((header::TRACESTATE, state.clone()));
             }
         }
-        let headers = pairs
-            .iter()
-            .fold(OwnedHeaders::new_with_capacity(pairs.len()), |h, (k, v)| {
-                h.insert(Header {
-                    key: k,
-                    value: Some(v.as_bytes()),
-                })
-            });
+        let headers =
+            pairs
+                .iter()
+                .fold(OwnedHeaders::new_with_capacity(pairs.len()), |h, (k, v)| {
+                    h.insert(Header {
+                        key: k,
+                        value: Some(v.as_bytes()),
+                    })
+                });
         Ok(Self {
             subject: message.subject.clone(),
             key: format!("{}/{}", envelope.aggregate_type, envelope.aggregate_id),

@@ -7,9 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use ddd_core::{BusError, ConsumerConfig, Delivery, Message, RawEnvelope, Subscription};
-use rdkafka::consumer::{
-    BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance,
-};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::message::{BorrowedMessage, Headers};
 use rdkafka::{ClientContext, Message as _, Offset, TopicPartitionList};
 use tokio::sync::Notify;
@@ -43,7 +41,12 @@ impl Record {
         let headers = message.headers().map_or_else(Vec::new, |headers| {
             headers
                 .iter()
-                .map(|h| (h.key.to_owned(), h.value.map(<[u8]>::to_vec).unwrap_or_default()))
+                .map(|h| {
+                    (
+                        h.key.to_owned(),
+                        h.value.map(<[u8]>::to_vec).unwrap_or_default(),
+                    )
+                })
                 .collect()
         });
         Self {
@@ -157,7 +160,10 @@ impl fmt::Debug for KafkaSubscription {
 }
 
 impl KafkaSubscription {
-    pub(crate) async fn open(shared: Arc<Shared>, config: ConsumerConfig) -> Result<Self, BusError> {
+    pub(crate) async fn open(
+        shared: Arc<Shared>,
+        config: ConsumerConfig,
+    ) -> Result<Self, BusError> {
         config.check()?;
         let topics = topics_of(&shared, &config).await?;
         let settings = consumer_settings(&shared, &config.name);
@@ -269,7 +275,13 @@ impl KafkaSubscription {
 
     /// Turns a handed-out record into a delivery, or settles it here when the consumer must
     /// not see it (filtered out, undecodable, out of attempts).
-    async fn accept(&self, tp: Tp, record: Record, attempt: u32, token: u64) -> Option<KafkaDelivery> {
+    async fn accept(
+        &self,
+        tp: Tp,
+        record: Record,
+        attempt: u32,
+        token: u64,
+    ) -> Option<KafkaDelivery> {
         let settle = Settle {
             group: Arc::clone(&self.group),
             consumer: self.consumer.clone(),
@@ -286,8 +298,14 @@ impl KafkaSubscription {
         let envelope = match decoded {
             Ok(envelope) if !subject.is_empty() => envelope,
             Ok(_) => {
-                self.reject(settle, &record, &subject, attempt, "the record has no `ddd-subject` header")
-                    .await;
+                self.reject(
+                    settle,
+                    &record,
+                    &subject,
+                    attempt,
+                    "the record has no `ddd-subject` header",
+                )
+                .await;
                 return None;
             }
             Err(e) => {
@@ -317,9 +335,22 @@ impl KafkaSubscription {
         Some(delivery)
     }
 
-    async fn reject(&self, settle: Settle, record: &Record, subject: &str, attempt: u32, error: &str) {
-        let event_id = record.header(header::EVENT_ID).and_then(|id| id.parse().ok());
-        let subject = if subject.is_empty() { &settle.tp.0 } else { subject };
+    async fn reject(
+        &self,
+        settle: Settle,
+        record: &Record,
+        subject: &str,
+        attempt: u32,
+        error: &str,
+    ) {
+        let event_id = record
+            .header(header::EVENT_ID)
+            .and_then(|id| id.parse().ok());
+        let subject = if subject.is_empty() {
+            &settle.tp.0
+        } else {
+            subject
+        };
         let letter = Message::undecodable(
             &self.config.name,
             subject,
@@ -379,7 +410,8 @@ fn expire(partition: &mut Partition, now: Instant) {
         .as_ref()
         .is_some_and(|f| f.deadline <= now);
     if expired
-        && let (Some(in_flight), Some(head)) = (partition.in_flight.take(), partition.records.front())
+        && let (Some(in_flight), Some(head)) =
+            (partition.in_flight.take(), partition.records.front())
     {
         partition.prior = Some(Prior {
             offset: head.offset,
@@ -667,9 +699,7 @@ impl Settle {
     fn retry(self) {
         let mut state = self.group.lock();
         if let Some(partition) = state.partitions.get_mut(&self.tp)
-            && let Some(in_flight) = partition
-                .in_flight
-                .take_if(|f| f.token == self.token)
+            && let Some(in_flight) = partition.in_flight.take_if(|f| f.token == self.token)
         {
             partition.prior = Some(Prior {
                 offset: self.offset,

@@ -1,0 +1,50 @@
+//! Our contender: `ddd_core::Repository` (default `RepositoryConfig`: state cache on, a
+//! snapshot every 100 events) over `ddd_postgres::PostgresStore` (default options: outbox rows
+//! on) in a schema of its own.
+//!
+//! Per command with the aggregate cached: one round trip, the append statement (version
+//! check, event row, outbox row). Not cached: the latest snapshot and the stream's tail after
+//! it first (two more round trips).
+
+use std::sync::Arc;
+
+use ddd_core::Repository;
+use ddd_postgres::PostgresStore;
+use ddd_postgres::sqlx::PgPool;
+
+use crate::domain::BankAccount;
+
+pub type Repo = Repository<BankAccount, PostgresStore>;
+
+/// A store in `schema` (created, with its tables, by the store on connect) whose pool holds up
+/// to `pool_size` connections.
+pub async fn connect(url: &str, schema: &str, pool_size: u32) -> PostgresStore {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    PostgresStore::connect(&format!(
+        "{url}{separator}schema={schema}&max_connections={pool_size}"
+    ))
+    .await
+    .expect("ddd-postgres connects")
+}
+
+/// A repository with the default configuration.
+pub fn repository(store: &PostgresStore) -> Arc<Repo> {
+    Arc::new(Repository::new(store.clone()))
+}
+
+/// Opens `size` connections of the pool before the clock starts, so no contender pays for
+/// connecting in its timed run.
+pub async fn warm(pool: &PgPool, size: u32) {
+    let mut held = Vec::new();
+    for _ in 0..size {
+        held.push(pool.acquire().await.expect("a pooled connection"));
+    }
+}
+
+/// Events stored in the schema's `ddd_events`.
+pub async fn count_events(pool: &PgPool) -> i64 {
+    ddd_postgres::sqlx::query_scalar("SELECT count(*) FROM ddd_events")
+        .fetch_one(pool)
+        .await
+        .expect("counting events")
+}
