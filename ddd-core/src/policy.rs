@@ -158,7 +158,9 @@ impl<P: Policy, S: EventStore> PolicyRunner<P, S> {
                 () = &mut shutdown => return Ok(()),
                 next = subscription.next() => next?,
             };
-            let Some(delivery) = delivery else { return Ok(()) };
+            let Some(delivery) = delivery else {
+                return Ok(());
+            };
             let outcome = self.handle(delivery).await?;
             if let Handled::Retried(reason) | Handled::DeadLettered(reason) = &outcome {
                 tracing::warn!(policy = P::NAME, %reason, ?outcome, "event not handled");

@@ -258,7 +258,10 @@ impl<A: Aggregate, S: EventStore> Repository<A, S> {
         command.validate().map_err(ExecuteError::Invalid)?;
         let stream = StreamId::new(A::TYPE, id.to_string());
         if let Some(mark) = &meta.inbox
-            && self.store.is_processed(&mark.consumer, mark.event_id).await?
+            && self
+                .store
+                .is_processed(&mark.consumer, mark.event_id)
+                .await?
         {
             return Err(ExecuteError::AlreadyProcessed(mark.clone()));
         }
@@ -270,9 +273,16 @@ impl<A: Aggregate, S: EventStore> Repository<A, S> {
         let mut attempt = 1;
         loop {
             let last = attempt >= max_attempts;
-            let this_try = if last { command.take() } else { command.clone() };
+            let this_try = if last {
+                command.take()
+            } else {
+                command.clone()
+            };
             let this_try = this_try.expect("the command is only taken on the last attempt");
-            match self.attempt(id, &stream, this_try, &meta, trust_cache).await {
+            match self
+                .attempt(id, &stream, this_try, &meta, trust_cache)
+                .await
+            {
                 Attempt::Done(outcome) => return outcome,
                 Attempt::Stale => trust_cache = false,
                 Attempt::Conflicted(error) if last || meta.expected != ExpectedVersion::Any => {
@@ -400,7 +410,10 @@ impl<A: Aggregate, S: EventStore> Repository<A, S> {
         let cached = self.cache_lock().remove(id);
         let mut root = match cached {
             Some((version, state)) if trust_cache => {
-                return Ok((AggregateRoot::from_snapshot(id.clone(), version, state), false));
+                return Ok((
+                    AggregateRoot::from_snapshot(id.clone(), version, state),
+                    false,
+                ));
             }
             Some((version, state)) => AggregateRoot::from_snapshot(id.clone(), version, state),
             None => self.load_snapshot_or_new(id, stream).await?,

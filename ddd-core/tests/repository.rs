@@ -285,8 +285,14 @@ async fn metadata_flows_into_every_event() {
         .await
         .unwrap();
     let event = &plain.events[0];
-    assert_eq!(event.correlation_id, event.event_id, "a command without one starts a correlation");
-    assert_eq!(event.causation_id, None, "a command without a known cause has none");
+    assert_eq!(
+        event.correlation_id, event.event_id,
+        "a command without one starts a correlation"
+    );
+    assert_eq!(
+        event.causation_id, None,
+        "a command without a known cause has none"
+    );
 }
 
 #[tokio::test]
@@ -324,9 +330,15 @@ async fn a_refusal_is_never_based_on_a_stale_cache() {
     let id = AccountId::new();
     here.execute(&id, AccountCommand::Open).await.unwrap();
     here.execute(&id, AccountCommand::Deposit(1)).await.unwrap();
-    elsewhere.execute(&id, AccountCommand::Deposit(50)).await.unwrap();
+    elsewhere
+        .execute(&id, AccountCommand::Deposit(50))
+        .await
+        .unwrap();
     // `here` has the account cached at balance 1; withdrawing 40 needs the deposit made elsewhere.
-    let done = here.execute(&id, AccountCommand::Withdraw(40)).await.expect("decided on the current state");
+    let done = here
+        .execute(&id, AccountCommand::Withdraw(40))
+        .await
+        .expect("decided on the current state");
     assert_eq!(done.version, 4);
     match here.execute(&id, AccountCommand::Withdraw(40)).await {
         Err(ExecuteError::Rejected(reason)) => assert_eq!(reason.reason(), "insufficient funds"),

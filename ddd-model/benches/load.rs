@@ -6,6 +6,7 @@
 
 use std::fmt::Write as _;
 use std::hint::black_box;
+use std::io::Write as _;
 use std::time::{Duration, Instant};
 
 use ddd_model::{Format, lower, parser, validate};
@@ -38,30 +39,37 @@ fn main() {
     });
 
     let lines = source.lines().count();
-    println!("## Model load: {aggregates} aggregates");
-    println!();
-    println!(
+    let mut report = String::new();
+    let _ = writeln!(report, "## Model load: {aggregates} aggregates");
+    report.push('\n');
+    let _ = writeln!(
+        report,
         "- model: {lines} lines, {} KiB of `.ddd`; {} KiB as JSON",
         source.len() / 1024,
         json.len() / 1024
     );
-    println!("- median of {rounds} rounds, release profile");
-    println!();
-    println!("| step | median |");
-    println!("|---|---|");
-    println!("| lex + parse | {} |", ms(parse));
-    println!(
+    let _ = writeln!(report, "- median of {rounds} rounds, release profile");
+    report.push('\n');
+    let _ = writeln!(report, "| step | median |");
+    let _ = writeln!(report, "|---|---|");
+    let _ = writeln!(report, "| lex + parse | {} |", ms(parse));
+    let _ = writeln!(
+        report,
         "| resolve + validate + derive (incl. a clone of the IR) | {} |",
         ms(check)
     );
-    println!(
+    let _ = writeln!(
+        report,
         "| `load` from `.ddd` (parse + lower + check) | {} |",
         ms(total)
     );
-    println!(
+    let _ = writeln!(
+        report,
         "| `load` from JSON (deserialize + check) | {} |",
         ms(from_json)
     );
+    // The report is the program's output; a closed pipe is nobody's problem here.
+    let _ = std::io::stdout().write_all(report.as_bytes());
 }
 
 fn median(rounds: usize, mut run: impl FnMut()) -> Duration {

@@ -1059,12 +1059,24 @@ mod tests {
         let source = "context C {\n aggregate A {\n command Go(a: i32,\n event Gone(a: i32)\n command Stop(b: u8 emits Stopped\n event Stopped()\n }\n}";
         let (file, diagnostics) = parse(source);
         let messages: Vec<&str> = diagnostics.iter().map(|d| d.message.as_str()).collect();
-        assert_eq!(messages, ["unclosed `(` of command `Go`", "expected `,` or `)`, found `emits`"]);
-        let Item::Context(context) = &file.items[0] else { panic!() };
-        let ContextMember::Aggregate(aggregate) = &context.members[0] else { panic!() };
+        assert_eq!(
+            messages,
+            [
+                "unclosed `(` of command `Go`",
+                "expected `,` or `)`, found `emits`"
+            ]
+        );
+        let Item::Context(context) = &file.items[0] else {
+            panic!()
+        };
+        let ContextMember::Aggregate(aggregate) = &context.members[0] else {
+            panic!()
+        };
         // Both commands and both events survive; `Stop` keeps its `emits`.
         assert_eq!(aggregate.members.len(), 4);
-        let AggregateMember::Command(stop) = &aggregate.members[2] else { panic!() };
+        let AggregateMember::Command(stop) = &aggregate.members[2] else {
+            panic!()
+        };
         assert_eq!(stop.emits[0].text, "Stopped");
     }
 

@@ -110,7 +110,9 @@ impl Index {
         }
         let aggregate = name.strip_suffix(symbol::ID_SUFFIX)?;
         let (c, a) = self.aggregate(aggregate)?;
-        Some(Type::Id(system.contexts[c].aggregates[a].name.at(name.span())))
+        Some(Type::Id(
+            system.contexts[c].aggregates[a].name.at(name.span()),
+        ))
     }
 
     /// The kind of the definition at `path`, if there is one.

@@ -177,7 +177,9 @@ fn policies_between_unusual_names_translate() {
 fn windows_line_endings_read_the_same() {
     let shop = include_str!("models/shop.ddd");
     let unix = load(shop, Format::Ddd).expect("shop").system;
-    let windows = load(&shop.replace('\n', "\r\n"), Format::Ddd).expect("shop with CRLF").system;
+    let windows = load(&shop.replace('\n', "\r\n"), Format::Ddd)
+        .expect("shop with CRLF")
+        .system;
     assert_eq!(windows, unix);
     assert_eq!(windows.values[0].doc, unix.values[0].doc);
 }
@@ -185,7 +187,9 @@ fn windows_line_endings_read_the_same() {
 #[test]
 fn one_line_forms_and_trailing_commas() {
     let model = "system S\nvalue V { a: i32, b: String, }\nenum E { X, Y, }\ncontext C { aggregate A { command Make(v: V,) creates emits Made, event Made(v: V) }, publishes Made }\n";
-    let system = load(model, Format::Ddd).unwrap_or_else(|r| panic!("{:#?}", r.diagnostics)).system;
+    let system = load(model, Format::Ddd)
+        .unwrap_or_else(|r| panic!("{:#?}", r.diagnostics))
+        .system;
     assert_eq!(system.values[0].fields.len(), 2);
     assert_eq!(system.enums[0].variants.len(), 2);
     assert_eq!(system.contexts[0].publishes.len(), 1);

@@ -2,6 +2,18 @@
 
 use std::time::Duration;
 
+/// How the bus makes sure a topic exists before it is used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TopicCreation {
+    /// With the admin API (`CreateTopics`), with [`KafkaConfig::partitions`] and
+    /// [`KafkaConfig::replication`]; an existing topic is left as it is.
+    Admin,
+    /// By asking for the topic's metadata, which brokers with `auto.create.topics.enable`
+    /// answer by creating it with their defaults (`num.partitions`). librdkafka's mock
+    /// cluster has no `CreateTopics`, so the tests use this (it makes 4 partitions).
+    BrokerAuto,
+}
+
 /// Settings of a [`KafkaBus`](crate::KafkaBus). Start from [`KafkaConfig::new`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KafkaConfig {
@@ -9,6 +21,8 @@ pub struct KafkaConfig {
     pub bootstrap_servers: String,
     /// Topics are named `<prefix><system>`.
     pub topic_prefix: String,
+    /// How topics come to exist.
+    pub topic_creation: TopicCreation,
     /// Partitions of the topics this bus creates: the most members of one consumer that
     /// get work at once.
     pub partitions: i32,
@@ -33,13 +47,14 @@ pub struct KafkaConfig {
 }
 
 impl KafkaConfig {
-    /// Defaults for `bootstrap_servers`: topics `ddd-<system>` with 6 partitions and
-    /// replication 1, publishes confirmed within 10 s in windows of 256, a 10 s session
+    /// Defaults for `bootstrap_servers`: topics `ddd-<system>` created with the admin API
+    /// with 6 partitions and replication 1, publishes confirmed within 10 s in windows of 256, a 10 s session
     /// timeout, prefetch 64 per partition.
     pub fn new(bootstrap_servers: impl Into<String>) -> Self {
         Self {
             bootstrap_servers: bootstrap_servers.into(),
             topic_prefix: "ddd-".to_owned(),
+            topic_creation: TopicCreation::Admin,
             partitions: 6,
             replication: 1,
             publish_timeout: Duration::from_secs(10),
@@ -55,6 +70,13 @@ impl KafkaConfig {
     #[must_use]
     pub fn topic_prefix(mut self, prefix: impl Into<String>) -> Self {
         self.topic_prefix = prefix.into();
+        self
+    }
+
+    /// Sets how topics come to exist.
+    #[must_use]
+    pub fn topic_creation(mut self, creation: TopicCreation) -> Self {
+        self.topic_creation = creation;
         self
     }
 

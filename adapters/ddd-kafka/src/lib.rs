@@ -89,7 +89,7 @@ use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::producer::{FutureProducer, Producer};
 use tokio::sync::Mutex;
 
-pub use config::KafkaConfig;
+pub use config::{KafkaConfig, TopicCreation};
 pub use subscribe::{KafkaDelivery, KafkaSubscription};
 
 /// An [`EventBus`] on Kafka. Clones share one producer.
@@ -198,6 +198,36 @@ impl Shared {
     }
 
     async fn create(&self, topic: &str) -> Result<(), BusError> {
+        match self.config.topic_creation {
+            TopicCreation::Admin => self.create_with_admin(topic).await,
+            TopicCreation::BrokerAuto => self.create_by_metadata(topic).await,
+        }
+    }
+
+    /// Asks for the topic's metadata, which makes brokers that auto-create topics create it.
+    async fn create_by_metadata(&self, topic: &str) -> Result<(), BusError> {
+        let (producer, name) = (self.producer.clone(), topic.to_owned());
+        let timeout = self.config.publish_timeout;
+        let metadata = tokio::task::spawn_blocking(move || {
+            producer.client().fetch_metadata(Some(&name), timeout)
+        })
+        .await
+        .map_err(|e| BusError::Unavailable(format!("metadata task: {e}")))?
+        .map_err(|e| error::kafka("topic metadata", &e))?;
+        let exists = metadata
+            .topics()
+            .iter()
+            .any(|t| t.name() == topic && t.error().is_none() && !t.partitions().is_empty());
+        if exists {
+            Ok(())
+        } else {
+            Err(BusError::Unavailable(format!(
+                "topic {topic} does not exist and the brokers did not create it"
+            )))
+        }
+    }
+
+    async fn create_with_admin(&self, topic: &str) -> Result<(), BusError> {
         let new = NewTopic::new(
             topic,
             self.config.partitions,

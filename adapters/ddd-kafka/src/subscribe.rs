@@ -228,28 +228,17 @@ impl KafkaSubscription {
     }
 
     /// Hands out the head of a partition that has none in flight, after taking back
-    /// deliveries whose ack wait ran out.
+    /// deliveries whose ack wait ran out. Partitions take turns.
     fn take(&self) -> Option<(Tp, Record, u32, u64)> {
         let mut state = self.group.lock();
         let now = Instant::now();
         for partition in state.partitions.values_mut() {
             expire(partition, now);
         }
-        let mut ready: Vec<Tp> = state
-            .partitions
-            .iter()
-            .filter(|(_, p)| p.in_flight.is_none() && p.prior.is_some() && !p.records.is_empty())
-            .map(|(tp, _)| tp.clone())
-            .collect();
-        if ready.is_empty() {
-            return None;
-        }
-        ready.sort();
-        state.rotation = state.rotation.wrapping_add(1);
-        let tp = ready[state.rotation % ready.len()].clone();
+        let tp = next_ready(&mut state)?;
         let token = state.next_token;
         state.next_token += 1;
-        let ack_wait = self.config.ack_wait;
+        let deadline = now + self.config.ack_wait;
         let partition = state.partitions.get_mut(&tp)?;
         let record = partition.records.front()?.clone();
         let attempt = match partition.prior {
@@ -259,7 +248,7 @@ impl KafkaSubscription {
         partition.in_flight = Some(InFlight {
             token,
             attempt,
-            deadline: now + ack_wait,
+            deadline,
         });
         Some((tp, record, attempt, token))
     }
@@ -401,6 +390,25 @@ impl Drop for KafkaSubscription {
         // The polling thread sees it, leaves the group and closes the consumer.
         self.group.lock().stopped = true;
     }
+}
+
+/// The next partition, in turn, whose head can be handed out: none in flight, its prior
+/// attempts known, a record buffered.
+fn next_ready(state: &mut State) -> Option<Tp> {
+    let mut ready: Vec<&Tp> = state
+        .partitions
+        .iter()
+        .filter(|(_, p)| p.in_flight.is_none() && p.prior.is_some() && !p.records.is_empty())
+        .map(|(tp, _)| tp)
+        .collect();
+    if ready.is_empty() {
+        return None;
+    }
+    ready.sort();
+    let turn = state.rotation % ready.len();
+    let tp = ready[turn].clone();
+    state.rotation = state.rotation.wrapping_add(1);
+    Some(tp)
 }
 
 /// Takes back a delivery whose ack wait ran out: its attempt counts as failed.

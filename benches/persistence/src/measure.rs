@@ -56,11 +56,6 @@ impl Timer {
         };
         Sample { ops, wall, cpu }
     }
-
-    /// Wall time since the start.
-    pub fn elapsed(&self) -> Duration {
-        self.wall.elapsed()
-    }
 }
 
 /// utime + stime + cutime + cstime of this process (`/proc/self/stat`, fields 14–17, in clock

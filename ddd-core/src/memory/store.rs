@@ -39,7 +39,8 @@ fn typed<E: DomainEvent>(record: &dyn Record) -> Result<Envelope<E>, CodecError>
     // newer schema): go through the encoded form, as a database-backed store would.
     let raw = record.raw()?;
     let event_type = raw.event_type.to_string();
-    raw.decode::<E>()?.ok_or(CodecError::UnknownType(event_type))
+    raw.decode::<E>()?
+        .ok_or(CodecError::UnknownType(event_type))
 }
 
 #[derive(Default)]
@@ -63,7 +64,9 @@ impl State {
     }
 
     fn stream_version(&self, stream: &StreamId) -> Version {
-        self.streams.get(stream).map_or(0, |positions| positions.len() as Version)
+        self.streams
+            .get(stream)
+            .map_or(0, |positions| positions.len() as Version)
     }
 
     /// The stored copies when every id of the request is stored already.
@@ -96,7 +99,10 @@ impl State {
         }))
     }
 
-    fn append<E: DomainEvent>(&mut self, request: AppendRequest<E>) -> Result<Appended<E>, AppendError> {
+    fn append<E: DomainEvent>(
+        &mut self,
+        request: AppendRequest<E>,
+    ) -> Result<Appended<E>, AppendError> {
         checks::batch_is_well_formed(&request)?;
         let actual = self.stream_version(&request.stream);
         let accepted = request.expected.accepts(actual);
@@ -107,7 +113,9 @@ impl State {
             return Ok(appended);
         }
         if let Some(mark) = &request.inbox
-            && self.processed.contains(&(mark.consumer.clone(), mark.event_id))
+            && self
+                .processed
+                .contains(&(mark.consumer.clone(), mark.event_id))
         {
             return Err(AppendError::AlreadyProcessed(mark.clone()));
         }
@@ -259,9 +267,7 @@ impl EventStore for InMemoryEventStore {
         positions
             .iter()
             .skip(skip)
-            .map(|&position| {
-                typed::<E>(state.record(position).as_ref()).map_err(StoreError::from)
-            })
+            .map(|&position| typed::<E>(state.record(position).as_ref()).map_err(StoreError::from))
             .collect()
     }
 
@@ -312,7 +318,10 @@ impl EventStore for InMemoryEventStore {
 impl Outbox for InMemoryEventStore {
     async fn pending(&self, limit: usize) -> Result<Vec<RawEnvelope>, StoreError> {
         let records = self.lock().pending(limit);
-        records.iter().map(|record| record.raw().map_err(StoreError::from)).collect()
+        records
+            .iter()
+            .map(|record| record.raw().map_err(StoreError::from))
+            .collect()
     }
 
     async fn mark_published(&self, event_ids: &[EventId]) -> Result<(), StoreError> {

@@ -37,7 +37,7 @@ pub enum AccountCommand {
     /// Puts money in.
     Deposit {
         /// How much, in cents.
-        #[command(range(1..=1_000_000_00))]
+        #[command(range(1..=100_000_000))]
         cents: i64,
     },
     /// Takes money out, never below zero.
@@ -78,9 +78,14 @@ pub enum AccountEvent {
 }
 
 /// Version 1 of `MoneyDeposited` called the field `amount`.
-fn upcast_deposit(from_version: u32, mut payload: ddd_core::Payload) -> Result<ddd_core::Payload, String> {
+fn upcast_deposit(
+    from_version: u32,
+    mut payload: ddd_core::Payload,
+) -> Result<ddd_core::Payload, String> {
     if from_version == 1 {
-        let object = payload.as_object_mut().ok_or("a deposit payload is an object")?;
+        let object = payload
+            .as_object_mut()
+            .ok_or("a deposit payload is an object")?;
         let amount = object.remove("amount").ok_or("a v1 deposit has `amount`")?;
         object.insert("cents".to_owned(), amount);
     }
@@ -138,7 +143,11 @@ impl Account {
     }
 
     fn ensure_open(&self) -> Result<(), AccountError> {
-        if self.open { Ok(()) } else { Err(AccountError::NotOpen) }
+        if self.open {
+            Ok(())
+        } else {
+            Err(AccountError::NotOpen)
+        }
     }
 
     fn handle_open(&self, owner: String, currency: String) -> Result<AccountEvent, AccountError> {

@@ -65,7 +65,9 @@ fn closing_needs_an_empty_account() {
         .given([AccountEvent::Deposited { cents: 1 }])
         .when(AccountCommand::Close)
         .then_error(AccountError::NotEmpty { balance: 1 });
-    opened().when(AccountCommand::Close).then([AccountEvent::Closed]);
+    opened()
+        .when(AccountCommand::Close)
+        .then([AccountEvent::Closed]);
 }
 
 #[test]
@@ -74,14 +76,21 @@ fn constraints_report_every_violated_field() {
         owner: String::new(),
         currency: "euro".into(),
     };
-    AggregateTest::<Account>::new().when(open).then_invalid(&["owner", "currency"]);
-    opened().when(AccountCommand::Deposit { cents: 0 }).then_invalid(&["cents"]);
+    AggregateTest::<Account>::new()
+        .when(open)
+        .then_invalid(&["owner", "currency"]);
+    opened()
+        .when(AccountCommand::Deposit { cents: 0 })
+        .then_invalid(&["cents"]);
 }
 
 #[test]
 fn events_keep_stable_names_and_versions() {
     let deposited = AccountEvent::Deposited { cents: 5 };
-    assert_eq!((deposited.event_type(), deposited.schema_version()), ("MoneyDeposited", 2));
+    assert_eq!(
+        (deposited.event_type(), deposited.schema_version()),
+        ("MoneyDeposited", 2)
+    );
     assert_eq!(
         AccountEvent::event_types(),
         ["Opened", "MoneyDeposited", "MoneyWithdrawn", "Closed"]

@@ -1,6 +1,11 @@
 //! Places an order and follows it across both contexts: Ordering publishes OrderPlaced,
 //! Payments requests a payment, the payment is captured, Ordering marks the order paid.
 
+#![allow(
+    clippy::print_stdout,
+    reason = "printing what happened is the point of this example"
+)]
+
 use std::time::Duration;
 
 use ddd_core::Version;
@@ -19,20 +24,34 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let placed = shop.orders.execute(&order, place).await?;
     let payment = RequestPayment::payment_for(placed.events[0].event_id);
 
-    eventually("the payment request", || async { shop.payments.load(&payment).await.map(|p| p.is_some()) }).await?;
-    shop.payments.execute(&payment, PaymentCommand::Capture).await?;
+    eventually("the payment request", || async {
+        shop.payments.load(&payment).await.map(|p| p.is_some())
+    })
+    .await?;
+    shop.payments
+        .execute(&payment, PaymentCommand::Capture)
+        .await?;
     eventually("the order being paid", || async {
-        shop.orders.load(&order).await.map(|o| o.is_some_and(|o| o.state().paid_by() == Some(payment)))
+        shop.orders
+            .load(&order)
+            .await
+            .map(|o| o.is_some_and(|o| o.state().paid_by() == Some(payment)))
     })
     .await?;
 
     println!("order {order}:");
     for event in shop.orders.events(&order, 0).await? {
-        println!("  v{} {:<16} correlation {}", event.version, event.event_type, event.correlation_id);
+        println!(
+            "  v{} {:<16} correlation {}",
+            event.version, event.event_type, event.correlation_id
+        );
     }
     println!("payment {payment}:");
     for event in shop.payments.events(&payment, 0).await? {
-        println!("  v{} {:<16} correlation {}", event.version, event.event_type, event.correlation_id);
+        println!(
+            "  v{} {:<16} correlation {}",
+            event.version, event.event_type, event.correlation_id
+        );
     }
     shop.shutdown().await?;
     Ok(())

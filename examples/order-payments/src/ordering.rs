@@ -1,6 +1,9 @@
 //! The Ordering context.
 
-use ddd_core::{Aggregate, BoundedContext, Command, DomainEvent, Envelope, Policy, PolicyError, Reaction, Rejection};
+use ddd_core::{
+    Aggregate, BoundedContext, Command, DomainEvent, Envelope, Policy, PolicyError, Reaction,
+    Rejection,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::payments::{PaymentEvent, PaymentId};
@@ -78,7 +81,10 @@ impl Order {
         if self.placed {
             return Err(Rejection::new("the order was placed already"));
         }
-        Ok(OrderEvent::Placed { customer, total_cents })
+        Ok(OrderEvent::Placed {
+            customer,
+            total_cents,
+        })
     }
 
     fn handle_mark_paid(&self, payment: PaymentId) -> Result<Option<OrderEvent>, Rejection> {
@@ -109,14 +115,19 @@ impl Policy for MarkOrderPaid {
     type Target = Order;
     const NAME: &'static str = "ordering-mark-order-paid";
 
-    async fn react(&self, event: &Envelope<PaymentEvent>) -> Result<Vec<Reaction<Order>>, PolicyError> {
+    async fn react(
+        &self,
+        event: &Envelope<PaymentEvent>,
+    ) -> Result<Vec<Reaction<Order>>, PolicyError> {
         let PaymentEvent::Captured { order } = &event.payload else {
             return Ok(Vec::new());
         };
-        let payment: PaymentId = event
-            .aggregate_id
-            .parse()
-            .map_err(|_| PolicyError::Permanent(format!("payment id `{}` is not a UUID", event.aggregate_id)))?;
-        Ok(vec![Reaction::new(*order, OrderCommand::MarkPaid { payment })])
+        let payment: PaymentId = event.aggregate_id.parse().map_err(|_| {
+            PolicyError::Permanent(format!("payment id `{}` is not a UUID", event.aggregate_id))
+        })?;
+        Ok(vec![Reaction::new(
+            *order,
+            OrderCommand::MarkPaid { payment },
+        )])
     }
 }

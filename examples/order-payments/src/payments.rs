@@ -1,6 +1,9 @@
 //! The Payments context.
 
-use ddd_core::{Aggregate, BoundedContext, Command, DomainEvent, Envelope, Policy, PolicyError, Reaction, Rejection};
+use ddd_core::{
+    Aggregate, BoundedContext, Command, DomainEvent, Envelope, Policy, PolicyError, Reaction,
+    Rejection,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::ordering::{OrderEvent, OrderId};
@@ -12,7 +15,12 @@ ddd_core::aggregate_id! {
 
 /// Payments: requested for an order, then captured.
 #[derive(Debug, BoundedContext)]
-#[bounded_context(name = "Payments", aggregates(Payment), publishes_all(PaymentEvent), policies(RequestPayment))]
+#[bounded_context(
+    name = "Payments",
+    aggregates(Payment),
+    publishes_all(PaymentEvent),
+    policies(RequestPayment)
+)]
 pub struct Payments;
 
 /// What can be asked of a payment.
@@ -75,7 +83,10 @@ impl Payment {
         if self.order.is_some() {
             return Err(Rejection::new("the payment was requested already"));
         }
-        Ok(PaymentEvent::Requested { order, amount_cents })
+        Ok(PaymentEvent::Requested {
+            order,
+            amount_cents,
+        })
     }
 
     fn handle_capture(&self) -> Result<PaymentEvent, Rejection> {
@@ -113,18 +124,23 @@ impl Policy for RequestPayment {
     type Target = Payment;
     const NAME: &'static str = "payments-request-payment";
 
-    async fn react(&self, event: &Envelope<OrderEvent>) -> Result<Vec<Reaction<Payment>>, PolicyError> {
+    async fn react(
+        &self,
+        event: &Envelope<OrderEvent>,
+    ) -> Result<Vec<Reaction<Payment>>, PolicyError> {
         let OrderEvent::Placed { total_cents, .. } = &event.payload else {
             return Ok(Vec::new());
         };
-        let order: OrderId = event
-            .aggregate_id
-            .parse()
-            .map_err(|_| PolicyError::Permanent(format!("order id `{}` is not a UUID", event.aggregate_id)))?;
+        let order: OrderId = event.aggregate_id.parse().map_err(|_| {
+            PolicyError::Permanent(format!("order id `{}` is not a UUID", event.aggregate_id))
+        })?;
         let command = PaymentCommand::Request {
             order,
             amount_cents: *total_cents,
         };
-        Ok(vec![Reaction::create(Self::payment_for(event.event_id), command)])
+        Ok(vec![Reaction::create(
+            Self::payment_for(event.event_id),
+            command,
+        )])
     }
 }

@@ -30,7 +30,8 @@ impl Shop {
     /// Starts both contexts: subscriptions first, so nothing published is missed.
     pub async fn start() -> Result<Self, ddd_core::BusError> {
         let bus = InProcessBus::new();
-        let (ordering_store, payments_store) = (InMemoryEventStore::new(), InMemoryEventStore::new());
+        let (ordering_store, payments_store) =
+            (InMemoryEventStore::new(), InMemoryEventStore::new());
         let orders = Arc::new(Repository::new(ordering_store.clone()));
         let payments = Arc::new(Repository::new(payments_store.clone()));
         let (stop, stopped) = watch::channel(false);
@@ -38,21 +39,54 @@ impl Shop {
 
         let subject = |context: &str| format!("{SYSTEM}.{context}.>");
         let mark_paid = PolicyRunner::new(MarkOrderPaid, Arc::clone(&orders));
-        let subscription = bus.subscribe(PolicyRunner::<MarkOrderPaid, InMemoryEventStore>::consumer([subject(Payments::NAME)])).await?;
+        let subscription = bus
+            .subscribe(PolicyRunner::<MarkOrderPaid, InMemoryEventStore>::consumer(
+                [subject(Payments::NAME)],
+            ))
+            .await?;
         let shutdown = wait(stopped.clone());
-        tasks.spawn(async move { mark_paid.consume(subscription, shutdown).await.map_err(|e| e.to_string()) });
+        tasks.spawn(async move {
+            mark_paid
+                .consume(subscription, shutdown)
+                .await
+                .map_err(|e| e.to_string())
+        });
 
         let request = PolicyRunner::new(RequestPayment, Arc::clone(&payments));
-        let subscription = bus.subscribe(PolicyRunner::<RequestPayment, InMemoryEventStore>::consumer([subject(Ordering::NAME)])).await?;
+        let subscription = bus
+            .subscribe(
+                PolicyRunner::<RequestPayment, InMemoryEventStore>::consumer([subject(
+                    Ordering::NAME,
+                )]),
+            )
+            .await?;
         let shutdown = wait(stopped.clone());
-        tasks.spawn(async move { request.consume(subscription, shutdown).await.map_err(|e| e.to_string()) });
+        tasks.spawn(async move {
+            request
+                .consume(subscription, shutdown)
+                .await
+                .map_err(|e| e.to_string())
+        });
 
-        for (store, routing) in [(ordering_store, Ordering::routing(SYSTEM)), (payments_store, Payments::routing(SYSTEM))] {
+        for (store, routing) in [
+            (ordering_store, Ordering::routing(SYSTEM)),
+            (payments_store, Payments::routing(SYSTEM)),
+        ] {
             let relay = Relay::new(store, bus.clone(), routing);
             let shutdown = wait(stopped.clone());
-            tasks.spawn(async move { relay.run(Duration::from_millis(5), shutdown).await.map_err(|e| e.to_string()) });
+            tasks.spawn(async move {
+                relay
+                    .run(Duration::from_millis(5), shutdown)
+                    .await
+                    .map_err(|e| e.to_string())
+            });
         }
-        Ok(Self { orders, payments, stop, tasks })
+        Ok(Self {
+            orders,
+            payments,
+            stop,
+            tasks,
+        })
     }
 
     /// Stops consuming, drains the relays, and reports the first task that failed.

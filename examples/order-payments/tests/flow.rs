@@ -5,7 +5,9 @@ use std::time::Duration;
 use ddd_core::testing::{AggregateTest, PolicyTest};
 use ddd_core::{BoundedContext, Reaction};
 use order_payments::ordering::{MarkOrderPaid, Order, OrderCommand, OrderEvent, OrderId, Ordering};
-use order_payments::payments::{Payment, PaymentCommand, PaymentEvent, PaymentId, Payments, RequestPayment};
+use order_payments::payments::{
+    Payment, PaymentCommand, PaymentEvent, PaymentId, Payments, RequestPayment,
+};
 use order_payments::system::Shop;
 
 #[test]
@@ -25,7 +27,9 @@ fn an_order_is_placed_once_and_paid_once() {
         .then_nothing();
     AggregateTest::<Order>::new()
         .given([placed.clone(), OrderEvent::Paid { payment }])
-        .when(OrderCommand::MarkPaid { payment: PaymentId::new() })
+        .when(OrderCommand::MarkPaid {
+            payment: PaymentId::new(),
+        })
         .then_error_message("the order was paid by another payment");
     AggregateTest::<Order>::new()
         .when(OrderCommand::Place {
@@ -38,7 +42,10 @@ fn an_order_is_placed_once_and_paid_once() {
 #[test]
 fn a_payment_is_captured_once() {
     let order = OrderId::new();
-    let requested = PaymentEvent::Requested { order, amount_cents: 10 };
+    let requested = PaymentEvent::Requested {
+        order,
+        amount_cents: 10,
+    };
     AggregateTest::<Payment>::new()
         .given([requested.clone()])
         .when(PaymentCommand::Capture)
@@ -59,10 +66,20 @@ fn policies_translate_between_the_contexts() {
     };
     let when = test.when("Order", order.to_string(), placed);
     let payment = RequestPayment::payment_for(when.event().event_id);
-    when.then([Reaction::create(payment, PaymentCommand::Request { order, amount_cents: 99 })]);
+    when.then([Reaction::create(
+        payment,
+        PaymentCommand::Request {
+            order,
+            amount_cents: 99,
+        },
+    )]);
 
     PolicyTest::new(MarkOrderPaid)
-        .when("Payment", payment.to_string(), PaymentEvent::Captured { order })
+        .when(
+            "Payment",
+            payment.to_string(),
+            PaymentEvent::Captured { order },
+        )
         .then([Reaction::new(order, OrderCommand::MarkPaid { payment })]);
     PolicyTest::new(MarkOrderPaid)
         .when("Payment", "not-a-uuid", PaymentEvent::Captured { order })
@@ -73,8 +90,14 @@ fn policies_translate_between_the_contexts() {
 fn the_contexts_declare_what_they_publish() {
     assert_eq!(Ordering::NAME, "Ordering");
     assert_eq!(Ordering::published_events(), ["OrderPlaced"]);
-    assert_eq!(Payments::published_events(), ["PaymentRequested", "PaymentCaptured"]);
-    assert_eq!(Ordering::policies()[0].reacts_to, ["PaymentRequested", "PaymentCaptured"]);
+    assert_eq!(
+        Payments::published_events(),
+        ["PaymentRequested", "PaymentCaptured"]
+    );
+    assert_eq!(
+        Ordering::policies()[0].reacts_to,
+        ["PaymentRequested", "PaymentCaptured"]
+    );
     assert_eq!(Payments::aggregates()[0].name, "Payment");
 }
 
@@ -84,12 +107,21 @@ async fn an_order_is_paid_across_the_bus_with_one_correlation() {
     let order = OrderId::new();
     let placed = shop
         .orders
-        .execute(&order, OrderCommand::Place { customer: "Ada".into(), total_cents: 500 })
+        .execute(
+            &order,
+            OrderCommand::Place {
+                customer: "Ada".into(),
+                total_cents: 500,
+            },
+        )
         .await
         .unwrap();
     let payment = RequestPayment::payment_for(placed.events[0].event_id);
     wait_until(|| async { shop.payments.load(&payment).await.unwrap().is_some() }).await;
-    shop.payments.execute(&payment, PaymentCommand::Capture).await.unwrap();
+    shop.payments
+        .execute(&payment, PaymentCommand::Capture)
+        .await
+        .unwrap();
     wait_until(|| async {
         let order = shop.orders.load(&order).await.unwrap().unwrap();
         order.state().paid_by() == Some(payment)
@@ -98,8 +130,15 @@ async fn an_order_is_paid_across_the_bus_with_one_correlation() {
 
     let correlation = placed.events[0].correlation_id;
     let requested = &shop.payments.events(&payment, 0).await.unwrap()[0];
-    assert_eq!(requested.correlation_id, correlation, "the request carries the order's correlation");
-    assert_eq!(requested.causation_id, Some(placed.events[0].event_id), "caused by OrderPlaced");
+    assert_eq!(
+        requested.correlation_id, correlation,
+        "the request carries the order's correlation"
+    );
+    assert_eq!(
+        requested.causation_id,
+        Some(placed.events[0].event_id),
+        "caused by OrderPlaced"
+    );
     let paid = shop.orders.events(&order, 1).await.unwrap();
     assert_eq!(paid.len(), 1, "paid exactly once");
     shop.shutdown().await.unwrap();

@@ -6,7 +6,7 @@
 )]
 use std::time::Duration;
 
-use ddd_kafka::{KafkaBus, KafkaConfig};
+use ddd_kafka::{KafkaBus, KafkaConfig, TopicCreation};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::DefaultProducerContext;
 
@@ -19,6 +19,7 @@ pub(crate) fn cluster(brokers: i32) -> Cluster {
 
 pub(crate) fn config(bootstrap: &str) -> KafkaConfig {
     KafkaConfig::new(bootstrap)
+        .topic_creation(TopicCreation::BrokerAuto)
         .session_timeout(Duration::from_secs(6))
         .publish_timeout(Duration::from_secs(10))
 }

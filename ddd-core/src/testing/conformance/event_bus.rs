@@ -37,7 +37,9 @@ fn spread_messages(subject: &str, count: u64) -> Vec<Message> {
     (1..=count)
         .map(|n| {
             let aggregate = format!("bus-{n}");
-            let envelope = tick("Conformance", &aggregate, 0, n).to_raw().expect("encode");
+            let envelope = tick("Conformance", &aggregate, 0, n)
+                .to_raw()
+                .expect("encode");
             Message::new(subject, envelope)
         })
         .collect()

@@ -103,8 +103,15 @@ pub async fn append_then_load<S: EventStore>(store: &S) {
     }
     // A store may assign global positions after commit (to keep `read_all` gap-free without
     // serializing writers); where assigned, they follow the stream's order.
-    let assigned: Vec<u64> = loaded.iter().map(|e| e.position).filter(|p| *p > 0).collect();
-    assert!(assigned.windows(2).all(|w| w[0] < w[1]), "positions follow versions");
+    let assigned: Vec<u64> = loaded
+        .iter()
+        .map(|e| e.position)
+        .filter(|p| *p > 0)
+        .collect();
+    assert!(
+        assigned.windows(2).all(|w| w[0] < w[1]),
+        "positions follow versions"
+    );
     let tail = store.load::<Tick>(&stream, 2).await.expect("load after 2");
     assert_eq!(tail.iter().map(|e| e.version).collect::<Vec<_>>(), [3]);
     assert!(
