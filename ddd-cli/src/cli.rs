@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::builder::styling::{AnsiColor, Effects, Styles};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::commands::{check, completions, graph, schema};
+use crate::commands::{check, completions, generate, graph, schema};
 
 pub(crate) mod heading {
     pub(crate) const MODEL: &str = "Model";
@@ -18,7 +18,10 @@ Exit status:
   0  success (warnings and notes allowed)
   1  the model has errors (they are printed; nothing is written)
   2  bad command line (unknown option, unsupported model extension)
-  3  a file could not be read or written";
+  3  a file could not be read or written
+  4  generate: generated files were edited by hand (nothing written; see --force)
+  5  generate --check: generated files are out of date
+  6  generate: a template failed to render";
 
 /// Cargo's look.
 fn styles() -> Styles {
@@ -54,6 +57,9 @@ pub enum Command {
     /// Draw the context map: contexts, relations, published events and policies.
     #[command(after_help = EXIT_STATUS)]
     Graph(graph::Args),
+    /// Generate the Cargo workspace of a model: a service per context, a monolith, contracts.
+    #[command(after_help = EXIT_STATUS)]
+    Generate(generate::Args),
     /// Print the JSON Schema of the model (the IR), for JSON and YAML models.
     #[command(after_help = EXIT_STATUS)]
     Schema(schema::Args),

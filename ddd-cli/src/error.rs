@@ -13,6 +13,12 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     /// A file could not be read or written.
     pub const IO: u8 = 3;
+    /// `ddd generate` refused to overwrite generated files edited by hand (use `--force`).
+    pub const EDITED: u8 = 4;
+    /// `ddd generate --check`: generated files are out of date.
+    pub const STALE: u8 = 5;
+    /// A template failed to render, or a name would escape the output directory.
+    pub const TEMPLATE: u8 = 6;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +33,20 @@ pub enum Error {
     Model { model: String, errors: usize },
     #[error("{0:#}")]
     Io(anyhow::Error),
+    #[error(transparent)]
+    Generate(crate::generate::GenerateError),
+    #[error(transparent)]
+    Write(crate::generate::write::WriteError),
+}
+
+impl Error {
+    pub(crate) fn generate(error: crate::generate::GenerateError) -> Error {
+        Error::Generate(error)
+    }
+
+    pub(crate) fn write(error: crate::generate::write::WriteError) -> Error {
+        Error::Write(error)
+    }
 }
 
 impl Error {
@@ -36,6 +56,10 @@ impl Error {
             Error::Usage(_) | Error::UnknownFormat { .. } => exit::USAGE,
             Error::Model { .. } => exit::MODEL,
             Error::Io(_) => exit::IO,
+            Error::Generate(_) => exit::TEMPLATE,
+            Error::Write(crate::generate::write::WriteError::Edited(_)) => exit::EDITED,
+            Error::Write(crate::generate::write::WriteError::Stale(_)) => exit::STALE,
+            Error::Write(_) => exit::IO,
         }
     }
 

@@ -58,7 +58,7 @@
 //!   same message out again. Handing a message out records its attempt in the committed
 //!   offset's metadata, so a member that takes over a partition (after a rebalance, or
 //!   after a member died) knows how often the message at the committed offset was
-//!   delivered: that is [`Delivery::attempt`].
+//!   delivered: that is [`Delivery::attempt`](ddd_core::Delivery::attempt).
 //! - A delivery not settled within the consumer's ack wait is handed out again. After
 //!   `max_deliver` failed attempts, or when it is not a message at all, a message is
 //!   produced to `dead-letter.<consumer>` with the reason and its offset committed.

@@ -47,7 +47,7 @@
 //! - Different consumer names are different JetStream consumers (fan-out); subscriptions
 //!   under one name pull from the same consumer (competing consumers). A delivery not
 //!   acknowledged within the ack wait is redelivered by the server; `nack` asks for it at
-//!   once. The delivery count the server keeps is [`Delivery::attempt`].
+//!   once. The delivery count the server keeps is [`Delivery::attempt`](ddd_core::Delivery::attempt).
 //! - After `max_deliver` failed attempts, or when a delivery comes back after its last
 //!   attempt timed out, or when its body is not a message at all, the message is published
 //!   to `dead-letter.<consumer>` with the reason and then terminated on the consumer.

@@ -49,7 +49,7 @@
 //! - `ack` is `XACK`. `nack` claims the entry back (`XCLAIM`, which counts the delivery)
 //!   and hands it out again. An entry left pending longer than the consumer's ack wait
 //!   (its member died, or dropped the delivery) is taken over by a member with
-//!   `XAUTOCLAIM`; the delivery count Redis keeps is [`Delivery::attempt`].
+//!   `XAUTOCLAIM`; the delivery count Redis keeps is [`Delivery::attempt`](ddd_core::Delivery::attempt).
 //! - After `max_deliver` failed attempts, or when an entry is reclaimed after its last
 //!   attempt timed out, or when it is not a message at all, it is added to
 //!   `dead-letter.<consumer>` with the reason and acknowledged.
@@ -103,8 +103,10 @@ impl RedisBus {
     /// Connects to `config.url`. Fails with [`BusError::Unavailable`] when Redis cannot be
     /// reached; once connected, the connection is made again whenever it is lost.
     pub async fn connect(config: RedisConfig) -> Result<Self, BusError> {
-        let client = redis::Client::open(config.url.as_str())
-            .map_err(|e| BusError::InvalidConsumer(format!("redis url {}: {e}", config.url)))?;
+        let client = redis::Client::open(config.url.as_str()).map_err(|e| BusError::Other {
+            message: format!("redis url {}: {e}", config.url),
+            source: Some(Box::new(e)),
+        })?;
         let connection = manager(&client, &config, config.publish_timeout).await?;
         Ok(Self {
             shared: Arc::new(Shared {

@@ -18,6 +18,8 @@
 //! ddd-bench-persistence [--url URL] [--pool 16] [--workers 16] [--accounts 200]
 //!     [--commands 25] [--hot-workers 8] [--seconds 3] [--pgbench-seconds 3] [--stream 2000]
 //!     [--samples 10] [--rounds 5] [--warmup 1] [--only s1,s2,s3] [--pgbench PATH]
+//!     [--contenders pgbench,ours,cqrs-es]   # profiling: S1/S2 run only these
+//!     [--ours-options 'name=value&..']      # experiments: more URL options for our store
 //! ```
 
 mod cqrs;
@@ -38,7 +40,9 @@ use tokio::runtime::Runtime;
 use uuid::Uuid;
 
 use crate::domain::{BankAccountEvent, Plan, deposit_one, open};
-use crate::measure::{Sample, Series, Timer, load_average, median, quantile, thousands, verdict};
+use crate::measure::{
+    Sample, Series, Timer, load_average, median, processes_cpu, quantile, thousands, verdict,
+};
 
 #[derive(Clone, Debug)]
 struct Args {
@@ -55,10 +59,25 @@ struct Args {
     rounds: usize,
     warmup: usize,
     only: Vec<String>,
+    /// Profiling: run only these contenders (the report then lacks the others).
+    contenders: Option<Vec<String>>,
+    /// Experiments: extra URL options for our store (`name=value&...`).
+    ours_options: Option<String>,
     pgbench: String,
 }
 
-const USAGE: &str = "usage: ddd-bench-persistence [--url URL] [--pool N] [--workers N] [--accounts N] [--commands N] [--hot-workers N] [--seconds S] [--pgbench-seconds S] [--stream N] [--samples N] [--rounds N] [--warmup N] [--only s1,s2,s3] [--pgbench PATH]";
+const USAGE: &str = "usage: ddd-bench-persistence [--url URL] [--pool N] [--workers N] [--accounts N] [--commands N] [--hot-workers N] [--seconds S] [--pgbench-seconds S] [--stream N] [--samples N] [--rounds N] [--warmup N] [--only s1,s2,s3] [--pgbench PATH] [--contenders pgbench,ours,cqrs-es] [--ours-options 'name=value&..']";
+
+impl Args {
+    /// The URL our store connects with: `--url` plus `--ours-options`.
+    fn ours_url(&self) -> String {
+        match &self.ours_options {
+            Some(options) if self.url.contains('?') => format!("{}&{options}", self.url),
+            Some(options) => format!("{}?{options}", self.url),
+            None => self.url.clone(),
+        }
+    }
+}
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
@@ -76,6 +95,8 @@ fn parse_args() -> Result<Args, String> {
         rounds: 5,
         warmup: 1,
         only: vec!["s1".into(), "s2".into(), "s3".into()],
+        contenders: None,
+        ours_options: None,
         pgbench: std::env::var("PGBENCH").unwrap_or_else(|_| "pgbench".to_owned()),
     };
     let mut it = std::env::args().skip(1);
@@ -103,6 +124,10 @@ fn parse_args() -> Result<Args, String> {
             "--rounds" => args.rounds = number::<usize>(&flag, &value()?)?.max(1),
             "--warmup" => args.warmup = number::<usize>(&flag, &value()?)?,
             "--pgbench" => args.pgbench = value()?,
+            "--ours-options" => args.ours_options = Some(value()?),
+            "--contenders" => {
+                args.contenders = Some(value()?.split(',').map(|s| s.trim().to_owned()).collect());
+            }
             "--only" => {
                 args.only = value()?.split(',').map(|s| s.trim().to_owned()).collect();
                 if let Some(bad) = args.only.iter().find(|s| !["s1", "s2", "s3"].contains(&s.as_str())) {
@@ -253,6 +278,9 @@ impl Bench {
             order.rotate_left(round % contenders.len());
             for index in order {
                 let (label, run) = contenders[index];
+                if self.args.contenders.as_ref().is_some_and(|only| !only.iter().any(|c| c == label)) {
+                    continue;
+                }
                 let sample = run();
                 eprintln!(
                     "{scenario} round {round}{}: {label}: {} ops in {:.2}s = {}/s",
@@ -296,10 +324,10 @@ impl Bench {
             a.workers,
             a.pgbench_seconds,
         );
-        out.push_str("| contender | commands/s (wall, median) | min | max | CPU µs/command (client) |\n|---|---:|---:|---:|---:|\n");
-        out.push_str(&pgbench.row("pgbench: 1-row INSERT + commit (transactions/s; CPU is pgbench's)"));
-        out.push_str(&ours.row("**ours**: `Repository` + `PostgresStore`"));
-        out.push_str(&cqrs.row("**cqrs-es** 0.5 + postgres-es 0.5 (events only)"));
+        out.push_str("| contender | commands/s (wall, median) | min | max | client CPU µs/command | server backends' CPU µs/command |\n|---|---:|---:|---:|---:|---:|\n");
+        out.push_str(&pgbench.row("pgbench: 1-row INSERT + commit (transactions/s; client CPU is pgbench's)", true));
+        out.push_str(&ours.row("**ours**: `Repository` + `PostgresStore`", true));
+        out.push_str(&cqrs.row("**cqrs-es** 0.5 + postgres-es 0.5 (events only)", true));
         out.push_str("\n| ratio | of medians (wall) | per-round range | target |\n|---|---:|---:|---|\n");
         out.push_str(&ours.ratio_row(cqrs, "ours / cqrs-es", Some(2.0)));
         out.push_str(&ours.ratio_row(pgbench, "ours / pgbench", Some(0.5)));
@@ -334,11 +362,12 @@ impl Bench {
         let schema = self.schema("s1_ours");
         let plan = Plan::generate(a.accounts, a.commands, a.workers, 0x00dd_d00d);
         let sample = self.runtime.block_on(async {
-            let store = ours::connect(&a.url, &schema, a.pool).await;
-            ours::warm(store.pool(), a.pool).await;
+            let store = ours::connect(&a.ours_url(), &schema, a.pool).await;
+            let backends = ours::warm(store.pool(), a.pool).await;
             let repository = ours::repository(&store);
             let ids = Arc::new(plan.ids.clone());
             let per_worker = plan.per_worker.clone();
+            let backends = Backends::start(backends);
             let timer = Timer::start();
             let tasks: Vec<_> = per_worker
                 .into_iter()
@@ -357,7 +386,7 @@ impl Bench {
             for task in tasks {
                 task.await.expect("a worker finished");
             }
-            let sample = timer.stop(plan.commands() as u64);
+            let sample = backends.stop(timer.stop(plan.commands() as u64));
             // Checked through a fresh repository, so from the store, not the cache.
             let check = ours::repository(&store);
             for (id, balance) in plan.ids.iter().zip(&plan.final_balances) {
@@ -369,6 +398,16 @@ impl Bench {
                 );
             }
             assert_eq!(ours::count_events(store.pool()).await, plan.commands() as i64);
+            if std::env::var_os("PBENCH_PLANS").is_some() {
+                let mut held = Vec::new();
+                for _ in 0..a.pool {
+                    let mut connection = store.pool().acquire().await.expect("conn");
+                    let rows: Vec<(String, i64, i64)> = ddd_postgres::sqlx::query_as("SELECT left(regexp_replace(statement, '\\s+', ' ', 'g'), 40), generic_plans, custom_plans FROM pg_prepared_statements")
+                        .fetch_all(&mut *connection).await.expect("plans");
+                    eprintln!("{rows:?}");
+                    held.push(connection);
+                }
+            }
             store.pool().close().await;
             sample
         });
@@ -384,9 +423,10 @@ impl Bench {
             let contender = cqrs::Contender::create(&self.admin, &a.url, &schema, a.pool)
                 .await
                 .expect("cqrs-es's schema and pool");
-            warm_cqrs(&contender.pool, a.pool).await;
+            let backends = warm_cqrs(&contender.pool, a.pool).await;
             let ids: Arc<Vec<String>> = Arc::new(plan.ids.iter().map(Uuid::to_string).collect());
             let per_worker = plan.per_worker.clone();
+            let backends = Backends::start(backends);
             let timer = Timer::start();
             let tasks: Vec<_> = per_worker
                 .into_iter()
@@ -405,7 +445,7 @@ impl Bench {
             for task in tasks {
                 task.await.expect("a worker finished");
             }
-            let sample = timer.stop(plan.commands() as u64);
+            let sample = backends.stop(timer.stop(plan.commands() as u64));
             for (id, balance) in ids.iter().zip(&plan.final_balances) {
                 let (account, version) = contender.load(id).await;
                 assert_eq!(
@@ -447,9 +487,9 @@ impl Bench {
             "\n### S2: one hot account, {} workers, {} s per run\n\nLoad average at start: {load}. The account is opened (untimed), then {} tasks deposit 1 into it in a loop until the time is up; the rate counts successful commands over the wall time until the last task finished. A conflict is retried: by our `Repository` itself (reload the tail, decide again; up to 10 attempts with 1–100 ms backoff, default config), by the cqrs-es worker at once (cqrs-es returns `AggregateConflict` to its caller). The final balance and version are checked against the count.\n",
             a.hot_workers, a.seconds, a.hot_workers,
         );
-        out.push_str("| contender | successful commands/s (wall, median) | min | max | CPU µs/success |\n|---|---:|---:|---:|---:|\n");
-        out.push_str(&ours.row("**ours**: `Repository` + `PostgresStore`"));
-        out.push_str(&cqrs.row("**cqrs-es** 0.5 + postgres-es 0.5, worker retries conflicts"));
+        out.push_str("| contender | successful commands/s (wall, median) | min | max | client CPU µs/success | server backends' CPU µs/success |\n|---|---:|---:|---:|---:|---:|\n");
+        out.push_str(&ours.row("**ours**: `Repository` + `PostgresStore`", true));
+        out.push_str(&cqrs.row("**cqrs-es** 0.5 + postgres-es 0.5, worker retries conflicts", true));
         let _ = writeln!(
             out,
             "\nConflicts: cqrs-es failed attempts per success, median {:.2}; ours, commands that ran out of the repository's 10 attempts per run, median {:.0}.\n",
@@ -466,11 +506,12 @@ impl Bench {
         let a = &self.args;
         let schema = self.schema("s2_ours");
         let result = self.runtime.block_on(async {
-            let store = ours::connect(&a.url, &schema, a.pool).await;
-            ours::warm(store.pool(), a.pool).await;
+            let store = ours::connect(&a.ours_url(), &schema, a.pool).await;
+            let backends = ours::warm(store.pool(), a.pool).await;
             let repository = ours::repository(&store);
             let id = Uuid::now_v7();
             repository.execute(&id, open(&id)).await.expect("opens");
+            let backends = Backends::start(backends);
             let deadline = Instant::now() + Duration::from_secs_f64(a.seconds);
             let timer = Timer::start();
             let tasks: Vec<_> = (0..a.hot_workers)
@@ -495,7 +536,7 @@ impl Bench {
                 ok += o;
                 gave_up += g;
             }
-            let sample = timer.stop(ok);
+            let sample = backends.stop(timer.stop(ok));
             let root = ours::repository(&store)
                 .load(&id)
                 .await
@@ -521,7 +562,7 @@ impl Bench {
             let contender = cqrs::Contender::create(&self.admin, &a.url, &schema, a.pool)
                 .await
                 .expect("cqrs-es's schema and pool");
-            warm_cqrs(&contender.pool, a.pool).await;
+            let backends = warm_cqrs(&contender.pool, a.pool).await;
             let id = Uuid::now_v7();
             let id_text = id.to_string();
             contender
@@ -529,6 +570,7 @@ impl Bench {
                 .execute(&id_text, open(&id))
                 .await
                 .expect("opens");
+            let backends = Backends::start(backends);
             let deadline = Instant::now() + Duration::from_secs_f64(a.seconds);
             let timer = Timer::start();
             let tasks: Vec<_> = (0..a.hot_workers)
@@ -554,7 +596,7 @@ impl Bench {
                 ok += o;
                 conflicted += c;
             }
-            let sample = timer.stop(ok);
+            let sample = backends.stop(timer.stop(ok));
             let (account, version) = contender.load(&id_text).await;
             assert_eq!(
                 (version as u64, account.0.balance),
@@ -579,7 +621,7 @@ impl Bench {
         let hot_text = hot.to_string();
         eprintln!("S3: seeding three {}-event streams", a.stream);
         let (store, warm_repository, contender) = self.runtime.block_on(async {
-            let store = ours::connect(&a.url, &ours_schema, a.pool).await;
+            let store = ours::connect(&a.ours_url(), &ours_schema, a.pool).await;
             ours::warm(store.pool(), a.pool).await;
             // Ours through the repository, as an application would have written them:
             // snapshots every 100 events. The warm stream's repository keeps it cached.
@@ -713,10 +755,42 @@ impl Bench {
     }
 }
 
-/// Opens `size` connections of cqrs-es's pool before the clock starts.
-async fn warm_cqrs(pool: &PgPool, size: u32) {
+/// Opens `size` connections of cqrs-es's pool before the clock starts; the process ids of
+/// their server backends.
+async fn warm_cqrs(pool: &PgPool, size: u32) -> Vec<u32> {
     let mut held = Vec::new();
+    let mut pids = Vec::new();
     for _ in 0..size {
-        held.push(pool.acquire().await.expect("a pooled connection"));
+        let mut connection = pool.acquire().await.expect("a pooled connection");
+        let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(&mut *connection)
+            .await
+            .expect("the backend's pid");
+        pids.push(pid.unsigned_abs());
+        held.push(connection);
+    }
+    pids
+}
+
+/// The CPU time the server backends of a pool spend from now on (the pool holds exactly these
+/// connections: it was warmed to its maximum size).
+struct Backends {
+    pids: Vec<u32>,
+    start: Option<Duration>,
+}
+
+impl Backends {
+    fn start(pids: Vec<u32>) -> Self {
+        let start = processes_cpu(&pids);
+        Self { pids, start }
+    }
+
+    /// `sample` with the backends' CPU time since `start`.
+    fn stop(&self, mut sample: Sample) -> Sample {
+        sample.server_cpu = match (self.start, processes_cpu(&self.pids)) {
+            (Some(start), Some(end)) => Some(end.saturating_sub(start)),
+            _ => None,
+        };
+        sample
     }
 }

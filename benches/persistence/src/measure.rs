@@ -16,6 +16,8 @@ pub struct Sample {
     pub wall: Duration,
     /// User + system time of this process and its waited-for children; `None` off Linux.
     pub cpu: Option<Duration>,
+    /// User + system time of the database server processes serving the run, when known.
+    pub server_cpu: Option<Duration>,
 }
 
 impl Sample {
@@ -27,6 +29,12 @@ impl Sample {
     /// CPU µs per operation.
     pub fn cpu_per_op(&self) -> Option<f64> {
         self.cpu
+            .map(|cpu| cpu.as_secs_f64() * 1e6 / self.ops.max(1) as f64)
+    }
+
+    /// Server CPU µs per operation.
+    pub fn server_cpu_per_op(&self) -> Option<f64> {
+        self.server_cpu
             .map(|cpu| cpu.as_secs_f64() * 1e6 / self.ops.max(1) as f64)
     }
 }
@@ -54,7 +62,12 @@ impl Timer {
             (Some(before), Some(after)) => Some(after.saturating_sub(before)),
             _ => None,
         };
-        Sample { ops, wall, cpu }
+        Sample {
+            ops,
+            wall,
+            cpu,
+            server_cpu: None,
+        }
     }
 }
 
@@ -62,13 +75,27 @@ impl Timer {
 /// ticks of 10 ms: `CLK_TCK` is 100 on Linux). Threads that exited still count; children
 /// count once waited for. The resolution is 10 ms, small beside runs of seconds.
 fn process_cpu() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    stat_ticks("/proc/self/stat", 4)
+}
+
+/// utime + stime of the processes `pids` (database server backends on this machine),
+/// in the same 10 ms ticks; `None` when one is not readable (a remote server).
+pub fn processes_cpu(pids: &[u32]) -> Option<Duration> {
+    pids.iter()
+        .map(|pid| stat_ticks(&format!("/proc/{pid}/stat"), 2))
+        .sum()
+}
+
+/// The sum of the first `fields` of utime, stime, cutime, cstime (fields 14–17) of a
+/// `/proc/<pid>/stat` file.
+fn stat_ticks(path: &str, fields: usize) -> Option<Duration> {
+    let stat = std::fs::read_to_string(path).ok()?;
     // The command name (field 2) may hold spaces; the fields after it follow its ')'.
     let after_name = &stat[stat.rfind(')')? + 1..];
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let values: Vec<&str> = after_name.split_whitespace().collect();
     // after_name starts at field 3 (state): field n is at index n - 3.
-    let ticks: u64 = fields
-        .get(11..15)?
+    let ticks: u64 = values
+        .get(11..11 + fields)?
         .iter()
         .map(|field| field.parse::<u64>().ok())
         .sum::<Option<u64>>()?;
@@ -166,6 +193,12 @@ impl Series {
         values.filter(|v| !v.is_empty()).map(|v| median(&v))
     }
 
+    /// Median server CPU µs per operation, when known.
+    pub fn median_server_cpu_per_op(&self) -> Option<f64> {
+        let values: Option<Vec<f64>> = self.0.iter().map(Sample::server_cpu_per_op).collect();
+        values.filter(|v| !v.is_empty()).map(|v| median(&v))
+    }
+
     /// Per-round ratios of this series' rates to `other`'s (same round, same index).
     pub fn round_ratios(&self, other: &Self) -> Vec<f64> {
         self.rates()
@@ -175,18 +208,23 @@ impl Series {
             .collect()
     }
 
-    /// A markdown table row: label, median rate, min, max, CPU µs/op.
-    pub fn row(&self, label: &str) -> String {
+    /// A markdown table row: label, median rate, min, max, CPU µs/op (and the server's, when
+    /// `server`).
+    pub fn row(&self, label: &str, server: bool) -> String {
         let rates = self.rates();
         let (min, max) = min_max(&rates);
-        let cpu = self
-            .median_cpu_per_op()
-            .map_or_else(|| "—".to_owned(), |cpu| format!("{cpu:.0}"));
+        let micros = |value: Option<f64>| value.map_or_else(|| "—".to_owned(), |v| format!("{v:.0}"));
+        let server = if server {
+            format!(" {} |", micros(self.median_server_cpu_per_op()))
+        } else {
+            String::new()
+        };
         format!(
-            "| {label} | {} | {} | {} | {cpu} |\n",
+            "| {label} | {} | {} | {} | {} |{server}\n",
             thousands(median(&rates)),
             thousands(min),
             thousands(max),
+            micros(self.median_cpu_per_op()),
         )
     }
 

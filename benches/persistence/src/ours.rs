@@ -33,12 +33,20 @@ pub fn repository(store: &PostgresStore) -> Arc<Repo> {
 }
 
 /// Opens `size` connections of the pool before the clock starts, so no contender pays for
-/// connecting in its timed run.
-pub async fn warm(pool: &PgPool, size: u32) {
+/// connecting in its timed run; the process ids of their server backends.
+pub async fn warm(pool: &PgPool, size: u32) -> Vec<u32> {
     let mut held = Vec::new();
+    let mut pids = Vec::new();
     for _ in 0..size {
-        held.push(pool.acquire().await.expect("a pooled connection"));
+        let mut connection = pool.acquire().await.expect("a pooled connection");
+        let pid: i32 = ddd_postgres::sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(&mut *connection)
+            .await
+            .expect("the backend's pid");
+        pids.push(pid.unsigned_abs());
+        held.push(connection);
     }
+    pids
 }
 
 /// Events stored in the schema's `ddd_events`.

@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod completions;
+pub mod generate;
 pub mod graph;
 pub mod schema;
 
@@ -13,6 +14,7 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Command::Check(args) => check::exec(&args, &display),
         Command::Graph(args) => graph::exec(&args, &display),
+        Command::Generate(args) => generate::exec(&args, &display),
         Command::Schema(args) => schema::exec(&args),
         Command::Completions(args) => completions::exec(&args),
     }

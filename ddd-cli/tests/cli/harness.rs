@@ -46,6 +46,14 @@ impl Test {
         }
     }
 
+    /// A test in the directory of an earlier one, to run `ddd` again over its output.
+    pub(crate) fn within(output: Output) -> Test {
+        Test {
+            dir: output.dir,
+            ..Test::new()
+        }
+    }
+
     pub(crate) fn file(self, name: &str, contents: &str) -> Test {
         let path = self.dir.path().join(name);
         std::fs::write(path, contents).expect("write a test file");

@@ -2,6 +2,7 @@
 
 mod check;
 mod completions;
+mod generate;
 mod graph;
 mod harness;
 mod help;

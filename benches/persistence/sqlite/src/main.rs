@@ -389,7 +389,7 @@ fn report(args: &Args, load: &str, series: &[Series], groups: &[f64]) -> String 
     );
     out.push_str("| contender | commits/s (wall, median) | min | max | CPU µs/commit |\n|---|---:|---:|---:|---:|\n");
     for contender in Contender::ALL {
-        out.push_str(&of(contender).row(&contender.label(args.committers)));
+        out.push_str(&of(contender).row(&contender.label(args.committers), false));
     }
     let _ = writeln!(
         out,
