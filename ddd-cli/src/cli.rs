@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::builder::styling::{AnsiColor, Effects, Styles};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::commands::{check, completions, generate, graph, schema};
+use crate::commands::{check, completions, generate, graph, new, schema};
 
 pub(crate) mod heading {
     pub(crate) const MODEL: &str = "Model";
@@ -60,6 +60,9 @@ pub enum Command {
     /// Generate the Cargo workspace of a model: a service per context, a monolith, contracts.
     #[command(after_help = EXIT_STATUS)]
     Generate(generate::Args),
+    /// Start a new service: a one-context workspace with a starter model.
+    #[command(after_help = EXIT_STATUS)]
+    New(new::Args),
     /// Print the JSON Schema of the model (the IR), for JSON and YAML models.
     #[command(after_help = EXIT_STATUS)]
     Schema(schema::Args),

@@ -33,6 +33,8 @@ pub enum Error {
     Model { model: String, errors: usize },
     #[error("{0:#}")]
     Io(anyhow::Error),
+    #[error("`{}` exists and is not empty", path.display())]
+    Exists { path: PathBuf },
     #[error(transparent)]
     Generate(crate::generate::GenerateError),
     #[error(transparent)]
@@ -55,7 +57,7 @@ impl Error {
             Error::Usage(error) if error.exit_code() == 0 => exit::OK,
             Error::Usage(_) | Error::UnknownFormat { .. } => exit::USAGE,
             Error::Model { .. } => exit::MODEL,
-            Error::Io(_) => exit::IO,
+            Error::Io(_) | Error::Exists { .. } => exit::IO,
             Error::Generate(_) => exit::TEMPLATE,
             Error::Write(crate::generate::write::WriteError::Edited(_)) => exit::EDITED,
             Error::Write(crate::generate::write::WriteError::Stale(_)) => exit::STALE,

@@ -103,7 +103,8 @@ impl Contender {
         pool_size: u32,
     ) -> Result<Self, sqlx::Error> {
         admin.execute(ddl(schema).as_str()).await?;
-        let options: PgConnectOptions = url.parse::<PgConnectOptions>()?
+        let options: PgConnectOptions = url
+            .parse::<PgConnectOptions>()?
             .options([("search_path", schema)]);
         let pool = PgPoolOptions::new()
             .max_connections(pool_size)

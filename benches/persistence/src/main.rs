@@ -20,6 +20,8 @@
 //!     [--samples 10] [--rounds 5] [--warmup 1] [--only s1,s2,s3] [--pgbench PATH]
 //!     [--contenders pgbench,ours,cqrs-es]   # profiling: S1/S2 run only these
 //!     [--ours-options 'name=value&..']      # experiments: more URL options for our store
+//!     [--prefill N]   # S1, S2: N events of other streams in the tables (analyzed) first
+//!     [--plan-stats]  # S1: per connection, how often PostgreSQL planned each of our statements
 //! ```
 
 mod cqrs;
@@ -63,10 +65,14 @@ struct Args {
     contenders: Option<Vec<String>>,
     /// Experiments: extra URL options for our store (`name=value&...`).
     ours_options: Option<String>,
+    /// S1 and S2: events of other streams stored (and analyzed) before each run.
+    prefill: usize,
+    /// S1: print how often each of our statements was planned (diagnostics).
+    plan_stats: bool,
     pgbench: String,
 }
 
-const USAGE: &str = "usage: ddd-bench-persistence [--url URL] [--pool N] [--workers N] [--accounts N] [--commands N] [--hot-workers N] [--seconds S] [--pgbench-seconds S] [--stream N] [--samples N] [--rounds N] [--warmup N] [--only s1,s2,s3] [--pgbench PATH] [--contenders pgbench,ours,cqrs-es] [--ours-options 'name=value&..']";
+const USAGE: &str = "usage: ddd-bench-persistence [--url URL] [--pool N] [--workers N] [--accounts N] [--commands N] [--hot-workers N] [--seconds S] [--pgbench-seconds S] [--stream N] [--samples N] [--rounds N] [--warmup N] [--only s1,s2,s3] [--pgbench PATH] [--contenders pgbench,ours,cqrs-es] [--ours-options 'name=value&..'] [--prefill N] [--plan-stats]";
 
 impl Args {
     /// The URL our store connects with: `--url` plus `--ours-options`.
@@ -97,6 +103,8 @@ fn parse_args() -> Result<Args, String> {
         only: vec!["s1".into(), "s2".into(), "s3".into()],
         contenders: None,
         ours_options: None,
+        prefill: 0,
+        plan_stats: false,
         pgbench: std::env::var("PGBENCH").unwrap_or_else(|_| "pgbench".to_owned()),
     };
     let mut it = std::env::args().skip(1);
@@ -125,12 +133,18 @@ fn parse_args() -> Result<Args, String> {
             "--warmup" => args.warmup = number::<usize>(&flag, &value()?)?,
             "--pgbench" => args.pgbench = value()?,
             "--ours-options" => args.ours_options = Some(value()?),
+            "--prefill" => args.prefill = number::<usize>(&flag, &value()?)?,
+            "--plan-stats" => args.plan_stats = true,
             "--contenders" => {
                 args.contenders = Some(value()?.split(',').map(|s| s.trim().to_owned()).collect());
             }
             "--only" => {
                 args.only = value()?.split(',').map(|s| s.trim().to_owned()).collect();
-                if let Some(bad) = args.only.iter().find(|s| !["s1", "s2", "s3"].contains(&s.as_str())) {
+                if let Some(bad) = args
+                    .only
+                    .iter()
+                    .find(|s| !["s1", "s2", "s3"].contains(&s.as_str()))
+                {
                     return Err(format!("--only: unknown scenario `{bad}` (s1, s2, s3)"));
                 }
             }
@@ -213,15 +227,32 @@ impl Bench {
     fn drop_leftovers(&self) {
         let prefix = format!("pbench_{}_", std::process::id());
         let names: Vec<String> = self.runtime.block_on(async {
-            sqlx::query_scalar("SELECT nspname::text FROM pg_namespace WHERE starts_with(nspname, $1)")
-                .bind(&prefix)
-                .fetch_all(&self.admin)
-                .await
-                .unwrap_or_default()
+            sqlx::query_scalar(
+                "SELECT nspname::text FROM pg_namespace WHERE starts_with(nspname, $1)",
+            )
+            .bind(&prefix)
+            .fetch_all(&self.admin)
+            .await
+            .unwrap_or_default()
         });
         for name in names {
             self.drop_schema(&name);
         }
+    }
+
+    /// Stores `--prefill` events of other streams with `sql` (`{schema}` replaced) and
+    /// analyzes the table: the state of a store that has been in use, rather than empty.
+    async fn prefill(&self, schema: &str, sql: &str) {
+        if self.args.prefill == 0 {
+            return;
+        }
+        sqlx::raw_sql(
+            &sql.replace("{schema}", schema)
+                .replace("{n}", &self.args.prefill.to_string()),
+        )
+        .execute(&self.admin)
+        .await
+        .expect("prefilling");
     }
 
     fn header(&self) -> String {
@@ -267,24 +298,29 @@ impl Bench {
 
     /// Runs `contenders` (label, run) for warm-up + rounds, rotating their order; the samples
     /// of the timed rounds per contender, in the order given.
-    fn rounds(
-        &self,
-        scenario: &str,
-        contenders: &[(&str, &dyn Fn() -> Sample)],
-    ) -> Vec<Series> {
+    fn rounds(&self, scenario: &str, contenders: &[(&str, &dyn Fn() -> Sample)]) -> Vec<Series> {
         let mut series = vec![Series::default(); contenders.len()];
         for round in 0..self.args.warmup + self.args.rounds {
             let mut order: Vec<usize> = (0..contenders.len()).collect();
             order.rotate_left(round % contenders.len());
             for index in order {
                 let (label, run) = contenders[index];
-                if self.args.contenders.as_ref().is_some_and(|only| !only.iter().any(|c| c == label)) {
+                if self
+                    .args
+                    .contenders
+                    .as_ref()
+                    .is_some_and(|only| !only.iter().any(|c| c == label))
+                {
                     continue;
                 }
                 let sample = run();
                 eprintln!(
                     "{scenario} round {round}{}: {label}: {} ops in {:.2}s = {}/s",
-                    if round < self.args.warmup { " (warm-up)" } else { "" },
+                    if round < self.args.warmup {
+                        " (warm-up)"
+                    } else {
+                        ""
+                    },
                     sample.ops,
                     sample.wall.as_secs_f64(),
                     thousands(sample.rate()),
@@ -325,10 +361,15 @@ impl Bench {
             a.pgbench_seconds,
         );
         out.push_str("| contender | commands/s (wall, median) | min | max | client CPU µs/command | server backends' CPU µs/command |\n|---|---:|---:|---:|---:|---:|\n");
-        out.push_str(&pgbench.row("pgbench: 1-row INSERT + commit (transactions/s; client CPU is pgbench's)", true));
+        out.push_str(&pgbench.row(
+            "pgbench: 1-row INSERT + commit (transactions/s; client CPU is pgbench's)",
+            true,
+        ));
         out.push_str(&ours.row("**ours**: `Repository` + `PostgresStore`", true));
         out.push_str(&cqrs.row("**cqrs-es** 0.5 + postgres-es 0.5 (events only)", true));
-        out.push_str("\n| ratio | of medians (wall) | per-round range | target |\n|---|---:|---:|---|\n");
+        out.push_str(
+            "\n| ratio | of medians (wall) | per-round range | target |\n|---|---:|---:|---|\n",
+        );
         out.push_str(&ours.ratio_row(cqrs, "ours / cqrs-es", Some(2.0)));
         out.push_str(&ours.ratio_row(pgbench, "ours / pgbench", Some(0.5)));
         out.push_str(&cqrs.ratio_row(pgbench, "cqrs-es / pgbench", None));
@@ -363,6 +404,7 @@ impl Bench {
         let plan = Plan::generate(a.accounts, a.commands, a.workers, 0x00dd_d00d);
         let sample = self.runtime.block_on(async {
             let store = ours::connect(&a.ours_url(), &schema, a.pool).await;
+            self.prefill(&schema, PREFILL_OURS).await;
             let backends = ours::warm(store.pool(), a.pool).await;
             let repository = ours::repository(&store);
             let ids = Arc::new(plan.ids.clone());
@@ -397,16 +439,12 @@ impl Bench {
                     "ours: account {id} after S1"
                 );
             }
-            assert_eq!(ours::count_events(store.pool()).await, plan.commands() as i64);
-            if std::env::var_os("PBENCH_PLANS").is_some() {
-                let mut held = Vec::new();
-                for _ in 0..a.pool {
-                    let mut connection = store.pool().acquire().await.expect("conn");
-                    let rows: Vec<(String, i64, i64)> = ddd_postgres::sqlx::query_as("SELECT left(regexp_replace(statement, '\\s+', ' ', 'g'), 40), generic_plans, custom_plans FROM pg_prepared_statements")
-                        .fetch_all(&mut *connection).await.expect("plans");
-                    eprintln!("{rows:?}");
-                    held.push(connection);
-                }
+            assert_eq!(
+                ours::count_events(store.pool()).await,
+                plan.commands() as i64
+            );
+            if a.plan_stats {
+                ours::print_plan_stats(store.pool(), a.pool).await;
             }
             store.pool().close().await;
             sample
@@ -423,6 +461,7 @@ impl Bench {
             let contender = cqrs::Contender::create(&self.admin, &a.url, &schema, a.pool)
                 .await
                 .expect("cqrs-es's schema and pool");
+            self.prefill(&schema, PREFILL_CQRS).await;
             let backends = warm_cqrs(&contender.pool, a.pool).await;
             let ids: Arc<Vec<String>> = Arc::new(plan.ids.iter().map(Uuid::to_string).collect());
             let per_worker = plan.per_worker.clone();
@@ -474,7 +513,10 @@ impl Bench {
         };
         let cqrs = || {
             let (sample, conflicted) = self.s2_cqrs();
-            conflicts.borrow_mut().1.push(conflicted as f64 / sample.ops.max(1) as f64);
+            conflicts
+                .borrow_mut()
+                .1
+                .push(conflicted as f64 / sample.ops.max(1) as f64);
             sample
         };
         let series = self.rounds("S2", &[("ours", &ours), ("cqrs-es", &cqrs)]);
@@ -489,14 +531,19 @@ impl Bench {
         );
         out.push_str("| contender | successful commands/s (wall, median) | min | max | client CPU µs/success | server backends' CPU µs/success |\n|---|---:|---:|---:|---:|---:|\n");
         out.push_str(&ours.row("**ours**: `Repository` + `PostgresStore`", true));
-        out.push_str(&cqrs.row("**cqrs-es** 0.5 + postgres-es 0.5, worker retries conflicts", true));
+        out.push_str(&cqrs.row(
+            "**cqrs-es** 0.5 + postgres-es 0.5, worker retries conflicts",
+            true,
+        ));
         let _ = writeln!(
             out,
             "\nConflicts: cqrs-es failed attempts per success, median {:.2}; ours, commands that ran out of the repository's 10 attempts per run, median {:.0}.\n",
             median(&conflict_rate[skip..]),
             median(&gave_up[skip..]),
         );
-        out.push_str("| ratio | of medians (wall) | per-round range | target |\n|---|---:|---:|---|\n");
+        out.push_str(
+            "| ratio | of medians (wall) | per-round range | target |\n|---|---:|---:|---|\n",
+        );
         out.push_str(&ours.ratio_row(cqrs, "ours / cqrs-es", Some(2.0)));
         out
     }
@@ -507,6 +554,7 @@ impl Bench {
         let schema = self.schema("s2_ours");
         let result = self.runtime.block_on(async {
             let store = ours::connect(&a.ours_url(), &schema, a.pool).await;
+            self.prefill(&schema, PREFILL_OURS).await;
             let backends = ours::warm(store.pool(), a.pool).await;
             let repository = ours::repository(&store);
             let id = Uuid::now_v7();
@@ -562,6 +610,7 @@ impl Bench {
             let contender = cqrs::Contender::create(&self.admin, &a.url, &schema, a.pool)
                 .await
                 .expect("cqrs-es's schema and pool");
+            self.prefill(&schema, PREFILL_CQRS).await;
             let backends = warm_cqrs(&contender.pool, a.pool).await;
             let id = Uuid::now_v7();
             let id_text = id.to_string();
@@ -630,7 +679,10 @@ impl Bench {
                 tokio::spawn(async move {
                     repository.execute(&id, open(&id)).await.expect("opens");
                     for _ in 1..events {
-                        repository.execute(&id, deposit_one()).await.expect("deposits");
+                        repository
+                            .execute(&id, deposit_one())
+                            .await
+                            .expect("deposits");
                     }
                 })
             };
@@ -645,10 +697,12 @@ impl Bench {
             let events: Vec<BankAccountEvent> = std::iter::once(BankAccountEvent::AccountOpened {
                 account_id: hot_text.clone(),
             })
-            .chain((1..a.stream).map(|n| BankAccountEvent::CustomerDepositedMoney {
-                amount: 1.0,
-                balance: n as f64,
-            }))
+            .chain(
+                (1..a.stream).map(|n| BankAccountEvent::CustomerDepositedMoney {
+                    amount: 1.0,
+                    balance: n as f64,
+                }),
+            )
             .collect();
             contender.seed(&hot_text, &events).await;
             for task in seeding {
@@ -708,7 +762,11 @@ impl Bench {
         let final_version = (a.stream + executed) as u64;
         self.runtime.block_on(async {
             for id in [cold, warm] {
-                let root = ours::repository(&store).load(&id).await.expect("loads").expect("exists");
+                let root = ours::repository(&store)
+                    .load(&id)
+                    .await
+                    .expect("loads")
+                    .expect("exists");
                 assert_eq!(root.version(), final_version, "ours: stream {id} after S3");
             }
             let (_, version) = contender.load(&hot_text).await;
@@ -749,11 +807,19 @@ impl Bench {
         out.push_str("\n| ratio of latencies | of medians | target |\n|---|---:|---|\n");
         for (label, index) in [("ours cold / cqrs-es", 1), ("ours warm / cqrs-es", 2)] {
             let ratio = median(&latencies[index]) / median(&latencies[0]);
-            let _ = writeln!(out, "| {label} | **{ratio:.3}×** | {} |", verdict(ratio, 0.2, false));
+            let _ = writeln!(
+                out,
+                "| {label} | **{ratio:.3}×** | {} |",
+                verdict(ratio, 0.2, false)
+            );
         }
         out
     }
 }
+
+/// Events of 100 other streams, then `ANALYZE`, for `--prefill`.
+const PREFILL_OURS: &str = "INSERT INTO {schema}.ddd_events (event_id, aggregate_type, aggregate_id, version, recorded_at, event_type, schema_version, correlation_id, metadata, payload) SELECT gen_random_uuid(), 'Other', 'other-' || (g % 100), g / 100 + 1, now(), 'CustomerDepositedMoney', 1, gen_random_uuid(), '{}', '{\"amount\": 1.0, \"balance\": 1.0}' FROM generate_series(0, {n} - 1) AS g; ANALYZE {schema}.ddd_events";
+const PREFILL_CQRS: &str = "INSERT INTO {schema}.events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) SELECT 'Other', 'other-' || (g % 100), g / 100 + 1, 'CustomerDepositedMoney', '1.0', '{\"CustomerDepositedMoney\": {\"amount\": 1.0, \"balance\": 1.0}}', '{}' FROM generate_series(0, {n} - 1) AS g; ANALYZE {schema}.events";
 
 /// Opens `size` connections of cqrs-es's pool before the clock starts; the process ids of
 /// their server backends.

@@ -105,7 +105,12 @@ fn stat_ticks(path: &str, fields: usize) -> Option<Duration> {
 /// The 1, 5 and 15 minute load averages, as `/proc/loadavg` prints them.
 pub fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
-        .map(|text| text.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .map(|text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
         .unwrap_or_else(|_| "unknown".to_owned())
 }
 
@@ -213,7 +218,8 @@ impl Series {
     pub fn row(&self, label: &str, server: bool) -> String {
         let rates = self.rates();
         let (min, max) = min_max(&rates);
-        let micros = |value: Option<f64>| value.map_or_else(|| "—".to_owned(), |v| format!("{v:.0}"));
+        let micros =
+            |value: Option<f64>| value.map_or_else(|| "—".to_owned(), |v| format!("{v:.0}"));
         let server = if server {
             format!(" {} |", micros(self.median_server_cpu_per_op()))
         } else {

@@ -49,10 +49,33 @@ pub async fn warm(pool: &PgPool, size: u32) -> Vec<u32> {
     pids
 }
 
-/// Events stored in the schema's `ddd_events`.
+/// BankAccount events stored in the schema's `ddd_events`.
 pub async fn count_events(pool: &PgPool) -> i64 {
-    ddd_postgres::sqlx::query_scalar("SELECT count(*) FROM ddd_events")
-        .fetch_one(pool)
+    ddd_postgres::sqlx::query_scalar(
+        "SELECT count(*) FROM ddd_events WHERE aggregate_type = 'BankAccount'",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("counting events")
+}
+
+/// Prints, per pooled connection, each prepared statement's generic and custom plan counts
+/// (`pg_prepared_statements`): a statement planned afresh on every execution shows up as
+/// custom plans growing with the executions.
+pub async fn print_plan_stats(pool: &PgPool, size: u32) {
+    let mut held = Vec::new();
+    for _ in 0..size {
+        let mut connection = pool.acquire().await.expect("a pooled connection");
+        let rows: Vec<(String, i64, i64)> = ddd_postgres::sqlx::query_as(
+            "SELECT left(regexp_replace(statement, '\\s+', ' ', 'g'), 50), generic_plans, \
+             custom_plans FROM pg_prepared_statements ORDER BY generic_plans + custom_plans DESC",
+        )
+        .fetch_all(&mut *connection)
         .await
-        .expect("counting events")
+        .expect("plan statistics");
+        for (statement, generic, custom) in rows {
+            eprintln!("plans: {generic:>5} generic {custom:>5} custom  {statement}");
+        }
+        held.push(connection);
+    }
 }

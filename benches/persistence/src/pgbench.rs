@@ -95,7 +95,9 @@ fn field(text: &str, prefix: &str) -> Option<f64> {
 fn password(url: &str) -> Option<String> {
     let authority = url.split("://").nth(1)?.split('/').next()?;
     let userinfo = authority.rsplit_once('@')?.0;
-    userinfo.split_once(':').map(|(_, password)| password.to_owned())
+    userinfo
+        .split_once(':')
+        .map(|(_, password)| password.to_owned())
 }
 
 fn tempfile_in_tmp() -> Result<(std::path::PathBuf, std::fs::File), String> {

@@ -4,6 +4,7 @@ pub mod check;
 pub mod completions;
 pub mod generate;
 pub mod graph;
+pub mod new;
 pub mod schema;
 
 use crate::cli::{Cli, Command};
@@ -15,6 +16,7 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
         Command::Check(args) => check::exec(&args, &display),
         Command::Graph(args) => graph::exec(&args, &display),
         Command::Generate(args) => generate::exec(&args, &display),
+        Command::New(args) => new::exec(&args),
         Command::Schema(args) => schema::exec(&args),
         Command::Completions(args) => completions::exec(&args),
     }

@@ -114,7 +114,9 @@ pub fn workspace(system: &System, options: &Options) -> Result<Vec<File>, Genera
         .map(|(i, c)| context_names(&n, i, c))
         .collect();
     let runtime = runtime_deps(&options.runtime);
-    let common = json!({ "n": n, "header": header, "contexts": contexts, "runtime": runtime });
+    // Only what every file needs: rendering clones it once per file.
+    let common = json!({ "n": n, "header": header, "runtime": runtime });
+    let all = json!({ "contexts": contexts });
     let contract_types = view::contract_types(system);
     let mut out = Output { files: Vec::new() };
 
@@ -129,13 +131,16 @@ pub fn workspace(system: &System, options: &Options) -> Result<Vec<File>, Genera
 
     out.add(
         "Cargo.toml".into(),
-        render("workspace/Cargo.toml", json!({}))?,
+        render("workspace/Cargo.toml", all.clone())?,
         Owner::Generated,
     )?;
     let map = ddd_model::graph::mermaid(system);
     out.add(
         "README.md".into(),
-        render("workspace/README.md", json!({ "map": map }))?,
+        render(
+            "workspace/README.md",
+            json!({ "map": map, "contexts": contexts }),
+        )?,
         Owner::Generated,
     )?;
     out.add(
@@ -159,12 +164,12 @@ pub fn workspace(system: &System, options: &Options) -> Result<Vec<File>, Genera
     )?;
     out.add(
         "app/Cargo.toml".into(),
-        render("workspace/app/Cargo.toml", json!({}))?,
+        render("workspace/app/Cargo.toml", all.clone())?,
         Owner::Generated,
     )?;
     out.add(
         "app/src/main.rs".into(),
-        render("workspace/app/src/main.rs", json!({}))?,
+        render("workspace/app/src/main.rs", all.clone())?,
         Owner::Generated,
     )?;
     for (context, names) in system.contexts.iter().zip(&contexts) {
@@ -178,6 +183,8 @@ fn runtime_deps(root: &std::path::Path) -> serde_json::Value {
     json!({
         "core": format!("ddd-core = {{ path = {:?} }}", path("ddd-core")),
         "sqlite": format!("ddd-sqlite = {{ path = {:?} }}", path("adapters/ddd-sqlite")),
+        "postgres": format!("ddd-postgres = {{ path = {:?} }}", path("adapters/ddd-postgres")),
+        "nats": format!("ddd-nats = {{ path = {:?} }}", path("adapters/ddd-nats")),
     })
 }
 
@@ -581,7 +588,7 @@ fn http_test(
             _ => (None, None),
         };
         return json!({
-            "module": names::module(&aggregate.name),
+            "snake": names::snake(&aggregate.name),
             "route": names::plural(&names::kebab(&aggregate.name)),
             "create": create_literal,
             "created_events": create.emits.len(),

@@ -188,6 +188,8 @@ fn collect_nested(system: &System, ty: &Type, found: &mut BTreeSet<TypePath>) {
 pub(crate) struct AggregateView {
     pub(crate) name: String,
     pub(crate) module: String,
+    /// Snake case, for prefixes (`type_` is the module, `type` the prefix).
+    pub(crate) snake: String,
     pub(crate) doc: Option<String>,
     pub(crate) route: String,
     pub(crate) id: String,
@@ -347,6 +349,7 @@ pub(crate) fn aggregate(
     AggregateView {
         name: aggregate.name.to_string(),
         route: names::plural(&names::kebab(&aggregate.name)),
+        snake: names::snake(&aggregate.name),
         module,
         doc: aggregate.doc.clone(),
         id,
@@ -824,6 +827,7 @@ pub(crate) fn policy(
             command,
             translation,
             &published,
+            &name,
         )
     });
     Some(PolicyView {
@@ -860,6 +864,10 @@ impl TargetReason for ddd_model::ir::Translation {
     }
 }
 
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the parts of one policy, each needed"
+)]
 fn policy_test(
     scope: &Scope<'_>,
     emitter: &Aggregate,
@@ -868,6 +876,7 @@ fn policy_test(
     command: &Command,
     translation: &ddd_model::ir::Translation,
     published: &str,
+    name: &str,
 ) -> Option<PolicyTestView> {
     let mut uses: BTreeMap<String, usize> = BTreeMap::new();
     for f in &translation.fields {
@@ -912,7 +921,7 @@ fn policy_test(
     };
     let target_expr = match &translation.target {
         Target::NewFromEventId => format!(
-            "{}::derived_from(&when.event().event_id, Policy::NAME.as_bytes())",
+            "{}::derived_from(&when.event().event_id, {name}::NAME.as_bytes())",
             scope.ty(&Type::Id(target.name.clone()))
         ),
         Target::EventField { field } => {

@@ -27,10 +27,10 @@ fn subcommand_help_has_headings() {
 }
 
 #[test]
-fn no_generate_or_new_yet() {
+fn generate_needs_an_output_directory() {
     Test::new()
-        .arg("generate")
-        .stderr_has("unrecognized subcommand 'generate'")
+        .args(["generate", "shop.ddd"])
+        .stderr_has("--out <DIR>")
         .status(2);
 }
 

@@ -101,18 +101,23 @@ impl BusInner {
             return Err(BusError::Closed);
         }
         let groups: Vec<Arc<Group>> = lock(&self.groups).values().cloned().collect();
-        for message in messages {
-            let message = Arc::new(message);
-            for group in groups
+        let messages: Vec<Arc<Message>> = messages.into_iter().map(Arc::new).collect();
+        // One lock and one wake-up per consumer per batch, not per message.
+        for group in &groups {
+            let mut wanted = messages
                 .iter()
-                .filter(|group| group.config.wants(&message.subject))
-            {
-                lock(&group.state).ready.push_back(Pending {
-                    message: Arc::clone(&message),
-                    attempts: 0,
-                });
-                group.notify.notify_waiters();
+                .filter(|message| group.config.wants(&message.subject))
+                .peekable();
+            if wanted.peek().is_none() {
+                continue;
             }
+            lock(&group.state)
+                .ready
+                .extend(wanted.map(|message| Pending {
+                    message: Arc::clone(message),
+                    attempts: 0,
+                }));
+            group.notify.notify_waiters();
         }
         Ok(())
     }
@@ -149,16 +154,15 @@ impl Group {
     /// Hands out the next ready message, after taking back deliveries whose ack wait ran out.
     fn take(self: &Arc<Self>, bus: &Arc<BusInner>) -> Option<InProcessDelivery> {
         let mut state = lock(&self.state);
-        let exhausted = self.expire(&mut state);
+        let now = Instant::now();
+        let exhausted = self.expire(&mut state, now);
         let delivery = state.ready.pop_front().map(|pending| {
             let tag = state.next_tag;
             state.next_tag += 1;
             let attempt = pending.attempts + 1;
             let message = Arc::clone(&pending.message);
             state.in_flight.insert(tag, InFlight { message, attempt });
-            state
-                .deadlines
-                .push_back((Instant::now() + self.config.ack_wait, tag));
+            state.deadlines.push_back((now + self.config.ack_wait, tag));
             InProcessDelivery {
                 group: Arc::clone(self),
                 bus: Arc::clone(bus),
@@ -182,8 +186,7 @@ impl Group {
 
     /// Takes back deliveries whose ack wait ran out; returns those that used up their attempts
     /// and must be dead-lettered once the lock is released.
-    fn expire(&self, state: &mut GroupState) -> Vec<InFlight> {
-        let now = Instant::now();
+    fn expire(&self, state: &mut GroupState, now: Instant) -> Vec<InFlight> {
         let mut exhausted = Vec::new();
         while let Some(&(deadline, tag)) = state.deadlines.front() {
             if deadline > now {
@@ -266,6 +269,13 @@ impl Subscription for InProcessSubscription {
 
     async fn next(&mut self) -> Result<Option<InProcessDelivery>, BusError> {
         loop {
+            // The common case, a message waiting, needs no wake-up registration.
+            if self.bus.closed.load(Ordering::SeqCst) {
+                return Ok(None);
+            }
+            if let Some(delivery) = self.group.take(&self.bus) {
+                return Ok(Some(delivery));
+            }
             let notified = self.group.notify.notified();
             tokio::pin!(notified);
             // Registered before looking, so a publish between the look and the wait still

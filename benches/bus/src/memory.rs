@@ -1,0 +1,62 @@
+//! In process: `ddd_core::memory::InProcessBus` vs a tokio unbounded mpsc channel (the bus is
+//! unbounded too). Both carry the same owned `Message`s; the channel has no ack.
+
+use std::time::Instant;
+
+use ddd_core::memory::InProcessBus;
+use ddd_core::{ConsumerConfig, EventBus as _, Message};
+use tokio::sync::mpsc;
+
+use crate::Settings;
+use crate::measure::{self, Consumed, Receipts, Sample};
+
+pub async fn ours(settings: &Settings, system: &str) -> Result<Sample, String> {
+    let bus = InProcessBus::new();
+    let subscription = bus
+        .subscribe(ConsumerConfig::new("bench", [format!("{system}.>")]))
+        .await
+        .map_err(|e| format!("subscribe: {e}"))?;
+    let batches = crate::workload::batches(settings.memory_messages, settings.batch, system);
+    measure::drive(
+        settings.batch,
+        measure::consume_bus(subscription, settings.memory_messages),
+        measure::publish_bus(&bus, batches),
+    )
+    .await
+}
+
+pub async fn raw(settings: &Settings, system: &str) -> Result<Sample, String> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let batches = crate::workload::batches(settings.memory_messages, settings.batch, system);
+    measure::drive(
+        settings.batch,
+        consume(rx, settings.memory_messages),
+        publish(tx, batches),
+    )
+    .await
+}
+
+async fn publish(
+    tx: mpsc::UnboundedSender<Message>,
+    batches: Vec<Vec<Message>>,
+) -> Result<Vec<Instant>, String> {
+    let mut starts = Vec::with_capacity(batches.len());
+    for batch in batches {
+        starts.push(Instant::now());
+        for message in batch {
+            tx.send(message).map_err(|_| "the receiver is gone")?;
+        }
+    }
+    Ok(starts)
+}
+
+async fn consume(mut rx: mpsc::UnboundedReceiver<Message>, n: usize) -> Result<Consumed, String> {
+    let mut receipts = Receipts::new(n);
+    loop {
+        let message = rx.recv().await.ok_or("the channel closed")?;
+        let at = Instant::now();
+        if receipts.record(crate::workload::sequence(&message.envelope), at)? {
+            return Ok((receipts, Instant::now()));
+        }
+    }
+}
