@@ -349,10 +349,23 @@ impl Bench {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "\n### S1: {} accounts × {} commands, {} workers\n\nLoad average at start: {load}. Each account is opened and then gets {} deposits/withdrawals (about one in three a withdrawal); account *i* belongs to worker *i* mod {}, which issues its accounts' commands round-robin, so no command conflicts: {} commands, {} events per run. pgbench: {} clients, `-M prepared`, {} s, each transaction one single-row `INSERT` (autocommit) into a scratch table with an identity primary key and a 100-byte text column.\n",
+            "\n### S1: {} accounts × {} commands, {} workers{}\n\nLoad average at start: {load}.{} Each account is opened and then gets {} deposits/withdrawals (about one in three a withdrawal); account *i* belongs to worker *i* mod {}, which issues its accounts' commands round-robin, so no command conflicts: {} commands, {} events per run. pgbench: {} clients, `-M prepared`, {} s, each transaction one single-row `INSERT` (autocommit) into a scratch table with an identity primary key and a 100-byte text column.\n",
             a.accounts,
             a.commands,
             a.workers,
+            if a.prefill > 0 {
+                ", on a store in use"
+            } else {
+                ""
+            },
+            if a.prefill > 0 {
+                format!(
+                    " Before each run both contenders' event tables get {} events of 100 other streams and an `ANALYZE` (as autovacuum does on a store in use); pgbench's table stays empty.",
+                    thousands(a.prefill as f64)
+                )
+            } else {
+                String::new()
+            },
             a.commands - 1,
             a.workers,
             a.accounts * a.commands,
