@@ -3,7 +3,8 @@
 # postgres-es 0.5 (events only), pgbench (the server's limit) and raw rusqlite.
 #
 # Builds benches/persistence (PostgreSQL: S1 many accounts, S2 one hot account, S3 one command
-# on a long stream) and benches/persistence/sqlite (SQLite appends, group commit) in release:
+# on a long stream; then S1 again on tables already holding 10,000 analyzed events, as a store
+# in use) and benches/persistence/sqlite (SQLite appends, group commit) in release:
 # two cargo workspaces of their own, never built by the main workspace or CI (postgres-es's
 # sqlx 0.8 and ddd-sqlite's rusqlite cannot share a lock file). Each binary runs its
 # contenders interleaved in one process; the script prints one markdown report.
@@ -15,7 +16,8 @@
 # Args given to the script go to both binaries (--rounds, --warmup). Env: DATABASE_URL
 # (default postgres://postgres@127.0.0.1:5432/test; the benchmark creates and drops schemas
 # `pbench_<pid>_*`), PGBENCH (default: pgbench on PATH, else PostgreSQL's bin directory),
-# PG_ARGS / SQLITE_ARGS (extra args per binary; `skip` skips it), TMPDIR (the SQLite files: a
+# PG_ARGS / SQLITE_ARGS (extra args per binary; `skip` skips it), PREFILL (events in the
+# tables for the store-in-use S1; default 10000, 0 skips that run), TMPDIR (the SQLite files: a
 # real disk, not a tmpfs), CARGO_TARGET_DIR (default: <repo>/target).
 set -euo pipefail
 
@@ -48,6 +50,11 @@ echo "- command: \`scripts/bench-persistence.sh${*:+ $*}\`${PG_ARGS:+ PG_ARGS=\"
 if [[ "${PG_ARGS:-}" != skip ]]; then
     # shellcheck disable=SC2086 # PG_ARGS is a list of flags
     "$CARGO_TARGET_DIR/release/ddd-bench-persistence" "$@" ${PG_ARGS:-}
+    if [[ "${PREFILL:-10000}" != 0 ]]; then
+        # The header lines repeat the first run's; only the S1 section is new.
+        # shellcheck disable=SC2086 # PG_ARGS is a list of flags
+        "$CARGO_TARGET_DIR/release/ddd-bench-persistence" "$@" ${PG_ARGS:-} --only s1 --prefill "${PREFILL:-10000}" | sed -n '/^### S1/,$p'
+    fi
 fi
 if [[ "${SQLITE_ARGS:-}" != skip ]]; then
     # shellcheck disable=SC2086 # SQLITE_ARGS is a list of flags
