@@ -7,7 +7,7 @@ use ddd_core::testing::conformance::event_bus::{self, next, nothing_more};
 use ddd_core::testing::conformance::unique;
 use ddd_core::{BusError, ConsumerConfig, Delivery, EventBus};
 use lapin::BasicProperties;
-use lapin::options::BasicPublishOptions;
+use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
 
 mod common;
 
@@ -79,6 +79,12 @@ async fn a_body_that_is_not_a_message_is_dead_lettered_and_consuming_goes_on() {
         .expect("subscribe");
     let subject = format!("{prefix}.ctx.Tick");
     let channel = bus.channel().await.expect("channel");
+    // Confirmed before the good message goes out on another channel, so the garbage is
+    // queued first and the consumer meets it on its way to the good one.
+    channel
+        .confirm_select(ConfirmSelectOptions::default())
+        .await
+        .expect("confirm mode");
     channel
         .basic_publish(
             bus.config().exchange.as_str().into(),
@@ -88,7 +94,9 @@ async fn a_body_that_is_not_a_message_is_dead_lettered_and_consuming_goes_on() {
             BasicProperties::default(),
         )
         .await
-        .expect("publish garbage");
+        .expect("publish garbage")
+        .await
+        .expect("garbage confirmed");
     let good = one(&subject);
     bus.publish(vec![good.clone()]).await.expect("publish");
 
