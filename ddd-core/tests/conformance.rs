@@ -1,7 +1,7 @@
 //! The in-memory adapters pass the conformance suite they ship for other adapters.
 
 use ddd_core::memory::{InMemoryEventStore, InProcessBus};
-use ddd_core::testing::conformance::{event_bus, event_store, outbox};
+use ddd_core::testing::conformance::{event_bus, event_store, outbox, repository};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn in_memory_store_conforms() {
@@ -16,6 +16,11 @@ async fn in_memory_store_survives_a_heavier_hot_stream_load() {
         attempts_per_writer: 300,
     };
     event_store::concurrent_writers_on_hot_streams(&InMemoryEventStore::new(), load).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn repositories_over_the_in_memory_store_avoid_the_anchors_bugs() {
+    repository::run_all(&InMemoryEventStore::new()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -9,8 +9,6 @@
 //! and marking are separate transactions, exactly as with a real broker, so a kill between
 //! them republishes the batch: the at-least-once case.
 
-#[path = "support/account.rs"]
-mod account;
 #[path = "support/rng.rs"]
 mod rng;
 
@@ -30,7 +28,7 @@ use ddd_postgres::sqlx::PgPool;
 use ddd_postgres::testing::TestDatabase;
 use tokio::io::AsyncBufReadExt as _;
 
-use account::{Account, AccountEvent};
+use ddd_core::testing::conformance::account::{Account, AccountEvent};
 
 const CHILD_URL: &str = "DDD_RELAY_CHILD_URL";
 const CHILD_BATCH: &str = "DDD_RELAY_CHILD_BATCH";

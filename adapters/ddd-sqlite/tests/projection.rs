@@ -1,9 +1,6 @@
 //! Read models whose rows and checkpoint commit in one transaction: catch-up from the start,
 //! a failing event, a rebuild, two runners at once.
 
-#[path = "support/account.rs"]
-mod account;
-
 use std::collections::HashMap;
 
 use ddd_core::{
@@ -14,7 +11,7 @@ use ddd_sqlite::rusqlite::params;
 use ddd_sqlite::testing::TestFile;
 use ddd_sqlite::{SqlProjection, SqlProjectionRunner, SqliteStore, WriteTx};
 
-use account::AccountEvent;
+use ddd_core::testing::conformance::account::AccountEvent;
 
 /// Balances per account in a table; a deposit of 13 is a poison event it cannot apply.
 struct Balances;

@@ -10,8 +10,6 @@
 //! separate files, exactly as with a real broker, so a kill between them republishes the
 //! batch: the at-least-once case.
 
-#[path = "support/account.rs"]
-mod account;
 #[path = "support/rng.rs"]
 mod rng;
 
@@ -32,7 +30,7 @@ use ddd_sqlite::rusqlite::{Connection, params};
 use ddd_sqlite::testing::TestFile;
 use tokio::io::AsyncBufReadExt as _;
 
-use account::{Account, AccountEvent};
+use ddd_core::testing::conformance::account::{Account, AccountEvent};
 
 const CHILD_URL: &str = "DDD_RELAY_CHILD_URL";
 const CHILD_BUS: &str = "DDD_RELAY_CHILD_BUS";

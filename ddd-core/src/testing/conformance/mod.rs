@@ -13,9 +13,11 @@
 //! global order from the head it finds, so a shared database or broker with other data in
 //! it is fine. A failed check panics with what went wrong.
 
+pub mod account;
 pub mod event_bus;
 pub mod event_store;
 pub mod outbox;
+pub mod repository;
 
 use std::borrow::Cow;
 use std::time::Duration;

@@ -1,14 +1,17 @@
-//! A bank account written by hand against ddd-core's traits (no derives), so these tests
-//! depend on nothing but the store under test.
-#![allow(dead_code, reason = "each test binary uses a part of the account")]
+//! A bank account written by hand against ddd-core's traits (no derives), for the
+//! [`repository`](super::repository) checks and for adapters' own tests of read models and
+//! relays: it depends on nothing but the store under test.
 
-use ddd_core::event::codec;
-use ddd_core::{Aggregate, CodecError, Command, DomainEvent, Payload, Rejection};
+use crate::event::codec;
+use crate::{Aggregate, CodecError, Command, DomainEvent, Payload, Rejection};
 use serde::{Deserialize, Serialize};
 
+/// What the account is asked.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) enum AccountCommand {
+pub enum AccountCommand {
+    /// Puts money in.
     Deposit(i64),
+    /// Takes money out; refused beyond the balance.
     Withdraw(i64),
 }
 
@@ -21,10 +24,19 @@ impl Command for AccountCommand {
     }
 }
 
+/// What happened to the account.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub(crate) enum AccountEvent {
-    Deposited { amount: i64 },
-    Withdrawn { amount: i64 },
+pub enum AccountEvent {
+    /// Money was put in.
+    Deposited {
+        /// How much.
+        amount: i64,
+    },
+    /// Money was taken out.
+    Withdrawn {
+        /// How much.
+        amount: i64,
+    },
 }
 
 impl DomainEvent for AccountEvent {
@@ -59,9 +71,11 @@ impl DomainEvent for AccountEvent {
 
 /// The balance, and how many events were folded in: an event applied twice shows in both.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Account {
-    pub(crate) balance: i64,
-    pub(crate) applied: u64,
+pub struct Account {
+    /// The balance.
+    pub balance: i64,
+    /// How many events were applied.
+    pub applied: u64,
 }
 
 impl Aggregate for Account {
@@ -96,7 +110,7 @@ impl Aggregate for Account {
 }
 
 /// The state a fold of `events` from scratch gives.
-pub(crate) fn fold<'a>(events: impl IntoIterator<Item = &'a AccountEvent>) -> Account {
+pub fn fold<'a>(events: impl IntoIterator<Item = &'a AccountEvent>) -> Account {
     let mut account = Account::default();
     for event in events {
         account.apply(event);

@@ -1,13 +1,21 @@
-//! The bugs of the anchor projects, as checks over `ddd_core::Repository` on any store.
+//! The bugs of the anchor projects (cqrs-es, eventually, disintegrate), as checks over
+//! [`Repository`] on any store.
 
 use std::sync::Arc;
 
-use ddd_core::{
+use crate::{
     Aggregate as _, CommandMeta, EventStore, ExecuteError, ExpectedVersion, Repository,
     RepositoryConfig, StreamId,
 };
 
 use super::account::{Account, AccountCommand, AccountEvent, fold};
+
+/// Runs every check.
+pub async fn run_all<S: EventStore + Clone>(store: &S) {
+    snapshot_plus_tail_equals_full_replay(store).await;
+    conflicts_at_two_digit_versions_are_typed(store).await;
+    decisions_see_their_streams_last_commit(store).await;
+}
 
 fn unique_id() -> String {
     uuid::Uuid::now_v7().simple().to_string()
@@ -25,7 +33,7 @@ fn repository<S: EventStore>(store: S, snapshot_every: Option<u64>) -> Repositor
 /// cqrs-es applies the new events to the aggregate twice before it snapshots, so a snapshot
 /// plus its tail drifts from a full replay. Here a snapshot every 3 events, over 11 commands,
 /// must give exactly the state (and the number of applied events) of replaying from scratch.
-pub(crate) async fn snapshot_plus_tail_equals_full_replay<S: EventStore + Clone>(store: &S) {
+pub async fn snapshot_plus_tail_equals_full_replay<S: EventStore + Clone>(store: &S) {
     let id = unique_id();
     let snapshotting = repository(store.clone(), Some(3));
     for amount in 1..=10 {
@@ -74,7 +82,7 @@ pub(crate) async fn snapshot_plus_tail_equals_full_replay<S: EventStore + Clone>
 /// eventually-postgres recognised conflicts by a regex over the database message that only
 /// matched one-digit versions. Conflicts at versions 10 and above must still be typed, both
 /// an explicit expectation that is stale and two writers racing for the same version.
-pub(crate) async fn conflicts_at_two_digit_versions_are_typed<S: EventStore + Clone>(store: &S) {
+pub async fn conflicts_at_two_digit_versions_are_typed<S: EventStore + Clone>(store: &S) {
     let id = unique_id();
     let accounts = repository(store.clone(), None);
     for _ in 0..12 {
@@ -129,7 +137,7 @@ pub(crate) async fn conflicts_at_two_digit_versions_are_typed<S: EventStore + Cl
 /// ("nodes") take turns on one account, each decision right after the other node's commit:
 /// every decision must see the last committed event, so the balance never goes negative and
 /// overdrafts are rejected exactly when the committed balance is short.
-pub(crate) async fn decisions_see_their_streams_last_commit<S: EventStore + Clone>(store: &S) {
+pub async fn decisions_see_their_streams_last_commit<S: EventStore + Clone>(store: &S) {
     let id = unique_id();
     let (a, b) = (
         repository(store.clone(), None),
