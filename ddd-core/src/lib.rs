@@ -6,7 +6,7 @@
 //!
 //! This crate does no IO. Database and broker adapters are sibling crates that implement
 //! [`EventStore`], [`Outbox`], [`Inbox`] and [`EventBus`] and prove it by running
-//! [`testing::conformance`] (feature `testing`) against themselves.
+//! `testing::conformance` (feature `testing`) against themselves.
 //!
 //! With the default `derive` feature the derives of `ddd-macros` are re-exported, so one
 //! dependency is enough.
