@@ -236,6 +236,12 @@ pub trait EventBus: Send + Sync + 'static {
         &self,
         config: ConsumerConfig,
     ) -> impl Future<Output = Result<Self::Subscription, BusError>> + Send;
+
+    /// Whether the broker answers now, for readiness probes. The default (for buses with
+    /// nothing remote, like the in-process one) is always ready.
+    fn ping(&self) -> impl Future<Output = Result<(), BusError>> + Send {
+        async { Ok(()) }
+    }
 }
 
 /// A consumer's deliveries.

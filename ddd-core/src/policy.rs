@@ -4,6 +4,8 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
+use tracing::Instrument as _;
+
 use crate::aggregate::{Aggregate, ExpectedVersion};
 use crate::bus::{BusError, ConsumerConfig, Delivery, EventBus, Subscription};
 use crate::event::{DomainEvent, Envelope};
@@ -161,9 +163,15 @@ impl<P: Policy, S: EventStore> PolicyRunner<P, S> {
             let Some(delivery) = delivery else {
                 return Ok(());
             };
-            let outcome = self.handle(delivery).await?;
-            if let Handled::Retried(reason) | Handled::DeadLettered(reason) = &outcome {
-                tracing::warn!(policy = P::NAME, %reason, ?outcome, "event not handled");
+            let span = delivery_span(P::NAME, delivery.message());
+            let outcome = self.handle(delivery).instrument(span.clone()).await?;
+            let _entered = span.enter();
+            match &outcome {
+                Handled::Retried(reason) | Handled::DeadLettered(reason) => {
+                    tracing::warn!(%reason, ?outcome, "event not handled");
+                }
+                Handled::Done => tracing::info!("event handled"),
+                Handled::Ignored => tracing::debug!("event ignored"),
             }
         }
     }
@@ -227,4 +235,22 @@ impl<P: Policy, S: EventStore> PolicyRunner<P, S> {
             Err(error) => Some(Handled::DeadLettered(error.to_string())),
         }
     }
+}
+
+/// The span of one delivery: its event, correlation and trace, so the policy's log lines
+/// (and the command it runs) can be found by the trace id that started in another service.
+fn delivery_span(policy: &'static str, message: &crate::bus::Message) -> tracing::Span {
+    let envelope = &message.envelope;
+    let span = tracing::info_span!(
+        "event",
+        policy,
+        event = %envelope.event_type,
+        event_id = %envelope.event_id,
+        correlation_id = %envelope.correlation_id,
+        trace_id = tracing::field::Empty,
+    );
+    if let Some(trace) = &envelope.trace {
+        span.record("trace_id", tracing::field::display(format_args!("{:032x}", trace.trace_id)));
+    }
+    span
 }

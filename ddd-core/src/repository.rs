@@ -416,7 +416,7 @@ impl<A: Aggregate, S: EventStore> Repository<A, S> {
                 ));
             }
             Some((version, state)) => AggregateRoot::from_snapshot(id.clone(), version, state),
-            None => self.load_snapshot_or_new(id, stream).await?,
+            None => return Ok((self.load_stored(id, stream).await?, true)),
         };
         let tail = self.store.load::<A::Event>(stream, root.version()).await?;
         for envelope in &tail {
@@ -425,29 +425,50 @@ impl<A: Aggregate, S: EventStore> Repository<A, S> {
         Ok((root, true))
     }
 
-    async fn load_snapshot_or_new(
+    /// The aggregate from the store: the latest usable snapshot and the events after it.
+    async fn load_stored(
         &self,
         id: &A::Id,
         stream: &StreamId,
     ) -> Result<AggregateRoot<A>, StoreError> {
         if self.config.snapshot_every.is_none() {
-            return Ok(AggregateRoot::new(id.clone()));
+            let mut root = AggregateRoot::new(id.clone());
+            for envelope in &self.store.load::<A::Event>(stream, 0).await? {
+                root.apply(&envelope.payload, envelope.version);
+            }
+            return Ok(root);
         }
-        let Some(snapshot) = self.store.load_snapshot(stream).await? else {
-            return Ok(AggregateRoot::new(id.clone()));
+        // One read for both (one round trip where the store can); the tail is only good for
+        // the snapshot it was read after, so an unusable snapshot means a full replay.
+        let (snapshot, tail) = self.store.load_latest::<A::Event>(stream).await?;
+        let (mut root, tail) = match snapshot.map(|snapshot| Self::restore(id, stream, snapshot)) {
+            Some(Some(root)) => (root, tail),
+            Some(None) => (
+                AggregateRoot::new(id.clone()),
+                self.store.load::<A::Event>(stream, 0).await?,
+            ),
+            None => (AggregateRoot::new(id.clone()), tail),
         };
+        for envelope in &tail {
+            root.apply(&envelope.payload, envelope.version);
+        }
+        Ok(root)
+    }
+
+    /// The state a snapshot holds; `None` when it is of another schema or does not decode.
+    fn restore(id: &A::Id, stream: &StreamId, snapshot: Snapshot) -> Option<AggregateRoot<A>> {
         if snapshot.schema_version != A::SNAPSHOT_VERSION {
-            return Ok(AggregateRoot::new(id.clone()));
+            return None;
         }
         match from_payload::<A>(snapshot.state, A::TYPE) {
-            Ok(state) => Ok(AggregateRoot::from_snapshot(
+            Ok(state) => Some(AggregateRoot::from_snapshot(
                 id.clone(),
                 snapshot.version,
                 state,
             )),
             Err(error) => {
                 tracing::warn!(%stream, %error, "ignoring a snapshot that does not decode; replaying");
-                Ok(AggregateRoot::new(id.clone()))
+                None
             }
         }
     }
@@ -505,11 +526,7 @@ impl<A: Aggregate, S: EventStore> Repository<A, S> {
     /// The aggregate as currently stored; `None` when it has no events.
     pub async fn load(&self, id: &A::Id) -> Result<Option<AggregateRoot<A>>, StoreError> {
         let stream = StreamId::new(A::TYPE, id.to_string());
-        let mut root = self.load_snapshot_or_new(id, &stream).await?;
-        let tail = self.store.load::<A::Event>(&stream, root.version()).await?;
-        for envelope in &tail {
-            root.apply(&envelope.payload, envelope.version);
-        }
+        let root = self.load_stored(id, &stream).await?;
         Ok(root.exists().then_some(root))
     }
 

@@ -229,6 +229,31 @@ pub trait EventStore: Send + Sync + 'static {
         consumer: &str,
         event_id: EventId,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The latest snapshot of a stream and the events after it (every event when there is
+    /// none), in version order: what loading an aggregate needs. The default makes the two
+    /// reads; a store that can answers in one round trip, which is most of a cold command's
+    /// latency.
+    fn load_latest<E: DomainEvent>(
+        &self,
+        stream: &StreamId,
+    ) -> impl Future<Output = Result<(Option<Snapshot>, Vec<Envelope<E>>), StoreError>> + Send {
+        async move {
+            let snapshot = self.load_snapshot(stream).await?;
+            let after = snapshot.as_ref().map_or(0, |snapshot| snapshot.version);
+            let events = self.load(stream, after).await?;
+            Ok((snapshot, events))
+        }
+    }
+
+    /// Whether the store answers now, for readiness probes. The default asks it for a
+    /// snapshot nobody has, which goes to the database like any read.
+    fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send {
+        async {
+            let probe = StreamId::new("$health", "ping");
+            self.load_snapshot(&probe).await.map(|_| ())
+        }
+    }
 }
 
 impl<S: EventStore + ?Sized> EventStore for Arc<S> {
@@ -276,6 +301,17 @@ impl<S: EventStore + ?Sized> EventStore for Arc<S> {
         event_id: EventId,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send {
         (**self).is_processed(consumer, event_id)
+    }
+
+    fn load_latest<E: DomainEvent>(
+        &self,
+        stream: &StreamId,
+    ) -> impl Future<Output = Result<(Option<Snapshot>, Vec<Envelope<E>>), StoreError>> + Send {
+        (**self).load_latest(stream)
+    }
+
+    fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).ping()
     }
 }
 

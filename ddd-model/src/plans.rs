@@ -6,8 +6,9 @@ use std::fmt::Write as _;
 use crate::convert::{Converter, is_unresolved};
 use crate::diagnostic::{Code, Diagnostic, Location};
 use crate::ir::{
-    Aggregate, ApplyPlan, Command, Context, Conversion, EmitPlan, Event, Field, FieldPlan, Policy,
-    Source, StateUpdate, System, Target, Translation, Type, field,
+    Aggregate, ApplyPlan, Command, Context, Conversion, EmitPlan, Event, Field, FieldConversion,
+    FieldPlan, Policy, Source, StateAppend, StateUpdate, System, Target, Translation, Type,
+    TypeDef, TypeKind, field,
 };
 use crate::name::Name;
 use crate::resolve::Index;
@@ -411,8 +412,54 @@ fn apply(system: &System, aggregate: &Aggregate, event: &Event) -> ApplyPlan {
             })
         })
         .collect();
+    let appends = appends(system, aggregate, event, &mut converter);
     ApplyPlan {
         updates,
+        appends,
         conversions: converter.into_conversions(),
     }
+}
+
+/// The `Vec<Record>` state fields an event adds one record to: the event does not name the
+/// field, and carries every field of the record with a fitting type.
+fn appends(
+    system: &System,
+    aggregate: &Aggregate,
+    event: &Event,
+    converter: &mut Converter<'_>,
+) -> Vec<StateAppend> {
+    aggregate
+        .fields
+        .iter()
+        .filter(|state| field(&event.fields, &state.name).is_none())
+        .filter_map(|state| {
+            let Type::Vec(element) = &state.ty else {
+                return None;
+            };
+            let (kind, path) = element.path()?;
+            let record = match (kind, system.type_def(path)?) {
+                (TypeKind::Value | TypeKind::Entity, TypeDef::Value(r) | TypeDef::Entity(r)) => r,
+                _ => return None,
+            };
+            if record.fields.is_empty() {
+                return None;
+            }
+            let fields = record
+                .fields
+                .iter()
+                .map(|target| {
+                    let from = field(&event.fields, &target.name)?;
+                    Some(FieldConversion {
+                        field: target.name.clone(),
+                        conversion: converter.convert(&from.ty, &target.ty)?,
+                    })
+                })
+                .collect::<Option<Vec<_>>>()?;
+            Some(StateAppend {
+                field: state.name.clone(),
+                record: path.clone(),
+                fields,
+            })
+        })
+        .collect()
 }

@@ -30,11 +30,29 @@ pub struct NatsConfig {
     pub prefetch: usize,
     /// Deliveries a consumer may have unacknowledged across all its members.
     pub max_ack_pending: i64,
+    /// How many acks of one subscription may wait for the server's confirmation at once.
+    /// `Delivery::ack` sends the ack and returns; the confirmations are awaited in the
+    /// background, and an ack made while this many are outstanding waits for the oldest.
+    /// Zero makes every `ack` wait for its own confirmation (one round trip per message).
+    /// See [`NatsSubscription::flush_acks`](crate::NatsSubscription::flush_acks).
+    pub ack_window: usize,
+    /// Whether acks are confirmed by the server at all (default: yes). Off, an ack is sent
+    /// and forgotten like any raw client's: one message less per delivery, and a lost ack
+    /// is a redelivery that a consumer deduplicating with an inbox drops anyway; but
+    /// [`NatsSubscription::flush_acks`](crate::NatsSubscription::flush_acks) then knows
+    /// nothing.
+    pub confirm_acks: bool,
+    /// Whether the event id, type, correlation, causation and trace context are copied
+    /// into message headers (default: yes) for tools that read headers. The body carries
+    /// them either way; off, a message has only its `Nats-Msg-Id` header, which saves the
+    /// headers' encoding on publish and their parsing on every delivery.
+    pub envelope_headers: bool,
 }
 
 impl NatsConfig {
     /// Defaults for `url`: streams `DDD_<system>` kept 7 days, one replica, a 2 minute
-    /// deduplication window, publishes confirmed within 10 s in windows of 256, prefetch 32.
+    /// deduplication window, publishes confirmed within 10 s in windows of 256, prefetch 32,
+    /// up to 256 ack confirmations outstanding per subscription.
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
@@ -48,6 +66,9 @@ impl NatsConfig {
             request_timeout: Duration::from_secs(5),
             prefetch: 32,
             max_ack_pending: 1000,
+            ack_window: 256,
+            confirm_acks: true,
+            envelope_headers: true,
         }
     }
 
@@ -111,6 +132,28 @@ impl NatsConfig {
     #[must_use]
     pub fn prefetch(mut self, prefetch: usize) -> Self {
         self.prefetch = prefetch.max(1);
+        self
+    }
+
+    /// Sets how many ack confirmations a subscription may await in the background (0: each
+    /// `ack` awaits its own).
+    #[must_use]
+    pub fn ack_window(mut self, window: usize) -> Self {
+        self.ack_window = window;
+        self
+    }
+
+    /// Sets whether the server confirms acks.
+    #[must_use]
+    pub fn confirm_acks(mut self, confirm: bool) -> Self {
+        self.confirm_acks = confirm;
+        self
+    }
+
+    /// Sets whether envelope fields are copied into headers.
+    #[must_use]
+    pub fn envelope_headers(mut self, copy: bool) -> Self {
+        self.envelope_headers = copy;
         self
     }
 

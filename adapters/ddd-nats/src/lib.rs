@@ -48,6 +48,12 @@
 //!   under one name pull from the same consumer (competing consumers). A delivery not
 //!   acknowledged within the ack wait is redelivered by the server; `nack` asks for it at
 //!   once. The delivery count the server keeps is [`Delivery::attempt`](ddd_core::Delivery::attempt).
+//! - `ack` sends the ack and returns; the server's confirmation is awaited in the
+//!   background, at most [`NatsConfig::ack_window`] per subscription (0: each `ack` awaits
+//!   its own). An ack the server never records is a lost ack like any other: the message
+//!   comes again after the ack wait, so deduplicate by event id with an inbox.
+//!   [`NatsSubscription::flush_acks`] waits for the outstanding confirmations and says
+//!   whether all came, before a shutdown for instance.
 //! - After `max_deliver` failed attempts, or when a delivery comes back after its last
 //!   attempt timed out, or when its body is not a message at all, the message is published
 //!   to `dead-letter.<consumer>` with the reason and then terminated on the consumer.
@@ -62,6 +68,7 @@
 //! (2.10+) or run streams with three replicas.
 #![warn(missing_docs)]
 
+mod acks;
 mod config;
 mod error;
 mod publish;
@@ -157,6 +164,16 @@ impl EventBus for NatsBus {
 
     async fn subscribe(&self, config: ConsumerConfig) -> Result<NatsSubscription, BusError> {
         NatsSubscription::open(Arc::clone(&self.shared), config).await
+    }
+
+    /// A round trip to the server (the client's flush waits for its PONG).
+    async fn ping(&self) -> Result<(), BusError> {
+        let flush = self.shared.client.flush();
+        match tokio::time::timeout(self.shared.config.request_timeout, flush).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(error::unavailable("ping", e)),
+            Err(_) => Err(BusError::Timeout(self.shared.config.request_timeout)),
+        }
     }
 }
 

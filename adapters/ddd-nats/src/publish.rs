@@ -2,11 +2,11 @@
 
 use std::collections::{BTreeSet, VecDeque};
 
-use async_nats::HeaderMap;
 use async_nats::jetstream::context::{PublishAckFuture, PublishErrorKind};
 use async_nats::jetstream::message::PublishMessage;
+use async_nats::{HeaderMap, Subject};
 use bytes::Bytes;
-use ddd_core::{BusError, Message};
+use ddd_core::{BusError, Message, RawEnvelope};
 
 use crate::{Shared, error, system_of};
 
@@ -20,47 +20,70 @@ pub(crate) mod header {
     pub(crate) const TRACESTATE: &str = "tracestate";
 }
 
-/// One message ready to go: its subject, its deduplication id and its encoded form.
-pub(crate) struct Outgoing {
-    subject: String,
-    headers: HeaderMap,
+/// One message ready to go: its subject, its encoded body and what its headers are made of.
+/// The headers are built when the message is sent, so a send moves them into the publish
+/// instead of cloning them (a resend after a lost stream builds them again).
+pub(crate) struct Outgoing<'a> {
+    subject: Subject,
     body: Bytes,
+    envelope: &'a RawEnvelope,
+    /// The deduplication id when it is not the event id.
+    id: Option<&'a str>,
 }
 
-impl Outgoing {
+impl<'a> Outgoing<'a> {
     /// An event, deduplicated by its event id.
-    pub(crate) fn event(message: &Message) -> Result<Self, BusError> {
-        Self::with_id(message, &message.envelope.event_id.to_string())
+    pub(crate) fn event(message: &'a Message) -> Result<Self, BusError> {
+        Self::encode(message, None)
     }
 
     /// A message deduplicated by `id` (dead letters use one per consumer, since several
     /// consumers may dead-letter the same event into the same stream).
-    pub(crate) fn with_id(message: &Message, id: &str) -> Result<Self, BusError> {
+    pub(crate) fn with_id(message: &'a Message, id: &'a str) -> Result<Self, BusError> {
+        Self::encode(message, Some(id))
+    }
+
+    fn encode(message: &'a Message, id: Option<&'a str>) -> Result<Self, BusError> {
         let envelope = &message.envelope;
         let body = serde_json::to_vec(envelope)
             .map_err(|e| BusError::Rejected(format!("envelope does not encode: {e}")))?;
+        Ok(Self {
+            subject: Subject::from(message.subject.clone()),
+            body: Bytes::from(body),
+            envelope,
+            id,
+        })
+    }
+
+    /// `Nats-Msg-Id`, and the envelope's fields when `copy`.
+    fn headers(&self, copy: bool) -> HeaderMap {
+        let envelope = self.envelope;
+        let event_id = envelope.event_id.to_string();
         let mut headers = HeaderMap::new();
-        headers.insert(async_nats::header::NATS_MESSAGE_ID, id);
-        headers.insert(header::EVENT_ID, envelope.event_id.to_string().as_str());
-        headers.insert(header::EVENT_TYPE, envelope.event_type.as_ref());
         headers.insert(
-            header::CORRELATION_ID,
-            envelope.correlation_id.to_string().as_str(),
+            async_nats::header::NATS_MESSAGE_ID,
+            self.id.unwrap_or(&event_id),
         );
+        if !copy {
+            return headers;
+        }
+        headers.insert(header::EVENT_ID, event_id);
+        headers.insert(header::EVENT_TYPE, envelope.event_type.as_ref());
+        headers.insert(header::CORRELATION_ID, envelope.correlation_id.to_string());
         if let Some(causation) = envelope.causation_id {
-            headers.insert(header::CAUSATION_ID, causation.to_string().as_str());
+            headers.insert(header::CAUSATION_ID, causation.to_string());
         }
         if let Some(trace) = &envelope.trace {
-            headers.insert(header::TRACEPARENT, trace.traceparent().as_str());
+            headers.insert(header::TRACEPARENT, trace.traceparent());
             if let Some(state) = &trace.state {
                 headers.insert(header::TRACESTATE, state.as_str());
             }
         }
-        Ok(Self {
-            subject: message.subject.clone(),
-            headers,
-            body: Bytes::from(body),
-        })
+        headers
+    }
+
+    fn subject(&self) -> &str {
+        self.subject.as_str()
     }
 }
 
@@ -77,7 +100,7 @@ pub(crate) async fn publish(shared: &Shared, messages: Vec<Message>) -> Result<(
 /// Publishes encoded messages in order, within the publish timeout.
 pub(crate) async fn publish_outgoing(
     shared: &Shared,
-    outgoing: &[Outgoing],
+    outgoing: &[Outgoing<'_>],
 ) -> Result<(), BusError> {
     if outgoing.is_empty() {
         return Ok(());
@@ -88,8 +111,8 @@ pub(crate) async fn publish_outgoing(
         .map_err(|_| BusError::Timeout(timeout))?
 }
 
-async fn send_all(shared: &Shared, outgoing: &[Outgoing]) -> Result<(), BusError> {
-    let systems: BTreeSet<&str> = outgoing.iter().map(|m| system_of(&m.subject)).collect();
+async fn send_all(shared: &Shared, outgoing: &[Outgoing<'_>]) -> Result<(), BusError> {
+    let systems: BTreeSet<&str> = outgoing.iter().map(|m| system_of(m.subject())).collect();
     for system in &systems {
         shared.stream_for(system).await?;
     }
@@ -124,7 +147,7 @@ impl Failure {
 }
 
 /// Sends every message, keeping at most a window of them waiting for their ack.
-async fn send_windowed(shared: &Shared, outgoing: &[Outgoing]) -> Result<(), Failure> {
+async fn send_windowed(shared: &Shared, outgoing: &[Outgoing<'_>]) -> Result<(), Failure> {
     let mut window: VecDeque<PublishAckFuture> = VecDeque::new();
     for message in outgoing {
         if window.len() >= shared.config.publish_window
@@ -134,7 +157,7 @@ async fn send_windowed(shared: &Shared, outgoing: &[Outgoing]) -> Result<(), Fai
         }
         let publish = PublishMessage::build()
             .payload(message.body.clone())
-            .headers(message.headers.clone());
+            .headers(message.headers(shared.config.envelope_headers));
         let ack = shared
             .jetstream
             .send_publish(message.subject.clone(), publish)

@@ -15,6 +15,7 @@ use ddd_core::{BusError, ConsumerConfig, Delivery, Message, RawEnvelope, Subscri
 use futures_util::StreamExt;
 use futures_util::stream::SelectAll;
 
+use crate::acks::Acks;
 use crate::publish::{Outgoing, publish_outgoing};
 use crate::{Shared, error, system_of};
 
@@ -32,8 +33,28 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 pub struct NatsSubscription {
     shared: Arc<Shared>,
     config: ConsumerConfig,
+    /// What its deliveries share: the consumer's name and limits, the ack confirmations.
+    member: Arc<Member>,
     messages: SelectAll<pull::Stream>,
     backoff: Duration,
+}
+
+/// What a subscription's deliveries need to settle themselves.
+struct Member {
+    shared: Arc<Shared>,
+    consumer: String,
+    max_deliver: u32,
+    acks: AckMode,
+}
+
+/// How a delivery's `ack` is confirmed.
+enum AckMode {
+    /// In the background, within a window (the default).
+    Background(Acks),
+    /// In `ack` itself (`ack_window` 0).
+    InPlace,
+    /// Not at all (`confirm_acks` off).
+    Unconfirmed,
 }
 
 impl fmt::Debug for NatsSubscription {
@@ -51,10 +72,24 @@ impl NatsSubscription {
         config: ConsumerConfig,
     ) -> Result<Self, BusError> {
         config.check()?;
+        let acks = match (shared.config.confirm_acks, shared.config.ack_window) {
+            (false, _) => AckMode::Unconfirmed,
+            (true, 0) => AckMode::InPlace,
+            (true, window) => {
+                AckMode::Background(Acks::start(&shared, &config.name, window).await?)
+            }
+        };
         let messages = pull_all(&shared, &config).await?;
+        let member = Arc::new(Member {
+            shared: Arc::clone(&shared),
+            consumer: config.name.clone(),
+            max_deliver: config.max_deliver,
+            acks,
+        });
         Ok(Self {
             shared,
             config,
+            member,
             messages,
             backoff: Duration::from_millis(100),
         })
@@ -78,6 +113,17 @@ impl NatsSubscription {
         }
     }
 
+    /// Waits until the server confirmed (or did not confirm in time) every ack this
+    /// subscription's deliveries sent, and fails with [`BusError::Unavailable`] when some were
+    /// not confirmed since the last call: their messages may be delivered again. Call it
+    /// before shutting down to know the acks made it; a consumer with an inbox needs not.
+    pub async fn flush_acks(&self) -> Result<(), BusError> {
+        match &self.member.acks {
+            AckMode::Background(acks) => acks.flush().await,
+            AckMode::InPlace | AckMode::Unconfirmed => Ok(()),
+        }
+    }
+
     async fn pause(&mut self) {
         tokio::time::sleep(self.backoff).await;
         self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
@@ -91,25 +137,21 @@ impl NatsSubscription {
             return None;
         };
         let attempt = u32::try_from(info.delivered).unwrap_or(u32::MAX).max(1);
-        let sequence = (info.stream.to_owned(), info.stream_sequence);
-        let subject = raw.subject.to_string();
-        if !self.config.wants(&subject) {
+        if !self.config.wants(raw.subject.as_str()) {
             settle_quietly(&raw, AckKind::Ack).await;
             return None;
         }
         let envelope = match serde_json::from_slice::<RawEnvelope>(&raw.payload) {
             Ok(envelope) => envelope,
             Err(e) => {
-                self.reject_undecodable(&raw, &subject, attempt, sequence, &e)
-                    .await;
+                let sequence = (info.stream, info.stream_sequence);
+                self.reject_undecodable(&raw, attempt, sequence, &e).await;
                 return None;
             }
         };
         let delivery = NatsDelivery {
-            shared: Arc::clone(&self.shared),
-            consumer: self.config.name.clone(),
-            max_deliver: self.config.max_deliver,
-            message: Message::new(subject, envelope),
+            member: Arc::clone(&self.member),
+            message: Message::new(raw.subject.to_string(), envelope),
             attempt,
             raw,
         };
@@ -126,15 +168,20 @@ impl NatsSubscription {
     async fn reject_undecodable(
         &self,
         raw: &jetstream::Message,
-        subject: &str,
         attempt: u32,
-        (stream, sequence): (String, u64),
+        (stream, sequence): (&str, u64),
         error: &serde_json::Error,
     ) {
+        let subject = raw.subject.as_str();
         let event_id = raw
             .headers
             .as_ref()
-            .and_then(|h| h.get(crate::publish::header::EVENT_ID))
+            .and_then(|h| {
+                // `Nats-Msg-Id` is the event id of an event published without envelope
+                // headers (a dead letter's does not parse as one).
+                h.get(crate::publish::header::EVENT_ID)
+                    .or_else(|| h.get(async_nats::header::NATS_MESSAGE_ID))
+            })
             .and_then(|id| id.as_str().parse().ok());
         let reason = format!("does not decode: {error}");
         let letter = Message::undecodable(
@@ -321,9 +368,7 @@ async fn create_consumer(
 /// A message delivered by a [`NatsSubscription`]. Dropping it unsettled leaves it to the
 /// server, which delivers it again after the ack wait.
 pub struct NatsDelivery {
-    shared: Arc<Shared>,
-    consumer: String,
-    max_deliver: u32,
+    member: Arc<Member>,
     message: Message,
     attempt: u32,
     raw: jetstream::Message,
@@ -332,7 +377,7 @@ pub struct NatsDelivery {
 impl fmt::Debug for NatsDelivery {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NatsDelivery")
-            .field("consumer", &self.consumer)
+            .field("consumer", &self.member.consumer)
             .field("subject", &self.message.subject)
             .field("event_id", &self.message.envelope.event_id)
             .field("attempt", &self.attempt)
@@ -343,14 +388,15 @@ impl fmt::Debug for NatsDelivery {
 impl NatsDelivery {
     /// Publishes the dead letter, then terminates the delivery so it never comes back.
     async fn give_up(self, reason: &str, attempts: u32) -> Result<(), BusError> {
+        let member = self.member;
         let id = format!(
             "dead-letter:{}:{}",
-            self.consumer, self.message.envelope.event_id
+            member.consumer, self.message.envelope.event_id
         );
         let letter = self
             .message
-            .into_dead_letter(&self.consumer, attempts, reason);
-        publish_outgoing(&self.shared, &[Outgoing::with_id(&letter, &id)?]).await?;
+            .into_dead_letter(&member.consumer, attempts, reason);
+        publish_outgoing(&member.shared, &[Outgoing::with_id(&letter, &id)?]).await?;
         self.raw
             .double_ack_with(AckKind::Term)
             .await
@@ -367,15 +413,27 @@ impl Delivery for NatsDelivery {
         self.attempt
     }
 
+    /// Sends the ack and returns once it is on its way; the server's confirmation is awaited
+    /// in the background ([`NatsConfig::ack_window`](crate::NatsConfig::ack_window); with a
+    /// window of 0, here).
     async fn ack(self) -> Result<(), BusError> {
-        self.raw
-            .double_ack()
-            .await
-            .map_err(|e| error::settle("ack", &e))
+        match &self.member.acks {
+            AckMode::Background(acks) => acks.ack(&self.raw).await,
+            AckMode::InPlace => self
+                .raw
+                .double_ack()
+                .await
+                .map_err(|e| error::settle("ack", &e)),
+            AckMode::Unconfirmed => self
+                .raw
+                .ack()
+                .await
+                .map_err(|e| error::unavailable("ack not sent", e)),
+        }
     }
 
     async fn nack(self, reason: &str) -> Result<(), BusError> {
-        if self.attempt >= self.max_deliver {
+        if self.attempt >= self.member.max_deliver {
             let attempts = self.attempt;
             return self.give_up(reason, attempts).await;
         }

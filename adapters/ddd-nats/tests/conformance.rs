@@ -185,3 +185,41 @@ async fn publishing_to_an_unreachable_server_fails_in_time() {
     .expect_err("no server");
     assert!(matches!(error, BusError::Unavailable(_)), "{error:?}");
 }
+
+/// Acks return before the server confirms them; with a window smaller than the batch, acks
+/// wait for older confirmations, `flush_acks` waits for the rest, and every ack counted: the
+/// same consumer, reopened with a short ack wait, gets nothing again.
+async fn acks_are_confirmed_with_window(window: usize) {
+    let config = common::config().ack_window(window);
+    let bus = common::connect(config.clone()).await;
+    let prefix = unique("t");
+    let consumer =
+        ConsumerConfig::new(unique("c"), [format!("{prefix}.>")]).ack_wait(Duration::from_secs(1));
+    let mut subscription = bus.subscribe(consumer.clone()).await.expect("subscribe");
+    let sent = ddd_bus_testkit::events(&format!("{prefix}.ctx.Tick"), 40);
+    bus.publish(sent.clone()).await.expect("publish");
+    for message in &sent {
+        let delivery = next(&mut subscription, "a published event").await;
+        assert_eq!(delivery.message(), message);
+        delivery.ack().await.expect("ack");
+    }
+    subscription
+        .flush_acks()
+        .await
+        .expect("every ack confirmed");
+    drop(subscription);
+    let mut again = bus.subscribe(consumer).await.expect("subscribe again");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    nothing_more(&mut again, "an acknowledged event").await;
+    common::clean(&bus, &config).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acks_are_confirmed_in_the_background_within_the_window() {
+    acks_are_confirmed_with_window(4).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_zero_ack_window_confirms_each_ack_in_place() {
+    acks_are_confirmed_with_window(0).await;
+}

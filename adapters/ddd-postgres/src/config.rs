@@ -44,7 +44,12 @@ const OWN_OPTIONS: &[&str] = &[
     "outbox",
     "migrate",
     "sequencer_batch",
+    "append_concurrency",
 ];
+
+/// Append statements run at once before appends are grouped. Two keep a server busy while
+/// one group commits, and leave the rest of the pool to the application.
+const DEFAULT_APPEND_CONCURRENCY: u32 = 2;
 
 /// A pooled connection idle this long is pinged before it is used again.
 const IDLE_BEFORE_PING: Duration = Duration::from_secs(30);
@@ -62,6 +67,7 @@ pub struct Config {
     pub(crate) outbox: bool,
     pub(crate) migrate: bool,
     pub(crate) sequencer_batch: i32,
+    pub(crate) append_concurrency: u32,
 }
 
 impl Config {
@@ -78,6 +84,10 @@ impl Config {
     /// - `outbox=true|false`: record every appended event in the outbox (default true).
     /// - `migrate=true|false`: run the migrations on connect (default true).
     /// - `sequencer_batch=N`: the most events one sequencer step positions (default 10000).
+    /// - `append_concurrency=N`: the most append statements the store runs at once (default
+    ///   2). Appends that arrive while all are busy are committed together, in one statement
+    ///   and one transaction (group commit), each with its own checks and answer; `0` runs
+    ///   every append in a statement of its own.
     ///
     /// Durations are `500ms`, `5s`, `2m`, or plain seconds.
     pub fn from_url(url: &str) -> Result<Self, ConfigError> {
@@ -131,6 +141,7 @@ impl Config {
             outbox: true,
             migrate: true,
             sequencer_batch: 10_000,
+            append_concurrency: DEFAULT_APPEND_CONCURRENCY,
         }
     }
 
@@ -145,6 +156,7 @@ impl Config {
             "outbox" => self.outbox = flag(key, value)?,
             "migrate" => self.migrate = flag(key, value)?,
             "sequencer_batch" => self.sequencer_batch = number(key, value, 1)?,
+            "append_concurrency" => self.append_concurrency = number(key, value, 0)?,
             _ => unreachable!("every name of OWN_OPTIONS is matched"),
         }
         Ok(())

@@ -26,6 +26,7 @@
 //! - Migrations ship with the crate and run on connect; an unreachable server is retried.
 #![warn(missing_docs)]
 
+mod batch;
 mod checkpoint;
 mod config;
 mod error;

@@ -59,6 +59,23 @@ impl Columns {
     }
 }
 
+impl Columns {
+    /// Appends another append's columns, for a group statement.
+    pub(crate) fn extend_from(&mut self, other: &Self) {
+        self.event_ids.extend_from_slice(&other.event_ids);
+        self.event_types.extend_from_slice(&other.event_types);
+        self.schema_versions
+            .extend_from_slice(&other.schema_versions);
+        self.correlation_ids
+            .extend_from_slice(&other.correlation_ids);
+        self.causation_ids.extend_from_slice(&other.causation_ids);
+        self.traceparents.extend_from_slice(&other.traceparents);
+        self.tracestates.extend_from_slice(&other.tracestates);
+        self.metadata.extend_from_slice(&other.metadata);
+        self.payloads.extend_from_slice(&other.payloads);
+    }
+}
+
 /// `recorded_at` as stored: PostgreSQL keeps microseconds, so the envelope an append returns
 /// must not carry more than the one `load` returns.
 pub(crate) fn now() -> DateTime<Utc> {

@@ -11,6 +11,7 @@ use ddd_core::{
 use sqlx::postgres::{PgPool, PgRow};
 use sqlx::{Connection as _, PgConnection, Row as _};
 
+use crate::batch::{Grouped, Grouper, Prepared, Turn};
 use crate::config::Config;
 use crate::error::{ConnectError, constraint, is_transient, store_error, unique_violation};
 use crate::migrate;
@@ -84,14 +85,80 @@ pub(crate) struct Settings {
 pub struct PostgresStore {
     pool: PgPool,
     pub(crate) settings: Arc<Settings>,
+    /// Group commit of pooled appends; `None` when `append_concurrency=0`.
+    grouper: Option<Arc<Grouper>>,
 }
 
 /// What the append statement found and did.
-struct Attempt {
+pub(crate) struct Attempt {
     ok: bool,
     version: Version,
     stored: i64,
     processed: bool,
+}
+
+/// The `ok, version, stored, processed` row of an append statement.
+pub(crate) fn attempt_from_row(row: &PgRow) -> Result<Attempt, sqlx::Error> {
+    Ok(Attempt {
+        ok: row.try_get(0)?,
+        version: u64::try_from(row.try_get::<i64, _>(1)?).unwrap_or(0),
+        stored: row.try_get(2)?,
+        processed: row.try_get(3)?,
+    })
+}
+
+impl Prepared {
+    fn new<E: DomainEvent>(request: &AppendRequest<E>) -> Result<Self, AppendError> {
+        checks::batch_is_well_formed(request)?;
+        Ok(Self {
+            stream: request.stream.clone(),
+            expected: match request.expected {
+                ExpectedVersion::Any => -1,
+                ExpectedVersion::NoStream => 0,
+                ExpectedVersion::Exact(version) => i64::try_from(version).unwrap_or(i64::MAX),
+            },
+            columns: Columns::encode(&request.events)?,
+            inbox: request
+                .inbox
+                .as_ref()
+                .map(|mark| (mark.consumer.clone(), mark.event_id)),
+            recorded_at: row::now(),
+        })
+    }
+}
+
+/// Runs the append statement for one append on `connection`.
+pub(crate) async fn try_append_on(
+    connection: &mut PgConnection,
+    prepared: &Prepared,
+    outbox: bool,
+) -> Result<Attempt, sqlx::Error> {
+    let (consumer, handled) = prepared
+        .inbox
+        .as_ref()
+        .map(|(consumer, event_id)| (consumer.as_str(), *event_id))
+        .unzip();
+    let columns = &prepared.columns;
+    let row = sqlx::query(APPEND)
+        .bind(prepared.stream.aggregate_type.as_ref())
+        .bind(&prepared.stream.aggregate_id)
+        .bind(&columns.event_ids)
+        .bind(prepared.expected)
+        .bind(prepared.recorded_at)
+        .bind(&columns.event_types)
+        .bind(&columns.schema_versions)
+        .bind(&columns.correlation_ids)
+        .bind(&columns.causation_ids)
+        .bind(&columns.traceparents)
+        .bind(&columns.tracestates)
+        .bind(&columns.metadata)
+        .bind(&columns.payloads)
+        .bind(consumer)
+        .bind(handled)
+        .bind(outbox)
+        .fetch_one(&mut *connection)
+        .await?;
+    attempt_from_row(&row)
 }
 
 impl PostgresStore {
@@ -112,8 +179,16 @@ impl PostgresStore {
             .connect_lazy_with(config.connect.clone());
         // The first connection proved the server up; hand it to nobody, the pool opens its own.
         let _ = first.close().await;
+        let grouper = (config.append_concurrency > 0).then(|| {
+            Arc::new(Grouper::new(
+                config.append_concurrency as usize,
+                pool.clone(),
+                config.outbox,
+            ))
+        });
         Ok(Self {
             pool,
+            grouper,
             settings: Arc::new(Settings {
                 outbox: config.outbox,
                 sequencer_batch: config.sequencer_batch,
@@ -141,17 +216,13 @@ impl PostgresStore {
         connection: &mut PgConnection,
         request: AppendRequest<E>,
     ) -> Result<Appended<E>, AppendError> {
-        checks::batch_is_well_formed(&request)?;
-        let columns = Columns::encode(&request.events)?;
-        let recorded_at = row::now();
+        let prepared = Prepared::new(&request)?;
+        let recorded_at = prepared.recorded_at;
         let mut savepoint = connection
             .begin()
             .await
             .map_err(|error| store_error("starting an append", error))?;
-        match self
-            .try_append(&mut savepoint, &request, &columns, recorded_at)
-            .await
-        {
+        match try_append_on(&mut savepoint, &prepared, self.settings.outbox).await {
             Ok(attempt) => {
                 savepoint
                     .commit()
@@ -179,50 +250,6 @@ impl PostgresStore {
             .await
             .map_err(|error| store_error("sequencing events", error))?;
         Ok(u64::try_from(assigned).unwrap_or(0))
-    }
-
-    async fn try_append<E>(
-        &self,
-        connection: &mut PgConnection,
-        request: &AppendRequest<E>,
-        columns: &Columns,
-        recorded_at: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Attempt, sqlx::Error> {
-        let expected: i64 = match request.expected {
-            ExpectedVersion::Any => -1,
-            ExpectedVersion::NoStream => 0,
-            ExpectedVersion::Exact(version) => i64::try_from(version).unwrap_or(i64::MAX),
-        };
-        let (consumer, handled) = request
-            .inbox
-            .as_ref()
-            .map(|mark| (mark.consumer.as_str(), mark.event_id))
-            .unzip();
-        let row = sqlx::query(APPEND)
-            .bind(request.stream.aggregate_type.as_ref())
-            .bind(&request.stream.aggregate_id)
-            .bind(&columns.event_ids)
-            .bind(expected)
-            .bind(recorded_at)
-            .bind(&columns.event_types)
-            .bind(&columns.schema_versions)
-            .bind(&columns.correlation_ids)
-            .bind(&columns.causation_ids)
-            .bind(&columns.traceparents)
-            .bind(&columns.tracestates)
-            .bind(&columns.metadata)
-            .bind(&columns.payloads)
-            .bind(consumer)
-            .bind(handled)
-            .bind(self.settings.outbox)
-            .fetch_one(&mut *connection)
-            .await?;
-        Ok(Attempt {
-            ok: row.try_get(0)?,
-            version: u64::try_from(row.try_get::<i64, _>(1)?).unwrap_or(0),
-            stored: row.try_get(2)?,
-            processed: row.try_get(3)?,
-        })
     }
 
     /// The outcome of an append statement that ran: stored, a retry of a stored batch, or a
@@ -279,21 +306,63 @@ impl PostgresStore {
         &self,
         request: AppendRequest<E>,
     ) -> Result<Appended<E>, AppendError> {
-        checks::batch_is_well_formed(&request)?;
-        let columns = Columns::encode(&request.events)?;
+        let prepared = Arc::new(Prepared::new(&request)?);
+        if let Some(grouper) = &self.grouper {
+            match grouper.enter(&prepared) {
+                Turn::Run(slot) => {
+                    let appended = self.append_alone(request, &prepared).await;
+                    drop(slot);
+                    return appended;
+                }
+                Turn::Wait(answer) => match answer.await {
+                    Ok(Grouped::Done(attempt)) => {
+                        if attempt.ok {
+                            return Ok(stored(request, attempt.version, prepared.recorded_at));
+                        }
+                        let mut connection = self
+                            .pool
+                            .acquire()
+                            .await
+                            .map_err(|error| store_error("appending", error))?;
+                        return self
+                            .settle(&mut connection, request, attempt, prepared.recorded_at)
+                            .await;
+                    }
+                    // A race for the next version with `Any` is retried alone, below.
+                    Ok(Grouped::Refused(error))
+                        if !(request.expected == ExpectedVersion::Any
+                            && unique_violation(&error) == Some(constraint::STREAM_VERSION)) =>
+                    {
+                        let mut connection = self
+                            .pool
+                            .acquire()
+                            .await
+                            .map_err(|error| store_error("appending", error))?;
+                        return self.refused(&mut connection, &request, error).await;
+                    }
+                    Ok(Grouped::Refused(_) | Grouped::Alone) | Err(_) => {}
+                },
+            }
+        }
+        self.append_alone(request, &prepared).await
+    }
+
+    /// One append in a statement of its own, on a pooled connection.
+    async fn append_alone<E: DomainEvent>(
+        &self,
+        request: AppendRequest<E>,
+        prepared: &Prepared,
+    ) -> Result<Appended<E>, AppendError> {
+        let recorded_at = prepared.recorded_at;
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let recorded_at = row::now();
             let mut connection = self
                 .pool
                 .acquire()
                 .await
                 .map_err(|error| store_error("appending", error))?;
-            match self
-                .try_append(&mut connection, &request, &columns, recorded_at)
-                .await
-            {
+            match try_append_on(&mut connection, prepared, self.settings.outbox).await {
                 Ok(attempt) => {
                     return self
                         .settle(&mut connection, request, attempt, recorded_at)
@@ -545,4 +614,59 @@ impl EventStore for PostgresStore {
     async fn is_processed(&self, consumer: &str, event_id: EventId) -> Result<bool, StoreError> {
         crate::inbox::is_processed(&self.pool, consumer, event_id).await
     }
+
+    async fn load_latest<E: DomainEvent>(
+        &self,
+        stream: &StreamId,
+    ) -> Result<(Option<Snapshot>, Vec<Envelope<E>>), StoreError> {
+        let rows = sqlx::query(LOAD_LATEST)
+            .bind(stream.aggregate_type.as_ref())
+            .bind(&stream.aggregate_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|error| store_error("loading a stream", error))?;
+        let get_error = |error: sqlx::Error| store_error("loading a snapshot", error);
+        let mut snapshot = None;
+        let mut events = Vec::with_capacity(rows.len());
+        for row in &rows {
+            if snapshot.is_none()
+                && let Some(version) = row.try_get::<Option<i64>, _>(14).map_err(get_error)?
+            {
+                let schema_version: i32 = row.try_get(15).map_err(get_error)?;
+                snapshot = Some(Snapshot {
+                    version: u64::try_from(version).unwrap_or(0),
+                    schema_version: u32::try_from(schema_version).unwrap_or(0),
+                    state: row.try_get(16).map_err(get_error)?,
+                    taken_at: row.try_get(17).map_err(get_error)?,
+                });
+            }
+            // The one row of a stream without events after the snapshot has no event.
+            if row
+                .try_get::<Option<EventId>, _>(1)
+                .map_err(get_error)?
+                .is_some()
+            {
+                events.push(row::envelope(row).and_then(row::typed)?);
+            }
+        }
+        Ok((snapshot, events))
+    }
 }
+
+/// The latest snapshot and the events after it in one round trip: one row per event, each
+/// with the snapshot's columns (its state only on the first, so a long tail does not carry
+/// it again and again), or one row of NULL events when nothing follows the snapshot.
+/// Versions have no gaps, so the first event after the snapshot is the one at its version + 1.
+const LOAD_LATEST: &str = concat!(
+    "SELECT e.*, s.version, s.schema_version, \
+         CASE WHEN e.version IS NULL OR e.version = s.version + 1 THEN s.state END, \
+         s.taken_at \
+     FROM (SELECT 1) AS one \
+     LEFT JOIN ddd_snapshots AS s ON s.aggregate_type = $1 AND s.aggregate_id = $2 \
+     LEFT JOIN LATERAL (SELECT ",
+    event_columns!(),
+    " FROM ddd_events \
+         WHERE aggregate_type = $1 AND aggregate_id = $2 AND version > coalesce(s.version, 0) \
+     ) AS e ON true \
+     ORDER BY e.version"
+);

@@ -159,6 +159,11 @@ impl EventBus for RabbitMqBus {
     async fn subscribe(&self, config: ConsumerConfig) -> Result<RabbitMqSubscription, BusError> {
         RabbitMqSubscription::open(Arc::clone(&self.shared), config).await
     }
+
+    /// Whether the connection is up, connecting again if it was lost.
+    async fn ping(&self) -> Result<(), BusError> {
+        self.shared.link().await.map(|_| ())
+    }
 }
 
 impl Shared {

@@ -158,6 +158,15 @@ impl EventBus for RedisBus {
     async fn subscribe(&self, config: ConsumerConfig) -> Result<RedisSubscription, BusError> {
         RedisSubscription::open(Arc::clone(&self.shared), config).await
     }
+
+    /// `PING` on the bus' connection.
+    async fn ping(&self) -> Result<(), BusError> {
+        let mut connection = self.shared.connection.clone();
+        redis::cmd("PING")
+            .query_async::<()>(&mut connection)
+            .await
+            .map_err(|e| error::redis("ping", e))
+    }
 }
 
 /// The first token of a subject or filter: the system, which selects the stream.

@@ -167,6 +167,73 @@ pub(crate) fn is_processed(
         .map_err(sql_error("reading the inbox"))
 }
 
+fn is_unique_violation(error: &rusqlite::Error) -> bool {
+    matches!(
+        error,
+        rusqlite::Error::SqliteFailure(failure, _)
+            if failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+    )
+}
+
+fn stream_events(
+    connection: &Connection,
+    stream: &StreamId,
+    after: Version,
+) -> Result<Vec<RawEnvelope>, StoreError> {
+    let doing = "loading a stream";
+    let mut statement = connection
+        .prepare_cached(concat!(
+            "SELECT ",
+            event_columns!(),
+            " FROM ddd_events AS e WHERE e.aggregate_type = ?1 \
+             AND e.aggregate_id = ?2 AND e.version > ?3 ORDER BY e.version"
+        ))
+        .map_err(sql_error(doing))?;
+    let mut rows = statement
+        .query(params![
+            stream.aggregate_type.as_ref(),
+            stream.aggregate_id,
+            signed(after)
+        ])
+        .map_err(sql_error(doing))?;
+    let mut events = Vec::new();
+    while let Some(row) = rows.next().map_err(sql_error(doing))? {
+        events.push(row::envelope(row)?);
+    }
+    Ok(events)
+}
+
+fn latest_snapshot(
+    connection: &Connection,
+    stream: &StreamId,
+) -> Result<Option<Snapshot>, StoreError> {
+    let row: Option<(i64, u32, String, i64)> = connection
+        .prepare_cached(
+            "SELECT version, schema_version, state, taken_at FROM ddd_snapshots \
+             WHERE aggregate_type = ?1 AND aggregate_id = ?2",
+        )
+        .and_then(|mut statement| {
+            statement
+                .query_row(
+                    params![stream.aggregate_type.as_ref(), stream.aggregate_id],
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+                )
+                .optional()
+        })
+        .map_err(sql_error("loading a snapshot"))?;
+    row.map(|(version, schema_version, state, taken_at)| {
+        Ok(Snapshot {
+            version: u64::try_from(version).unwrap_or(0),
+            schema_version,
+            state: serde_json::from_str(&state).map_err(|error| {
+                StoreError::permanent(format!("SQLite: a snapshot does not parse: {error}"))
+            })?,
+            taken_at: row::timestamp("taken_at", taken_at)?,
+        })
+    })
+    .transpose()
+}
+
 fn stored_event(
     connection: &Connection,
     event_id: EventId,
@@ -201,24 +268,39 @@ impl WriteTx<'_> {
     }
 
     pub(crate) fn append_encoded(&self, request: &EncodedAppend) -> Result<Written, AppendError> {
+        // A one-event append looks its id up only when something refuses it: a retry of a
+        // stored event (after a lost reply) is refused by the inbox, the version or the
+        // unique event id, and is then answered with the first copy; a new one pays no
+        // lookup. A batch is looked up first, because a failed insert may have written its
+        // first events already, and they would look stored.
         let connection = self.connection;
-        if let Some(stored) = self.already_stored(request)? {
+        let single = request.events.len() == 1;
+        if !single && let Some(stored) = self.already_stored(request)? {
             return Ok(stored);
         }
         if let Some(mark) = &request.inbox
             && is_processed(connection, &mark.consumer, mark.event_id)?
         {
-            return Err(AppendError::AlreadyProcessed(mark.clone()));
+            return self.stored_or(request, AppendError::AlreadyProcessed(mark.clone()));
         }
         let actual = stream_version(connection, &request.stream)?;
         if !request.expected.accepts(actual) {
-            return Err(AppendError::Conflict {
-                stream: request.stream.clone(),
-                expected: request.expected,
-                actual,
-            });
+            return self.stored_or(
+                request,
+                AppendError::Conflict {
+                    stream: request.stream.clone(),
+                    expected: request.expected,
+                    actual,
+                },
+            );
         }
-        let positions = self.insert(request, actual)?;
+        let positions = match self.insert(request, actual) {
+            Ok(positions) => positions,
+            Err(error) if single && is_unique_violation(&error) => {
+                return self.stored_or(request, store_error("appending", error).into());
+            }
+            Err(error) => return Err(store_error("appending", error).into()),
+        };
         if let Some(mark) = &request.inbox {
             self.mark_processed(&mark.consumer, mark.event_id)?;
         }
@@ -229,40 +311,52 @@ impl WriteTx<'_> {
         })
     }
 
+    /// The first copies when every event of the request is stored already; `refusal`
+    /// otherwise.
+    fn stored_or(
+        &self,
+        request: &EncodedAppend,
+        refusal: AppendError,
+    ) -> Result<Written, AppendError> {
+        match self.already_stored(request)? {
+            Some(stored) => Ok(stored),
+            None => Err(refusal),
+        }
+    }
+
+    /// Inserts the events and their outbox rows. A failed insert can leave earlier events of
+    /// the batch written: every caller runs it in a savepoint or a transaction of its own
+    /// that is rolled back on error.
     fn insert(
         &self,
         request: &EncodedAppend,
         before: Version,
-    ) -> Result<Vec<Position>, StoreError> {
-        let failed = sql_error("appending");
+    ) -> Result<Vec<Position>, rusqlite::Error> {
         let connection = self.connection;
-        let mut insert = connection.prepare_cached(INSERT_EVENT).map_err(&failed)?;
+        let mut insert = connection.prepare_cached(INSERT_EVENT)?;
         let recorded_at = request.recorded_at.timestamp_micros();
         let mut positions = Vec::with_capacity(request.events.len());
         for (version, event) in (before + 1..).zip(&request.events) {
-            insert
-                .execute(params![
-                    &event.event_id.as_bytes()[..],
-                    request.stream.aggregate_type.as_ref(),
-                    request.stream.aggregate_id,
-                    signed(version),
-                    recorded_at,
-                    event.event_type,
-                    event.schema_version,
-                    &event.correlation_id.as_bytes()[..],
-                    event.causation_id.as_ref().map(|id| &id.as_bytes()[..]),
-                    event.traceparent,
-                    event.tracestate,
-                    event.metadata,
-                    event.payload,
-                ])
-                .map_err(&failed)?;
+            insert.execute(params![
+                &event.event_id.as_bytes()[..],
+                request.stream.aggregate_type.as_ref(),
+                request.stream.aggregate_id,
+                signed(version),
+                recorded_at,
+                event.event_type,
+                event.schema_version,
+                &event.correlation_id.as_bytes()[..],
+                event.causation_id.as_ref().map(|id| &id.as_bytes()[..]),
+                event.traceparent,
+                event.tracestate,
+                event.metadata,
+                event.payload,
+            ])?;
             let position = connection.last_insert_rowid();
             if self.settings.outbox {
                 connection
                     .prepare_cached("INSERT INTO ddd_outbox (position) VALUES (?1)")
-                    .and_then(|mut statement| statement.execute([position]))
-                    .map_err(&failed)?;
+                    .and_then(|mut statement| statement.execute([position]))?;
             }
             positions.push(u64::try_from(position).unwrap_or(0));
         }
@@ -491,29 +585,7 @@ impl EventStore for SqliteStore {
     ) -> Result<Vec<Envelope<E>>, StoreError> {
         let stream = stream.clone();
         let raw = self
-            .read(move |connection| {
-                let doing = "loading a stream";
-                let mut statement = connection
-                    .prepare_cached(concat!(
-                        "SELECT ",
-                        event_columns!(),
-                        " FROM ddd_events AS e WHERE e.aggregate_type = ?1 \
-                         AND e.aggregate_id = ?2 AND e.version > ?3 ORDER BY e.version"
-                    ))
-                    .map_err(sql_error(doing))?;
-                let mut rows = statement
-                    .query(params![
-                        stream.aggregate_type.as_ref(),
-                        stream.aggregate_id,
-                        signed(after)
-                    ])
-                    .map_err(sql_error(doing))?;
-                let mut events = Vec::new();
-                while let Some(row) = rows.next().map_err(sql_error(doing))? {
-                    events.push(row::envelope(row)?);
-                }
-                Ok(events)
-            })
+            .read(move |connection| stream_events(connection, &stream, after))
             .await?;
         raw.into_iter().map(row::typed).collect()
     }
@@ -566,34 +638,25 @@ impl EventStore for SqliteStore {
 
     async fn load_snapshot(&self, stream: &StreamId) -> Result<Option<Snapshot>, StoreError> {
         let stream = stream.clone();
-        self.read(move |connection| {
-            let row: Option<(i64, u32, String, i64)> = connection
-                .prepare_cached(
-                    "SELECT version, schema_version, state, taken_at FROM ddd_snapshots \
-                     WHERE aggregate_type = ?1 AND aggregate_id = ?2",
-                )
-                .and_then(|mut statement| {
-                    statement
-                        .query_row(
-                            params![stream.aggregate_type.as_ref(), stream.aggregate_id],
-                            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
-                        )
-                        .optional()
-                })
-                .map_err(sql_error("loading a snapshot"))?;
-            row.map(|(version, schema_version, state, taken_at)| {
-                Ok(Snapshot {
-                    version: u64::try_from(version).unwrap_or(0),
-                    schema_version,
-                    state: serde_json::from_str(&state).map_err(|error| {
-                        StoreError::permanent(format!("SQLite: a snapshot does not parse: {error}"))
-                    })?,
-                    taken_at: row::timestamp("taken_at", taken_at)?,
-                })
+        self.read(move |connection| latest_snapshot(connection, &stream))
+            .await
+    }
+
+    async fn load_latest<E: DomainEvent>(
+        &self,
+        stream: &StreamId,
+    ) -> Result<(Option<Snapshot>, Vec<Envelope<E>>), StoreError> {
+        let stream = stream.clone();
+        // Both reads on one reader: one handoff to the blocking pool instead of two.
+        let (snapshot, raw) = self
+            .read(move |connection| {
+                let snapshot = latest_snapshot(connection, &stream)?;
+                let after = snapshot.as_ref().map_or(0, |snapshot| snapshot.version);
+                Ok((snapshot, stream_events(connection, &stream, after)?))
             })
-            .transpose()
-        })
-        .await
+            .await?;
+        let events = raw.into_iter().map(row::typed).collect::<Result<_, _>>()?;
+        Ok((snapshot, events))
     }
 
     async fn is_processed(&self, consumer: &str, event_id: EventId) -> Result<bool, StoreError> {

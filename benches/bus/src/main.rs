@@ -36,6 +36,8 @@ pub struct Settings {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Contender {
     NatsOurs,
+    NatsOursUnconfirmed,
+    NatsOursLean,
     NatsRaw,
     NatsRawDoubleAck,
     RabbitOurs,
@@ -48,8 +50,10 @@ enum Contender {
 }
 
 impl Contender {
-    const ALL: [Self; 10] = [
+    const ALL: [Self; 12] = [
         Self::NatsOurs,
+        Self::NatsOursUnconfirmed,
+        Self::NatsOursLean,
         Self::NatsRaw,
         Self::NatsRawDoubleAck,
         Self::RabbitOurs,
@@ -64,6 +68,8 @@ impl Contender {
     fn key(self) -> &'static str {
         match self {
             Self::NatsOurs => "nats-ours",
+            Self::NatsOursUnconfirmed => "nats-ours-unconfirmed",
+            Self::NatsOursLean => "nats-ours-lean",
             Self::NatsRaw => "nats-raw",
             Self::NatsRawDoubleAck => "nats-raw-double-ack",
             Self::RabbitOurs => "rabbitmq-ours",
@@ -78,7 +84,13 @@ impl Contender {
 
     fn label(self) -> &'static str {
         match self {
-            Self::NatsOurs => "ours: `ddd_nats::NatsBus` (double ack)",
+            Self::NatsOurs => {
+                "ours: `ddd_nats::NatsBus` (acks confirmed in the background, default)"
+            }
+            Self::NatsOursUnconfirmed => "ours, `confirm_acks(false)` (informative)",
+            Self::NatsOursLean => {
+                "ours, `envelope_headers(false)`: only `Nats-Msg-Id` (acks confirmed; informative)"
+            }
             Self::NatsRaw => "raw async-nats: JetStream publish + pull consumer, `ack()`",
             Self::NatsRawDoubleAck => "raw async-nats, `double_ack()` (informative)",
             Self::RabbitOurs => "ours: `ddd_rabbitmq::RabbitMqBus`",
@@ -94,7 +106,10 @@ impl Contender {
     /// The section it is reported in, and whether it is the baseline there.
     fn section(self) -> (&'static str, bool) {
         match self {
-            Self::NatsOurs | Self::NatsRawDoubleAck => ("NATS JetStream", false),
+            Self::NatsOurs
+            | Self::NatsOursUnconfirmed
+            | Self::NatsOursLean
+            | Self::NatsRawDoubleAck => ("NATS JetStream", false),
             Self::NatsRaw => ("NATS JetStream", true),
             Self::RabbitOurs => ("RabbitMQ", false),
             Self::RabbitRaw => ("RabbitMQ", true),
@@ -107,7 +122,9 @@ impl Contender {
 
     async fn run(self, settings: &Settings, system: &str) -> Result<Sample, String> {
         match self {
-            Self::NatsOurs => nats::ours(settings, system).await,
+            Self::NatsOurs => nats::ours(settings, system, true, true).await,
+            Self::NatsOursUnconfirmed => nats::ours(settings, system, false, true).await,
+            Self::NatsOursLean => nats::ours(settings, system, true, false).await,
             Self::NatsRaw => nats::raw(settings, system, nats::Ack::Plain).await,
             Self::NatsRawDoubleAck => nats::raw(settings, system, nats::Ack::Double).await,
             Self::RabbitOurs => rabbitmq::ours(settings, system).await,

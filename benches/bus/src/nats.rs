@@ -26,10 +26,20 @@ fn url() -> String {
     std::env::var("NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".to_owned())
 }
 
-pub async fn ours(settings: &Settings, system: &str) -> Result<Sample, String> {
+/// `confirm_acks`: the adapter's default (acks confirmed in the background) or acks sent
+/// and forgotten like the raw contender's; `envelope_headers`: the default (envelope fields
+/// copied into 4 headers besides `Nats-Msg-Id`) or only `Nats-Msg-Id`, like the raw one.
+pub async fn ours(
+    settings: &Settings,
+    system: &str,
+    confirm_acks: bool,
+    envelope_headers: bool,
+) -> Result<Sample, String> {
     let config = NatsConfig::new(url())
         .stream_prefix("BBENCH_")
-        .publish_window(settings.window);
+        .publish_window(settings.window)
+        .confirm_acks(confirm_acks)
+        .envelope_headers(envelope_headers);
     let bus = NatsBus::connect(config)
         .await
         .map_err(|e| format!("connect: {e}"))?;

@@ -4,9 +4,13 @@
 //! generation gap (generated files always rewritten, user-owned files created once) and a
 //! manifest of hashes that notices a generated file a person edited.
 
+mod asyncapi;
 mod names;
+mod openapi;
 mod render;
 mod rust;
+pub mod scaffold;
+mod schemas;
 mod view;
 pub mod write;
 
@@ -18,7 +22,7 @@ use ddd_model::ir::{Context, TypePath};
 use serde::Serialize;
 use serde_json::json;
 
-use self::render::Engine;
+use self::render::{Engine, Vars};
 pub use self::render::RenderError;
 use self::rust::{Crate, Scope};
 use self::view::Names;
@@ -114,20 +118,16 @@ pub fn workspace(system: &System, options: &Options) -> Result<Vec<File>, Genera
         .map(|(i, c)| context_names(&n, i, c))
         .collect();
     let runtime = runtime_deps(&options.runtime);
-    // Only what every file needs: rendering clones it once per file.
-    let common = json!({ "n": n, "header": header, "runtime": runtime });
+    // Only what every file needs, converted for the templates once.
+    let common = render::vars(&json!({ "n": n, "header": header, "runtime": runtime }));
     let all = json!({ "contexts": contexts });
     let contract_types = view::contract_types(system);
     let mut out = Output { files: Vec::new() };
 
-    let render = |name: &str, extra: serde_json::Value| -> Result<String, GenerateError> {
-        let mut context = common.clone();
-        if let (Some(context), serde_json::Value::Object(extra)) = (context.as_object_mut(), extra)
-        {
-            context.extend(extra);
-        }
-        Ok(engine.render(name, context)?)
+    let render_vars = |name: &str, vars: Vars| -> Result<String, GenerateError> {
+        Ok(engine.render(name, render::layer(vars, &common))?)
     };
+    let render = |name: &str, extra: serde_json::Value| render_vars(name, render::vars(&extra));
 
     out.add(
         "Cargo.toml".into(),
@@ -172,8 +172,39 @@ pub fn workspace(system: &System, options: &Options) -> Result<Vec<File>, Genera
         render("workspace/app/src/main.rs", all.clone())?,
         Owner::Generated,
     )?;
+    out.add(
+        "app/openapi.json".into(),
+        openapi::monolith(system, &header),
+        Owner::Generated,
+    )?;
+    out.add(
+        "docs/asyncapi.yaml".into(),
+        asyncapi::document(system, &header),
+        Owner::Generated,
+    )?;
+    out.add(
+        "docker-compose.yml".into(),
+        render("workspace/docker-compose.yml", all.clone())?,
+        Owner::Generated,
+    )?;
+    // What a Docker build of a service (context: the workspace) must not copy.
+    out.add(
+        ".dockerignore".into(),
+        "**/target\n/data\n/.ddd\n".into(),
+        Owner::User,
+    )?;
+    out.add(
+        "deploy/postgres/init.sql".into(),
+        render("workspace/deploy/postgres/init.sql", all.clone())?,
+        Owner::Generated,
+    )?;
     for (context, names) in system.contexts.iter().zip(&contexts) {
-        service(system, context, names, &contract_types, &render, &mut out)?;
+        out.add(
+            format!("services/{}/openapi.json", names.dir),
+            openapi::service(system, context, names.port, &header),
+            Owner::Generated,
+        )?;
+        service(system, context, names, &contract_types, &render_vars, &mut out)?;
     }
     Ok(out.files)
 }
@@ -185,6 +216,9 @@ fn runtime_deps(root: &std::path::Path) -> serde_json::Value {
         "sqlite": format!("ddd-sqlite = {{ path = {:?} }}", path("adapters/ddd-sqlite")),
         "postgres": format!("ddd-postgres = {{ path = {:?} }}", path("adapters/ddd-postgres")),
         "nats": format!("ddd-nats = {{ path = {:?} }}", path("adapters/ddd-nats")),
+        "rabbitmq": format!("ddd-rabbitmq = {{ path = {:?} }}", path("adapters/ddd-rabbitmq")),
+        "redis": format!("ddd-redis = {{ path = {:?} }}", path("adapters/ddd-redis")),
+        "service": format!("ddd-service = {{ path = {:?} }}", path("ddd-service")),
     })
 }
 
@@ -298,7 +332,7 @@ fn published_view(
     })
 }
 
-type Render<'a> = dyn Fn(&str, serde_json::Value) -> Result<String, GenerateError> + 'a;
+type Render<'a> = dyn Fn(&str, Vars) -> Result<String, GenerateError> + 'a;
 
 fn service(
     system: &System,
@@ -336,17 +370,22 @@ fn service(
         "port": c.port, "has_values": has_values, "aggregates": aggregates, "publishes": publishes,
         "policies": policies, "policy_uses": policy_uses, "policy_test_uses": policy_test_uses,
     });
-    let base = json!({ "c": c_view });
-    let with = |extra: serde_json::Value| {
-        let mut v = base.clone();
-        if let (Some(v), serde_json::Value::Object(extra)) = (v.as_object_mut(), extra) {
-            v.extend(extra);
-        }
-        v
-    };
+    // Converted once for the ~2 files per aggregate that all see it.
+    let base = render::vars(&json!({ "c": c_view }));
+    let with = |extra: serde_json::Value| render::layer(render::vars(&extra), &base);
     out.add(
         format!("{dir}/Cargo.toml"),
         render("workspace/service/Cargo.toml", with(json!({})))?,
+        Owner::Generated,
+    )?;
+    out.add(
+        format!("{dir}/Dockerfile"),
+        render("workspace/service/Dockerfile", with(json!({})))?,
+        Owner::Generated,
+    )?;
+    out.add(
+        format!("deploy/k8s/{}.yaml", c.dir),
+        render("workspace/deploy/k8s/service.yaml", with(json!({})))?,
         Owner::Generated,
     )?;
     out.add(

@@ -12,8 +12,30 @@ use super::names;
 /// `templates/` of the ddd source tree, as it was when the binary was built.
 static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../templates");
 
-/// Only files with this suffix are templates.
-pub(crate) const SUFFIX: &str = ".jinja";
+/// Only files with one of these suffixes are templates; a template's name is its path
+/// without it. `.liquid` is for templates that cargo-generate reads too (`service/`):
+/// cargo-generate strips that suffix as well.
+pub(crate) const SUFFIXES: [&str; 2] = [".jinja", ".liquid"];
+
+/// `path` without its template suffix, if it has one.
+fn template_name(path: &str) -> Option<&str> {
+    SUFFIXES.iter().find_map(|suffix| path.strip_suffix(suffix))
+}
+
+/// A template's variables, already in minijinja's form. Its values are reference-counted, so
+/// a view that many files share (a context with all its aggregates) is converted once and
+/// layered under each file's own variables instead of being copied and converted per file.
+pub(crate) type Vars = minijinja::Value;
+
+/// The variables of a JSON object (its keys at the top level).
+pub(crate) fn vars(json: &serde_json::Value) -> Vars {
+    minijinja::Value::from(minijinja::value::Serde(json))
+}
+
+/// `top` over `under`: a name defined by both is `top`'s. Nothing is copied.
+pub(crate) fn layer(top: Vars, under: &Vars) -> Vars {
+    minijinja::value::merge_maps([top, under.clone()])
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
@@ -53,6 +75,10 @@ impl Engine {
         env.add_filter("snake", |s: String| names::snake(&s));
         env.add_filter("kebab", |s: String| names::kebab(&s));
         env.add_filter("pascal", |s: String| names::pascal(&s));
+        // cargo-generate's names for the same filters, for templates both engines read.
+        env.add_filter("snake_case", |s: String| names::snake(&s));
+        env.add_filter("kebab_case", |s: String| names::kebab(&s));
+        env.add_filter("pascal_case", |s: String| names::pascal(&s));
         let mut embedded = Vec::new();
         collect(&TEMPLATES, &mut embedded);
         for (name, text) in embedded {
@@ -66,18 +92,30 @@ impl Engine {
         Ok(Engine { env })
     }
 
+    /// The names of the templates under `dir` (`service/`), sorted.
+    pub(crate) fn names(&self, dir: &str) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .env
+            .templates()
+            .map(|(name, _)| name)
+            .filter(|name| name.starts_with(dir))
+            .map(str::to_owned)
+            .collect();
+        names.sort();
+        names
+    }
+
     pub(crate) fn render(
         &self,
         name: &str,
         context: impl Serialize,
     ) -> Result<String, RenderError> {
-        let name = format!("{name}{SUFFIX}");
         let error = |source| RenderError::Template {
-            name: name.clone(),
+            name: name.to_owned(),
             source,
         };
         self.env
-            .get_template(&name)
+            .get_template(name)
             .and_then(|template| template.render(minijinja::value::Serde(context)))
             .map_err(error)
     }
@@ -90,9 +128,9 @@ fn add(env: &mut Environment<'static>, name: String, text: String) -> Result<(),
 
 fn collect(dir: &Dir<'static>, out: &mut Vec<(String, String)>) {
     for file in dir.files() {
-        let name = file.path().to_string_lossy().replace('\\', "/");
-        if let (true, Some(text)) = (name.ends_with(SUFFIX), file.contents_utf8()) {
-            out.push((name, text.to_owned()));
+        let path = file.path().to_string_lossy().replace('\\', "/");
+        if let (Some(name), Some(text)) = (template_name(&path), file.contents_utf8()) {
+            out.push((name.to_owned(), text.to_owned()));
         }
     }
     for sub in dir.dirs() {
@@ -115,14 +153,16 @@ fn read_dir(root: &Path, dir: &Path) -> Result<Vec<(String, String)>, RenderErro
         let path = entry.path();
         if path.is_dir() {
             out.extend(read_dir(root, &path)?);
-        } else if path.to_string_lossy().ends_with(SUFFIX) {
-            let text = std::fs::read_to_string(&path).map_err(error)?;
-            let name = path
+        } else {
+            let relative = path
                 .strip_prefix(root)
                 .unwrap_or(&path)
                 .to_string_lossy()
                 .replace('\\', "/");
-            out.push((name, text));
+            if let Some(name) = template_name(&relative) {
+                let text = std::fs::read_to_string(&path).map_err(error)?;
+                out.push((name.to_owned(), text));
+            }
         }
     }
     Ok(out)

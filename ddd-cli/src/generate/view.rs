@@ -573,7 +573,45 @@ fn event(scope: &Scope<'_>, aggregate: &Aggregate, event: &Event) -> EventView {
             )
         })
         .collect();
-    let used = |name: &str| event.apply.updates.iter().any(|u| u.from == *name);
+    let appends = event.apply.appends.iter().filter_map(|append| {
+        let state_field = aggregate.fields.iter().find(|f| f.name == append.field)?;
+        let Type::Vec(element) = &state_field.ty else {
+            return None;
+        };
+        let values: Vec<String> = append
+            .fields
+            .iter()
+            .map(|f| {
+                let ty = event
+                    .fields
+                    .iter()
+                    .find(|e| e.name == f.field)
+                    .map_or(Type::Bool, |e| e.ty.clone());
+                let value = scope.convert(
+                    &owned(&f.field, &ty),
+                    &f.conversion,
+                    &event.apply.conversions,
+                    0,
+                );
+                format!("{}: {value}", f.field)
+            })
+            .collect();
+        Some(format!(
+            "state.{}.push({} {{ {} }});",
+            append.field,
+            scope.ty(element),
+            values.join(", ")
+        ))
+    });
+    let updates: Vec<String> = updates.into_iter().chain(appends).collect();
+    let used = |name: &str| {
+        event.apply.updates.iter().any(|u| u.from == *name)
+            || event
+                .apply
+                .appends
+                .iter()
+                .any(|a| a.fields.iter().any(|f| f.field == *name))
+    };
     let state = if updates.is_empty() {
         "_state"
     } else {

@@ -1,5 +1,13 @@
 //! Putting a generated workspace on disk: the generation gap, the manifest, `--check`,
-//! `--dry-run`, and staging everything before anything is replaced.
+//! `--dry-run`, and an all-or-nothing commit.
+//!
+//! A run never leaves a mix of old and new generated files. Into a missing directory, the
+//! whole tree is written beside it and renamed into place. Into an existing one (which holds user-owned files, `target/`, perhaps the shell that runs us, so it
+//! cannot be swapped), the new files are staged in `.ddd/stage-*/` and the run commits by
+//! renaming a journal of the moves to [`JOURNAL`]; the moves follow. A run interrupted
+//! before the commit changed nothing; one interrupted after it is completed from the
+//! journal by the next `ddd generate` before anything else (the staged files are the new
+//! contents, and every step of the journal can be redone).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -12,6 +20,13 @@ use super::{File, Owner};
 
 /// Where the manifest lives, relative to the output directory.
 pub const MANIFEST: &str = ".ddd/manifest.json";
+
+/// A committed run whose moves are not all done yet, relative to the output directory.
+pub const JOURNAL: &str = ".ddd/pending.json";
+
+/// Staging directories are `.ddd/stage-*`: inside the output directory, so that staged
+/// files move into place by renames on one file system.
+const STAGE_PREFIX: &str = "stage-";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -74,6 +89,17 @@ pub enum WriteError {
     },
     #[error("rustfmt failed on the generated code: {0}")]
     Format(String),
+    #[error(
+        "{}: an interrupted `ddd generate` left this journal of its changes; run `ddd generate` (without --check or --dry-run) to complete them",
+        .0.display()
+    )]
+    Pending(PathBuf),
+    #[error("{}: unreadable journal of an interrupted run ({source}); remove it and the `.ddd/stage-*` directories, then generate again", path.display())]
+    Journal {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
 }
 
 fn list(paths: &[PathBuf]) -> String {
@@ -117,6 +143,7 @@ pub fn format(files: &mut [File]) -> Result<bool, WriteError> {
     }
     let stage = tempfile::tempdir().map_err(io(Path::new("temporary directory")))?;
     let mut rust: Vec<(usize, PathBuf)> = Vec::new();
+    let mut roots: Vec<PathBuf> = Vec::new();
     for (index, file) in files.iter().enumerate() {
         if file.path.extension().is_some_and(|e| e == "rs") {
             // The real layout, so that rustfmt finds the modules that files declare.
@@ -125,29 +152,87 @@ pub fn format(files: &mut [File]) -> Result<bool, WriteError> {
                 std::fs::create_dir_all(parent).map_err(io(parent))?;
             }
             std::fs::write(&path, &file.contents).map_err(io(&path))?;
+            if is_target_root(&file.path) {
+                roots.push(path.clone());
+            }
             rust.push((index, path));
         }
     }
-    for chunk in rust.chunks(256) {
-        let output = Command::new("rustfmt")
-            .args(["--edition", "2024"])
-            .args(chunk.iter().map(|(_, p)| p))
-            .output()
-            .map_err(io(Path::new("rustfmt")))?;
-        if !output.status.success() {
-            return Err(WriteError::Format(
-                String::from_utf8_lossy(&output.stderr).into_owned(),
-            ));
-        }
-    }
+    // rustfmt formats the modules a file declares, so the roots of the cargo targets reach
+    // every module once (a module passed as well would be formatted a second time); a
+    // file no target reaches is left as `cargo fmt` would leave it. The chunks run in
+    // parallel: formatting is most of the time of a large generation.
+    let chunk = roots
+        .len()
+        .div_ceil(std::thread::available_parallelism().map_or(1, usize::from))
+        .clamp(1, 256);
+    std::thread::scope(|scope| {
+        let runs: Vec<_> = roots
+            .chunks(chunk)
+            .map(|chunk| scope.spawn(move || rustfmt(chunk)))
+            .collect();
+        runs.into_iter().try_for_each(|run| {
+            run.join()
+                .unwrap_or_else(|_| Err(WriteError::Format("rustfmt runner panicked".into())))
+        })
+    })?;
     for (index, path) in rust {
         files[index].contents = std::fs::read_to_string(&path).map_err(io(&path))?;
     }
     Ok(true)
 }
 
+fn rustfmt(paths: &[PathBuf]) -> Result<(), WriteError> {
+    let output = Command::new("rustfmt")
+        .args(["--edition", "2024"])
+        .args(paths)
+        .output()
+        .map_err(io(Path::new("rustfmt")))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(WriteError::Format(
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        ))
+    }
+}
+
+/// Whether cargo would build `path` as the root of a target: `src/lib.rs`, `src/main.rs`,
+/// `src/bin/*.rs`, `tests/*.rs`, `benches/*.rs`, `examples/*.rs` or `build.rs` of a crate.
+fn is_target_root(path: &Path) -> bool {
+    let parts: Vec<&str> = path
+        .iter()
+        .rev()
+        .take(3)
+        .map(|p| p.to_str().unwrap_or_default())
+        .collect();
+    match parts.as_slice() {
+        ["build.rs", ..] => true,
+        ["lib.rs" | "main.rs", "src", ..] => true,
+        [_, "tests" | "benches" | "examples", ..] => true,
+        [_, "bin", "src", ..] => true,
+        _ => false,
+    }
+}
+
 /// Compares `files` with `dir` and, in [`Mode::Write`], brings `dir` up to date.
 pub fn write(dir: &Path, files: &[File], mode: Mode, force: bool) -> Result<Report, WriteError> {
+    write_until(dir, files, mode, force, usize::MAX)
+}
+
+/// [`write`], stopping after `limit` moves as an interruption would.
+fn write_until(
+    dir: &Path,
+    files: &[File],
+    mode: Mode,
+    force: bool,
+    limit: usize,
+) -> Result<Report, WriteError> {
+    if mode == Mode::Write {
+        recover(dir)?;
+    } else if dir.join(JOURNAL).exists() {
+        return Err(WriteError::Pending(dir.join(JOURNAL)));
+    }
     let manifest_path = dir.join(MANIFEST);
     let old: Manifest = std::fs::read_to_string(&manifest_path)
         .ok()
@@ -205,18 +290,97 @@ pub fn write(dir: &Path, files: &[File], mode: Mode, force: bool) -> Result<Repo
     if !edited.is_empty() && !force {
         return Err(WriteError::Edited(edited));
     }
-    commit(dir, files, &report, &new)?;
+    commit(dir, files, &report, &new, limit)?;
     Ok(report)
 }
 
-/// Stages every new or changed file next to `dir` first, then moves them into place, the
-/// manifest last: a failure before the moves leaves `dir` as it was.
+/// The moves of a committed run, in order (the manifest last).
+#[derive(Debug, Serialize, Deserialize)]
+struct Journal {
+    /// The staging directory, relative to the output directory.
+    stage: String,
+    /// Generated files that the model no longer produces.
+    remove: Vec<String>,
+    moves: Vec<Move>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Move {
+    /// The staged file, in the staging directory.
+    from: String,
+    to: String,
+    /// A user-owned file: moved only if there is still nothing at `to`.
+    user: bool,
+}
+
+/// Brings `dir` to `files`: see the module's documentation.
 fn commit(
     dir: &Path,
     files: &[File],
     report: &Report,
     manifest: &Manifest,
+    limit: usize,
 ) -> Result<(), WriteError> {
+    let manifest_text = serde_json::to_string_pretty(manifest).unwrap_or_default() + "\n";
+    let staged: Vec<(&Path, &str, bool)> = files
+        .iter()
+        .zip(&report.actions)
+        .filter(|(_, (_, action))| matches!(action, Action::Create | Action::Update))
+        .map(|(file, _)| {
+            (
+                file.path.as_path(),
+                file.contents.as_str(),
+                file.owner == Owner::User,
+            )
+        })
+        .chain(std::iter::once((
+            Path::new(MANIFEST),
+            manifest_text.as_str(),
+            false,
+        )))
+        .collect();
+    // A directory that exists may be a shell's working directory: it is never replaced.
+    if std::fs::symlink_metadata(dir).is_err() {
+        return create(dir, &staged);
+    }
+    let state = dir.join(".ddd");
+    std::fs::create_dir_all(&state).map_err(io(&state))?;
+    let stage = tempfile::Builder::new()
+        .prefix(STAGE_PREFIX)
+        .tempdir_in(&state)
+        .map_err(io(&state))?;
+    let mut moves = Vec::new();
+    for (index, (path, contents, user)) in staged.into_iter().enumerate() {
+        let name = index.to_string();
+        let target = stage.path().join(&name);
+        std::fs::write(&target, contents).map_err(io(&target))?;
+        moves.push(Move {
+            from: name,
+            to: key(path),
+            user,
+        });
+    }
+    let journal = Journal {
+        stage: key(stage.path().strip_prefix(dir).unwrap_or(stage.path())),
+        remove: report
+            .actions
+            .iter()
+            .filter(|(_, action)| *action == Action::Remove)
+            .map(|(path, _)| key(path))
+            .collect(),
+        moves,
+    };
+    // From here on the staged files belong to the journal: an error must not delete them.
+    let _ = stage.keep();
+    write_durably(
+        &dir.join(JOURNAL),
+        &serde_json::to_string(&journal).unwrap_or_default(),
+    )?;
+    apply(dir, &journal, limit)
+}
+
+/// A missing directory: the whole tree beside it, then one rename.
+fn create(dir: &Path, staged: &[(&Path, &str, bool)]) -> Result<(), WriteError> {
     let parent = dir
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -226,33 +390,237 @@ fn commit(
         .prefix(".ddd-generate-")
         .tempdir_in(parent)
         .map_err(io(parent))?;
-    let mut moves = Vec::new();
-    let manifest_text = serde_json::to_string_pretty(manifest).unwrap_or_default() + "\n";
-    let staged = files
-        .iter()
-        .zip(&report.actions)
-        .filter(|(_, (_, action))| matches!(action, Action::Create | Action::Update))
-        .map(|(file, _)| (file.path.clone(), file.contents.as_str()))
-        .chain(std::iter::once((
-            PathBuf::from(MANIFEST),
-            manifest_text.as_str(),
-        )));
-    for (index, (path, contents)) in staged.enumerate() {
-        let staged = stage.path().join(format!("{index}"));
-        std::fs::write(&staged, contents).map_err(io(&staged))?;
-        moves.push((staged, dir.join(path)));
+    for (path, contents, _) in staged {
+        let target = stage.path().join(path);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(io(parent))?;
+        }
+        std::fs::write(&target, contents).map_err(io(&target))?;
     }
-    for (path, action) in &report.actions {
-        if *action == Action::Remove {
-            let target = dir.join(path);
-            std::fs::remove_file(&target).map_err(io(&target))?;
+    std::fs::rename(stage.path(), dir).map_err(io(dir))?;
+    let _ = stage.keep();
+    Ok(())
+}
+
+/// Writes `files` into `dir`, which must be missing or empty (`ddd new`): everything is
+/// written beside it first, so an interrupted run leaves no half-made crate in `dir`.
+pub fn scaffold(dir: &Path, files: &[File]) -> Result<(), WriteError> {
+    let staged: Vec<(&Path, &str, bool)> = files
+        .iter()
+        .map(|f| (f.path.as_path(), f.contents.as_str(), true))
+        .collect();
+    if std::fs::symlink_metadata(dir).is_err() {
+        return create(dir, &staged);
+    }
+    // An empty directory that exists may be a shell's working directory: its entries move
+    // in, it is not replaced.
+    let dir = std::fs::canonicalize(dir).map_err(io(dir))?;
+    let stage = dir.with_file_name(format!(
+        ".ddd-new-{}",
+        dir.file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+    ));
+    create(&stage, &staged)?;
+    let entries = std::fs::read_dir(&stage).map_err(io(&stage))?;
+    for entry in entries {
+        let entry = entry.map_err(io(&stage))?;
+        let to = dir.join(entry.file_name());
+        std::fs::rename(entry.path(), &to).map_err(io(&to))?;
+    }
+    std::fs::remove_dir(&stage).map_err(io(&stage))
+}
+
+/// The journal's file, renamed into place: it exists whole or not at all.
+fn write_durably(path: &Path, text: &str) -> Result<(), WriteError> {
+    use std::io::Write as _;
+    let partial = path.with_extension("json.partial");
+    let mut file = std::fs::File::create(&partial).map_err(io(&partial))?;
+    file.write_all(text.as_bytes()).map_err(io(&partial))?;
+    file.sync_all().map_err(io(&partial))?;
+    std::fs::rename(&partial, path).map_err(io(path))
+}
+
+/// Completes a run that an interruption left behind, and clears stages that never
+/// committed.
+fn recover(dir: &Path) -> Result<(), WriteError> {
+    let path = dir.join(JOURNAL);
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        let journal: Journal =
+            serde_json::from_str(&text).map_err(|source| WriteError::Journal {
+                path: path.clone(),
+                source,
+            })?;
+        apply(dir, &journal, usize::MAX)?;
+    }
+    let state = dir.join(".ddd");
+    let Ok(entries) = std::fs::read_dir(&state) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with(STAGE_PREFIX) {
+            std::fs::remove_dir_all(entry.path()).map_err(io(&entry.path()))?;
         }
     }
-    for (from, to) in moves {
+    let _ = std::fs::remove_file(state.join("pending.json.partial"));
+    Ok(())
+}
+
+/// Does the journal's steps, each of which can be done again: a removed file stays
+/// removed, a staged file that is gone was moved already. `limit` stops after that many
+/// moves (tests interrupt a run with it).
+fn apply(dir: &Path, journal: &Journal, limit: usize) -> Result<(), WriteError> {
+    for path in &journal.remove {
+        let target = dir.join(path);
+        match std::fs::remove_file(&target) {
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+                return Err(io(&target)(error));
+            }
+            _ => {}
+        }
+    }
+    let stage = dir.join(&journal.stage);
+    for step in journal.moves.iter().take(limit) {
+        let from = stage.join(&step.from);
+        let to = dir.join(&step.to);
+        if !from.exists() || (step.user && to.exists()) {
+            continue;
+        }
         if let Some(parent) = to.parent() {
             std::fs::create_dir_all(parent).map_err(io(parent))?;
         }
         std::fs::rename(&from, &to).map_err(io(&to))?;
     }
+    if limit < journal.moves.len() {
+        return Ok(());
+    }
+    let journal_path = dir.join(JOURNAL);
+    std::fs::remove_file(&journal_path).map_err(io(&journal_path))?;
+    // Only staged files of user-owned files that exist already are left.
+    let _ = std::fs::remove_dir_all(&stage);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, contents: &str, owner: Owner) -> File {
+        File {
+            path: PathBuf::from(path),
+            contents: contents.to_owned(),
+            owner,
+        }
+    }
+
+    fn version(n: u32) -> Vec<File> {
+        let mut files = vec![
+            file("Cargo.toml", &format!("# v{n}\n"), Owner::Generated),
+            file("a/src/lib.rs", &format!("// v{n}\n"), Owner::Generated),
+            file("a/src/mine.rs", &format!("// yours v{n}\n"), Owner::User),
+        ];
+        if n > 1 {
+            files.push(file("b/src/lib.rs", "// new in v2\n", Owner::Generated));
+        } else {
+            files.push(file("old.rs", "// only in v1\n", Owner::Generated));
+        }
+        files
+    }
+
+    fn read(dir: &Path, path: &str) -> Option<String> {
+        std::fs::read_to_string(dir.join(path)).ok()
+    }
+
+    fn stages(dir: &Path) -> usize {
+        std::fs::read_dir(dir.join(".ddd")).map_or(0, |entries| {
+            entries
+                .flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with(STAGE_PREFIX))
+                .count()
+        })
+    }
+
+    #[test]
+    fn a_new_directory_appears_whole_and_nothing_is_left_beside_it() {
+        let root = tempfile::tempdir().expect("a directory");
+        let dir = root.path().join("out");
+        write(&dir, &version(1), Mode::Write, false).expect("written");
+        assert_eq!(read(&dir, "a/src/lib.rs").as_deref(), Some("// v1\n"));
+        assert!(dir.join(MANIFEST).is_file());
+        let beside: Vec<_> = std::fs::read_dir(root.path())
+            .expect("the parent")
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(beside, ["out"]);
+    }
+
+    #[test]
+    fn an_interrupted_run_is_completed_by_the_next_and_user_files_survive() {
+        let root = tempfile::tempdir().expect("a directory");
+        let dir = root.path().join("out");
+        write(&dir, &version(1), Mode::Write, false).expect("v1");
+        std::fs::write(dir.join("a/src/mine.rs"), "// edited by a person\n").expect("edit");
+        std::fs::create_dir_all(dir.join("target")).expect("a build directory");
+        std::fs::write(dir.join("target/keep"), "built").expect("a build output");
+
+        // Interrupted after the commit point and one move: the next run sees the journal.
+        write_until(&dir, &version(2), Mode::Write, false, 1).expect("v2, interrupted");
+        assert!(dir.join(JOURNAL).is_file());
+        assert_eq!(read(&dir, "Cargo.toml").as_deref(), Some("# v2\n"));
+        assert_eq!(read(&dir, "a/src/lib.rs").as_deref(), Some("// v1\n"));
+        let pending = write(&dir, &version(2), Mode::Check, false);
+        assert!(
+            matches!(pending, Err(WriteError::Pending(_))),
+            "{pending:?}"
+        );
+
+        // Any next run completes the interrupted one before comparing.
+        let report = write(&dir, &version(2), Mode::Write, false).expect("recovered");
+        assert_eq!(report.changes().count(), 0, "{:?}", report.actions);
+        assert_eq!(read(&dir, "a/src/lib.rs").as_deref(), Some("// v2\n"));
+        assert_eq!(
+            read(&dir, "b/src/lib.rs").as_deref(),
+            Some("// new in v2\n")
+        );
+        assert_eq!(read(&dir, "old.rs"), None);
+        assert_eq!(
+            read(&dir, "a/src/mine.rs").as_deref(),
+            Some("// edited by a person\n")
+        );
+        assert_eq!(read(&dir, "target/keep").as_deref(), Some("built"));
+        assert!(!dir.join(JOURNAL).exists());
+        assert_eq!(stages(&dir), 0);
+        let manifest = read(&dir, MANIFEST).expect("a manifest");
+        assert!(manifest.contains("b/src/lib.rs") && !manifest.contains("old.rs"));
+    }
+
+    #[test]
+    fn a_run_interrupted_before_its_commit_changed_nothing() {
+        let root = tempfile::tempdir().expect("a directory");
+        let dir = root.path().join("out");
+        write(&dir, &version(1), Mode::Write, false).expect("v1");
+        // What a run killed while staging leaves: staged files, no journal.
+        let stage = dir.join(".ddd").join(format!("{STAGE_PREFIX}killed"));
+        std::fs::create_dir_all(&stage).expect("a stage");
+        std::fs::write(stage.join("0"), "// half of v2\n").expect("a staged file");
+        let report = write(&dir, &version(1), Mode::DryRun, false).expect("compared");
+        assert_eq!(report.changes().count(), 0, "{:?}", report.actions);
+        assert_eq!(read(&dir, "a/src/lib.rs").as_deref(), Some("// v1\n"));
+
+        write(&dir, &version(2), Mode::Write, false).expect("v2");
+        assert_eq!(stages(&dir), 0);
+        assert_eq!(read(&dir, "a/src/lib.rs").as_deref(), Some("// v2\n"));
+    }
+
+    #[test]
+    fn an_unreadable_journal_is_reported_not_guessed() {
+        let root = tempfile::tempdir().expect("a directory");
+        let dir = root.path().join("out");
+        write(&dir, &version(1), Mode::Write, false).expect("v1");
+        std::fs::write(dir.join(JOURNAL), "{ not json").expect("a broken journal");
+        let error = write(&dir, &version(2), Mode::Write, false).expect_err("refused");
+        assert!(error.to_string().contains("pending.json"), "{error}");
+        assert_eq!(read(&dir, "a/src/lib.rs").as_deref(), Some("// v1\n"));
+    }
 }

@@ -152,14 +152,26 @@ fn a_template_directory_overrides_embedded_templates() {
 /// Where generated workspaces build: one target directory for all of them, so that the
 /// dependencies compile once (`DDD_GENERATED_TARGET_DIR`, else `target/gen-projects` of
 /// this repository).
-fn generated_target_dir() -> PathBuf {
+pub(crate) fn generated_target_dir() -> PathBuf {
     std::env::var_os("DDD_GENERATED_TARGET_DIR").map_or_else(
         || Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/gen-projects"),
         PathBuf::from,
     )
 }
 
-fn cargo(dir: &Path, args: &[&str]) {
+/// Held while cargo runs on the shared target directory, so that a test copying the
+/// binaries it just built does not copy another test's build of the same package.
+pub(crate) static TARGET_DIR_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+pub(crate) fn cargo(dir: &Path, args: &[&str]) {
+    let _lock = TARGET_DIR_LOCK
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    cargo_locked(dir, args);
+}
+
+/// [`cargo`] for a caller that holds [`TARGET_DIR_LOCK`].
+pub(crate) fn cargo_locked(dir: &Path, args: &[&str]) {
     let output = Command::new(env!("CARGO"))
         .args(args)
         .current_dir(dir)

@@ -1,5 +1,6 @@
 //! The `ddd` binary, end to end: one test binary, a module per command.
 
+mod artefacts;
 mod check;
 mod completions;
 mod generate;
@@ -7,6 +8,7 @@ mod graph;
 mod harness;
 mod help;
 mod schema;
+mod shop;
 
 /// The contract's example model.
 const SHOP: &str = include_str!("../../../ddd-model/tests/models/shop.ddd");

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 use tokio::sync::Notify;
 use tokio::time::Instant;
@@ -41,27 +41,50 @@ struct Group {
     config: ConsumerConfig,
     state: Mutex<GroupState>,
     notify: Notify,
+    /// The bus the group belongs to, for dead letters; weak since the bus holds the group.
+    bus: Weak<BusInner>,
 }
 
 #[derive(Default)]
 struct GroupState {
     ready: VecDeque<Pending>,
-    in_flight: HashMap<u64, InFlight>,
-    /// Ack deadlines in the order deliveries were handed out; all share one ack wait, so
-    /// this is also deadline order.
-    deadlines: VecDeque<(Instant, u64)>,
-    next_tag: u64,
+    /// Deliveries handed out, at `tag - first_tag`; `None` once settled. Tags are handed
+    /// out in order and all share one ack wait, so this is also ack deadline order. The
+    /// front is never `None`: settled entries are dropped as soon as they reach it.
+    in_flight: VecDeque<Option<InFlight>>,
+    /// The tag of `in_flight[0]`.
+    first_tag: u64,
+    /// The `Some` entries of `in_flight`.
+    unsettled: usize,
 }
 
 struct Pending {
-    message: Arc<Message>,
+    message: Published,
     /// Deliveries so far.
     attempts: u32,
 }
 
 struct InFlight {
-    message: Arc<Message>,
+    message: Published,
     attempt: u32,
+    deadline: Instant,
+}
+
+/// A published message: an index into its batch, which one allocation shares between every
+/// consumer that wants one of its messages, their deliveries and redeliveries (an allocation
+/// per message, made by the publisher and freed by the consumer, is what costs most here).
+#[derive(Clone)]
+struct Published {
+    batch: Arc<Vec<Message>>,
+    index: usize,
+}
+
+impl std::ops::Deref for Published {
+    type Target = Message;
+
+    fn deref(&self) -> &Message {
+        &self.batch[self.index]
+    }
 }
 
 const ACK_WAIT_EXPIRED: &str = "not acknowledged within the ack wait";
@@ -90,7 +113,7 @@ impl InProcessBus {
     pub fn backlog(&self, consumer: &str) -> usize {
         lock(&self.inner.groups).get(consumer).map_or(0, |group| {
             let state = lock(&group.state);
-            state.ready.len() + state.in_flight.len()
+            state.ready.len() + state.unsettled
         })
     }
 }
@@ -101,22 +124,27 @@ impl BusInner {
             return Err(BusError::Closed);
         }
         let groups: Vec<Arc<Group>> = lock(&self.groups).values().cloned().collect();
-        let messages: Vec<Arc<Message>> = messages.into_iter().map(Arc::new).collect();
+        let batch = Arc::new(messages);
         // One lock and one wake-up per consumer per batch, not per message.
         for group in &groups {
-            let mut wanted = messages
+            // Matched before locking: the consumer waits on this lock, so it only covers a
+            // move of the matching messages.
+            let mut wanted: VecDeque<Pending> = batch
                 .iter()
-                .filter(|message| group.config.wants(&message.subject))
-                .peekable();
-            if wanted.peek().is_none() {
+                .enumerate()
+                .filter(|(_, message)| group.config.wants(&message.subject))
+                .map(|(index, _)| Pending {
+                    message: Published {
+                        batch: Arc::clone(&batch),
+                        index,
+                    },
+                    attempts: 0,
+                })
+                .collect();
+            if wanted.is_empty() {
                 continue;
             }
-            lock(&group.state)
-                .ready
-                .extend(wanted.map(|message| Pending {
-                    message: Arc::clone(message),
-                    attempts: 0,
-                }));
+            lock(&group.state).ready.append(&mut wanted);
             group.notify.notify_waiters();
         }
         Ok(())
@@ -129,7 +157,8 @@ impl BusInner {
         let _ = self.publish_now(vec![letter]);
     }
 
-    fn group(&self, config: ConsumerConfig) -> Result<Arc<Group>, BusError> {
+    fn group(self: &Arc<Self>, config: ConsumerConfig) -> Result<Arc<Group>, BusError> {
+        let bus = &Arc::downgrade(self);
         let mut groups = lock(&self.groups);
         if let Some(existing) = groups.get(&config.name) {
             if existing.config.subjects != config.subjects {
@@ -144,28 +173,44 @@ impl BusInner {
             config,
             state: Mutex::new(GroupState::default()),
             notify: Notify::new(),
+            bus: Weak::clone(bus),
         });
         groups.insert(group.config.name.clone(), Arc::clone(&group));
         Ok(group)
     }
 }
 
+impl GroupState {
+    /// Drops settled entries from the front, so that it is the oldest unsettled delivery.
+    fn trim(&mut self) {
+        while let Some(None) = self.in_flight.front() {
+            self.in_flight.pop_front();
+            self.first_tag += 1;
+        }
+    }
+}
+
 impl Group {
     /// Hands out the next ready message, after taking back deliveries whose ack wait ran out.
-    fn take(self: &Arc<Self>, bus: &Arc<BusInner>) -> Option<InProcessDelivery> {
+    fn take(self: &Arc<Self>) -> Option<InProcessDelivery> {
         let mut state = lock(&self.state);
+        if state.ready.is_empty() && state.unsettled == 0 {
+            return None;
+        }
+        // One clock read serves both the expiry check and the new deadline.
         let now = Instant::now();
         let exhausted = self.expire(&mut state, now);
         let delivery = state.ready.pop_front().map(|pending| {
-            let tag = state.next_tag;
-            state.next_tag += 1;
+            let tag = state.first_tag + state.in_flight.len() as u64;
             let attempt = pending.attempts + 1;
-            let message = Arc::clone(&pending.message);
-            state.in_flight.insert(tag, InFlight { message, attempt });
-            state.deadlines.push_back((now + self.config.ack_wait, tag));
+            state.in_flight.push_back(Some(InFlight {
+                message: pending.message.clone(),
+                attempt,
+                deadline: now + self.config.ack_wait,
+            }));
+            state.unsettled += 1;
             InProcessDelivery {
                 group: Arc::clone(self),
-                bus: Arc::clone(bus),
                 tag,
                 message: pending.message,
                 attempt,
@@ -174,12 +219,7 @@ impl Group {
         });
         drop(state);
         for in_flight in exhausted {
-            bus.dead_letter(
-                &self.config.name,
-                &in_flight.message,
-                in_flight.attempt,
-                ACK_WAIT_EXPIRED,
-            );
+            self.dead_letter(&in_flight.message, in_flight.attempt, ACK_WAIT_EXPIRED);
         }
         delivery
     }
@@ -188,14 +228,18 @@ impl Group {
     /// and must be dead-lettered once the lock is released.
     fn expire(&self, state: &mut GroupState, now: Instant) -> Vec<InFlight> {
         let mut exhausted = Vec::new();
-        while let Some(&(deadline, tag)) = state.deadlines.front() {
-            if deadline > now {
+        // The front is the oldest unsettled delivery (see `GroupState::in_flight`).
+        while let Some(Some(front)) = state.in_flight.front() {
+            if front.deadline > now {
                 break;
             }
-            state.deadlines.pop_front();
-            if let Some(in_flight) = state.in_flight.remove(&tag) {
-                exhausted.extend(self.retry(state, in_flight));
-            }
+            let Some(Some(in_flight)) = state.in_flight.pop_front() else {
+                break;
+            };
+            state.first_tag += 1;
+            state.unsettled -= 1;
+            state.trim();
+            exhausted.extend(self.retry(state, in_flight));
         }
         exhausted
     }
@@ -216,17 +260,27 @@ impl Group {
 
     fn next_deadline(&self) -> Option<Instant> {
         lock(&self.state)
-            .deadlines
+            .in_flight
             .front()
-            .map(|(deadline, _)| *deadline)
+            .and_then(|front| front.as_ref().map(|in_flight| in_flight.deadline))
     }
 
     /// Settles a delivery; `None` when its ack wait ran out and it was taken back already.
     fn settle(&self, tag: u64) -> Option<InFlight> {
         let mut state = lock(&self.state);
-        let in_flight = state.in_flight.remove(&tag)?;
-        state.deadlines.retain(|(_, t)| *t != tag);
+        let index = usize::try_from(tag.checked_sub(state.first_tag)?).ok()?;
+        let in_flight = state.in_flight.get_mut(index)?.take()?;
+        state.unsettled -= 1;
+        state.trim();
         Some(in_flight)
+    }
+
+    /// Publishes a dead letter with no lock held: its subject may match this very consumer.
+    fn dead_letter(&self, message: &Message, attempts: u32, reason: &str) {
+        // A bus that is gone has no one left to read dead letters.
+        if let Some(bus) = self.bus.upgrade() {
+            bus.dead_letter(&self.config.name, message, attempts, reason);
+        }
     }
 }
 
@@ -273,7 +327,7 @@ impl Subscription for InProcessSubscription {
             if self.bus.closed.load(Ordering::SeqCst) {
                 return Ok(None);
             }
-            if let Some(delivery) = self.group.take(&self.bus) {
+            if let Some(delivery) = self.group.take() {
                 return Ok(Some(delivery));
             }
             let notified = self.group.notify.notified();
@@ -284,7 +338,7 @@ impl Subscription for InProcessSubscription {
             if self.bus.closed.load(Ordering::SeqCst) {
                 return Ok(None);
             }
-            if let Some(delivery) = self.group.take(&self.bus) {
+            if let Some(delivery) = self.group.take() {
                 return Ok(Some(delivery));
             }
             match self.group.next_deadline() {
@@ -300,9 +354,8 @@ impl Subscription for InProcessSubscription {
 /// A message delivered by the [`InProcessBus`].
 pub struct InProcessDelivery {
     group: Arc<Group>,
-    bus: Arc<BusInner>,
     tag: u64,
-    message: Arc<Message>,
+    message: Published,
     attempt: u32,
     settled: bool,
 }
@@ -329,14 +382,9 @@ impl InProcessDelivery {
         } else {
             self.group.retry(&mut lock(&self.group.state), in_flight)
         };
-        // Published with no lock held: the dead-letter subject may match this very consumer.
         if let Some(in_flight) = exhausted {
-            self.bus.dead_letter(
-                &self.group.config.name,
-                &in_flight.message,
-                in_flight.attempt,
-                reason,
-            );
+            self.group
+                .dead_letter(&in_flight.message, in_flight.attempt, reason);
         }
     }
 }

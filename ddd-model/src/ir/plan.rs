@@ -131,20 +131,36 @@ pub struct EmitPlan {
 }
 
 /// Which state fields `apply` sets from an event: those sharing a name and a compatible type
-/// with an event field. Other state fields keep their value.
+/// with an event field. Other state fields keep their value. An event that carries every
+/// field of the records a `Vec` state field holds (and does not name that field itself) adds
+/// one such record to it: `ItemAdded(product, quantity)` appends to `items: Vec<Item>`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApplyPlan {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub updates: Vec<StateUpdate>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub appends: Vec<StateAppend>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conversions: Vec<RecordConversion>,
 }
 
 impl ApplyPlan {
     pub fn is_empty(&self) -> bool {
-        self.updates.is_empty() && self.conversions.is_empty()
+        self.updates.is_empty() && self.appends.is_empty() && self.conversions.is_empty()
     }
+}
+
+/// A record built from event fields and pushed onto a `Vec` state field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StateAppend {
+    /// The `Vec` state field.
+    pub field: Name,
+    /// The value or entity it holds.
+    pub record: TypePath,
+    /// One per field of the record, from the event field of the same name.
+    pub fields: Vec<FieldConversion>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

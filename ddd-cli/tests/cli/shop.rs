@@ -1,0 +1,538 @@
+//! The shop, end to end: generated from the contract's model, its one anticorruption stub
+//! (Cart → Ordering: the order's total) filled the way a user would, then run as a modular
+//! monolith and as services on this machine's PostgreSQL and NATS (and once on RabbitMQ),
+//! driven over HTTP from an open cart to a shipped order.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{Read as _, Write as _};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::SHOP;
+use crate::generate::{TARGET_DIR_LOCK, cargo, cargo_locked, generated_target_dir};
+use crate::harness::{Output, Test};
+
+/// The trace every request of a flow carries, as a client's own trace would.
+const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+/// What a person writes into the stub `ddd generate` leaves for Cart → Ordering.
+const PLACE_ORDER: &str = r#"// Yours: the anticorruption layer between Cart and Ordering.
+
+use contracts::cart::Published;
+use contracts::ids::OrderId;
+use contracts::kernel::Money;
+use contracts::ordering::OrderLine;
+use ddd_core::{Envelope, Policy as _, PolicyError, Reaction};
+
+use crate::order::{Order, OrderCommand};
+
+/// A checked-out cart becomes an order of the same lines; the total is what they cost.
+pub(super) async fn react(event: &Envelope<Published>) -> Result<Vec<Reaction<Order>>, PolicyError> {
+    let Published::CartCheckedOut { customer, items } = &event.payload;
+    let Some(first) = items.first() else {
+        return Err(PolicyError::Permanent("an empty cart was checked out".to_owned()));
+    };
+    let currency = first.unit_price.currency.clone();
+    if items.iter().any(|item| item.unit_price.currency != currency) {
+        return Err(PolicyError::Permanent("a cart in several currencies".to_owned()));
+    }
+    let amount_cents = items
+        .iter()
+        .map(|item| i64::from(item.quantity) * item.unit_price.amount_cents)
+        .sum();
+    let lines = items
+        .iter()
+        .map(|item| OrderLine {
+            product: item.product,
+            quantity: item.quantity,
+            unit_price: item.unit_price.clone(),
+        })
+        .collect();
+    let order = OrderId::derived_from(&event.event_id, super::PlaceOrderOnCartCheckedOut::NAME.as_bytes());
+    Ok(vec![Reaction::create(
+        order,
+        OrderCommand::PlaceOrder { customer: *customer, lines, total: Money { amount_cents, currency } },
+    )])
+}
+"#;
+
+const PLACE_ORDER_STUB: &str = "services/ordering/src/policies/place_order_on_cart_checked_out.rs";
+
+/// Consumers whose created aggregate ids the flow derives, as the generated policies do.
+const ORDERING_PLACES: &str = "ordering-on-cart-cart-checked-out-run-order-place-order";
+const PAYMENTS_REQUESTS: &str = "payments-on-ordering-order-placed-run-payment-request-payment";
+const SHIPPING_PREPARES: &str = "shipping-on-ordering-order-paid-run-shipment-prepare-shipment";
+
+fn generate_filled_shop() -> Output {
+    let out = Test::new()
+        .file("shop.ddd", SHOP)
+        .args(["generate", "shop.ddd", "--out", "out", "-q"])
+        .success();
+    let stub = out.path("out").join(PLACE_ORDER_STUB);
+    let generated = std::fs::read_to_string(&stub).expect("the stub is generated");
+    assert!(generated.contains("PolicyError::Unmapped"), "{generated}");
+    std::fs::write(&stub, PLACE_ORDER).expect("fill the stub");
+    cargo(&out.path("out"), &["fmt"]);
+    out
+}
+
+#[test]
+fn the_shop_runs_end_to_end_as_a_monolith_and_its_filled_stub_survives_regeneration() {
+    let out = generate_filled_shop();
+    let dir = out.path("out");
+    let filled = std::fs::read_to_string(dir.join(PLACE_ORDER_STUB)).expect("filled");
+    build_binaries(&dir, &["build", "-p", "shop"], &["shop"]);
+    let port = free_port();
+    let monolith = Process::start(
+        "shop",
+        &dir,
+        &[
+            ("HTTP_ADDR", format!("127.0.0.1:{port}")),
+            ("RUST_LOG", "info".to_owned()),
+        ],
+        port,
+    );
+    let shop = Endpoints::all_at(port);
+    let flow = shop.run_flow();
+    let log = monolith.stop_gracefully();
+    for policy in [ORDERING_PLACES, PAYMENTS_REQUESTS, SHIPPING_PREPARES] {
+        assert!(
+            log.lines().any(|line| line.contains(TRACE_ID) && line.contains(policy)),
+            "no log line of {policy} with the trace id:\n{log}"
+        );
+    }
+    assert_eq!(flow.order_events, ["OrderPlaced", "OrderPaid", "OrderShipped"]);
+
+    let out = Test::within(out)
+        .args(["generate", "shop.ddd", "--out", "out", "-q"])
+        .success();
+    let after = std::fs::read_to_string(out.path("out").join(PLACE_ORDER_STUB)).expect("kept");
+    assert_eq!(after, filled, "regeneration touched the filled stub");
+    build_binaries(&out.path("out"), &["build", "-p", "shop"], &["shop"]);
+}
+
+#[test]
+fn the_shop_runs_as_services_on_postgres_and_nats_through_a_killed_ordering() {
+    services_scenario(&env_url("NATS_URL", "nats://127.0.0.1:4222"));
+}
+
+#[test]
+fn the_shop_runs_as_services_on_postgres_and_rabbitmq_through_a_killed_ordering() {
+    services_scenario(&env_url("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f"));
+}
+
+fn env_url(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_owned())
+}
+
+/// Every context its own process on its own PostgreSQL database, over a real broker; two
+/// Payments replicas compete for its events; Ordering is killed with SIGKILL right after
+/// the checkout and started again. The flow completes with every step done once, and the
+/// flow's trace id is in the log of every service it crossed.
+fn services_scenario(bus_url: &str) {
+    let out = generate_filled_shop();
+    let dir = out.path("out");
+    let binaries = ["shop-catalog", "shop-cart", "shop-ordering", "shop-payments", "shop-shipping"];
+    build_binaries(&dir, &["build", "--workspace", "--bins", "--all-features"], &binaries);
+    let run = Uuid::new_v4().simple().to_string()[..12].to_owned();
+    let namespace = format!("shop-e2e-{run}");
+    let databases = Databases::create(&run, &["catalog", "cart", "ordering", "payments", "shipping"]);
+    let start = |context: &str, port: u16| {
+        let env = [
+            ("HTTP_ADDR", format!("127.0.0.1:{port}")),
+            ("DATABASE_URL", databases.url(context)),
+            ("BUS_URL", bus_url.to_owned()),
+            ("BUS_NAMESPACE", namespace.clone()),
+            ("RUST_LOG", "info".to_owned()),
+        ];
+        Process::start(&format!("shop-{context}"), &dir, &env, port)
+    };
+    let shop = Endpoints {
+        catalog: free_port(),
+        cart: free_port(),
+        ordering: free_port(),
+        payments: vec![free_port(), free_port()],
+        shipping: free_port(),
+    };
+    let catalog = start("catalog", shop.catalog);
+    let cart = start("cart", shop.cart);
+    let mut ordering = Some(start("ordering", shop.ordering));
+    let payments: Vec<Process> = shop.payments.iter().map(|&port| start("payments", port)).collect();
+    let shipping = start("shipping", shop.shipping);
+
+    let mut killed_log = String::new();
+    let flow = shop.run_flow_with(|| {
+        let mut victim = ordering.take().expect("ordering runs");
+        victim.kill();
+        killed_log = victim.log();
+        ordering = Some(start("ordering", shop.ordering));
+    });
+    assert_eq!(flow.order_events, ["OrderPlaced", "OrderPaid", "OrderShipped"]);
+
+    // More checkouts: each OrderPlaced is handled by exactly one of the two replicas.
+    for _ in 0..3 {
+        shop.check_out_a_cart();
+    }
+    let handled = |process: &Process| {
+        process
+            .log()
+            .lines()
+            .filter(|line| line.contains(PAYMENTS_REQUESTS) && line.contains("event handled"))
+            .count()
+    };
+    let placed_orders = 4;
+    eventually("every order has its one payment", || {
+        let total: usize = payments.iter().map(handled).sum();
+        (total >= placed_orders).then_some(())
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    let per_replica: Vec<usize> = payments.iter().map(handled).collect();
+    assert_eq!(per_replica.iter().sum::<usize>(), placed_orders, "handled per replica: {per_replica:?}");
+
+    let ordering = ordering.take().expect("ordering runs");
+    let logs = [
+        ("catalog", catalog.stop_gracefully()),
+        ("cart", cart.stop_gracefully()),
+        ("ordering", format!("{killed_log}{}", ordering.stop_gracefully())),
+        ("shipping", shipping.stop_gracefully()),
+        ("payments", payments.into_iter().map(Process::stop_gracefully).collect()),
+    ];
+    for (context, log) in logs {
+        assert!(log.contains(TRACE_ID), "the trace id is not in {context}'s log:\n{log}");
+    }
+}
+
+/// A PostgreSQL database per context, dropped at the end.
+struct Databases {
+    base: String,
+    names: Vec<(String, String)>,
+}
+
+impl Databases {
+    fn create(run: &str, contexts: &[&str]) -> Self {
+        let base = env_url("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test");
+        let names: Vec<(String, String)> = contexts
+            .iter()
+            .map(|context| ((*context).to_owned(), format!("shop_e2e_{run}_{context}")))
+            .collect();
+        for (_, name) in &names {
+            psql(&base, &format!("CREATE DATABASE {name}"));
+        }
+        Self { base, names }
+    }
+
+    fn url(&self, context: &str) -> String {
+        let (_, name) = self.names.iter().find(|(c, _)| c == context).expect("a context");
+        let (server, _) = self.base.rsplit_once('/').expect("a database URL");
+        format!("{server}/{name}")
+    }
+}
+
+impl Drop for Databases {
+    fn drop(&mut self) {
+        for (_, name) in &self.names {
+            let _ = Command::new("psql")
+                .args([self.base.as_str(), "-qc", &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")])
+                .output();
+        }
+    }
+}
+
+fn psql(url: &str, sql: &str) {
+    let output = Command::new("psql")
+        .args([url, "-qc", sql])
+        .output()
+        .expect("psql runs (the PostgreSQL client must be installed)");
+    assert!(output.status.success(), "{sql}: {}", String::from_utf8_lossy(&output.stderr));
+}
+
+/// Where each context answers; Payments may run as several replicas.
+struct Endpoints {
+    catalog: u16,
+    cart: u16,
+    ordering: u16,
+    payments: Vec<u16>,
+    shipping: u16,
+}
+
+/// What a flow saw.
+struct Flow {
+    order_events: Vec<String>,
+}
+
+impl Endpoints {
+    fn all_at(port: u16) -> Self {
+        Self {
+            catalog: port,
+            cart: port,
+            ordering: port,
+            payments: vec![port],
+            shipping: port,
+        }
+    }
+
+    fn run_flow(&self) -> Flow {
+        self.run_flow_with(|| {})
+    }
+
+    /// A cart with one item, checked out.
+    fn check_out_a_cart(&self) {
+        let cart = created(post(self.cart, "/shopping-carts", &json!({ "customer": Uuid::now_v7() })));
+        let item = json!({ "product": Uuid::now_v7(), "quantity": 1, "unit_price": { "amount_cents": 500, "currency": "EUR" } });
+        ok(post(self.cart, &format!("/shopping-carts/{cart}/add-item"), &item));
+        ok(post(self.cart, &format!("/shopping-carts/{cart}/check-out"), &json!({})));
+    }
+
+    /// Products → cart → checkout → (`after_checkout`) → order → payment → capture →
+    /// paid → shipment → dispatch → shipped, every request in one trace.
+    fn run_flow_with(&self, after_checkout: impl FnOnce()) -> Flow {
+        let price = |cents: i64| json!({ "amount_cents": cents, "currency": "EUR" });
+        let book = created(post(self.catalog, "/products", &json!({ "name": "Book", "price": price(1250) })));
+        let pen = created(post(self.catalog, "/products", &json!({ "name": "Pen", "price": price(199) })));
+        let customer = Uuid::now_v7();
+        let cart = created(post(self.cart, "/shopping-carts", &json!({ "customer": customer })));
+        for (product, quantity, cents) in [(&book, 2, 1250), (&pen, 3, 199)] {
+            let item = json!({ "product": product, "quantity": quantity, "unit_price": price(cents) });
+            ok(post(self.cart, &format!("/shopping-carts/{cart}/add-item"), &item));
+        }
+        ok(post(self.cart, &format!("/shopping-carts/{cart}/check-out"), &json!({})));
+        after_checkout();
+
+        let checked_out = event_id(self.cart, &format!("/shopping-carts/{cart}"), "CartCheckedOut");
+        let order = derived(checked_out, ORDERING_PLACES);
+        let placed = eventually("the order is placed", || {
+            let response = get(self.ordering, &format!("/orders/{order}"));
+            (response.status == 200).then_some(response.body)
+        });
+        assert_eq!(placed["state"]["total"], price(2 * 1250 + 3 * 199), "{placed}");
+        assert_eq!(placed["state"]["customer"], json!(customer), "{placed}");
+
+        let order_placed = event_id(self.ordering, &format!("/orders/{order}"), "OrderPlaced");
+        let payment = derived(order_placed, PAYMENTS_REQUESTS);
+        let requested = eventually("a payment is requested", || {
+            self.payments.iter().find_map(|&port| {
+                let response = get(port, &format!("/payments/{payment}"));
+                (response.status == 200).then_some(response.body)
+            })
+        });
+        assert_eq!(requested["state"]["amount"], placed["state"]["total"], "{requested}");
+        ok(post(self.payments[0], &format!("/payments/{payment}/capture"), &json!({})));
+
+        let paid = eventually("the order is paid", || {
+            event_ids(self.ordering, &format!("/orders/{order}")).remove("OrderPaid")
+        });
+        let shipment = derived(paid, SHIPPING_PREPARES);
+        eventually("a shipment is prepared", || {
+            (get(self.shipping, &format!("/shipments/{shipment}")).status == 200).then_some(())
+        });
+        let dispatch = json!({ "dispatched_at": "2026-11-21T12:00:00Z" });
+        ok(post(self.shipping, &format!("/shipments/{shipment}/dispatch"), &dispatch));
+        eventually("the order is shipped", || {
+            event_ids(self.ordering, &format!("/orders/{order}"))
+                .contains_key("OrderShipped")
+                .then_some(())
+        });
+        // Nothing more arrives late: each step happened once.
+        std::thread::sleep(Duration::from_millis(500));
+        let events = get(self.ordering, &format!("/orders/{order}/events")).body;
+        let order_events = events
+            .as_array()
+            .expect("a list of events")
+            .iter()
+            .map(|event| event["type"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        Flow { order_events }
+    }
+}
+
+/// The id a generated policy gives the aggregate it creates for `event`.
+fn derived(event: Uuid, consumer: &str) -> Uuid {
+    Uuid::new_v5(&event, consumer.as_bytes())
+}
+
+fn event_ids(port: u16, aggregate: &str) -> BTreeMap<String, Uuid> {
+    let response = get(port, &format!("{aggregate}/events"));
+    if response.status != 200 {
+        return BTreeMap::new();
+    }
+    response
+        .body
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|event| {
+            let id = event["event_id"].as_str()?.parse().ok()?;
+            Some((event["type"].as_str()?.to_owned(), id))
+        })
+        .collect()
+}
+
+fn event_id(port: u16, aggregate: &str, event_type: &str) -> Uuid {
+    let ids = event_ids(port, aggregate);
+    *ids.get(event_type)
+        .unwrap_or_else(|| panic!("{aggregate} has no {event_type}: {ids:?}"))
+}
+
+fn eventually<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(found) = probe() {
+            return found;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+struct Response {
+    status: u16,
+    body: Value,
+}
+
+fn created(response: Response) -> String {
+    assert_eq!(response.status, 201, "{}", response.body);
+    response.body["id"].as_str().expect("an id").to_owned()
+}
+
+fn ok(response: Response) {
+    assert_eq!(response.status, 200, "{}", response.body);
+}
+
+fn get(port: u16, path: &str) -> Response {
+    http(port, "GET", path, "")
+}
+
+fn post(port: u16, path: &str, body: &Value) -> Response {
+    http(port, "POST", path, &body.to_string())
+}
+
+/// One HTTP/1.1 exchange in the flow's trace.
+fn http(port: u16, method: &str, path: &str, body: &str) -> Response {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    let span: u64 = rand_span();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+         traceparent: 00-{TRACE_ID}-{span:016x}-01\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("receive");
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    let status = head.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
+    Response {
+        status,
+        body: serde_json::from_str(body).unwrap_or_else(|_| Value::String(body.to_owned())),
+    }
+}
+
+fn rand_span() -> u64 {
+    Uuid::new_v4().as_u64_pair().0 | 1
+}
+
+/// Builds and copies the binaries into `dir/bin`, where [`Process`] runs them from: the
+/// shared target directory's copies belong to whichever test built last.
+fn build_binaries(dir: &Path, args: &[&str], binaries: &[&str]) {
+    let _lock = TARGET_DIR_LOCK
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    cargo_locked(dir, args);
+    std::fs::create_dir_all(dir.join("bin")).expect("a bin directory");
+    for binary in binaries {
+        std::fs::copy(generated_target_dir().join("debug").join(binary), dir.join("bin").join(binary))
+            .expect("the binary was built");
+    }
+}
+
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("a free port")
+}
+
+/// A generated binary, running until stopped or dropped; its log goes to a file.
+struct Process {
+    child: Option<Child>,
+    log: PathBuf,
+}
+
+impl Process {
+    fn start(binary: &str, dir: &Path, env: &[(&str, String)], port: u16) -> Self {
+        let log = dir.join(format!("{binary}-{port}.log"));
+        let file = File::create(&log).expect("a log file");
+        let child = Command::new(dir.join("bin").join(binary))
+            .current_dir(dir)
+            .envs(env.iter().map(|(name, value)| (*name, value.as_str())))
+            .stdout(Stdio::null())
+            .stderr(file)
+            .spawn()
+            .expect("the binary starts");
+        let mut process = Self {
+            child: Some(child),
+            log,
+        };
+        process.wait_until_ready(port);
+        process
+    }
+
+    fn wait_until_ready(&mut self, port: u16) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
+                panic!("exited with {status} before it was ready:\n{}", self.log());
+            }
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() && get(port, "/health/ready").status == 200 {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("not ready on {port} within 60 s:\n{}", self.log());
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGTERM, as an orchestrator stops it; it must exit cleanly. Returns its log.
+    fn stop_gracefully(mut self) -> String {
+        let status = self.terminate();
+        let log = self.log();
+        assert!(status.success(), "exited with {status} after SIGTERM:\n{log}");
+        log
+    }
+
+    /// SIGKILL: no chance to finish anything.
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().expect("killed");
+            let _ = child.wait();
+        }
+    }
+
+    fn terminate(&mut self) -> ExitStatus {
+        let mut child = self.child.take().expect("running");
+        let signalled = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(signalled.success());
+        child.wait().expect("it exits")
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}

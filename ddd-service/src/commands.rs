@@ -1,0 +1,396 @@
+//! An aggregate's HTTP surface:
+//!
+//! - `POST /<aggregates>`: its creating command on a new id → 201, `Location`, `ETag`;
+//! - `POST /<aggregates>/{id}/<command>` → 200 with the new version; `If-Match: <version>`
+//!   makes it conditional (412 when the aggregate is elsewhere);
+//! - `GET /<aggregates>/{id}` → state and version; `GET /<aggregates>/{id}/events`.
+//!
+//! A body is the command's fields as a JSON object. Every error is a [`Problem`]: 400 for a
+//! body that is not the command (naming the field), 413 over the size limit, 422 for broken
+//! constraints (every violation, by field path), 404, 409 for a refused command.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Path, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use ddd_core::{
+    Aggregate, Command as _, DomainEvent as _, EventStore, ExecuteError, ExpectedVersion,
+    Repository, Version,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::Problem;
+use crate::request::RequestContext;
+
+/// One command of an aggregate's HTTP surface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommandRoute {
+    /// The path segment: `add-item`.
+    pub path: &'static str,
+    /// The command's variant name, as its JSON is tagged: `AddItem`.
+    pub name: &'static str,
+    /// Whether it creates the aggregate (`POST /<aggregates>` runs the first such one).
+    pub creates: bool,
+}
+
+/// The HTTP surface of one aggregate type over its repository.
+pub struct AggregateApi<A: Aggregate, S> {
+    repository: Arc<Repository<A, S>>,
+    route: &'static str,
+    commands: &'static [CommandRoute],
+}
+
+impl<A: Aggregate, S> std::fmt::Debug for AggregateApi<A, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AggregateApi")
+            .field("aggregate", &A::TYPE)
+            .field("route", &self.route)
+            .field("commands", &self.commands)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<A, S> AggregateApi<A, S>
+where
+    A: Aggregate + Serialize,
+    A::Command: DeserializeOwned,
+    A::Id: From<uuid::Uuid>,
+    S: EventStore + Send + Sync + 'static,
+{
+    /// The surface at `route` (`/shopping-carts`) for `commands`.
+    pub fn new(
+        repository: Arc<Repository<A, S>>,
+        route: &'static str,
+        commands: &'static [CommandRoute],
+    ) -> Self {
+        Self {
+            repository,
+            route,
+            commands,
+        }
+    }
+
+    /// The routes, ready to merge into a service's router.
+    pub fn router(self) -> Router {
+        let route = self.route;
+        Router::new()
+            .route(route, post(create::<A, S>))
+            .route(&format!("{route}/{{id}}"), get(state::<A, S>))
+            .route(&format!("{route}/{{id}}/events"), get(events::<A, S>))
+            .route(
+                &format!("{route}/{{id}}/{{command}}"),
+                post(execute::<A, S>),
+            )
+            .with_state(Arc::new(self))
+    }
+
+    fn find(&self, path: &str) -> Option<CommandRoute> {
+        self.commands.iter().copied().find(|c| c.path == path)
+    }
+}
+
+type Api<A, S> = State<Arc<AggregateApi<A, S>>>;
+
+/// A request body, with the size limit's rejection as a problem.
+#[derive(Debug)]
+pub struct Body(pub Bytes);
+
+impl<St: Send + Sync> FromRequest<St> for Body {
+    type Rejection = Problem;
+
+    async fn from_request(request: Request, state: &St) -> Result<Self, Problem> {
+        Bytes::from_request(request, state)
+            .await
+            .map(Body)
+            .map_err(|rejection| match rejection.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => Problem::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "Body too large",
+                    rejection.body_text(),
+                ),
+                status => Problem::new(status, "Unreadable body", rejection.body_text()),
+            })
+    }
+}
+
+async fn create<A, S>(
+    State(api): Api<A, S>,
+    context: Option<Extension<RequestContext>>,
+    Body(body): Body,
+) -> Response
+where
+    A: Aggregate + Serialize,
+    A::Command: DeserializeOwned,
+    A::Id: From<uuid::Uuid>,
+    S: EventStore + Send + Sync + 'static,
+{
+    let Some(route) = api.commands.iter().find(|c| c.creates) else {
+        return Problem::not_found(format!("{} has no creating command", A::TYPE)).into_response();
+    };
+    let id = A::Id::from(uuid::Uuid::now_v7());
+    let outcome = match parse_command::<A::Command>(route.name, &body) {
+        Ok(command) => run(&api.repository, &id, command, None, context).await,
+        Err(problem) => Err(problem),
+    };
+    match outcome {
+        Ok(version) => (
+            StatusCode::CREATED,
+            [
+                (header::LOCATION, format!("{}/{id}", api.route)),
+                (header::ETAG, etag(version)),
+            ],
+            axum::Json(json!({ "id": id.to_string(), "version": version })),
+        )
+            .into_response(),
+        Err(problem) => problem.into_response(),
+    }
+}
+
+async fn execute<A, S>(
+    State(api): Api<A, S>,
+    Path((id, command)): Path<(String, String)>,
+    context: Option<Extension<RequestContext>>,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<Response, Problem>
+where
+    A: Aggregate + Serialize,
+    A::Command: DeserializeOwned,
+    A::Id: From<uuid::Uuid>,
+    S: EventStore + Send + Sync + 'static,
+{
+    let route = api
+        .find(&command)
+        .ok_or_else(|| Problem::not_found(format!("{} has no command `{command}`", A::TYPE)))?;
+    let id = parse_id::<A>(&id)?;
+    let expected = if_match(&headers)?;
+    let command = parse_command::<A::Command>(route.name, &body)?;
+    if !route.creates
+        && api
+            .repository
+            .load(&id)
+            .await
+            .map_err(Problem::internal)?
+            .is_none()
+    {
+        return Err(not_found::<A>(&id.to_string()));
+    }
+    let version = run(&api.repository, &id, command, expected, context).await?;
+    Ok((
+        [(header::ETAG, etag(version))],
+        axum::Json(json!({ "id": id.to_string(), "version": version })),
+    )
+        .into_response())
+}
+
+async fn state<A, S>(State(api): Api<A, S>, Path(id): Path<String>) -> Result<Response, Problem>
+where
+    A: Aggregate + Serialize,
+    S: EventStore + Send + Sync + 'static,
+{
+    let id = parse_id::<A>(&id)?;
+    let root = api
+        .repository
+        .load(&id)
+        .await
+        .map_err(Problem::internal)?
+        .ok_or_else(|| not_found::<A>(&id.to_string()))?;
+    Ok((
+        [(header::ETAG, etag(root.version()))],
+        axum::Json(
+            json!({ "id": id.to_string(), "version": root.version(), "state": root.state() }),
+        ),
+    )
+        .into_response())
+}
+
+async fn events<A, S>(State(api): Api<A, S>, Path(id): Path<String>) -> Result<Response, Problem>
+where
+    A: Aggregate,
+    S: EventStore + Send + Sync + 'static,
+{
+    let id = parse_id::<A>(&id)?;
+    let recorded = api
+        .repository
+        .events(&id, 0)
+        .await
+        .map_err(Problem::internal)?;
+    if recorded.is_empty() {
+        return Err(not_found::<A>(&id.to_string()));
+    }
+    let events = recorded
+        .iter()
+        .map(|envelope| {
+            Ok(json!({
+                "event_id": envelope.event_id,
+                "version": envelope.version,
+                "type": envelope.event_type,
+                "recorded_at": envelope.recorded_at,
+                "correlation_id": envelope.correlation_id,
+                "causation_id": envelope.causation_id,
+                "payload": envelope.payload.encode()?,
+            }))
+        })
+        .collect::<Result<Vec<Value>, ddd_core::CodecError>>()
+        .map_err(Problem::internal)?;
+    Ok(axum::Json(events).into_response())
+}
+
+/// Executes `command`, counting and timing it by type and outcome.
+async fn run<A, S>(
+    repository: &Repository<A, S>,
+    id: &A::Id,
+    command: A::Command,
+    expected: Option<ExpectedVersion>,
+    context: Option<Extension<RequestContext>>,
+) -> Result<Version, Problem>
+where
+    A: Aggregate,
+    S: EventStore,
+{
+    let mut meta = context.map_or_else(ddd_core::CommandMeta::default, |Extension(context)| {
+        context.command_meta()
+    });
+    if let Some(expected) = expected {
+        meta = meta.expect(expected);
+    }
+    let name = command.command_name();
+    let started = Instant::now();
+    let outcome = repository.execute_with(id, command, meta).await;
+    let label = match &outcome {
+        Ok(_) => "handled",
+        Err(ExecuteError::Invalid(_)) => "invalid",
+        Err(ExecuteError::Rejected(_)) => "rejected",
+        Err(ExecuteError::Conflict { .. } | ExecuteError::AlreadyProcessed(_)) => "conflict",
+        Err(ExecuteError::Store(_)) => "failed",
+    };
+    crate::metrics::command(A::TYPE, name, label, started.elapsed());
+    match outcome {
+        Ok(done) => {
+            tracing::info!(aggregate = A::TYPE, command = name, %id, version = done.version, "command handled");
+            Ok(done.version)
+        }
+        Err(ExecuteError::Invalid(errors)) => Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Invalid command",
+            errors.to_string(),
+        )
+        .with("violations", json!(errors.violations()))),
+        Err(ExecuteError::Rejected(reason)) => {
+            tracing::info!(aggregate = A::TYPE, command = name, %id, %reason, "command rejected");
+            Err(Problem::new(
+                StatusCode::CONFLICT,
+                "Command rejected",
+                reason.to_string(),
+            ))
+        }
+        Err(conflict @ ExecuteError::Conflict { .. }) if expected.is_some() => Err(Problem::new(
+            StatusCode::PRECONDITION_FAILED,
+            "Version mismatch",
+            conflict.to_string(),
+        )),
+        Err(error @ (ExecuteError::Conflict { .. } | ExecuteError::AlreadyProcessed(_))) => Err(
+            Problem::new(StatusCode::CONFLICT, "Conflict", error.to_string()),
+        ),
+        Err(error @ ExecuteError::Store(_)) => Err(Problem::internal(error)),
+    }
+}
+
+/// The command named `name` from a body holding its fields; a type error or an unknown or
+/// missing field is a 400 that names the field.
+pub fn parse_command<C: DeserializeOwned>(name: &str, body: &[u8]) -> Result<C, Problem> {
+    let fields: Value = if body.iter().all(u8::is_ascii_whitespace) {
+        json!({})
+    } else {
+        serde_json::from_slice(body).map_err(|error| {
+            Problem::new(StatusCode::BAD_REQUEST, "Malformed JSON", error.to_string())
+        })?
+    };
+    if !fields.is_object() {
+        return Err(Problem::new(
+            StatusCode::BAD_REQUEST,
+            "Malformed command",
+            format!("the body of `{name}` must be a JSON object of its fields"),
+        ));
+    }
+    let empty = fields.as_object().is_some_and(serde_json::Map::is_empty);
+    let tagged = json!({ name: fields });
+    let parsed = serde_path_to_error::deserialize(tagged);
+    // A command without fields may be a unit variant, which serde writes as its bare name.
+    let parsed = match parsed {
+        Err(_) if empty => serde_path_to_error::deserialize(Value::String(name.to_owned())),
+        parsed => parsed,
+    };
+    parsed.map_err(|error| {
+        let field = field_of(&error);
+        let mut problem = Problem::new(
+            StatusCode::BAD_REQUEST,
+            "Malformed command",
+            match &field {
+                Some(field) => format!("{name}.{field}: {}", error.inner()),
+                None => format!("{name}: {}", error.inner()),
+            },
+        );
+        if let Some(field) = field {
+            problem = problem.with("field", Value::String(field));
+        }
+        problem
+    })
+}
+
+/// The field a deserialization error is about: its path below the command's tag, or the
+/// field an unknown/missing-field message names.
+fn field_of(error: &serde_path_to_error::Error<serde_json::Error>) -> Option<String> {
+    let path = error.path().to_string();
+    let below_tag = path.split_once('.').map(|(_, rest)| rest.to_owned());
+    let message = error.inner().to_string();
+    let named = ["unknown field `", "missing field `"]
+        .iter()
+        .find_map(|prefix| message.split_once(prefix))
+        .and_then(|(_, rest)| rest.split_once('`'))
+        .map(|(field, _)| field.to_owned());
+    match (below_tag, named) {
+        (Some(path), Some(field)) if message.starts_with("missing field") => {
+            Some(format!("{path}.{field}"))
+        }
+        (Some(path), _) => Some(path),
+        (None, named) => named,
+    }
+}
+
+fn if_match(headers: &HeaderMap) -> Result<Option<ExpectedVersion>, Problem> {
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(|text| text.trim().trim_matches('"').parse::<Version>().ok())
+        .map(|version| Some(ExpectedVersion::Exact(version)))
+        .ok_or_else(|| {
+            Problem::new(
+                StatusCode::BAD_REQUEST,
+                "Bad If-Match",
+                "If-Match must be a version number",
+            )
+        })
+}
+
+fn etag(version: Version) -> String {
+    format!("\"{version}\"")
+}
+
+fn parse_id<A: Aggregate>(id: &str) -> Result<A::Id, Problem> {
+    id.parse().map_err(|_| not_found::<A>(id))
+}
+
+fn not_found<A: Aggregate>(id: &str) -> Problem {
+    Problem::not_found(format!("no {} `{id}`", A::TYPE))
+}

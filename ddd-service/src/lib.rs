@@ -1,0 +1,34 @@
+//! The production shell of a ddd service, shared by every generated service and the modular
+//! monolith so that none of them carries this code itself:
+//!
+//! - [`commands`]: an aggregate's HTTP surface (create, command, state, events) with
+//!   `If-Match` concurrency and `application/problem+json` errors ([`Problem`]);
+//! - [`request`]: W3C `traceparent` and correlation ids from the request into the command's
+//!   metadata, and a span per request that every log line inside carries;
+//! - [`health`]: `/health/live` and `/health/ready` over named probes (store, broker);
+//! - [`metrics`]: Prometheus `/metrics`, and meters around the bus, the outbox and
+//!   subscriptions (events published, outbox lag, consumer lag, redeliveries, dead letters);
+//! - [`auth`]: JWT bearer authentication of write requests (HS256 secret or RS256 key);
+//! - [`config`]: settings from the environment and an optional file, every bad value
+//!   reported at start;
+//! - [`server`]: the whole app (body limit, fallbacks, layers) and graceful shutdown on
+//!   SIGTERM.
+
+pub mod auth;
+pub mod commands;
+pub mod config;
+pub mod health;
+pub mod metrics;
+mod problem;
+pub mod request;
+pub mod server;
+
+pub use self::auth::{Auth, AuthConfig};
+pub use self::commands::{AggregateApi, CommandRoute};
+pub use self::config::{ConfigError, Settings};
+pub use self::health::Health;
+pub use self::problem::Problem;
+pub use self::request::RequestContext;
+pub use self::server::{
+    Background, LogFormat, ServiceConfig, app, init_logging, serve, shutdown_signal,
+};

@@ -1,0 +1,440 @@
+//! The service shell over the in-memory store: routes, problem+json for every bad input,
+//! If-Match, trace propagation into the events, JWT, health and metrics.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use ddd_core::memory::{InMemoryEventStore, InProcessBus};
+use ddd_core::{Aggregate, Command, DomainEvent, EventStore, Repository, StreamId};
+use ddd_service::metrics::MeteredBus;
+use ddd_service::{AuthConfig, CommandRoute, Health, ServiceConfig, Settings};
+use http_body_util::BodyExt as _;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use tower::ServiceExt as _;
+
+ddd_core::aggregate_id! {
+    /// Identifies a ticket.
+    pub TicketId
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Command)]
+#[command(aggregate = Ticket)]
+#[serde(deny_unknown_fields)]
+enum TicketCommand {
+    Open {
+        #[command(len(1..=20))]
+        title: String,
+        priority: u8,
+    },
+    Close,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, DomainEvent)]
+#[event(aggregate = Ticket)]
+enum TicketEvent {
+    Opened { title: String, priority: u8 },
+    Closed,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize, Aggregate)]
+#[aggregate(id = TicketId, command = TicketCommand, event = TicketEvent, error = ddd_core::Rejection)]
+struct Ticket {
+    title: String,
+    open: bool,
+}
+
+impl Ticket {
+    fn handle_open(&self, title: String, priority: u8) -> Result<TicketEvent, ddd_core::Rejection> {
+        Ok(TicketEvent::Opened { title, priority })
+    }
+
+    fn handle_close(&self) -> Result<TicketEvent, ddd_core::Rejection> {
+        if !self.open {
+            return Err(ddd_core::Rejection::new("the ticket is closed already"));
+        }
+        Ok(TicketEvent::Closed)
+    }
+
+    fn apply_opened(&mut self, title: &str, _priority: &u8) {
+        self.title = title.to_owned();
+        self.open = true;
+    }
+
+    fn apply_closed(&mut self) {
+        self.open = false;
+    }
+}
+
+const COMMANDS: &[CommandRoute] = &[
+    CommandRoute {
+        path: "open",
+        name: "Open",
+        creates: true,
+    },
+    CommandRoute {
+        path: "close",
+        name: "Close",
+        creates: false,
+    },
+];
+
+const SECRET: &str = "a-secret-of-at-least-thirty-two-bytes!";
+
+fn config(vars: &[(&str, &str)]) -> ServiceConfig {
+    let mut settings =
+        Settings::from_vars(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    let config = ServiceConfig::read(&mut settings, ([127, 0, 0, 1], 0).into());
+    settings.finish().expect("a good configuration");
+    config
+}
+
+fn service(store: &InMemoryEventStore, config: &ServiceConfig) -> Router {
+    let repository = Arc::new(Repository::<Ticket, _>::new(store.clone()));
+    let api = ddd_service::AggregateApi::new(repository, "/tickets", COMMANDS).router();
+    let health = Health::new()
+        .store("store", store.clone())
+        .bus("bus", MeteredBus::new(InProcessBus::new()));
+    ddd_service::app(api, health, config, Some(r#"{"openapi":"3.1.0"}"#))
+}
+
+async fn send(app: &Router, request: Request<Body>) -> (StatusCode, HeaderMap, Value) {
+    let response = app.clone().oneshot(request).await.expect("a response");
+    let (status, headers) = (response.status(), response.headers().clone());
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("a body")
+        .to_bytes();
+    let body = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+    (status, headers, body)
+}
+
+fn post(uri: &str) -> axum::http::request::Builder {
+    Request::post(uri).header(header::CONTENT_TYPE, "application/json")
+}
+
+fn json_post(uri: &str, body: &str) -> Request<Body> {
+    post(uri)
+        .body(Body::from(body.to_owned()))
+        .expect("a request")
+}
+
+fn get(uri: &str) -> Request<Body> {
+    Request::get(uri).body(Body::empty()).expect("a request")
+}
+
+async fn open(app: &Router) -> String {
+    let (status, headers, body) = send(
+        app,
+        json_post("/tickets", r#"{"title":"printer","priority":2}"#),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = body["id"].as_str().expect("an id").to_owned();
+    assert_eq!(headers[header::LOCATION], format!("/tickets/{id}").as_str());
+    assert_eq!(headers[header::ETAG], "\"1\"");
+    id
+}
+
+#[tokio::test]
+async fn commands_state_and_events_round_trip() {
+    let app = service(&InMemoryEventStore::new(), &config(&[]));
+    let id = open(&app).await;
+    let (status, _, state) = send(&app, get(&format!("/tickets/{id}"))).await;
+    assert_eq!(
+        (status, &state["state"]["title"], &state["version"]),
+        (StatusCode::OK, &json!("printer"), &json!(1))
+    );
+    let (status, _, closed) = send(&app, json_post(&format!("/tickets/{id}/close"), "")).await;
+    assert_eq!(
+        (status, &closed["version"]),
+        (StatusCode::OK, &json!(2)),
+        "{closed}"
+    );
+    let (status, _, problem) = send(&app, json_post(&format!("/tickets/{id}/close"), "{}")).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert_eq!(problem["detail"], "the ticket is closed already");
+    let (status, _, events) = send(&app, get(&format!("/tickets/{id}/events"))).await;
+    assert_eq!(status, StatusCode::OK);
+    let types: Vec<&str> = events
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|e| e["type"].as_str())
+        .collect();
+    assert_eq!(types, ["Opened", "Closed"]);
+}
+
+#[tokio::test]
+async fn every_bad_input_is_a_problem_that_names_what_is_wrong() {
+    let app = service(
+        &InMemoryEventStore::new(),
+        &config(&[("BODY_LIMIT_BYTES", "256")]),
+    );
+    let id = open(&app).await;
+    let cases: Vec<(Request<Body>, StatusCode, Option<&str>)> = vec![
+        (json_post("/tickets", "{"), StatusCode::BAD_REQUEST, None),
+        (json_post("/tickets", "[1]"), StatusCode::BAD_REQUEST, None),
+        (
+            json_post("/tickets", r#"{"title":"x","priority":1,"colour":"red"}"#),
+            StatusCode::BAD_REQUEST,
+            Some("colour"),
+        ),
+        (
+            json_post("/tickets", r#"{"title":"x","priority":"high"}"#),
+            StatusCode::BAD_REQUEST,
+            Some("priority"),
+        ),
+        (
+            json_post("/tickets", r#"{"title":"x","priority":300}"#),
+            StatusCode::BAD_REQUEST,
+            Some("priority"),
+        ),
+        (
+            json_post("/tickets", r#"{"priority":1}"#),
+            StatusCode::BAD_REQUEST,
+            Some("title"),
+        ),
+        (
+            json_post(
+                "/tickets",
+                &format!(r#"{{"title":"{}","priority":1}}"#, "x".repeat(400)),
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            None,
+        ),
+        (
+            json_post(&format!("/tickets/{id}/reopen"), "{}"),
+            StatusCode::NOT_FOUND,
+            None,
+        ),
+        (
+            json_post("/tickets/not-an-id/close", "{}"),
+            StatusCode::NOT_FOUND,
+            None,
+        ),
+        (
+            get(&format!("/tickets/{}", uuid::Uuid::nil())),
+            StatusCode::NOT_FOUND,
+            None,
+        ),
+        (get("/no/such/route"), StatusCode::NOT_FOUND, None),
+        (
+            Request::delete("/tickets")
+                .body(Body::empty())
+                .expect("a request"),
+            StatusCode::METHOD_NOT_ALLOWED,
+            None,
+        ),
+    ];
+    for (request, expected, field) in cases {
+        let what = format!("{} {}", request.method(), request.uri());
+        let (status, headers, problem) = send(&app, request).await;
+        assert_eq!(status, expected, "{what}: {problem}");
+        assert_eq!(
+            headers[header::CONTENT_TYPE],
+            "application/problem+json",
+            "{what}"
+        );
+        assert_eq!(problem["status"], expected.as_u16(), "{what}: {problem}");
+        if let Some(field) = field {
+            assert_eq!(problem["field"], field, "{what}: {problem}");
+        }
+    }
+    let (status, _, problem) =
+        send(&app, json_post("/tickets", r#"{"title":"","priority":1}"#)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["violations"][0]["field"], "title", "{problem}");
+}
+
+#[tokio::test]
+async fn if_match_guards_the_version() {
+    let app = service(&InMemoryEventStore::new(), &config(&[]));
+    let id = open(&app).await;
+    let stale = post(&format!("/tickets/{id}/close"))
+        .header(header::IF_MATCH, "\"7\"")
+        .body(Body::empty())
+        .expect("a request");
+    let (status, _, problem) = send(&app, stale).await;
+    assert_eq!(status, StatusCode::PRECONDITION_FAILED, "{problem}");
+    let bad = post(&format!("/tickets/{id}/close"))
+        .header(header::IF_MATCH, "soon")
+        .body(Body::empty())
+        .expect("a request");
+    assert_eq!(send(&app, bad).await.0, StatusCode::BAD_REQUEST);
+    let current = post(&format!("/tickets/{id}/close"))
+        .header(header::IF_MATCH, "\"1\"")
+        .body(Body::empty())
+        .expect("a request");
+    let (status, headers, _) = send(&app, current).await;
+    assert_eq!(
+        (status, &headers[header::ETAG]),
+        (StatusCode::OK, &"\"2\"".parse().expect("a header"))
+    );
+}
+
+#[tokio::test]
+async fn the_requests_trace_and_correlation_reach_the_events() {
+    let store = InMemoryEventStore::new();
+    let app = service(&store, &config(&[]));
+    let correlation = uuid::Uuid::now_v7();
+    let request = post("/tickets")
+        .header(
+            "traceparent",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        )
+        .header("x-correlation-id", correlation.to_string())
+        .body(Body::from(r#"{"title":"traced","priority":1}"#))
+        .expect("a request");
+    let (status, headers, body) = send(&app, request).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert!(
+        headers["traceparent"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-")
+    );
+    let stream = StreamId::new(Ticket::TYPE, body["id"].as_str().expect("an id"));
+    let events = store.load::<TicketEvent>(&stream, 0).await.expect("loaded");
+    let trace = events[0].trace.as_ref().expect("a trace context");
+    assert_eq!(
+        format!("{:032x}", trace.trace_id),
+        "4bf92f3577b34da6a3ce929d0e0e4736"
+    );
+    assert_eq!(events[0].correlation_id, correlation);
+}
+
+fn token(claims: &Value, secret: &str) -> String {
+    let key = jsonwebtoken::EncodingKey::from_secret(secret.as_bytes());
+    jsonwebtoken::encode(&jsonwebtoken::Header::default(), claims, &key).expect("a token")
+}
+
+#[tokio::test]
+async fn writes_need_a_valid_token_with_the_scope_when_jwt_is_configured() {
+    let config = config(&[
+        ("JWT_HS256_SECRET", SECRET),
+        ("JWT_REQUIRED_SCOPE", "tickets:write"),
+    ]);
+    let app = service(&InMemoryEventStore::new(), &config);
+    let exp = chrono::Utc::now().timestamp() + 600;
+    let body = r#"{"title":"secured","priority":1}"#;
+    let with = |token: Option<String>| {
+        let mut request = post("/tickets");
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        request.body(Body::from(body)).expect("a request")
+    };
+    let (status, headers, problem) = send(&app, with(None)).await;
+    assert_eq!(
+        (status, &headers[header::WWW_AUTHENTICATE]),
+        (StatusCode::UNAUTHORIZED, &"Bearer".parse().expect("h")),
+        "{problem}"
+    );
+    assert_eq!(headers[header::CONTENT_TYPE], "application/problem+json");
+    let forged = token(
+        &json!({"sub": "eve", "exp": exp, "scope": "tickets:write"}),
+        "another-secret-of-at-least-32-bytes!!",
+    );
+    assert_eq!(
+        send(&app, with(Some(forged))).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let expired = token(
+        &json!({"sub": "ann", "exp": 1_000_000, "scope": "tickets:write"}),
+        SECRET,
+    );
+    assert_eq!(
+        send(&app, with(Some(expired))).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let unscoped = token(
+        &json!({"sub": "ann", "exp": exp, "scope": "tickets:read"}),
+        SECRET,
+    );
+    assert_eq!(
+        send(&app, with(Some(unscoped))).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let good = token(
+        &json!({"sub": "ann", "exp": exp, "scope": "profile tickets:write"}),
+        SECRET,
+    );
+    let (status, _, created) = send(&app, with(Some(good))).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().expect("an id");
+    // Reads and probes stay open.
+    assert_eq!(
+        send(&app, get(&format!("/tickets/{id}"))).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(send(&app, get("/health/ready")).await.0, StatusCode::OK);
+}
+
+#[test]
+fn a_weak_secret_or_two_keys_stop_the_start() {
+    let mut settings = Settings::from_vars([("JWT_HS256_SECRET".to_owned(), "short".to_owned())]);
+    let _ = ServiceConfig::read(&mut settings, ([127, 0, 0, 1], 0).into());
+    let error = settings.finish().expect_err("a weak secret");
+    assert!(error.to_string().contains("at least 32 bytes"), "{error}");
+    let vars = [
+        ("JWT_HS256_SECRET", SECRET),
+        ("JWT_RS256_PUBLIC_KEY", "pem"),
+        ("HTTP_ADDR", "x"),
+    ];
+    let mut settings =
+        Settings::from_vars(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    let _ = ServiceConfig::read(&mut settings, ([127, 0, 0, 1], 0).into());
+    let error = settings.finish().expect_err("two problems");
+    assert_eq!(error.problems.len(), 2, "{error}");
+    assert!(AuthConfig::rs256(b"not a pem").is_err());
+}
+
+#[tokio::test]
+async fn health_is_ready_only_while_every_probe_answers() {
+    let up = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let flag = Arc::clone(&up);
+    let health = Health::new().probe("broker", move || {
+        let up = flag.load(std::sync::atomic::Ordering::SeqCst);
+        async move {
+            if up {
+                Ok(())
+            } else {
+                Err("connection refused".to_owned())
+            }
+        }
+    });
+    let app = ddd_service::app(Router::new(), health, &config(&[]), None);
+    assert_eq!(send(&app, get("/health/ready")).await.0, StatusCode::OK);
+    up.store(false, std::sync::atomic::Ordering::SeqCst);
+    let (status, _, body) = send(&app, get("/health/ready")).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body["checks"]["broker"]["error"], "connection refused");
+    assert_eq!(send(&app, get("/health/live")).await.0, StatusCode::OK);
+    up.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(send(&app, get("/health/ready")).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn metrics_count_commands_by_type_and_outcome() {
+    let app = service(&InMemoryEventStore::new(), &config(&[]));
+    let id = open(&app).await;
+    send(&app, json_post(&format!("/tickets/{id}/close"), "")).await;
+    send(&app, json_post(&format!("/tickets/{id}/close"), "")).await;
+    let (status, _, text) = send(&app, get("/metrics")).await;
+    assert_eq!(status, StatusCode::OK);
+    let text = text.as_str().expect("text");
+    for line in [
+        r#"ddd_commands_total{aggregate="Ticket",command="Open",outcome="handled"}"#,
+        r#"ddd_commands_total{aggregate="Ticket",command="Close",outcome="rejected"}"#,
+        "ddd_command_duration_seconds_bucket{aggregate=\"Ticket\",command=\"Close\",le=",
+    ] {
+        assert!(text.contains(line), "{line} missing from\n{text}");
+    }
+    assert_eq!(send(&app, get("/openapi.json")).await.2["openapi"], "3.1.0");
+}
