@@ -248,6 +248,9 @@ fn delivery_span(policy: &'static str, message: &crate::bus::Message) -> tracing
         event_id = %envelope.event_id,
         correlation_id = %envelope.correlation_id,
         trace_id = tracing::field::Empty,
+        // The W3C form of the envelope's trace: a subscriber exporting spans (ddd-service's
+        // `otlp` feature) makes this span the child of the span that recorded the event.
+        traceparent = envelope.trace.as_ref().map(tracing::field::display),
     );
     if let Some(trace) = &envelope.trace {
         span.record("trace_id", tracing::field::display(format_args!("{:032x}", trace.trace_id)));

@@ -11,6 +11,8 @@
 //! - [`auth`]: JWT bearer authentication of write requests (HS256 secret or RS256 key);
 //! - [`config`]: settings from the environment and an optional file, every bad value
 //!   reported at start;
+//! - [`otel`]: OpenTelemetry export of the spans over OTLP/HTTP (feature `otlp`), in the
+//!   trace of the request or event that started them;
 //! - [`server`]: the whole app (body limit, fallbacks, layers) and graceful shutdown on
 //!   SIGTERM.
 
@@ -19,6 +21,7 @@ pub mod commands;
 pub mod config;
 pub mod health;
 pub mod metrics;
+pub mod otel;
 mod problem;
 pub mod request;
 pub mod server;
@@ -27,8 +30,10 @@ pub use self::auth::{Auth, AuthConfig};
 pub use self::commands::{AggregateApi, CommandRoute};
 pub use self::config::{ConfigError, Settings};
 pub use self::health::Health;
+pub use self::otel::{OtlpConfig, Telemetry};
 pub use self::problem::Problem;
 pub use self::request::RequestContext;
 pub use self::server::{
-    Background, LogFormat, ServiceConfig, app, init_logging, serve, shutdown_signal,
+    Background, LogFormat, ServiceConfig, app, init_logging, init_telemetry, serve,
+    shutdown_signal,
 };

@@ -32,11 +32,7 @@ impl RequestContext {
     /// Reads `traceparent`/`tracestate` and `x-correlation-id`; a missing or malformed one
     /// starts a new trace or correlation (a client's bad header is not worth a 400).
     pub fn from_headers(headers: &HeaderMap) -> Self {
-        let parent = headers
-            .get(TRACEPARENT)
-            .and_then(|value| value.to_str().ok())
-            .and_then(TraceContext::from_traceparent);
-        let trace = match parent {
+        let trace = match remote_parent(headers) {
             Some(parent) => TraceContext {
                 span_id: new_span_id(),
                 state: headers
@@ -76,6 +72,14 @@ impl RequestContext {
     }
 }
 
+/// The caller's span, from a well-formed `traceparent`.
+fn remote_parent(headers: &HeaderMap) -> Option<TraceContext> {
+    headers
+        .get(TRACEPARENT)
+        .and_then(|value| value.to_str().ok())
+        .and_then(TraceContext::from_traceparent)
+}
+
 fn new_span_id() -> u64 {
     // A v4 UUID's random bits; zero is reserved by the spec.
     let random = Uuid::new_v4().as_u64_pair().1;
@@ -85,15 +89,27 @@ fn new_span_id() -> u64 {
 /// Middleware: a span per request carrying the trace and correlation ids, one log line when
 /// it ends (status, latency), the context in the request's extensions for the handlers, and
 /// both ids echoed on the response.
+///
+/// The span's `traceparent` field (the caller's, when given) makes it, when spans are
+/// exported, the child of the caller's span (see [`crate::otel`]).
 pub async fn trace_requests(mut request: Request, next: Next) -> Response {
-    let context = RequestContext::from_headers(request.headers());
+    let parent = remote_parent(request.headers());
+    let mut context = RequestContext::from_headers(request.headers());
     let span = tracing::info_span!(
         "request",
         method = %request.method(),
         path = %request.uri().path(),
-        trace_id = %context.trace_id(),
+        trace_id = tracing::field::Empty,
         correlation_id = %context.correlation_id,
+        traceparent = parent.as_ref().map(tracing::field::display),
     );
+    // An exported span has ids of OpenTelemetry's making (a new trace's id too): the
+    // request takes them, so the events it records name a span the collector received.
+    if let Some((trace_id, span_id)) = crate::otel::exported_ids(&span) {
+        context.trace.trace_id = trace_id;
+        context.trace.span_id = span_id;
+    }
+    span.record("trace_id", tracing::field::display(context.trace_id()));
     request.extensions_mut().insert(context.clone());
     let started = Instant::now();
     async move {

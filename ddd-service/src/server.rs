@@ -16,9 +16,12 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 use crate::auth::{Auth, AuthConfig, authenticate};
 use crate::config::Settings;
+use crate::otel::{OtlpConfig, Telemetry};
 use crate::{Health, Problem};
 
 /// How log lines are written.
@@ -50,7 +53,10 @@ impl std::str::FromStr for LogFormat {
 ///   `JWT_RS256_PUBLIC_KEY_FILE`: enable bearer authentication of writes; with
 ///   `JWT_ISSUER`, `JWT_AUDIENCE`, `JWT_REQUIRED_SCOPE` [none];
 /// - `SHUTDOWN_TIMEOUT_SECS` [30]: how long in-flight work may take after SIGTERM;
-/// - `LOG_FORMAT` [text]: `text` or `json`; `RUST_LOG` [info]: the log filter.
+/// - `LOG_FORMAT` [text]: `text` or `json`; `RUST_LOG` [info]: the log filter (of the
+///   exported spans too);
+/// - `OTEL_EXPORTER_OTLP_ENDPOINT` [none], `OTEL_SERVICE_NAME` [the crate's name]: export
+///   spans over OTLP/HTTP (see [`OtlpConfig`]; needs the `otlp` feature).
 #[derive(Debug, Clone)]
 pub struct ServiceConfig {
     /// Where to listen.
@@ -63,6 +69,8 @@ pub struct ServiceConfig {
     pub shutdown_timeout: Duration,
     /// How log lines are written.
     pub log_format: LogFormat,
+    /// Where spans are exported, if anywhere.
+    pub otlp: OtlpConfig,
 }
 
 impl ServiceConfig {
@@ -74,12 +82,14 @@ impl ServiceConfig {
             Duration::from_secs(settings.parse("SHUTDOWN_TIMEOUT_SECS", 30, "a number of seconds"));
         let log_format = settings.parse("LOG_FORMAT", LogFormat::Text, "`text` or `json`");
         let auth = read_auth(settings);
+        let otlp = OtlpConfig::read(settings);
         Self {
             http_addr,
             body_limit,
             auth,
             shutdown_timeout,
             log_format,
+            otlp,
         }
     }
 }
@@ -135,16 +145,100 @@ fn read_auth(settings: &mut Settings) -> Auth {
 
 /// Logs to stderr in `format`, filtered by `RUST_LOG` (default `info`). Span fields (the
 /// request's or event's `trace_id` and `correlation_id`) are on every line inside them.
+/// [`init_telemetry`] does the same and also exports spans when configured.
 pub fn init_logging(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    #[cfg(feature = "otlp")]
+    let export = None::<opentelemetry_sdk::trace::SdkTracer>;
+    #[cfg(not(feature = "otlp"))]
+    let export = None::<std::convert::Infallible>;
     // A second init (tests) keeps the first subscriber.
-    let _ = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    let _ = install_subscriber(format, export);
+}
+
+/// Logging as [`init_logging`], and, when `config.otlp` names an endpoint, the export of
+/// every span over OTLP/HTTP as `OTEL_SERVICE_NAME` or else `default_service_name` (the
+/// service passes its crate name). Call it inside the tokio runtime, which sends the
+/// batches; a failure to start the exporter is recorded in `settings`. Call
+/// [`Telemetry::shutdown`] when the service has stopped, to send what is buffered.
+pub fn init_telemetry(
+    config: &ServiceConfig,
+    default_service_name: &str,
+    settings: &mut Settings,
+) -> Telemetry {
+    #[cfg(feature = "otlp")]
+    {
+        let (telemetry, tracer) = match crate::otel::install(&config.otlp, default_service_name) {
+            Ok(Some((telemetry, tracer))) => (telemetry, Some(tracer)),
+            Ok(None) => (Telemetry::none(), None),
+            Err(problem) => {
+                settings.problem(problem);
+                (Telemetry::none(), None)
+            }
+        };
+        if !install_subscriber(config.log_format, tracer) && telemetry.is_exporting() {
+            // Spans go to the subscriber installed first (tests); nothing would reach this
+            // exporter, so say so rather than pretend.
+            tracing::warn!("a subscriber was installed before: spans are not exported");
+        }
+        telemetry
+    }
+    #[cfg(not(feature = "otlp"))]
+    {
+        // `OtlpConfig::read` reported an endpoint this build cannot use.
+        let _ = (default_service_name, settings);
+        init_logging(config.log_format);
+        Telemetry::none()
+    }
+}
+
+/// Installs the global subscriber: the filter, the log lines, and the span export when a
+/// tracer is given; `false` when a subscriber was installed before.
+#[cfg(feature = "otlp")]
+fn install_subscriber(
+    format: LogFormat,
+    export: Option<opentelemetry_sdk::trace::SdkTracer>,
+) -> bool {
+    let export = export.map(crate::otel::layers);
+    subscriber_with(format, export)
+}
+
+#[cfg(not(feature = "otlp"))]
+fn install_subscriber(format: LogFormat, export: Option<std::convert::Infallible>) -> bool {
+    let export = export.map(|never| -> tracing_subscriber::layer::Identity { match never {} });
+    subscriber_with(format, export)
+}
+
+fn subscriber_with<L>(format: LogFormat, export: Option<L>) -> bool
+where
+    L: tracing_subscriber::Layer<
+            tracing_subscriber::layer::Layered<EnvFilter, tracing_subscriber::Registry>,
+        > + Send
+        + Sync
+        + 'static,
+{
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let (text, json) = match format {
+        LogFormat::Text => (
+            Some(tracing_subscriber::fmt::layer().with_writer(std::io::stderr)),
+            None,
+        ),
+        LogFormat::Json => (
+            None,
+            Some(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .flatten_event(true)
+                    .with_writer(std::io::stderr),
+            ),
+        ),
     };
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(export)
+        .with(text)
+        .with(json)
+        .try_init()
+        .is_ok()
 }
 
 /// The service's app: `api` behind authentication and the body limit; `/health/*`,

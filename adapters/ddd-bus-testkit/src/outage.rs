@@ -111,9 +111,14 @@ pub async fn broker_outage<B: EventBus + Clone>(
     ));
 
     tokio::time::sleep(STEADY).await;
+    assert!(bus.ping().await.is_ok(), "the broker answers before the outage");
     outage.stop().await;
-    tokio::time::sleep(OUTAGE).await;
+    let down_since = Instant::now();
+    wait_for_ping(bus, false, "the ping fails while the broker is down").await;
+    tokio::time::sleep(OUTAGE.saturating_sub(down_since.elapsed())).await;
     outage.start().await;
+    // Readiness comes back by itself: no new bus, no restart.
+    wait_for_ping(bus, true, "the ping succeeds again once the broker is back").await;
     restarted.store(true, Ordering::SeqCst);
     wait_for(DRAIN, "publishing resumed after the restart", || {
         record.lock().expect("record").acked_after_restart >= 20
@@ -151,6 +156,19 @@ pub async fn broker_outage<B: EventBus + Clone>(
         record.slowest,
         record.failures.iter().take(3).collect::<Vec<_>>()
     );
+}
+
+/// Pings until the answer is `ok` (readiness probes ask the same way).
+async fn wait_for_ping<B: EventBus>(bus: &B, ok: bool, what: &str) {
+    let deadline = Instant::now() + DRAIN;
+    loop {
+        let answer = tokio::time::timeout(Duration::from_secs(15), bus.ping()).await;
+        if matches!(answer, Ok(Ok(()))) == ok {
+            return;
+        }
+        assert!(Instant::now() < deadline, "timed out: {what} (last answer {answer:?})");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 async fn consume<S: Subscription>(mut subscription: S, received: Arc<Mutex<HashSet<EventId>>>) {

@@ -168,6 +168,17 @@ impl EventBus for KafkaBus {
     async fn subscribe(&self, config: ConsumerConfig) -> Result<KafkaSubscription, BusError> {
         KafkaSubscription::open(Arc::clone(&self.shared), config).await
     }
+
+    /// A metadata request to the cluster, bounded by the publish timeout.
+    async fn ping(&self) -> Result<(), BusError> {
+        let probe = self.shared.producer.clone();
+        let timeout = self.shared.config.publish_timeout;
+        tokio::task::spawn_blocking(move || probe.client().fetch_metadata(None, timeout))
+            .await
+            .map_err(|e| BusError::Unavailable(format!("metadata task: {e}")))?
+            .map(|_| ())
+            .map_err(|e| error::kafka("reach the cluster", &e))
+    }
 }
 
 /// The first token of a subject or filter: the system, which selects the topic.

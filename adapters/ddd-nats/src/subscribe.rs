@@ -49,8 +49,8 @@ struct Member {
 
 /// How a delivery's `ack` is confirmed.
 enum AckMode {
-    /// In the background, within a window (the default).
-    Background(Acks),
+    /// In the background, within a window (the default). Boxed: the other modes are empty.
+    Background(Box<Acks>),
     /// In `ack` itself (`ack_window` 0).
     InPlace,
     /// Not at all (`confirm_acks` off).
@@ -76,7 +76,7 @@ impl NatsSubscription {
             (false, _) => AckMode::Unconfirmed,
             (true, 0) => AckMode::InPlace,
             (true, window) => {
-                AckMode::Background(Acks::start(&shared, &config.name, window).await?)
+                AckMode::Background(Box::new(Acks::start(&shared, &config.name, window).await?))
             }
         };
         let messages = pull_all(&shared, &config).await?;

@@ -179,13 +179,9 @@ impl PostgresStore {
             .connect_lazy_with(config.connect.clone());
         // The first connection proved the server up; hand it to nobody, the pool opens its own.
         let _ = first.close().await;
-        let grouper = (config.append_concurrency > 0).then(|| {
-            Arc::new(Grouper::new(
-                config.append_concurrency as usize,
-                pool.clone(),
-                config.outbox,
-            ))
-        });
+        let concurrency = config.append_concurrency();
+        let grouper = (concurrency > 0)
+            .then(|| Arc::new(Grouper::new(concurrency, pool.clone(), config.outbox)));
         Ok(Self {
             pool,
             grouper,

@@ -12,13 +12,14 @@ use super::names;
 /// `templates/` of the ddd source tree, as it was when the binary was built.
 static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../templates");
 
-/// Only files with one of these suffixes are templates; a template's name is its path
-/// without it. `.liquid` is for templates that cargo-generate reads too (`service/`):
-/// cargo-generate strips that suffix as well.
+/// Only files with one of these suffixes are templates, named by their path (suffix
+/// included, so that templates import each other as files); code renders them by the path
+/// without it. `.liquid` is for templates that cargo-generate reads too (`service/`),
+/// which strips that suffix as well.
 pub(crate) const SUFFIXES: [&str; 2] = [".jinja", ".liquid"];
 
 /// `path` without its template suffix, if it has one.
-fn template_name(path: &str) -> Option<&str> {
+pub(crate) fn strip_suffix(path: &str) -> Option<&str> {
     SUFFIXES.iter().find_map(|suffix| path.strip_suffix(suffix))
 }
 
@@ -92,7 +93,7 @@ impl Engine {
         Ok(Engine { env })
     }
 
-    /// The names of the templates under `dir` (`service/`), sorted.
+    /// The names of the templates under `dir` (`service/`), suffix included, sorted.
     pub(crate) fn names(&self, dir: &str) -> Vec<String> {
         let mut names: Vec<String> = self
             .env
@@ -114,8 +115,10 @@ impl Engine {
             name: name.to_owned(),
             source,
         };
+        let [jinja, liquid] = SUFFIXES.map(|suffix| format!("{name}{suffix}"));
         self.env
-            .get_template(name)
+            .get_template(&jinja)
+            .or_else(|_| self.env.get_template(&liquid))
             .and_then(|template| template.render(minijinja::value::Serde(context)))
             .map_err(error)
     }
@@ -129,8 +132,8 @@ fn add(env: &mut Environment<'static>, name: String, text: String) -> Result<(),
 fn collect(dir: &Dir<'static>, out: &mut Vec<(String, String)>) {
     for file in dir.files() {
         let path = file.path().to_string_lossy().replace('\\', "/");
-        if let (Some(name), Some(text)) = (template_name(&path), file.contents_utf8()) {
-            out.push((name.to_owned(), text.to_owned()));
+        if let (Some(_), Some(text)) = (strip_suffix(&path), file.contents_utf8()) {
+            out.push((path, text.to_owned()));
         }
     }
     for sub in dir.dirs() {
@@ -159,9 +162,9 @@ fn read_dir(root: &Path, dir: &Path) -> Result<Vec<(String, String)>, RenderErro
                 .unwrap_or(&path)
                 .to_string_lossy()
                 .replace('\\', "/");
-            if let Some(name) = template_name(&relative) {
+            if strip_suffix(&relative).is_some() {
                 let text = std::fs::read_to_string(&path).map_err(error)?;
-                out.push((name.to_owned(), text));
+                out.push((relative, text));
             }
         }
     }

@@ -55,12 +55,17 @@ pub fn service(
         .replace('\\', "/")
         .replace('"', "\\\"");
     let vars = render::vars(&json!({ "crate_name": crate_name, "ddd_path": ddd_path }));
-    let mut files = Vec::new();
-    for name in engine.names(DIR) {
-        let relative = &name[DIR.len()..];
-        let path = names::guarded(relative).ok_or_else(|| GenerateError::Escape(name.clone()))?;
+    let mut files: Vec<File> = Vec::new();
+    for template in engine.names(DIR) {
+        let name = render::strip_suffix(&template).unwrap_or(&template);
+        let path = names::guarded(&name[DIR.len()..])
+            .ok_or_else(|| GenerateError::Escape(name.to_owned()))?;
+        // `x.jinja` (sorted first) and `x.liquid` would both write `x`: once is enough.
+        if files.iter().any(|f| f.path == path) {
+            continue;
+        }
         files.push(File {
-            contents: engine.render(&name, &vars)?,
+            contents: engine.render(name, &vars)?,
             path,
             owner: Owner::User,
         });

@@ -381,44 +381,6 @@ impl Drop for Monolith {
 }
 
 #[test]
-fn new_starts_a_service_from_the_same_templates() {
-    let out = Test::new().args(["new", "order-tracking"]).success();
-    let dir = out.path("order-tracking");
-    for path in [
-        "model.ddd",
-        "Cargo.toml",
-        "services/order-tracking/src/item/mod.rs",
-        "services/order-tracking/src/item/behaviour.rs",
-    ] {
-        assert!(dir.join(path).is_file(), "{path} is missing");
-    }
-    // The starter model regenerates the same workspace: nothing is stale.
-    Test::within(out)
-        .args([
-            "generate",
-            "order-tracking/model.ddd",
-            "--out",
-            "order-tracking",
-            "--check",
-            "-q",
-        ])
-        .success();
-}
-
-#[test]
-fn new_refuses_bad_names_and_existing_directories() {
-    Test::new()
-        .args(["new", "../escape"])
-        .stderr_has("invalid service name")
-        .status(2);
-    Test::new()
-        .file("taken", "")
-        .args(["new", "x", "--out", "."])
-        .stderr_has("exists and is not empty")
-        .status(3);
-}
-
-#[test]
 fn the_runtime_is_a_path_and_lands_in_the_manifests() {
     Test::new()
         .file("shop.ddd", SHOP)

@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# HTTP command throughput of a generated service vs the raw append throughput of its store,
+# in one run (issue 6; target: the service at ≥ 0.5× the raw store).
+#
+# Generates models/shop.ddd into target/bench-http/shop, builds its Cart service (`shop-cart`,
+# --features postgres) and benches/http (`raw-append`) in release, then per backend (SQLite,
+# PostgreSQL), each contender on a fresh database file / database:
+#   1. raw: `raw-append`: one event on a new stream per `store.append`, C concurrent tasks
+#      (the write behind `POST /shopping-carts`, the creating command `OpenCart`);
+#   2. service: `shop-cart` (RUST_LOG=warn) under `wrk -t2 -cC --latency -s post.lua`: each
+#      request `POST /shopping-carts` with `{"customer":"<random uuid>"}` → 201.
+# Each gets WARMUP seconds untimed, then DURATION seconds measured. Pass 1 at C=16, pass 2 at
+# C=1 (one request at a time: latency rather than throughput). A non-2xx response or a socket
+# error, a failed append, or fewer events in the store than 201s counted fails the run.
+#
+#   scripts/bench-http.sh                              # both backends, C=16 and C=1 (~2 min)
+#   LOW=0 BACKENDS=sqlite scripts/bench-http.sh        # SQLite only, C=16 only
+#   SERVICE_LOG=info scripts/bench-http.sh             # the service at its default log level
+#
+# Env: BACKENDS ("sqlite postgres"), CONCURRENCY (16), LOW (1: also the C=1 pass), DURATION
+# (10), WARMUP (2), SERVICE_LOG (warn; the service's RUST_LOG, its output goes to a file),
+# PORT (18182), DATABASE_URL (the PostgreSQL server: default postgres://postgres@127.0.0.1:5432/test;
+# the benchmark creates and drops databases `bench_http_<pid>_*` on it), TMPDIR (the SQLite
+# files: a real disk, not a tmpfs), DDD_TEMPLATES (passed to `ddd generate --templates`),
+# CARGO_TARGET_DIR (default: <repo>/target). The markdown report goes to stdout, progress to
+# stderr.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
+backends="${BACKENDS:-sqlite postgres}"
+concurrency="${CONCURRENCY:-16}"
+low="${LOW:-1}"
+duration="${DURATION:-10}"
+warmup="${WARMUP:-2}"
+service_log="${SERVICE_LOG:-warn}"
+port="${PORT:-18182}"
+pg_url="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
+shop="$root/target/bench-http/shop"
+lua="$root/benches/http/post.lua"
+raw_bin="$CARGO_TARGET_DIR/release/raw-append"
+service_bin="$CARGO_TARGET_DIR/release/shop-cart"
+
+for tool in wrk curl psql sqlite3; do
+    command -v "$tool" >/dev/null || { echo "bench-http: \`$tool\` is not on PATH" >&2; exit 2; }
+done
+case "$pg_url" in
+    postgres://* | postgresql://*) ;;
+    *) echo "bench-http: DATABASE_URL \`$pg_url\` is not a postgres:// URL" >&2; exit 2 ;;
+esac
+
+# --- build -------------------------------------------------------------------------------
+cargo build -p ddd-cli --manifest-path "$root/Cargo.toml" >&2
+rm -rf "$shop"
+"$CARGO_TARGET_DIR/debug/ddd" generate "$root/models/shop.ddd" --out "$shop" \
+    ${DDD_TEMPLATES:+--templates "$DDD_TEMPLATES"} >/dev/null 2>"$root/target/bench-http/generate.log" || {
+    cat "$root/target/bench-http/generate.log" >&2
+    exit 1
+}
+(cd "$shop" && cargo build --release -p shop-cart --features postgres >&2)
+cargo build --release --locked --manifest-path "$root/benches/http/Cargo.toml" >&2
+
+# --- fresh databases, cleaned up on exit -----------------------------------------------------
+work="$(mktemp -d "${TMPDIR:-/tmp}/bench-http.XXXXXX")"
+databases=()
+service_pid=""
+cleanup() {
+    if [[ -n "$service_pid" ]]; then
+        kill "$service_pid" 2>/dev/null || true
+        wait "$service_pid" 2>/dev/null || true
+    fi
+    for db in "${databases[@]}"; do
+        psql "$pg_url" -qX -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+    done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# Sets `url` to a fresh, empty database for contender $2 of backend $1 (not in a subshell:
+# the cleanup needs `databases`).
+fresh() {
+    local name="bench_http_$$_$2"
+    case "$1" in
+        sqlite) url="sqlite://$work/$name.db" ;;
+        postgres)
+            psql "$pg_url" -qX -v ON_ERROR_STOP=1 -c "CREATE DATABASE $name" >/dev/null
+            databases+=("$name")
+            # The server's URL with the database path replaced (query options kept).
+            local base="${pg_url%%\?*}" query=""
+            [[ "$pg_url" == *\?* ]] && query="?${pg_url#*\?}"
+            url="${base%/*}/$name$query"
+            ;;
+    esac
+}
+
+# How many events the database at URL $2 (backend $1) holds.
+stored() {
+    case "$1" in
+        sqlite) sqlite3 "${2#sqlite://}" "SELECT count(*) FROM ddd_events" ;;
+        postgres) psql "$2" -qXtA -c "SELECT count(*) FROM ddd_events" ;;
+    esac
+}
+
+# A wrk latency ("812.00us", "4.52ms", "1.02s") in ms.
+to_ms() {
+    awk -v v="$1" 'BEGIN {
+        n = v + 0
+        if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n = n; else if (v ~ /m$/) n *= 60000; else if (v ~ /s$/) n *= 1000
+        printf "%.3f", n
+    }'
+}
+
+fail() {
+    echo "bench-http: FAILED: $*" >&2
+    exit 1
+}
+
+# Runs wrk with C connections for D seconds; sets wrk_rps wrk_p50 wrk_p99 wrk_requests and
+# fails the run on any non-2xx response or socket error.
+run_wrk() {
+    local connections="$1" seconds="$2" threads=2 out
+    ((connections < threads)) && threads="$connections"
+    out="$(wrk -t"$threads" -c"$connections" -d"${seconds}s" --latency -s "$lua" "http://127.0.0.1:$port")"
+    echo "$out" >&2
+    if grep -qE 'Non-2xx or 3xx responses|Socket errors' <<<"$out"; then
+        fail "wrk saw failed requests (above)"
+    fi
+    wrk_rps="$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")"
+    wrk_requests="$(awk '/requests in/ {print $1}' <<<"$out")"
+    wrk_p50="$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")"
+    wrk_p99="$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")"
+    [[ -n "$wrk_rps" && -n "$wrk_requests" ]] || fail "cannot read wrk's output"
+}
+
+# Pass: backend $1, concurrency $2; appends one row to the report.
+pass() {
+    local backend="$1" connections="$2" url line
+    echo "--- $backend, C=$connections: raw append" >&2
+    fresh "$backend" "raw_c$connections"
+    line="$("$raw_bin" --url "$url" --concurrency "$connections" --seconds "$duration" --warmup "$warmup")" ||
+        fail "raw-append on $backend"
+    echo "$line" >&2
+    local raw_rps raw_p50 raw_p99
+    raw_rps="$(sed -n 's/.*ops_per_sec=\([^ ]*\).*/\1/p' <<<"$line")"
+    raw_p50="$(sed -n 's/.*p50_ms=\([^ ]*\).*/\1/p' <<<"$line")"
+    raw_p99="$(sed -n 's/.*p99_ms=\([^ ]*\).*/\1/p' <<<"$line")"
+
+    echo "--- $backend, C=$connections: service (RUST_LOG=$service_log)" >&2
+    fresh "$backend" "service_c$connections"
+    local log="$root/target/bench-http/service-$backend-c$connections.log"
+    HTTP_ADDR="127.0.0.1:$port" DATABASE_URL="$url" RUST_LOG="$service_log" \
+        "$service_bin" >"$log" 2>&1 &
+    service_pid=$!
+    local ready=""
+    for _ in $(seq 1 300); do
+        if curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null; then
+            ready=1
+            break
+        fi
+        kill -0 "$service_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    [[ -n "$ready" ]] || { cat "$log" >&2; fail "the service did not become ready"; }
+    run_wrk "$connections" "$warmup" >/dev/null
+    local created="$wrk_requests"
+    run_wrk "$connections" "$duration"
+    created=$((created + wrk_requests))
+    kill -TERM "$service_pid"
+    wait "$service_pid" || fail "the service exited with status $? (log: $log)"
+    service_pid=""
+    local events
+    events="$(stored "$backend" "$url")"
+    ((events >= created)) || fail "$created requests answered 201 but the store holds $events events"
+    local ratio verdict
+    ratio="$(awk -v s="$wrk_rps" -v r="$raw_rps" 'BEGIN { printf "%.2f", s / r }')"
+    verdict="$(awk -v x="$ratio" 'BEGIN { print (x >= 0.5 ? "yes" : "**no**") }')"
+    rows+=("| $backend | $connections | $raw_rps | $raw_p50 | $raw_p99 | $wrk_rps | $wrk_p50 | $wrk_p99 | **${ratio}×** | $verdict |")
+}
+
+rows=()
+load="$(cut -d' ' -f1-3 /proc/loadavg)"
+for backend in $backends; do
+    case "$backend" in
+        sqlite | postgres) ;;
+        *) fail "unknown backend \`$backend\` (sqlite, postgres)" ;;
+    esac
+    pass "$backend" "$concurrency"
+    [[ "$low" == 0 || "$concurrency" == 1 ]] || pass "$backend" 1
+done
+
+cpu="$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n1)"
+echo "- machine: $(nproc) cores${cpu:+ ($cpu)}, $(uname -sr); load average at start: $load, at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "- $(rustc --version); release profile; $(wrk --version 2>&1 | head -n1 | cut -d' ' -f1-2); $(psql -XtAc 'SHOW server_version' "$pg_url" 2>/dev/null | sed 's/^/PostgreSQL /')"
+echo "- disk for SQLite: $(df --output=source,fstype "$work" | tail -n1 | tr -s ' ')"
+echo "- service log level: RUST_LOG=$service_log; ${duration}s measured after ${warmup}s warm-up"
+echo
+echo "| store | C | raw appends/s | raw p50 ms | raw p99 ms | service req/s | service p50 ms | service p99 ms | service / raw | ≥ 0.5× |"
+echo "|---|--:|--:|--:|--:|--:|--:|--:|--:|---|"
+printf '%s\n' "${rows[@]}"
