@@ -253,7 +253,10 @@ fn delivery_span(policy: &'static str, message: &crate::bus::Message) -> tracing
         traceparent = envelope.trace.as_ref().map(tracing::field::display),
     );
     if let Some(trace) = &envelope.trace {
-        span.record("trace_id", tracing::field::display(format_args!("{:032x}", trace.trace_id)));
+        span.record(
+            "trace_id",
+            tracing::field::display(format_args!("{:032x}", trace.trace_id)),
+        );
     }
     span
 }

@@ -34,6 +34,5 @@ pub use self::otel::{OtlpConfig, Telemetry};
 pub use self::problem::Problem;
 pub use self::request::RequestContext;
 pub use self::server::{
-    Background, LogFormat, ServiceConfig, app, init_logging, init_telemetry, serve,
-    shutdown_signal,
+    Background, LogFormat, ServiceConfig, app, init_logging, init_telemetry, serve, shutdown_signal,
 };

@@ -85,7 +85,10 @@ fn validate_endpoint(raw: &str) -> Result<String, String> {
         }
         _ => return Err("is not an http:// URL (expected http://HOST:PORT)".to_owned()),
     }
-    if uri.authority().is_none_or(|authority| authority.host().is_empty()) {
+    if uri
+        .authority()
+        .is_none_or(|authority| authority.host().is_empty())
+    {
         return Err("has no host (expected http://HOST:PORT)".to_owned());
     }
     if uri.query().is_some() {
@@ -369,7 +372,11 @@ mod tests {
         let mut settings =
             Settings::from_vars(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
         let config = OtlpConfig::read(&mut settings);
-        let problems = settings.finish().err().map(|e| e.problems).unwrap_or_default();
+        let problems = settings
+            .finish()
+            .err()
+            .map(|e| e.problems)
+            .unwrap_or_default();
         (config, problems)
     }
 
@@ -394,7 +401,8 @@ mod tests {
             assert_eq!(config.endpoint, None, "{endpoint}");
             assert_eq!(problems.len(), 1, "{endpoint}: {problems:?}");
             assert!(
-                problems[0].starts_with(OTEL_EXPORTER_OTLP_ENDPOINT) && problems[0].contains(expected),
+                problems[0].starts_with(OTEL_EXPORTER_OTLP_ENDPOINT)
+                    && problems[0].contains(expected),
                 "{endpoint}: {problems:?}"
             );
         }

@@ -104,7 +104,8 @@ async fn collector() -> (SocketAddr, Received) {
             let keep = keep.clone();
             async move {
                 assert_eq!(
-                    headers[header::CONTENT_TYPE], "application/x-protobuf",
+                    headers[header::CONTENT_TYPE],
+                    "application/x-protobuf",
                     "OTLP/HTTP protobuf"
                 );
                 let Ok(export) = ExportTraceServiceRequest::decode(body) else {
@@ -157,7 +158,12 @@ async fn open(app: &Router, traceparent: Option<&str>) -> (String, String) {
         .to_str()
         .expect("ascii")
         .to_owned();
-    let body = response.into_body().collect().await.expect("a body").to_bytes();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("a body")
+        .to_bytes();
     let body: serde_json::Value = serde_json::from_slice(&body).expect("json");
     (body["id"].as_str().expect("an id").to_owned(), echoed)
 }
@@ -177,7 +183,8 @@ async fn requests_and_policy_deliveries_are_exported_in_the_callers_trace() {
 
     let (store, bus) = (InMemoryEventStore::new(), InProcessBus::new());
     let repository = Arc::new(Repository::<Ticket, _>::new(store.clone()));
-    let api = ddd_service::AggregateApi::new(Arc::clone(&repository), "/tickets", COMMANDS).router();
+    let api =
+        ddd_service::AggregateApi::new(Arc::clone(&repository), "/tickets", COMMANDS).router();
     let app = ddd_service::app(api, Health::new(), &config, None);
 
     // A caller's trace, continued.
@@ -190,7 +197,11 @@ async fn requests_and_policy_deliveries_are_exported_in_the_callers_trace() {
         .expect("loaded");
     let recorded = events[0].trace.clone().expect("a trace context");
     assert_eq!(format!("{:032x}", recorded.trace_id), caller_trace);
-    assert_eq!(echoed, recorded.traceparent(), "the response names the same span");
+    assert_eq!(
+        echoed,
+        recorded.traceparent(),
+        "the response names the same span"
+    );
 
     // A new trace: the exported root's ids are the ones the request hands on.
     let (_, new_trace) = open(&app, None).await;
@@ -200,7 +211,9 @@ async fn requests_and_policy_deliveries_are_exported_in_the_callers_trace() {
     let (seen_tx, mut seen) = mpsc::unbounded_channel();
     let runner = PolicyRunner::new(Watch(seen_tx), Arc::clone(&repository));
     let subscription = bus
-        .subscribe(PolicyRunner::<Watch, InMemoryEventStore>::consumer(["help.tickets.>"]))
+        .subscribe(PolicyRunner::<Watch, InMemoryEventStore>::consumer([
+            "help.tickets.>",
+        ]))
         .await
         .expect("subscribed");
     Relay::new(store.clone(), bus.clone(), Routing::new("help", "tickets"))
@@ -235,7 +248,11 @@ async fn requests_and_policy_deliveries_are_exported_in_the_callers_trace() {
 
     let (service, request) = named("request", caller_trace);
     assert_eq!(service, "tickets-service", "the default service name");
-    assert_eq!(hex(&request.parent_span_id), caller_span, "child of the caller's span");
+    assert_eq!(
+        hex(&request.parent_span_id),
+        caller_span,
+        "child of the caller's span"
+    );
     assert_eq!(
         hex(&request.span_id),
         format!("{:016x}", recorded.span_id),
@@ -250,7 +267,10 @@ async fn requests_and_policy_deliveries_are_exported_in_the_callers_trace() {
 
     let new_trace_id = format!("{:032x}", new_trace.trace_id);
     let (_, root) = named("request", &new_trace_id);
-    assert!(root.parent_span_id.is_empty(), "a new trace starts at the request");
+    assert!(
+        root.parent_span_id.is_empty(),
+        "a new trace starts at the request"
+    );
     assert_eq!(hex(&root.span_id), format!("{:016x}", new_trace.span_id));
     let (_, delivery) = named("event", &new_trace_id);
     assert_eq!(hex(&delivery.parent_span_id), hex(&root.span_id));

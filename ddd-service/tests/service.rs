@@ -438,3 +438,72 @@ async fn metrics_count_commands_by_type_and_outcome() {
     }
     assert_eq!(send(&app, get("/openapi.json")).await.2["openapi"], "3.1.0");
 }
+
+#[tokio::test]
+async fn the_meters_count_publishes_lag_redeliveries_and_dead_letters() {
+    use ddd_core::{
+        ConsumerConfig, Delivery as _, EventBus as _, Message, Outbox as _, Subscription as _,
+    };
+    use ddd_service::metrics::MeteredOutbox;
+
+    let handle = ddd_service::metrics::install();
+    let bus = MeteredBus::new(InProcessBus::new());
+    let mut subscription = bus
+        .subscribe(ConsumerConfig::new("metered-consumer", ["metered.Ctx.>"]).max_deliver(2))
+        .await
+        .expect("subscribed");
+    let store = InMemoryEventStore::new();
+    let repository = Repository::<Ticket, _>::new(store.clone());
+    repository
+        .execute(
+            &TicketId::new(),
+            TicketCommand::Open {
+                title: "metered".into(),
+                priority: 1,
+            },
+        )
+        .await
+        .expect("opened");
+    let outbox = MeteredOutbox::new(store.clone(), "Metered");
+    let pending = outbox.pending(10).await.expect("pending");
+    let message = Message::new("metered.Ctx.Opened", pending[0].clone());
+    bus.publish(vec![message.clone(), message])
+        .await
+        .expect("published");
+
+    let first = subscription
+        .next()
+        .await
+        .expect("next")
+        .expect("a delivery");
+    first.nack("try again").await.expect("nacked");
+    let again = subscription
+        .next()
+        .await
+        .expect("next")
+        .expect("redelivered");
+    assert_eq!(again.attempt(), 2);
+    again.ack().await.expect("acked");
+    let second = subscription
+        .next()
+        .await
+        .expect("next")
+        .expect("a delivery");
+    second
+        .dead_letter("cannot decode")
+        .await
+        .expect("dead-lettered");
+
+    let text = handle.render();
+    for line in [
+        r#"ddd_events_published_total{subject="metered.Ctx.Opened"} 2"#,
+        r#"ddd_redeliveries_total{consumer="metered-consumer"} 1"#,
+        r#"ddd_dead_letters_total{consumer="metered-consumer"} 1"#,
+        r#"ddd_events_handled_total{consumer="metered-consumer",outcome="retried"} 1"#,
+        r#"ddd_events_handled_total{consumer="metered-consumer",outcome="acked"} 1"#,
+        r#"ddd_outbox_pending{context="Metered"} 1"#,
+        "ddd_consumer_lag_seconds_count{consumer=\"metered-consumer\"} 3",
+    ] {
+        assert!(text.contains(line), "{line} missing from\n{text}");
+    }
+}

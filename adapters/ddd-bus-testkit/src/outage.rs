@@ -111,7 +111,10 @@ pub async fn broker_outage<B: EventBus + Clone>(
     ));
 
     tokio::time::sleep(STEADY).await;
-    assert!(bus.ping().await.is_ok(), "the broker answers before the outage");
+    assert!(
+        bus.ping().await.is_ok(),
+        "the broker answers before the outage"
+    );
     outage.stop().await;
     let down_since = Instant::now();
     wait_for_ping(bus, false, "the ping fails while the broker is down").await;
@@ -166,7 +169,10 @@ async fn wait_for_ping<B: EventBus>(bus: &B, ok: bool, what: &str) {
         if matches!(answer, Ok(Ok(()))) == ok {
             return;
         }
-        assert!(Instant::now() < deadline, "timed out: {what} (last answer {answer:?})");
+        assert!(
+            Instant::now() < deadline,
+            "timed out: {what} (last answer {answer:?})"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }

@@ -43,9 +43,10 @@ pub struct NatsConfig {
     /// nothing.
     pub confirm_acks: bool,
     /// Whether the event id, type, correlation, causation and trace context are copied
-    /// into message headers (default: yes) for tools that read headers. The body carries
-    /// them either way; off, a message has only its `Nats-Msg-Id` header, which saves the
-    /// headers' encoding on publish and their parsing on every delivery.
+    /// into message headers, for tools that read headers (default: no). The body carries
+    /// them either way, so by default a message has only its `Nats-Msg-Id` header: the
+    /// copies cost their encoding on publish, their storage, and their parsing on every
+    /// delivery (measured: up to a third of the throughput on a loaded machine).
     pub envelope_headers: bool,
 }
 
@@ -68,7 +69,7 @@ impl NatsConfig {
             max_ack_pending: 1000,
             ack_window: 256,
             confirm_acks: true,
-            envelope_headers: true,
+            envelope_headers: false,
         }
     }
 

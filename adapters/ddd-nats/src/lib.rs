@@ -42,8 +42,9 @@
 //!   [`BusError::Timeout`] after [`NatsConfig::publish_timeout`], for instance while the
 //!   server is down. The event id travels as `Nats-Msg-Id`, so a retry within the
 //!   duplicate window is stored once.
-//! - The envelope travels as the JSON body, unchanged; the event id, type, correlation,
-//!   causation and W3C trace context are copied into headers for tools that look there.
+//! - The envelope travels as the JSON body, unchanged; with
+//!   [`NatsConfig::envelope_headers`], the event id, type, correlation, causation and W3C
+//!   trace context are also copied into headers for tools that look there.
 //! - Different consumer names are different JetStream consumers (fan-out); subscriptions
 //!   under one name pull from the same consumer (competing consumers). A delivery not
 //!   acknowledged within the ack wait is redelivered by the server; `nack` asks for it at

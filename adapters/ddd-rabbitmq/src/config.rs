@@ -29,6 +29,14 @@ pub struct RabbitMqConfig {
     /// The shortest pause between two attempts to connect, so a broker that is down is not
     /// hammered by every publish.
     pub reconnect_interval: Duration,
+    /// Whether a message no queue is bound for fails the publish ([`BusError::Rejected`]).
+    /// Off by default: like the other buses, publishing an event nobody subscribes to (yet)
+    /// succeeds, which an outbox relay needs (a refusal would hold back every later event
+    /// of the context). Turn it on to catch routing mistakes where every subject must have
+    /// a consumer.
+    ///
+    /// [`BusError::Rejected`]: ddd_core::BusError::Rejected
+    pub refuse_unroutable: bool,
 }
 
 impl RabbitMqConfig {
@@ -46,7 +54,15 @@ impl RabbitMqConfig {
             prefetch: 32,
             connect_timeout: Duration::from_secs(5),
             reconnect_interval: Duration::from_millis(250),
+            refuse_unroutable: false,
         }
+    }
+
+    /// Sets whether unroutable messages fail the publish.
+    #[must_use]
+    pub fn refuse_unroutable(mut self, refuse: bool) -> Self {
+        self.refuse_unroutable = refuse;
+        self
     }
 
     /// Sets the connection name.

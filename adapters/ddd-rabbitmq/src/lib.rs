@@ -37,7 +37,9 @@
 //!   in confirm mode, pipelined in windows of [`RabbitMqConfig::publish_window`], and returns
 //!   once every one is confirmed: stored in every queue it was routed to (for quorum
 //!   queues, on a majority of replicas, fsynced). A message no queue is bound for is
-//!   returned by the broker and the publish fails with [`BusError::Rejected`]. The whole
+//!   returned by the broker: nobody subscribes to it, and like on the other buses the
+//!   publish succeeds, unless [`RabbitMqConfig::refuse_unroutable`] makes it fail with
+//!   [`BusError::Rejected`] (to catch routing mistakes). The whole
 //!   call fails with [`BusError::Timeout`] after [`RabbitMqConfig::publish_timeout`].
 //! - The envelope is the JSON body, unchanged; `message_id` is the event id,
 //!   `correlation_id` the correlation id, `type` the event type; causation and the W3C

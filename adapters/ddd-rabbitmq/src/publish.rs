@@ -111,7 +111,7 @@ async fn send_windowed(shared: &Shared, link: &Link, outgoing: &[Outgoing]) -> R
         if window.len() >= shared.config.publish_window
             && let Some((oldest, subject)) = window.pop_front()
         {
-            confirm(oldest, subject).await?;
+            confirm(shared, oldest, subject).await?;
         }
         let confirm = link
             .publisher
@@ -130,15 +130,24 @@ async fn send_windowed(shared: &Shared, link: &Link, outgoing: &[Outgoing]) -> R
         window.push_back((confirm, &message.subject));
     }
     for (pending, subject) in window {
-        confirm(pending, subject).await?;
+        confirm(shared, pending, subject).await?;
     }
     Ok(())
 }
 
-async fn confirm(pending: PublisherConfirm, subject: &str) -> Result<(), Failure> {
+async fn confirm(shared: &Shared, pending: PublisherConfirm, subject: &str) -> Result<(), Failure> {
     match pending.await.map_err(Failure::Link)? {
         Confirmation::Ack(None) => Ok(()),
-        Confirmation::Ack(Some(_returned)) => Err(Failure::Bus(error::unroutable(subject))),
+        Confirmation::Ack(Some(_returned)) if shared.config.refuse_unroutable => {
+            Err(Failure::Bus(error::unroutable(subject)))
+        }
+        Confirmation::Ack(Some(_returned)) => {
+            tracing::debug!(
+                subject,
+                "no queue is bound for the subject: nobody subscribes to it"
+            );
+            Ok(())
+        }
         Confirmation::Nack(_) => Err(Failure::Bus(error::nacked(subject))),
         Confirmation::NotRequested => Err(Failure::Bus(BusError::Other {
             message: "the publishing channel is not in confirm mode".to_owned(),

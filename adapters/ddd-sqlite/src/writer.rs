@@ -1,19 +1,13 @@
-//! The one writer: a thread that commits whatever writes are queued in one transaction
-//! (group commit), each in a savepoint of its own so one write's failure does not fail the
-//! others. Callers get their answer only after the commit.
-//!
-//! A write that finds the writer idle (nothing queued, the connection free) commits on the
-//! caller's thread instead: a lone committer then pays no handoff to the thread and back
-//! (two wake-ups, about a third of its CPU per commit), while concurrent writes still queue
-//! and are committed together.
+//! The one writer: a thread that owns the write connection and commits whatever writes are
+//! queued in one transaction (group commit), each in a savepoint of its own so one write's
+//! failure does not fail the others. Callers get their answer only after the commit.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 
 use ddd_core::StoreError;
 use rusqlite::Connection;
-use tokio::runtime::{Handle, RuntimeFlavor};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::store_error;
@@ -151,35 +145,11 @@ where
     }
 }
 
-/// What the writer thread and the callers that write inline share.
-#[derive(Debug)]
-struct Shared {
-    /// Held for a whole transaction, by the thread or by one inline writer.
-    connection: Mutex<Connection>,
-    settings: Settings,
-    counters: Counters,
-}
-
-impl Shared {
-    fn connection(&self) -> MutexGuard<'_, Connection> {
-        // A panicking write is caught and rolled back before the guard drops, and a failed
-        // transaction is rolled back: a poisoned lock still guards a usable connection.
-        self.connection
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn committed(&self, writes: u64) {
-        self.counters.transactions.fetch_add(1, Ordering::Relaxed);
-        self.counters.writes.fetch_add(writes, Ordering::Relaxed);
-    }
-}
-
 /// The handle callers queue writes on. The thread stops when every handle is dropped.
 #[derive(Debug)]
 pub(crate) struct Writer {
     jobs: mpsc::Sender<Box<dyn Job>>,
-    shared: Arc<Shared>,
+    counters: Arc<Counters>,
 }
 
 impl Writer {
@@ -191,16 +161,20 @@ impl Writer {
         queue: usize,
     ) -> std::io::Result<Self> {
         let (jobs, queued) = mpsc::channel(queue.max(1));
-        let shared = Arc::new(Shared {
-            connection: Mutex::new(connection),
-            settings,
-            counters: Counters::default(),
-        });
-        let thread_shared = Arc::clone(&shared);
+        let counters = Arc::new(Counters::default());
+        let thread_counters = Arc::clone(&counters);
         std::thread::Builder::new()
             .name("ddd-sqlite-writer".into())
-            .spawn(move || serve(&thread_shared, queued, batch.max(1)))?;
-        Ok(Self { jobs, shared })
+            .spawn(move || {
+                serve(
+                    &connection,
+                    &settings,
+                    queued,
+                    batch.max(1),
+                    &thread_counters,
+                )
+            })?;
+        Ok(Self { jobs, counters })
     }
 
     /// Queues `work` and waits for its answer, which comes after the commit.
@@ -210,10 +184,6 @@ impl Writer {
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
-        let work = match self.run_inline(work) {
-            Ok(answer) => return answer,
-            Err(work) => work,
-        };
         let stopped = || E::from(StoreError::permanent("SQLite: the writer thread stopped"));
         let (reply, answer) = oneshot::channel();
         let task = Task {
@@ -228,52 +198,25 @@ impl Writer {
         answer.await.unwrap_or_else(|_| Err(stopped()))
     }
 
-    /// Commits `work` alone on the caller's thread when nothing else is being written;
-    /// hands `work` back otherwise, to be queued.
-    ///
-    /// Only on a multi-thread runtime, inside `block_in_place`, so the runtime moves its other
-    /// tasks off this thread while SQLite syncs; on a current-thread runtime blocking would
-    /// stall every task, so the write goes to the thread.
-    fn run_inline<F, T, E>(&self, work: F) -> Result<Result<T, E>, F>
-    where
-        F: FnOnce(&WriteTx<'_>) -> Result<T, E>,
-        E: From<StoreError>,
-    {
-        // Writes queued before this one go first.
-        if self.jobs.capacity() < self.jobs.max_capacity() {
-            return Err(work);
-        }
-        if !Handle::try_current()
-            .is_ok_and(|handle| matches!(handle.runtime_flavor(), RuntimeFlavor::MultiThread))
-        {
-            return Err(work);
-        }
-        let connection = match self.shared.connection.try_lock() {
-            Ok(connection) => connection,
-            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
-            Err(TryLockError::WouldBlock) => return Err(work),
-        };
-        Ok(tokio::task::block_in_place(|| {
-            commit_alone(&self.shared, &connection, work)
-        }))
-    }
-
     pub(crate) fn stats(&self) -> WriterStats {
-        let counters = &self.shared.counters;
         WriterStats {
-            transactions: counters.transactions.load(Ordering::Relaxed),
-            writes: counters.writes.load(Ordering::Relaxed),
+            transactions: self.counters.transactions.load(Ordering::Relaxed),
+            writes: self.counters.writes.load(Ordering::Relaxed),
         }
     }
 }
 
-fn serve(shared: &Shared, mut queued: mpsc::Receiver<Box<dyn Job>>, batch: usize) {
+fn serve(
+    connection: &Connection,
+    settings: &Settings,
+    mut queued: mpsc::Receiver<Box<dyn Job>>,
+    batch: usize,
+    counters: &Counters,
+) {
     while let Some(first) = queued.blocking_recv() {
         let mut group = Vec::with_capacity(batch.min(64));
         group.push(first);
-        let connection = shared.connection();
-        // Whatever queued up while the last group (or an inline write) was being synced
-        // joins this one.
+        // Whatever queued up while the last group was being synced joins this one.
         while group.len() < batch {
             match queued.try_recv() {
                 Ok(job) => group.push(job),
@@ -281,55 +224,13 @@ fn serve(shared: &Shared, mut queued: mpsc::Receiver<Box<dyn Job>>, batch: usize
             }
         }
         let writes = group.len() as u64;
-        let failure = commit_group(&connection, &shared.settings, &mut group);
-        drop(connection);
+        let failure = commit_group(connection, settings, &mut group);
         if failure.is_none() {
-            shared.committed(writes);
+            counters.transactions.fetch_add(1, Ordering::Relaxed);
+            counters.writes.fetch_add(writes, Ordering::Relaxed);
         }
         for job in group {
             job.finish(failure.as_ref());
-        }
-    }
-}
-
-/// One write in a transaction of its own. Needs no savepoint: a refused write rolls the whole
-/// transaction back, which holds nothing else.
-fn commit_alone<F, T, E>(shared: &Shared, connection: &Connection, work: F) -> Result<T, E>
-where
-    F: FnOnce(&WriteTx<'_>) -> Result<T, E>,
-    E: From<StoreError>,
-{
-    run_sql(connection, "BEGIN IMMEDIATE")?;
-    let tx = WriteTx {
-        connection,
-        settings: &shared.settings,
-    };
-    let outcome = catch_unwind(AssertUnwindSafe(|| work(&tx))).unwrap_or_else(|_| {
-        Err(StoreError::permanent("SQLite: a write panicked; it was rolled back").into())
-    });
-    let value = match outcome {
-        Ok(value) => value,
-        Err(error) => {
-            rollback(connection);
-            return Err(error);
-        }
-    };
-    let committed = if connection.is_autocommit() {
-        // SQLite rolled the transaction back itself (an IO error, a full disk).
-        Err(StoreError::transient(
-            "SQLite rolled the transaction back after an error",
-        ))
-    } else {
-        run_sql(connection, "COMMIT")
-    };
-    match committed {
-        Ok(()) => {
-            shared.committed(1);
-            Ok(value)
-        }
-        Err(error) => {
-            rollback(connection);
-            Err(Failure::from_error(&error).to_error().into())
         }
     }
 }

@@ -22,7 +22,6 @@
 
 use std::borrow::Cow;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ddd_core::event::codec;
@@ -33,8 +32,7 @@ use ddd_core::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-const USAGE: &str =
-    "usage: raw-append --url sqlite://PATH|postgres://... [--concurrency N] [--seconds S] [--warmup S]";
+const USAGE: &str = "usage: raw-append --url sqlite://PATH|postgres://... [--concurrency N] [--seconds S] [--warmup S]";
 
 /// The aggregate type the streams belong to, as the generated Cart names its streams.
 const AGGREGATE: &str = "Cart";
@@ -92,7 +90,10 @@ fn parse_args() -> Result<Args, String> {
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
-        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value\n{USAGE}"));
+        let mut value = || {
+            it.next()
+                .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))
+        };
         let bad = |error: &dyn std::fmt::Display| format!("{flag}: {error}\n{USAGE}");
         match flag.as_str() {
             "--url" => url = Some(value()?),
@@ -213,9 +214,9 @@ async fn append_until(store: Store, from: Instant, stop: Instant) -> Tally {
             continue;
         }
         match outcome {
-            Ok(()) => tally.latencies.push(
-                u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX),
-            ),
+            Ok(()) => tally
+                .latencies
+                .push(u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX)),
             Err(error) => {
                 if tally.errors == 0 {
                     eprintln!("raw-append: append failed: {error}");

@@ -206,13 +206,13 @@ fn is_target_root(path: &Path) -> bool {
         .take(3)
         .map(|p| p.to_str().unwrap_or_default())
         .collect();
-    match parts.as_slice() {
-        ["build.rs", ..] => true,
-        ["lib.rs" | "main.rs", "src", ..] => true,
-        [_, "tests" | "benches" | "examples", ..] => true,
-        [_, "bin", "src", ..] => true,
-        _ => false,
-    }
+    matches!(
+        parts.as_slice(),
+        ["build.rs", ..]
+            | ["lib.rs" | "main.rs", "src", ..]
+            | [_, "tests" | "benches" | "examples", ..]
+            | [_, "bin", "src", ..]
+    )
 }
 
 /// Compares `files` with `dir` and, in [`Mode::Write`], brings `dir` up to date.
