@@ -22,7 +22,8 @@
 # PORT (18182), DATABASE_URL (the PostgreSQL server: default postgres://postgres@127.0.0.1:5432/test;
 # the benchmark creates and drops databases `bench_http_<pid>_*` on it), TMPDIR (the SQLite
 # files: a real disk, not a tmpfs), DDD_TEMPLATES (passed to `ddd generate --templates`),
-# CARGO_TARGET_DIR (default: <repo>/target). The markdown report goes to stdout, progress to
+# BUILD (1; 0 runs the binaries of the last build as they are), CARGO_TARGET_DIR (default:
+# <repo>/target). The markdown report goes to stdout, progress to
 # stderr.
 set -euo pipefail
 
@@ -50,15 +51,20 @@ case "$pg_url" in
 esac
 
 # --- build -------------------------------------------------------------------------------
-cargo build -p ddd-cli --manifest-path "$root/Cargo.toml" >&2
-rm -rf "$shop"
-"$CARGO_TARGET_DIR/debug/ddd" generate "$root/models/shop.ddd" --out "$shop" \
-    ${DDD_TEMPLATES:+--templates "$DDD_TEMPLATES"} >/dev/null 2>"$root/target/bench-http/generate.log" || {
-    cat "$root/target/bench-http/generate.log" >&2
-    exit 1
-}
-(cd "$shop" && cargo build --release -p shop-cart --features postgres >&2)
-cargo build --release --locked --manifest-path "$root/benches/http/Cargo.toml" >&2
+if [[ "${BUILD:-1}" != 0 ]]; then
+    cargo build -p ddd-cli --manifest-path "$root/Cargo.toml" >&2
+    mkdir -p "$root/target/bench-http"
+    # Regenerating over the last run's workspace leaves unchanged files untouched, so cargo
+    # rebuilds only what changed.
+    "$CARGO_TARGET_DIR/debug/ddd" generate "$root/models/shop.ddd" --out "$shop" \
+        ${DDD_TEMPLATES:+--templates "$DDD_TEMPLATES"} >/dev/null 2>"$root/target/bench-http/generate.log" || {
+        cat "$root/target/bench-http/generate.log" >&2
+        exit 1
+    }
+    (cd "$shop" && cargo build --release -p shop-cart --features postgres >&2)
+    cargo build --release --locked --manifest-path "$root/benches/http/Cargo.toml" >&2
+fi
+[[ -x "$raw_bin" && -x "$service_bin" ]] || { echo "bench-http: not built (run without BUILD=0)" >&2; exit 2; }
 
 # --- fresh databases, cleaned up on exit -----------------------------------------------------
 work="$(mktemp -d "${TMPDIR:-/tmp}/bench-http.XXXXXX")"
