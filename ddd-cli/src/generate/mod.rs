@@ -22,8 +22,8 @@ use ddd_model::ir::{Context, TypePath};
 use serde::Serialize;
 use serde_json::json;
 
-use self::render::{Engine, Vars};
 pub use self::render::RenderError;
+use self::render::{Engine, Vars};
 use self::rust::{Crate, Scope};
 use self::view::Names;
 
@@ -172,9 +172,11 @@ pub fn workspace(system: &System, options: &Options) -> Result<Vec<File>, Genera
         render("workspace/app/src/main.rs", all.clone())?,
         Owner::Generated,
     )?;
+    let ports: Vec<usize> = contexts.iter().map(|c| c.port).collect();
+    let (service_documents, monolith_document) = openapi::documents(system, &ports, &header);
     out.add(
         "app/openapi.json".into(),
-        openapi::monolith(system, &header),
+        monolith_document,
         Owner::Generated,
     )?;
     out.add(
@@ -198,13 +200,21 @@ pub fn workspace(system: &System, options: &Options) -> Result<Vec<File>, Genera
         render("workspace/deploy/postgres/init.sql", all.clone())?,
         Owner::Generated,
     )?;
-    for (context, names) in system.contexts.iter().zip(&contexts) {
+    for ((context, names), document) in system.contexts.iter().zip(&contexts).zip(service_documents)
+    {
         out.add(
             format!("services/{}/openapi.json", names.dir),
-            openapi::service(system, context, names.port, &header),
+            document,
             Owner::Generated,
         )?;
-        service(system, context, names, &contract_types, &render_vars, &mut out)?;
+        service(
+            system,
+            context,
+            names,
+            &contract_types,
+            &render_vars,
+            &mut out,
+        )?;
     }
     Ok(out.files)
 }

@@ -13,8 +13,21 @@ use super::schemas::{Schemas, describe, pretty};
 const PREFIX: &str = "#/components/schemas/";
 const PROBLEM: &str = "application/problem+json";
 
-/// The document of one context's service.
-pub(crate) fn service(system: &System, context: &Context, port: usize, header: &str) -> String {
+/// The documents of every context's service (with its default port), in the model's
+/// order, and of the monolith: every context's routes in one, merged from the services'
+/// documents rather than described twice (it is most of the generation time otherwise).
+pub(crate) fn documents(system: &System, ports: &[usize], header: &str) -> (Vec<String>, String) {
+    let services: Vec<Value> = system
+        .contexts
+        .iter()
+        .zip(ports)
+        .map(|(context, &port)| service(system, context, port, header))
+        .collect();
+    let monolith = monolith(system, &services, header);
+    (services.into_iter().map(pretty).collect(), pretty(monolith))
+}
+
+fn service(system: &System, context: &Context, port: usize, header: &str) -> Value {
     let title = format!("{} {}", system.name, context.name);
     let doc = context.doc.as_deref().or(system.doc.as_deref());
     let servers = json!([{
@@ -24,18 +37,57 @@ pub(crate) fn service(system: &System, context: &Context, port: usize, header: &
     document(system, &[context], &title, doc, Some(servers), header)
 }
 
-/// The document of the monolith: every context's routes in one.
-pub(crate) fn monolith(system: &System, header: &str) -> String {
-    let contexts: Vec<&Context> = system.contexts.iter().collect();
-    let title = system.name.to_string();
-    document(
-        system,
-        &contexts,
-        &title,
-        system.doc.as_deref(),
-        None,
-        header,
-    )
+/// The services' documents in one: their paths, schemas and tags (the shared schemas and
+/// the probes' routes are the same in each).
+fn monolith(system: &System, services: &[Value], header: &str) -> Value {
+    let Some(first) = services.first() else {
+        return document(
+            system,
+            &[],
+            system.name.as_ref(),
+            system.doc.as_deref(),
+            None,
+            header,
+        );
+    };
+    let mut merged = first.clone();
+    if let Some(object) = merged.as_object_mut() {
+        object.remove("servers");
+    }
+    let mut info = json!({ "title": format!("{} API", system.name), "version": "0.1.0" });
+    describe(&mut info, system.doc.as_deref());
+    merged["info"] = info;
+    let mut tags: Vec<Value> = Vec::new();
+    for service in services {
+        let members = [
+            ("paths", &service["paths"]),
+            ("schemas", &service["components"]["schemas"]),
+        ];
+        for (member, from) in members {
+            let into = if member == "paths" {
+                &mut merged["paths"]
+            } else {
+                &mut merged["components"]["schemas"]
+            };
+            if let (Some(into), Some(from)) = (into.as_object_mut(), from.as_object()) {
+                for (key, value) in from {
+                    into.insert(key.clone(), value.clone());
+                }
+            }
+        }
+        let own = service["tags"].as_array().into_iter().flatten();
+        tags.extend(own.filter(|tag| tag["name"] != "operations").cloned());
+    }
+    tags.extend(
+        first["tags"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|tag| tag["name"] == "operations")
+            .cloned(),
+    );
+    merged["tags"] = Value::Array(tags);
+    merged
 }
 
 fn document(
@@ -45,7 +97,7 @@ fn document(
     doc: Option<&str>,
     servers: Option<Value>,
     header: &str,
-) -> String {
+) -> Value {
     let mut schemas = Schemas::new(system, PREFIX);
     shared(&mut schemas);
     let mut paths = Map::new();
@@ -88,7 +140,7 @@ fn document(
     if let Some(servers) = servers {
         document["servers"] = servers;
     }
-    pretty(document)
+    document
 }
 
 /// The schemas every document shares: the problem, a violation, an accepted command.

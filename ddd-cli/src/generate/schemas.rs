@@ -296,7 +296,25 @@ pub(crate) fn canonical(value: Value) -> Value {
 
 /// Pretty JSON with a trailing newline.
 pub(crate) fn pretty(value: Value) -> String {
-    let mut text = serde_json::to_string_pretty(&canonical(value)).unwrap_or_default();
+    let value = if maps_are_sorted() {
+        value
+    } else {
+        canonical(value)
+    };
+    let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
     text.push('\n');
     text
+}
+
+/// Whether serde_json's maps keep their keys sorted already (built without
+/// `preserve_order`, which another crate of the build could turn on): then there is
+/// nothing for [`canonical`] to do.
+fn maps_are_sorted() -> bool {
+    static SORTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *SORTED.get_or_init(|| {
+        let mut probe = serde_json::Map::new();
+        probe.insert("b".to_owned(), Value::Null);
+        probe.insert("a".to_owned(), Value::Null);
+        probe.keys().next().is_some_and(|key| key == "a")
+    })
 }

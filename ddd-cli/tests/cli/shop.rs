@@ -103,11 +103,15 @@ fn the_shop_runs_end_to_end_as_a_monolith_and_its_filled_stub_survives_regenerat
     let log = monolith.stop_gracefully();
     for policy in [ORDERING_PLACES, PAYMENTS_REQUESTS, SHIPPING_PREPARES] {
         assert!(
-            log.lines().any(|line| line.contains(TRACE_ID) && line.contains(policy)),
+            log.lines()
+                .any(|line| line.contains(TRACE_ID) && line.contains(policy)),
             "no log line of {policy} with the trace id:\n{log}"
         );
     }
-    assert_eq!(flow.order_events, ["OrderPlaced", "OrderPaid", "OrderShipped"]);
+    assert_eq!(
+        flow.order_events,
+        ["OrderPlaced", "OrderPaid", "OrderShipped"]
+    );
 
     let out = Test::within(out)
         .args(["generate", "shop.ddd", "--out", "out", "-q"])
@@ -124,7 +128,10 @@ fn the_shop_runs_as_services_on_postgres_and_nats_through_a_killed_ordering() {
 
 #[test]
 fn the_shop_runs_as_services_on_postgres_and_rabbitmq_through_a_killed_ordering() {
-    services_scenario(&env_url("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f"));
+    services_scenario(&env_url(
+        "AMQP_URL",
+        "amqp://guest:guest@127.0.0.1:5672/%2f",
+    ));
 }
 
 fn env_url(name: &str, default: &str) -> String {
@@ -138,11 +145,24 @@ fn env_url(name: &str, default: &str) -> String {
 fn services_scenario(bus_url: &str) {
     let out = generate_filled_shop();
     let dir = out.path("out");
-    let binaries = ["shop-catalog", "shop-cart", "shop-ordering", "shop-payments", "shop-shipping"];
-    build_binaries(&dir, &["build", "--workspace", "--bins", "--all-features"], &binaries);
+    let binaries = [
+        "shop-catalog",
+        "shop-cart",
+        "shop-ordering",
+        "shop-payments",
+        "shop-shipping",
+    ];
+    build_binaries(
+        &dir,
+        &["build", "--workspace", "--bins", "--all-features"],
+        &binaries,
+    );
     let run = Uuid::new_v4().simple().to_string()[..12].to_owned();
     let namespace = format!("shop-e2e-{run}");
-    let databases = Databases::create(&run, &["catalog", "cart", "ordering", "payments", "shipping"]);
+    let databases = Databases::create(
+        &run,
+        &["catalog", "cart", "ordering", "payments", "shipping"],
+    );
     let start = |context: &str, port: u16| {
         let env = [
             ("HTTP_ADDR", format!("127.0.0.1:{port}")),
@@ -163,7 +183,11 @@ fn services_scenario(bus_url: &str) {
     let catalog = start("catalog", shop.catalog);
     let cart = start("cart", shop.cart);
     let mut ordering = Some(start("ordering", shop.ordering));
-    let payments: Vec<Process> = shop.payments.iter().map(|&port| start("payments", port)).collect();
+    let payments: Vec<Process> = shop
+        .payments
+        .iter()
+        .map(|&port| start("payments", port))
+        .collect();
     let shipping = start("shipping", shop.shipping);
 
     let mut killed_log = String::new();
@@ -173,7 +197,10 @@ fn services_scenario(bus_url: &str) {
         killed_log = victim.log();
         ordering = Some(start("ordering", shop.ordering));
     });
-    assert_eq!(flow.order_events, ["OrderPlaced", "OrderPaid", "OrderShipped"]);
+    assert_eq!(
+        flow.order_events,
+        ["OrderPlaced", "OrderPaid", "OrderShipped"]
+    );
 
     // More checkouts: each OrderPlaced is handled by exactly one of the two replicas.
     for _ in 0..3 {
@@ -193,18 +220,31 @@ fn services_scenario(bus_url: &str) {
     });
     std::thread::sleep(Duration::from_secs(1));
     let per_replica: Vec<usize> = payments.iter().map(handled).collect();
-    assert_eq!(per_replica.iter().sum::<usize>(), placed_orders, "handled per replica: {per_replica:?}");
+    assert_eq!(
+        per_replica.iter().sum::<usize>(),
+        placed_orders,
+        "handled per replica: {per_replica:?}"
+    );
 
     let ordering = ordering.take().expect("ordering runs");
     let logs = [
         ("catalog", catalog.stop_gracefully()),
         ("cart", cart.stop_gracefully()),
-        ("ordering", format!("{killed_log}{}", ordering.stop_gracefully())),
+        (
+            "ordering",
+            format!("{killed_log}{}", ordering.stop_gracefully()),
+        ),
         ("shipping", shipping.stop_gracefully()),
-        ("payments", payments.into_iter().map(Process::stop_gracefully).collect()),
+        (
+            "payments",
+            payments.into_iter().map(Process::stop_gracefully).collect(),
+        ),
     ];
     for (context, log) in logs {
-        assert!(log.contains(TRACE_ID), "the trace id is not in {context}'s log:\n{log}");
+        assert!(
+            log.contains(TRACE_ID),
+            "the trace id is not in {context}'s log:\n{log}"
+        );
     }
 }
 
@@ -228,7 +268,11 @@ impl Databases {
     }
 
     fn url(&self, context: &str) -> String {
-        let (_, name) = self.names.iter().find(|(c, _)| c == context).expect("a context");
+        let (_, name) = self
+            .names
+            .iter()
+            .find(|(c, _)| c == context)
+            .expect("a context");
         let (server, _) = self.base.rsplit_once('/').expect("a database URL");
         format!("{server}/{name}")
     }
@@ -238,7 +282,11 @@ impl Drop for Databases {
     fn drop(&mut self) {
         for (_, name) in &self.names {
             let _ = Command::new("psql")
-                .args([self.base.as_str(), "-qc", &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")])
+                .args([
+                    self.base.as_str(),
+                    "-qc",
+                    &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                ])
                 .output();
         }
     }
@@ -249,7 +297,11 @@ fn psql(url: &str, sql: &str) {
         .args([url, "-qc", sql])
         .output()
         .expect("psql runs (the PostgreSQL client must be installed)");
-    assert!(output.status.success(), "{sql}: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{sql}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 /// Where each context answers; Payments may run as several replicas.
@@ -283,34 +335,75 @@ impl Endpoints {
 
     /// A cart with one item, checked out.
     fn check_out_a_cart(&self) {
-        let cart = created(post(self.cart, "/shopping-carts", &json!({ "customer": Uuid::now_v7() })));
+        let cart = created(post(
+            self.cart,
+            "/shopping-carts",
+            &json!({ "customer": Uuid::now_v7() }),
+        ));
         let item = json!({ "product": Uuid::now_v7(), "quantity": 1, "unit_price": { "amount_cents": 500, "currency": "EUR" } });
-        ok(post(self.cart, &format!("/shopping-carts/{cart}/add-item"), &item));
-        ok(post(self.cart, &format!("/shopping-carts/{cart}/check-out"), &json!({})));
+        ok(post(
+            self.cart,
+            &format!("/shopping-carts/{cart}/add-item"),
+            &item,
+        ));
+        ok(post(
+            self.cart,
+            &format!("/shopping-carts/{cart}/check-out"),
+            &json!({}),
+        ));
     }
 
     /// Products → cart → checkout → (`after_checkout`) → order → payment → capture →
     /// paid → shipment → dispatch → shipped, every request in one trace.
     fn run_flow_with(&self, after_checkout: impl FnOnce()) -> Flow {
         let price = |cents: i64| json!({ "amount_cents": cents, "currency": "EUR" });
-        let book = created(post(self.catalog, "/products", &json!({ "name": "Book", "price": price(1250) })));
-        let pen = created(post(self.catalog, "/products", &json!({ "name": "Pen", "price": price(199) })));
+        let book = created(post(
+            self.catalog,
+            "/products",
+            &json!({ "name": "Book", "price": price(1250) }),
+        ));
+        let pen = created(post(
+            self.catalog,
+            "/products",
+            &json!({ "name": "Pen", "price": price(199) }),
+        ));
         let customer = Uuid::now_v7();
-        let cart = created(post(self.cart, "/shopping-carts", &json!({ "customer": customer })));
+        let cart = created(post(
+            self.cart,
+            "/shopping-carts",
+            &json!({ "customer": customer }),
+        ));
         for (product, quantity, cents) in [(&book, 2, 1250), (&pen, 3, 199)] {
-            let item = json!({ "product": product, "quantity": quantity, "unit_price": price(cents) });
-            ok(post(self.cart, &format!("/shopping-carts/{cart}/add-item"), &item));
+            let item =
+                json!({ "product": product, "quantity": quantity, "unit_price": price(cents) });
+            ok(post(
+                self.cart,
+                &format!("/shopping-carts/{cart}/add-item"),
+                &item,
+            ));
         }
-        ok(post(self.cart, &format!("/shopping-carts/{cart}/check-out"), &json!({})));
+        ok(post(
+            self.cart,
+            &format!("/shopping-carts/{cart}/check-out"),
+            &json!({}),
+        ));
         after_checkout();
 
-        let checked_out = event_id(self.cart, &format!("/shopping-carts/{cart}"), "CartCheckedOut");
+        let checked_out = event_id(
+            self.cart,
+            &format!("/shopping-carts/{cart}"),
+            "CartCheckedOut",
+        );
         let order = derived(checked_out, ORDERING_PLACES);
         let placed = eventually("the order is placed", || {
             let response = get(self.ordering, &format!("/orders/{order}"));
             (response.status == 200).then_some(response.body)
         });
-        assert_eq!(placed["state"]["total"], price(2 * 1250 + 3 * 199), "{placed}");
+        assert_eq!(
+            placed["state"]["total"],
+            price(2 * 1250 + 3 * 199),
+            "{placed}"
+        );
         assert_eq!(placed["state"]["customer"], json!(customer), "{placed}");
 
         let order_placed = event_id(self.ordering, &format!("/orders/{order}"), "OrderPlaced");
@@ -321,8 +414,15 @@ impl Endpoints {
                 (response.status == 200).then_some(response.body)
             })
         });
-        assert_eq!(requested["state"]["amount"], placed["state"]["total"], "{requested}");
-        ok(post(self.payments[0], &format!("/payments/{payment}/capture"), &json!({})));
+        assert_eq!(
+            requested["state"]["amount"], placed["state"]["total"],
+            "{requested}"
+        );
+        ok(post(
+            self.payments[0],
+            &format!("/payments/{payment}/capture"),
+            &json!({}),
+        ));
 
         let paid = eventually("the order is paid", || {
             event_ids(self.ordering, &format!("/orders/{order}")).remove("OrderPaid")
@@ -332,7 +432,11 @@ impl Endpoints {
             (get(self.shipping, &format!("/shipments/{shipment}")).status == 200).then_some(())
         });
         let dispatch = json!({ "dispatched_at": "2026-11-21T12:00:00Z" });
-        ok(post(self.shipping, &format!("/shipments/{shipment}/dispatch"), &dispatch));
+        ok(post(
+            self.shipping,
+            &format!("/shipments/{shipment}/dispatch"),
+            &dispatch,
+        ));
         eventually("the order is shipped", || {
             event_ids(self.ordering, &format!("/orders/{order}"))
                 .contains_key("OrderShipped")
@@ -426,7 +530,11 @@ fn http(port: u16, method: &str, path: &str, body: &str) -> Response {
     let mut response = String::new();
     stream.read_to_string(&mut response).expect("receive");
     let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-    let status = head.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
     Response {
         status,
         body: serde_json::from_str(body).unwrap_or_else(|_| Value::String(body.to_owned())),
@@ -446,8 +554,11 @@ fn build_binaries(dir: &Path, args: &[&str], binaries: &[&str]) {
     cargo_locked(dir, args);
     std::fs::create_dir_all(dir.join("bin")).expect("a bin directory");
     for binary in binaries {
-        std::fs::copy(generated_target_dir().join("debug").join(binary), dir.join("bin").join(binary))
-            .expect("the binary was built");
+        std::fs::copy(
+            generated_target_dir().join("debug").join(binary),
+            dir.join("bin").join(binary),
+        )
+        .expect("the binary was built");
     }
 }
 
@@ -489,7 +600,9 @@ impl Process {
             if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
                 panic!("exited with {status} before it was ready:\n{}", self.log());
             }
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() && get(port, "/health/ready").status == 200 {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok()
+                && get(port, "/health/ready").status == 200
+            {
                 return;
             }
             std::thread::sleep(Duration::from_millis(100));
@@ -505,7 +618,10 @@ impl Process {
     fn stop_gracefully(mut self) -> String {
         let status = self.terminate();
         let log = self.log();
-        assert!(status.success(), "exited with {status} after SIGTERM:\n{log}");
+        assert!(
+            status.success(),
+            "exited with {status} after SIGTERM:\n{log}"
+        );
         log
     }
 
