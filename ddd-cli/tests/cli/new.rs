@@ -1,36 +1,8 @@
 //! `ddd new`: a standalone service crate from `templates/service/`, built, linted and
 //! tested; names it refuses; template overrides.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
+use crate::generate::cargo;
 use crate::harness::Test;
-
-/// The target directory the generated projects share (`DDD_GENERATED_TARGET_DIR`, else
-/// `target/gen-projects` of this repository), so that dependencies compile once.
-fn generated_target_dir() -> PathBuf {
-    std::env::var_os("DDD_GENERATED_TARGET_DIR").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/gen-projects"),
-        PathBuf::from,
-    )
-}
-
-fn cargo(dir: &Path, args: &[&str]) {
-    let output = Command::new(env!("CARGO"))
-        .args(args)
-        .current_dir(dir)
-        .env("CARGO_TARGET_DIR", generated_target_dir())
-        .env_remove("RUSTFLAGS")
-        .output()
-        .expect("cargo runs");
-    assert!(
-        output.status.success(),
-        "cargo {} failed in {}:\n{}",
-        args.join(" "),
-        dir.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
 
 #[test]
 fn new_writes_a_service_crate_that_builds_lints_and_passes_its_tests() {

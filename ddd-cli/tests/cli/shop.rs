@@ -340,12 +340,21 @@ impl Endpoints {
             "/shopping-carts",
             &json!({ "customer": Uuid::now_v7() }),
         ));
-        let item = json!({ "product": Uuid::now_v7(), "quantity": 1, "unit_price": { "amount_cents": 500, "currency": "EUR" } });
-        ok(post(
-            self.cart,
-            &format!("/shopping-carts/{cart}/add-item"),
-            &item,
-        ));
+        let price = json!({ "amount_cents": 500, "currency": "EUR" });
+        self.fill_and_check_out(&cart, &[(Uuid::now_v7().to_string(), 1, price)]);
+    }
+
+    /// Adds each `(product, quantity, unit price)` to the cart, then checks it out.
+    fn fill_and_check_out(&self, cart: &str, items: &[(String, u32, Value)]) {
+        for (product, quantity, unit_price) in items {
+            let item =
+                json!({ "product": product, "quantity": quantity, "unit_price": unit_price });
+            ok(post(
+                self.cart,
+                &format!("/shopping-carts/{cart}/add-item"),
+                &item,
+            ));
+        }
         ok(post(
             self.cart,
             &format!("/shopping-carts/{cart}/check-out"),
@@ -373,20 +382,7 @@ impl Endpoints {
             "/shopping-carts",
             &json!({ "customer": customer }),
         ));
-        for (product, quantity, cents) in [(&book, 2, 1250), (&pen, 3, 199)] {
-            let item =
-                json!({ "product": product, "quantity": quantity, "unit_price": price(cents) });
-            ok(post(
-                self.cart,
-                &format!("/shopping-carts/{cart}/add-item"),
-                &item,
-            ));
-        }
-        ok(post(
-            self.cart,
-            &format!("/shopping-carts/{cart}/check-out"),
-            &json!({}),
-        ));
+        self.fill_and_check_out(&cart, &[(book, 2, price(1250)), (pen, 3, price(199))]);
         after_checkout();
 
         let checked_out = event_id(
