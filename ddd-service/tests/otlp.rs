@@ -11,58 +11,21 @@ use axum::http::{Request, StatusCode, header};
 use axum::routing::post;
 use ddd_core::memory::{InMemoryEventStore, InProcessBus};
 use ddd_core::{
-    Aggregate, Command, DomainEvent, Envelope, EventBus, EventStore, Policy, PolicyError,
-    PolicyRunner, Reaction, Relay, Repository, Routing, StreamId,
+    Aggregate, Envelope, EventBus, EventStore, Policy, PolicyError, PolicyRunner, Reaction, Relay,
+    Repository, Routing, StreamId,
 };
-use ddd_service::{CommandRoute, Health, ServiceConfig, Settings};
+use ddd_service::{Health, ServiceConfig, Settings};
 use http_body_util::BodyExt as _;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message as _;
-use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use tower::ServiceExt as _;
 
-ddd_core::aggregate_id! {
-    /// Identifies a ticket.
-    pub TicketId
-}
+mod common;
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Command)]
-#[command(aggregate = Ticket)]
-#[serde(deny_unknown_fields)]
-enum TicketCommand {
-    Open { title: String },
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, DomainEvent)]
-#[event(aggregate = Ticket)]
-enum TicketEvent {
-    Opened { title: String },
-}
-
-#[derive(Debug, Default, Serialize, Deserialize, Aggregate)]
-#[aggregate(id = TicketId, command = TicketCommand, event = TicketEvent, error = ddd_core::Rejection)]
-struct Ticket {
-    title: String,
-}
-
-impl Ticket {
-    fn handle_open(&self, title: String) -> Result<TicketEvent, ddd_core::Rejection> {
-        Ok(TicketEvent::Opened { title })
-    }
-
-    fn apply_opened(&mut self, title: &str) {
-        title.clone_into(&mut self.title);
-    }
-}
-
-const COMMANDS: &[CommandRoute] = &[CommandRoute {
-    path: "open",
-    name: "Open",
-    creates: true,
-}];
+use common::{COMMANDS, Ticket, TicketEvent};
 
 /// Tells the test which events it saw; reacts with nothing (the span is what matters).
 struct Watch(mpsc::UnboundedSender<uuid::Uuid>);
@@ -150,7 +113,7 @@ async fn open(app: &Router, traceparent: Option<&str>) -> (String, String) {
         request = request.header("traceparent", traceparent);
     }
     let request = request
-        .body(Body::from(r#"{"title":"printer"}"#))
+        .body(Body::from(r#"{"title":"printer","priority":1}"#))
         .expect("a request");
     let response = app.clone().oneshot(request).await.expect("a response");
     assert_eq!(response.status(), StatusCode::CREATED);

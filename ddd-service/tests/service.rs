@@ -7,79 +7,16 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use ddd_core::memory::{InMemoryEventStore, InProcessBus};
-use ddd_core::{Aggregate, Command, DomainEvent, EventStore, Repository, StreamId};
+use ddd_core::{Aggregate, EventStore, Repository, StreamId};
 use ddd_service::metrics::MeteredBus;
-use ddd_service::{AuthConfig, CommandRoute, Health, ServiceConfig, Settings};
+use ddd_service::{AuthConfig, Health, ServiceConfig, Settings};
 use http_body_util::BodyExt as _;
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
-ddd_core::aggregate_id! {
-    /// Identifies a ticket.
-    pub TicketId
-}
+mod common;
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Command)]
-#[command(aggregate = Ticket)]
-#[serde(deny_unknown_fields)]
-enum TicketCommand {
-    Open {
-        #[command(len(1..=20))]
-        title: String,
-        priority: u8,
-    },
-    Close,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, DomainEvent)]
-#[event(aggregate = Ticket)]
-enum TicketEvent {
-    Opened { title: String, priority: u8 },
-    Closed,
-}
-
-#[derive(Debug, Default, Serialize, Deserialize, Aggregate)]
-#[aggregate(id = TicketId, command = TicketCommand, event = TicketEvent, error = ddd_core::Rejection)]
-struct Ticket {
-    title: String,
-    open: bool,
-}
-
-impl Ticket {
-    fn handle_open(&self, title: String, priority: u8) -> Result<TicketEvent, ddd_core::Rejection> {
-        Ok(TicketEvent::Opened { title, priority })
-    }
-
-    fn handle_close(&self) -> Result<TicketEvent, ddd_core::Rejection> {
-        if !self.open {
-            return Err(ddd_core::Rejection::new("the ticket is closed already"));
-        }
-        Ok(TicketEvent::Closed)
-    }
-
-    fn apply_opened(&mut self, title: &str, _priority: &u8) {
-        self.title = title.to_owned();
-        self.open = true;
-    }
-
-    fn apply_closed(&mut self) {
-        self.open = false;
-    }
-}
-
-const COMMANDS: &[CommandRoute] = &[
-    CommandRoute {
-        path: "open",
-        name: "Open",
-        creates: true,
-    },
-    CommandRoute {
-        path: "close",
-        name: "Close",
-        creates: false,
-    },
-];
+use common::{COMMANDS, Ticket, TicketCommand, TicketEvent, TicketId};
 
 const SECRET: &str = "a-secret-of-at-least-thirty-two-bytes!";
 
