@@ -1,14 +1,14 @@
 //! `ddd generate`: the generation gap, the manifest, `--check`, `--dry-run`, determinism,
 //! template overrides; and the generated workspaces themselves, built, linted and tested.
 
-use std::io::{Read as _, Write as _};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+
+use serde_json::json;
 
 use crate::SHOP;
 use crate::harness::{Output, Test};
+use crate::shop::{Process, build_binaries, free_port, post};
 
 fn shop() -> Output {
     Test::new()
@@ -210,9 +210,13 @@ fn the_shop_builds_passes_its_tests_and_serves_commands() {
     let out = shop();
     let dir = out.path("out");
     check_workspace(&dir);
-    cargo(&dir, &["build", "-p", "shop", "-p", "shop-payments"]);
+    build_binaries(
+        &dir,
+        &["build", "-p", "shop", "-p", "shop-payments"],
+        &["shop", "shop-payments"],
+    );
     // A service says which setting is wrong, and stops.
-    let service = Command::new(generated_target_dir().join("debug/shop-payments"))
+    let service = Command::new(dir.join("bin/shop-payments"))
         .current_dir(&dir)
         // Only the bad setting: the test suite's own DATABASE_URL (PostgreSQL) would be
         // refused first by a service built without the `postgres` feature.
@@ -226,21 +230,21 @@ fn the_shop_builds_passes_its_tests_and_serves_commands() {
         "{said}"
     );
     let port = free_port();
-    let mut app = Monolith::start(&dir, port);
-    let (status, body) = app.request(
-        "POST",
-        "/products",
-        r#"{"name": "Tea", "price": {"amount_cents": 450, "currency": "EUR"}}"#,
+    let app = Process::start(
+        "shop",
+        &dir,
+        &[("HTTP_ADDR", format!("127.0.0.1:{port}"))],
+        port,
     );
-    assert_eq!(status, 201, "{body}");
-    let (status, body) = app.request(
-        "POST",
-        "/products",
-        r#"{"name": "", "price": {"amount_cents": 450, "currency": "EUR"}}"#,
-    );
-    assert_eq!(status, 422, "{body}");
+    let tea = json!({"name": "Tea", "price": {"amount_cents": 450, "currency": "EUR"}});
+    let response = post(port, "/products", &tea);
+    assert_eq!(response.status, 201, "{}", response.body);
+    let nameless = json!({"name": "", "price": {"amount_cents": 450, "currency": "EUR"}});
+    let response = post(port, "/products", &nameless);
+    assert_eq!(response.status, 422, "{}", response.body);
+    let body = response.body.to_string();
     assert!(body.contains("\"name\""), "{body}");
-    app.stop();
+    app.stop_gracefully();
     assert!(
         dir.join("data/catalog.db").is_file(),
         "a database per context under data/"
@@ -312,72 +316,6 @@ fn a_model_with_unusual_names_and_every_type_builds_and_passes_its_tests() {
         .args(["generate", "odd.ddd", "--out", "out", "-q"])
         .success();
     check_workspace(&out.path("out"));
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .expect("a free port")
-}
-
-/// The monolith's binary, running until dropped.
-struct Monolith {
-    child: Child,
-    port: u16,
-}
-
-impl Monolith {
-    fn start(dir: &Path, port: u16) -> Monolith {
-        let binary = generated_target_dir().join("debug/shop");
-        let child = Command::new(binary)
-            .current_dir(dir)
-            .env("HTTP_ADDR", format!("127.0.0.1:{port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the monolith starts");
-        let app = Monolith { child, port };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return app;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("the monolith did not listen on {port}");
-    }
-
-    /// A minimal HTTP/1.1 exchange: status and body.
-    fn request(&mut self, method: &str, path: &str, body: &str) -> (u16, String) {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
-        write!(
-            stream,
-            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .expect("send");
-        let mut response = String::new();
-        stream.read_to_string(&mut response).expect("receive");
-        let status = response
-            .split(' ')
-            .nth(1)
-            .and_then(|code| code.parse().ok())
-            .unwrap_or(0);
-        let body = response.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
-        (status, body)
-    }
-
-    fn stop(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Monolith {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-    }
 }
 
 #[test]

@@ -490,9 +490,9 @@ fn eventually<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
     }
 }
 
-struct Response {
-    status: u16,
-    body: Value,
+pub(crate) struct Response {
+    pub(crate) status: u16,
+    pub(crate) body: Value,
 }
 
 fn created(response: Response) -> String {
@@ -508,7 +508,7 @@ fn get(port: u16, path: &str) -> Response {
     http(port, "GET", path, "")
 }
 
-fn post(port: u16, path: &str, body: &Value) -> Response {
+pub(crate) fn post(port: u16, path: &str, body: &Value) -> Response {
     http(port, "POST", path, &body.to_string())
 }
 
@@ -543,7 +543,7 @@ fn rand_span() -> u64 {
 
 /// Builds and copies the binaries into `dir/bin`, where [`Process`] runs them from: the
 /// shared target directory's copies belong to whichever test built last.
-fn build_binaries(dir: &Path, args: &[&str], binaries: &[&str]) {
+pub(crate) fn build_binaries(dir: &Path, args: &[&str], binaries: &[&str]) {
     let _lock = TARGET_DIR_LOCK
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -566,13 +566,13 @@ pub(crate) fn free_port() -> u16 {
 }
 
 /// A generated binary, running until stopped or dropped; its log goes to a file.
-struct Process {
+pub(crate) struct Process {
     child: Option<Child>,
     log: PathBuf,
 }
 
 impl Process {
-    fn start(binary: &str, dir: &Path, env: &[(&str, String)], port: u16) -> Self {
+    pub(crate) fn start(binary: &str, dir: &Path, env: &[(&str, String)], port: u16) -> Self {
         let log = dir.join(format!("{binary}-{port}.log"));
         let file = File::create(&log).expect("a log file");
         let child = Command::new(dir.join("bin").join(binary))
@@ -611,7 +611,7 @@ impl Process {
     }
 
     /// SIGTERM, as an orchestrator stops it; it must exit cleanly. Returns its log.
-    fn stop_gracefully(mut self) -> String {
+    pub(crate) fn stop_gracefully(mut self) -> String {
         let status = self.terminate();
         let log = self.log();
         assert!(
