@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use ddd_model::System;
 use ddd_model::ir::{
-    Aggregate, Command, Constraint, Context, EmitPlan, Enum, Event, Field, Number, Policy, Record,
-    Source, Target, Type, TypePath,
+    Aggregate, Command, Constraint, Context, Conversion, EmitPlan, Enum, Event, Field, Number,
+    Policy, Record, Source, Target, Type, TypePath,
 };
 use serde::Serialize;
 
@@ -550,26 +550,24 @@ fn command(scope: &Scope<'_>, aggregate: &Aggregate, command: &Command) -> Comma
 }
 
 fn event(scope: &Scope<'_>, aggregate: &Aggregate, event: &Event) -> EventView {
+    // The event field `name` (a reference in `apply`), owned and converted.
+    let from_event = |name: &str, conversion: &Conversion| {
+        let ty = event
+            .fields
+            .iter()
+            .find(|f| f.name == *name)
+            .map_or(Type::Bool, |f| f.ty.clone());
+        scope.convert(&owned(name, &ty), conversion, &event.apply.conversions, 0)
+    };
     let updates: Vec<String> = event
         .apply
         .updates
         .iter()
         .map(|u| {
-            let ty = event
-                .fields
-                .iter()
-                .find(|f| f.name == u.from)
-                .map(|f| f.ty.clone())
-                .unwrap_or(Type::Bool);
             format!(
                 "state.{} = {};",
                 u.field,
-                scope.convert(
-                    &owned(&u.from, &ty),
-                    &u.conversion,
-                    &event.apply.conversions,
-                    0
-                )
+                from_event(&u.from, &u.conversion)
             )
         })
         .collect();
@@ -581,20 +579,7 @@ fn event(scope: &Scope<'_>, aggregate: &Aggregate, event: &Event) -> EventView {
         let values: Vec<String> = append
             .fields
             .iter()
-            .map(|f| {
-                let ty = event
-                    .fields
-                    .iter()
-                    .find(|e| e.name == f.field)
-                    .map_or(Type::Bool, |e| e.ty.clone());
-                let value = scope.convert(
-                    &owned(&f.field, &ty),
-                    &f.conversion,
-                    &event.apply.conversions,
-                    0,
-                );
-                format!("{}: {value}", f.field)
-            })
+            .map(|f| format!("{}: {}", f.field, from_event(&f.field, &f.conversion)))
             .collect();
         Some(format!(
             "state.{}.push({} {{ {} }});",
