@@ -7,7 +7,7 @@ use ddd_model::ir::{Aggregate, Context, Event};
 use serde_json::{Map, Value, json};
 
 use super::names;
-use super::schemas::{Schemas, canonical, describe};
+use super::schemas::{Schemas, Sorted, describe};
 
 const PREFIX: &str = "#/components/schemas/";
 
@@ -108,7 +108,7 @@ pub(crate) fn document(system: &System, header: &str) -> String {
             "schemas": schemas.into_defs(),
         },
     });
-    let yaml = serde_saphyr::to_string(&canonical(document)).unwrap_or_default();
+    let yaml = serde_saphyr::to_string(&Sorted(&document)).unwrap_or_default();
     format!("# {header}\n{yaml}")
 }
 

@@ -7,6 +7,7 @@
 mod asyncapi;
 mod names;
 mod openapi;
+mod parallel;
 mod render;
 mod rust;
 pub mod scaffold;
@@ -173,7 +174,27 @@ pub fn workspace(system: &System, options: &Options) -> Result<Vec<File>, Genera
         Owner::Generated,
     )?;
     let ports: Vec<usize> = contexts.iter().map(|c| c.port).collect();
-    let (service_documents, monolith_document) = openapi::documents(system, &ports, &header);
+    // The documents and the services are independent: they render side by side.
+    let ((service_documents, monolith_document), services) = std::thread::scope(|scope| {
+        let documents = scope.spawn(|| openapi::documents(system, &ports, &header));
+        let jobs: Vec<(&Context, &ContextNames)> = system.contexts.iter().zip(&contexts).collect();
+        let services = parallel::map(&jobs, |(context, names)| {
+            let mut out = Output { files: Vec::new() };
+            service(
+                system,
+                context,
+                names,
+                &contract_types,
+                &render_vars,
+                &mut out,
+            )?;
+            Ok::<_, GenerateError>(out.files)
+        });
+        let documents = documents
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (documents, services)
+    });
     out.add(
         "app/openapi.json".into(),
         monolith_document,
@@ -200,21 +221,13 @@ pub fn workspace(system: &System, options: &Options) -> Result<Vec<File>, Genera
         render("workspace/deploy/postgres/init.sql", all.clone())?,
         Owner::Generated,
     )?;
-    for ((context, names), document) in system.contexts.iter().zip(&contexts).zip(service_documents)
-    {
+    for ((names, document), files) in contexts.iter().zip(service_documents).zip(services) {
         out.add(
             format!("services/{}/openapi.json", names.dir),
             document,
             Owner::Generated,
         )?;
-        service(
-            system,
-            context,
-            names,
-            &contract_types,
-            &render_vars,
-            &mut out,
-        )?;
+        out.files.extend(files?);
     }
     Ok(out.files)
 }
@@ -342,7 +355,7 @@ fn published_view(
     })
 }
 
-type Render<'a> = dyn Fn(&str, Vars) -> Result<String, GenerateError> + 'a;
+type Render<'a> = dyn Fn(&str, Vars) -> Result<String, GenerateError> + Sync + 'a;
 
 fn service(
     system: &System,

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use ddd_model::System;
 use ddd_model::ir::{Constraint, Field, Number, Type, TypeDef, TypePath};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 /// The named schemas a document needs, collected while its fields are described.
@@ -278,37 +279,37 @@ fn anchored(regex: &str) -> String {
     }
 }
 
-/// `value` with every object's keys in sorted order, whichever map serde_json was built
-/// with (`preserve_order` keeps insertion order): the documents must be byte-identical.
-pub(crate) fn canonical(value: Value) -> Value {
-    match value {
-        Value::Object(object) => {
-            let sorted: BTreeMap<String, Value> = object
-                .into_iter()
-                .map(|(key, value)| (key, canonical(value)))
-                .collect();
-            Value::Object(sorted.into_iter().collect())
-        }
-        Value::Array(items) => Value::Array(items.into_iter().map(canonical).collect()),
-        other => other,
-    }
-}
-
-/// Pretty JSON with a trailing newline.
-pub(crate) fn pretty(value: Value) -> String {
-    let value = if maps_are_sorted() {
-        value
-    } else {
-        canonical(value)
-    };
-    let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
+/// Pretty JSON with a trailing newline, every object's keys in sorted order.
+pub(crate) fn pretty(value: &impl Serialize) -> String {
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
     text.push('\n');
     text
 }
 
+/// A borrowed `Value` that serializes with every object's keys in sorted order, whichever
+/// map serde_json was built with (`preserve_order` keeps insertion order): the documents
+/// must be byte-identical. Nothing is copied.
+pub(crate) struct Sorted<'a>(pub(crate) &'a Value);
+
+impl Serialize for Sorted<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::Object(object) => {
+                let mut entries: Vec<(&String, &Value)> = object.iter().collect();
+                if !maps_are_sorted() {
+                    entries.sort_unstable_by_key(|(key, _)| *key);
+                }
+                serializer.collect_map(entries.into_iter().map(|(key, value)| (key, Sorted(value))))
+            }
+            Value::Array(items) => serializer.collect_seq(items.iter().map(Sorted)),
+            other => other.serialize(serializer),
+        }
+    }
+}
+
 /// Whether serde_json's maps keep their keys sorted already (built without
 /// `preserve_order`, which another crate of the build could turn on): then there is
-/// nothing for [`canonical`] to do.
+/// nothing for [`Sorted`] to sort.
 fn maps_are_sorted() -> bool {
     static SORTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *SORTED.get_or_init(|| {

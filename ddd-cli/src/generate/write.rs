@@ -16,7 +16,7 @@ use std::process::Command;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{File, Owner};
+use super::{File, Owner, parallel};
 
 /// Where the manifest lives, relative to the output directory.
 pub const MANIFEST: &str = ".ddd/manifest.json";
@@ -125,10 +125,13 @@ struct Manifest {
 }
 
 pub fn sha256(text: &str) -> String {
+    use std::fmt::Write as _;
     Sha256::digest(text.as_bytes())
         .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+        .fold(String::with_capacity(64), |mut hex, byte| {
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        })
 }
 
 fn key(path: &Path) -> String {
@@ -244,22 +247,26 @@ fn write_until(
         generator: format!("ddd {}", env!("CARGO_PKG_VERSION")),
         files: BTreeMap::new(),
     };
-    for file in files {
-        let target = dir.join(&file.path);
-        let existing = std::fs::read_to_string(&target).ok();
-        let action = match (file.owner, &existing) {
-            (Owner::User, Some(_)) => Action::Keep,
-            (_, None) => Action::Create,
-            (Owner::Generated, Some(text)) if *text == file.contents => Action::Unchanged,
-            (Owner::Generated, Some(text)) => {
-                if old.files.get(&key(&file.path)) != Some(&sha256(text)) {
-                    edited.push(file.path.clone());
-                }
-                Action::Update
-            }
+    let compared = parallel::map(files, |file| {
+        let existing = std::fs::read_to_string(dir.join(&file.path)).ok();
+        let (action, edited) = match (file.owner, &existing) {
+            (Owner::User, Some(_)) => (Action::Keep, false),
+            (_, None) => (Action::Create, false),
+            (Owner::Generated, Some(text)) if *text == file.contents => (Action::Unchanged, false),
+            (Owner::Generated, Some(text)) => (
+                Action::Update,
+                old.files.get(&key(&file.path)) != Some(&sha256(text)),
+            ),
         };
-        if file.owner == Owner::Generated {
-            new.files.insert(key(&file.path), sha256(&file.contents));
+        let hash = (file.owner == Owner::Generated).then(|| sha256(&file.contents));
+        (action, edited, hash)
+    });
+    for (file, (action, was_edited, hash)) in files.iter().zip(compared) {
+        if was_edited {
+            edited.push(file.path.clone());
+        }
+        if let Some(hash) = hash {
+            new.files.insert(key(&file.path), hash);
         }
         report.actions.push((file.path.clone(), action));
     }
@@ -349,17 +356,19 @@ fn commit(
         .prefix(STAGE_PREFIX)
         .tempdir_in(&state)
         .map_err(io(&state))?;
-    let mut moves = Vec::new();
-    for (index, (path, contents, user)) in staged.into_iter().enumerate() {
+    let numbered: Vec<(usize, &(&Path, &str, bool))> = staged.iter().enumerate().collect();
+    let moves = parallel::map(&numbered, |(index, (path, contents, user))| {
         let name = index.to_string();
         let target = stage.path().join(&name);
         std::fs::write(&target, contents).map_err(io(&target))?;
-        moves.push(Move {
+        Ok(Move {
             from: name,
             to: key(path),
-            user,
-        });
-    }
+            user: *user,
+        })
+    })
+    .into_iter()
+    .collect::<Result<Vec<Move>, WriteError>>()?;
     let journal = Journal {
         stage: key(stage.path().strip_prefix(dir).unwrap_or(stage.path())),
         remove: report
@@ -390,13 +399,15 @@ fn create(dir: &Path, staged: &[(&Path, &str, bool)]) -> Result<(), WriteError> 
         .prefix(".ddd-generate-")
         .tempdir_in(parent)
         .map_err(io(parent))?;
-    for (path, contents, _) in staged {
+    parallel::map(staged, |(path, contents, _)| {
         let target = stage.path().join(path);
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent).map_err(io(parent))?;
         }
-        std::fs::write(&target, contents).map_err(io(&target))?;
-    }
+        std::fs::write(&target, contents).map_err(io(&target))
+    })
+    .into_iter()
+    .collect::<Result<(), WriteError>>()?;
     std::fs::rename(stage.path(), dir).map_err(io(dir))?;
     let _ = stage.keep();
     Ok(())
