@@ -40,15 +40,5 @@ macro_rules! bus_checks {
 mod in_process_bus {
     use super::*;
 
-    bus_checks!(
-        publish_then_consume_in_order,
-        different_names_fan_out,
-        same_name_competes,
-        nack_redelivers,
-        unacknowledged_deliveries_come_back,
-        dead_letter_after_max_deliver,
-        dead_letter_at_once,
-        filters_select_subjects,
-        consumers_are_durable,
-    );
+    ddd_core::for_each_bus_check!(bus_checks);
 }

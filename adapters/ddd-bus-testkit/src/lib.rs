@@ -11,6 +11,8 @@
 //!   publishing resumes once the broker is back, and no acknowledged message is lost.
 //! - [`competing::competing_consumers_share`]: three members of one consumer share 10,000
 //!   messages; after deduplication by event id each is handled exactly once.
+//! - [`republish::republished_event`]: the same event published three times reaches a
+//!   consumer once where the bus deduplicates, three times where it does not.
 //!
 //! [`broker`] stops and starts the local brokers the way this machine runs them and
 //! restarts them when a test fails halfway. [`inbox::FileInbox`] is an inbox that several
@@ -22,6 +24,7 @@ pub mod competing;
 pub mod inbox;
 pub mod killed;
 pub mod outage;
+pub mod republish;
 
 use ddd_core::Message;
 use ddd_core::testing::conformance::{tick, unique};

@@ -27,17 +27,7 @@ macro_rules! bus_checks {
 mod suite {
     use super::*;
 
-    bus_checks!(
-        publish_then_consume_in_order,
-        different_names_fan_out,
-        same_name_competes,
-        nack_redelivers,
-        unacknowledged_deliveries_come_back,
-        dead_letter_after_max_deliver,
-        dead_letter_at_once,
-        filters_select_subjects,
-        consumers_are_durable,
-    );
+    ddd_core::for_each_bus_check!(bus_checks);
 }
 
 fn one(subject: &str) -> ddd_core::Message {
@@ -48,20 +38,7 @@ fn one(subject: &str) -> ddd_core::Message {
 async fn a_republished_event_id_is_stored_once() {
     let config = common::config();
     let bus = common::connect(config.clone()).await;
-    let prefix = unique("t");
-    let mut consumer = bus
-        .subscribe(ConsumerConfig::new(unique("c"), [format!("{prefix}.>")]))
-        .await
-        .expect("subscribe");
-    let message = one(&format!("{prefix}.ctx.Tick"));
-    bus.publish(vec![message.clone()]).await.expect("publish");
-    bus.publish(vec![message.clone()])
-        .await
-        .expect("publish again");
-    let delivery = next(&mut consumer, "the event").await;
-    assert_eq!(delivery.message(), &message);
-    delivery.ack().await.expect("ack");
-    nothing_more(&mut consumer, "a duplicate").await;
+    ddd_bus_testkit::republish::republished_event(&bus, 1).await;
     common::clean(&bus, &config).await;
 }
 

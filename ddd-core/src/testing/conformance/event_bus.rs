@@ -9,6 +9,38 @@ use crate::bus::{
 };
 use crate::event::EventId;
 
+/// Calls the macro `$each` with the names of every check, so that an adapter's tests make
+/// one test per check (`$each` is theirs: it sets up the bus) and get new checks without
+/// listing them:
+///
+/// ```ignore
+/// macro_rules! bus_checks {
+///     ($($check:ident),*) => {$(
+///         #[tokio::test]
+///         async fn $check() {
+///             ddd_core::testing::conformance::event_bus::$check(&my_bus().await).await;
+///         }
+///     )*};
+/// }
+/// ddd_core::for_each_bus_check!(bus_checks);
+/// ```
+#[macro_export]
+macro_rules! for_each_bus_check {
+    ($each:ident) => {
+        $each!(
+            publish_then_consume_in_order,
+            different_names_fan_out,
+            same_name_competes,
+            nack_redelivers,
+            unacknowledged_deliveries_come_back,
+            dead_letter_after_max_deliver,
+            dead_letter_at_once,
+            filters_select_subjects,
+            consumers_are_durable
+        );
+    };
+}
+
 /// Runs every check.
 pub async fn run_all<B: EventBus + Clone>(bus: B) {
     publish_then_consume_in_order(&bus).await;

@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use super::{Tick, tick, unique};
+use super::{Tick, request, tick, ticks, unique};
 use crate::aggregate::ExpectedVersion;
 use crate::event::{Envelope, EventId, Position};
 use crate::store::{
@@ -49,26 +49,13 @@ fn stream() -> StreamId {
     StreamId::new(unique("conformance"), unique("s"))
 }
 
-fn ticks(stream: &StreamId, count: u64) -> Vec<Envelope<Tick>> {
-    (1..=count)
-        .map(|n| tick(&stream.aggregate_type, &stream.aggregate_id, 0, n))
-        .collect()
-}
-
 async fn append<S: EventStore>(
     store: &S,
     stream: &StreamId,
     expected: ExpectedVersion,
     events: Vec<Envelope<Tick>>,
 ) -> Result<Appended<Tick>, AppendError> {
-    store
-        .append(AppendRequest {
-            stream: stream.clone(),
-            expected,
-            events,
-            inbox: None,
-        })
-        .await
+    store.append(request(stream, expected, events)).await
 }
 
 async fn load<S: EventStore>(store: &S, stream: &StreamId) -> Vec<Envelope<Tick>> {

@@ -24,7 +24,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::aggregate::ExpectedVersion;
 use crate::event::{CodecError, DomainEvent, Envelope, Payload, codec};
+use crate::store::{AppendRequest, StreamId};
 
 /// The event the suite writes: a counter per stream, so gaps and duplicates show.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,6 +88,27 @@ pub fn tick(aggregate_type: &str, aggregate_id: &str, writer: u32, n: u64) -> En
             .into_iter()
             .collect(),
         payload: Tick { writer, n },
+    }
+}
+
+/// `count` ticks of `stream`, numbered from 1, ready to append.
+pub fn ticks(stream: &StreamId, count: u64) -> Vec<Envelope<Tick>> {
+    (1..=count)
+        .map(|n| tick(&stream.aggregate_type, &stream.aggregate_id, 0, n))
+        .collect()
+}
+
+/// A request appending `events` to `stream` at `expected`, with no inbox mark.
+pub fn request(
+    stream: &StreamId,
+    expected: ExpectedVersion,
+    events: Vec<Envelope<Tick>>,
+) -> AppendRequest<Tick> {
+    AppendRequest {
+        stream: stream.clone(),
+        expected,
+        events,
+        inbox: None,
     }
 }
 
