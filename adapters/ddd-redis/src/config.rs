@@ -9,8 +9,11 @@ pub struct RedisConfig {
     pub url: String,
     /// Every key this bus uses starts with this: streams are `<prefix>stream:<system>`.
     pub key_prefix: String,
-    /// The window in which a republished event id is dropped as a duplicate; `None` turns
-    /// deduplication off (it costs one key per event for the window).
+    /// The window in which a republished event id is dropped as a duplicate; `None` (the
+    /// default) adds every message. Redis has no deduplication of its own, so this one runs
+    /// a script per publish that sets a key per event for the window: about twice the
+    /// server's work per message. Consumers deduplicate anyway (at-least-once delivery,
+    /// with an inbox), so it is for consumers that cannot.
     pub dedup_window: Option<Duration>,
     /// Streams are trimmed to about this many entries on publish (`MAXLEN ~`); `None`
     /// keeps everything. Entries are trimmed whether or not every group has read them.
@@ -20,7 +23,8 @@ pub struct RedisConfig {
     /// How long one `publish` call may take before it fails with
     /// [`BusError::Timeout`](ddd_core::BusError::Timeout).
     pub publish_timeout: Duration,
-    /// Messages per round trip when publishing (one script call each).
+    /// Messages per round trip when publishing (one pipeline, or one script call with
+    /// deduplication).
     pub publish_window: usize,
     /// Entries a subscription reads (and reclaims) at once.
     pub prefetch: usize,
@@ -32,14 +36,14 @@ pub struct RedisConfig {
 }
 
 impl RedisConfig {
-    /// Defaults for `url`: keys `ddd:*`, a 2 minute deduplication window, no trimming, no
+    /// Defaults for `url`: keys `ddd:*`, no deduplication, no trimming, no
     /// replicas to wait for, publishes within 10 s in windows of 256, prefetch 32, reads
     /// blocking 1 s.
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
             key_prefix: "ddd:".to_owned(),
-            dedup_window: Some(Duration::from_secs(120)),
+            dedup_window: None,
             max_len: None,
             wait_replicas: 0,
             publish_timeout: Duration::from_secs(10),
@@ -57,7 +61,8 @@ impl RedisConfig {
         self
     }
 
-    /// Sets the deduplication window (`None` turns deduplication off).
+    /// Sets the deduplication window (`None` turns deduplication off); two minutes cover
+    /// an outbox relay's retries.
     #[must_use]
     pub fn dedup_window(mut self, window: Option<Duration>) -> Self {
         self.dedup_window = window;

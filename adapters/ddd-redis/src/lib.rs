@@ -31,8 +31,11 @@
 //!   subscription is a member of the group with a name of its own. The filters of each
 //!   consumer are recorded in the hash `ddd:consumers`, so a second subscription under the
 //!   same name with other filters is refused.
-//! - **Deduplication**: publishing runs a script that adds an entry only when the key
-//!   `ddd:dedup:<event id>` could be set (it expires after [`RedisConfig::dedup_window`]).
+//! - **Deduplication** (off by default; Redis has none of its own): with
+//!   [`RedisConfig::dedup_window`], publishing runs a script that adds an entry only when
+//!   the key `ddd:dedup:<event id>` could be set (it expires after the window). It costs the
+//!   server about twice the work per message; without it a republished event (an outbox
+//!   relay retrying after a crash) is delivered again and the consumer's inbox drops it.
 //!
 //! ## Semantics
 //!

@@ -1,5 +1,5 @@
 //! The Redis bus passes ddd-core's bus conformance suite against the local server, plus the
-//! Redis-specific promises: deduplication by event id, undecodable entries dead-lettered,
+//! Redis-specific promises: deduplication by event id when asked for, undecodable entries dead-lettered,
 //! filters over several systems, a consumer name keeping its filters.
 
 use ddd_core::bus::{dead_letter, dead_letter_subject};
@@ -10,31 +10,43 @@ use redis::AsyncCommands;
 
 mod common;
 
+/// One test per check, on the `bus()` of the module it is expanded in.
 macro_rules! bus_checks {
     ($($check:ident),* $(,)?) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn $check() {
-            let bus = common::bus().await;
+            let bus = bus().await;
             event_bus::$check(&bus).await;
             common::clean(&bus).await;
         }
     )*};
 }
 
+/// The default: publishing pipelines plain `XADD`s.
 mod suite {
     use super::*;
 
-    bus_checks!(
-        publish_then_consume_in_order,
-        different_names_fan_out,
-        same_name_competes,
-        nack_redelivers,
-        unacknowledged_deliveries_come_back,
-        dead_letter_after_max_deliver,
-        dead_letter_at_once,
-        filters_select_subjects,
-        consumers_are_durable,
-    );
+    async fn bus() -> ddd_redis::RedisBus {
+        common::bus().await
+    }
+
+    ddd_core::for_each_bus_check!(bus_checks);
+}
+
+/// Publishing through the deduplicating script, trimming streams: the other way entries
+/// are added.
+mod suite_with_dedup_and_trimming {
+    use super::*;
+
+    async fn bus() -> ddd_redis::RedisBus {
+        common::connect(deduplicating().max_len(Some(100_000))).await
+    }
+
+    ddd_core::for_each_bus_check!(bus_checks);
+}
+
+fn deduplicating() -> ddd_redis::RedisConfig {
+    common::config().dedup_window(Some(std::time::Duration::from_secs(120)))
 }
 
 fn one(subject: &str) -> ddd_core::Message {
@@ -42,24 +54,16 @@ fn one(subject: &str) -> ddd_core::Message {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_republished_event_id_is_stored_once() {
+async fn a_republished_event_id_is_stored_once_with_deduplication() {
+    let bus = common::connect(deduplicating()).await;
+    ddd_bus_testkit::republish::republished_event(&bus, 1).await;
+    common::clean(&bus).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_deduplication_a_republished_event_is_delivered_again() {
     let bus = common::bus().await;
-    let prefix = unique("t");
-    let mut consumer = bus
-        .subscribe(ConsumerConfig::new(unique("c"), [format!("{prefix}.>")]))
-        .await
-        .expect("subscribe");
-    let message = one(&format!("{prefix}.ctx.Tick"));
-    bus.publish(vec![message.clone(), message.clone()])
-        .await
-        .expect("publish twice in a batch");
-    bus.publish(vec![message.clone()])
-        .await
-        .expect("publish again");
-    let delivery = next(&mut consumer, "the event").await;
-    assert_eq!(delivery.message(), &message);
-    delivery.ack().await.expect("ack");
-    nothing_more(&mut consumer, "a duplicate").await;
+    ddd_bus_testkit::republish::republished_event(&bus, 3).await;
     common::clean(&bus).await;
 }
 
