@@ -40,7 +40,10 @@ pub struct KafkaConfig {
     pub session_timeout: Duration,
     /// How long `subscribe` waits for the group to assign partitions to the new member.
     pub join_timeout: Duration,
-    /// Messages of one partition read ahead; the partition is paused beyond that.
+    /// Messages of one partition read ahead; the partition is paused beyond that and
+    /// resumed at half. A resumed partition takes tens of milliseconds to deliver again,
+    /// so half of this should cover that long of consuming: at 64 a consumer with a backlog
+    /// got 617 messages/s on the mock cluster, at 1,000 6,969 (unpaused: 10,362).
     pub prefetch: usize,
     /// Further librdkafka properties for every client (TLS, SASL, …).
     pub properties: Vec<(String, String)>,
@@ -49,7 +52,7 @@ pub struct KafkaConfig {
 impl KafkaConfig {
     /// Defaults for `bootstrap_servers`: topics `ddd-<system>` created with the admin API
     /// with 6 partitions and replication 1, publishes confirmed within 10 s in windows of 256, a 10 s session
-    /// timeout, prefetch 64 per partition.
+    /// timeout, prefetch 1,000 per partition.
     pub fn new(bootstrap_servers: impl Into<String>) -> Self {
         Self {
             bootstrap_servers: bootstrap_servers.into(),
@@ -61,7 +64,7 @@ impl KafkaConfig {
             publish_window: 256,
             session_timeout: Duration::from_secs(10),
             join_timeout: Duration::from_secs(60),
-            prefetch: 64,
+            prefetch: 1000,
             properties: Vec::new(),
         }
     }

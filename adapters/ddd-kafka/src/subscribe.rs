@@ -22,6 +22,8 @@ const ACK_WAIT_EXPIRED: &str = "not acknowledged within the ack wait";
 const ATTEMPTS: &str = "ddd.attempts=";
 /// How long one poll of the consumer waits for a message.
 const POLL: Duration = Duration::from_millis(50);
+/// The pause before a commit refused during a rebalance is tried again.
+const REBALANCE_RETRY: Duration = Duration::from_millis(50);
 /// How long a lookup of committed offsets may take.
 const LOOKUP: Duration = Duration::from_secs(5);
 
@@ -117,7 +119,7 @@ struct Member {
 impl ClientContext for Member {}
 
 impl ConsumerContext for Member {
-    fn post_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         let mut state = self.group.lock();
         match rebalance {
             // Eager protocol: an assignment is the member's whole set of partitions.
@@ -128,6 +130,12 @@ impl ConsumerContext for Member {
                     .map(|e| ((e.topic().to_owned(), e.partition()), Partition::default()))
                     .collect();
                 state.assigned = true;
+                // librdkafka keeps a partition paused through a rebalance that gives it back
+                // (confluentinc/librdkafka#1849), while the fresh state above says it runs
+                // with an empty buffer: it would never be read again.
+                if let Err(e) = consumer.resume(assigned) {
+                    tracing::warn!(consumer = %self.group.name, error = %e, "resume the assigned partitions");
+                }
             }
             // Deliveries in flight become stale: the next owner delivers them again.
             Rebalance::Revoke(_) => state.partitions.clear(),
@@ -654,27 +662,51 @@ impl Settle {
         }
     }
 
-    /// Commits past the record (synchronously) and moves on to the next one.
+    /// Commits past the record (synchronously) and moves on to the next one. A commit
+    /// refused because the group is rebalancing is tried again once the rebalance is over,
+    /// unless the rebalance took the partition away: then the delivery is stale, its new
+    /// owner delivers it again, and the ack has nothing left to do (as for any delivery
+    /// taken back).
     async fn commit(self, timeout: Duration) -> Result<(), BusError> {
-        if !self.current() {
-            // Taken back (ack wait) or revoked: it is, or will be, delivered again.
-            return Ok(());
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if !self.current() {
+                // Taken back (ack wait) or revoked: it is, or will be, delivered again.
+                return Ok(());
+            }
+            match self.commit_once(deadline, timeout).await? {
+                Ok(()) => {
+                    self.finish();
+                    return Ok(());
+                }
+                Err(e) if rebalancing(&e) && tokio::time::Instant::now() < deadline => {
+                    tracing::debug!(consumer = %self.group.name, error = %e, "commit during a rebalance; trying again");
+                    tokio::time::sleep(REBALANCE_RETRY).await;
+                }
+                Err(e) => return Err(error::kafka("commit", &e)),
+            }
         }
+    }
+
+    /// One synchronous commit past the record: the outer error is the bus's (timeout, the
+    /// subscription gone), the inner one Kafka's answer.
+    async fn commit_once(
+        &self,
+        deadline: tokio::time::Instant,
+        timeout: Duration,
+    ) -> Result<Result<(), rdkafka::error::KafkaError>, BusError> {
         let consumer = self
             .consumer
             .upgrade()
             .ok_or_else(|| BusError::Unavailable("the subscription was dropped".to_owned()))?;
         let offsets = self.offsets(self.offset + 1, "")?;
-        let committed = tokio::time::timeout(
-            timeout,
+        tokio::time::timeout_at(
+            deadline,
             tokio::task::spawn_blocking(move || consumer.commit(&offsets, CommitMode::Sync)),
         )
         .await
         .map_err(|_| BusError::Timeout(timeout))?
-        .map_err(|e| BusError::Unavailable(format!("commit task: {e}")))?;
-        committed.map_err(|e| error::kafka("commit", &e))?;
-        self.finish();
-        Ok(())
+        .map_err(|e| BusError::Unavailable(format!("commit task: {e}")))
     }
 
     /// Moves on without waiting for the commit (the record needs no handling).
@@ -779,5 +811,48 @@ impl Delivery for KafkaDelivery {
     async fn dead_letter(self, reason: &str) -> Result<(), BusError> {
         let attempts = self.attempt;
         self.give_up(reason, attempts).await
+    }
+}
+
+/// Whether a commit was refused because the group is rebalancing (or had just rebalanced,
+/// so the member's generation is out of date): it succeeds once the member rejoined, if the
+/// partition is still its own.
+fn rebalancing(error: &rdkafka::error::KafkaError) -> bool {
+    use rdkafka::types::RDKafkaErrorCode::{
+        IllegalGeneration, RebalanceInProgress, UnknownMemberId,
+    };
+    matches!(
+        error.rdkafka_error_code(),
+        Some(RebalanceInProgress | IllegalGeneration | UnknownMemberId)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use rdkafka::error::KafkaError;
+    use rdkafka::types::RDKafkaErrorCode;
+
+    #[test]
+    fn commits_refused_by_a_rebalance_are_tried_again_and_others_are_not() {
+        for code in [
+            RDKafkaErrorCode::RebalanceInProgress,
+            RDKafkaErrorCode::IllegalGeneration,
+            RDKafkaErrorCode::UnknownMemberId,
+        ] {
+            assert!(
+                super::rebalancing(&KafkaError::ConsumerCommit(code)),
+                "{code:?}"
+            );
+        }
+        for code in [
+            RDKafkaErrorCode::OffsetOutOfRange,
+            RDKafkaErrorCode::GroupAuthorizationFailed,
+            RDKafkaErrorCode::RequestTimedOut,
+        ] {
+            assert!(
+                !super::rebalancing(&KafkaError::ConsumerCommit(code)),
+                "{code:?}"
+            );
+        }
     }
 }

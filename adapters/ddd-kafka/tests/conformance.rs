@@ -28,17 +28,7 @@ macro_rules! bus_checks {
 mod suite {
     use super::*;
 
-    bus_checks!(
-        publish_then_consume_in_order,
-        different_names_fan_out,
-        same_name_competes,
-        nack_redelivers,
-        unacknowledged_deliveries_come_back,
-        dead_letter_after_max_deliver,
-        dead_letter_at_once,
-        filters_select_subjects,
-        consumers_are_durable,
-    );
+    ddd_core::for_each_bus_check!(bus_checks);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -142,6 +132,45 @@ async fn competing_members_keep_each_aggregates_order() {
         "both members worked: {per_member:?}"
     );
     drop((first, second, bus));
+}
+
+/// librdkafka keeps a partition paused through a rebalance: a member that paused its
+/// partitions at the read-ahead limit and got them back from a rebalance must resume them,
+/// or their messages are never read again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn partitions_paused_at_the_read_ahead_are_read_again_after_a_rebalance() {
+    let cluster = common::cluster(1);
+    let config = common::config(&cluster.bootstrap_servers()).prefetch(2);
+    let bus = common::connect(config.clone()).await;
+    let prefix = unique("t");
+    let consumer = ConsumerConfig::new(unique("c"), [format!("{prefix}.>")]);
+    let mut first = bus.subscribe(consumer.clone()).await.expect("subscribe");
+    let sent = ddd_bus_testkit::events(&format!("{prefix}.ctx.Tick"), 60);
+    bus.publish(sent.clone()).await.expect("publish");
+    // Every partition of the only member fills its read-ahead and is paused.
+    let mut handled = std::collections::HashSet::new();
+    let delivery = next(&mut first, "the first message").await;
+    handled.insert(delivery.message().envelope.event_id);
+    delivery.ack().await.expect("ack");
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+
+    let other = common::connect(config).await;
+    let mut second = other.subscribe(consumer).await.expect("subscribe");
+    while handled.len() < sent.len() {
+        let delivery = tokio::select! {
+            d = first.next() => d,
+            d = second.next() => d,
+            () = tokio::time::sleep(std::time::Duration::from_secs(30)) => panic!(
+                "{} of {} messages read after the rebalance",
+                handled.len(),
+                sent.len()
+            ),
+        };
+        let delivery = delivery.expect("next").expect("open");
+        handled.insert(delivery.message().envelope.event_id);
+        delivery.ack().await.expect("ack");
+    }
+    drop((first, second, bus, other));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
