@@ -653,7 +653,11 @@ impl EventStore for PostgresStore {
 /// with the snapshot's columns (its state only on the first, so a long tail does not carry
 /// it again and again), or one row of NULL events when nothing follows the snapshot.
 /// Versions have no gaps, so the first event after the snapshot is the one at its version + 1.
-const LOAD_LATEST: &str = concat!(
+/// `OFFSET 0` keeps the tail a subquery of its own: flattened into the join, the planner
+/// read the whole stream and dropped what precedes the snapshot as a join filter (2,000 of
+/// 2,010 rows of a 2,000-event stream, 0.8 ms instead of 0.03 ms); as a subquery the
+/// snapshot's version is part of the index condition.
+pub(crate) const LOAD_LATEST: &str = concat!(
     "SELECT e.*, s.version, s.schema_version, \
          CASE WHEN e.version IS NULL OR e.version = s.version + 1 THEN s.state END, \
          s.taken_at \
@@ -663,6 +667,7 @@ const LOAD_LATEST: &str = concat!(
     event_columns!(),
     " FROM ddd_events \
          WHERE aggregate_type = $1 AND aggregate_id = $2 AND version > coalesce(s.version, 0) \
+         OFFSET 0 \
      ) AS e ON true \
      ORDER BY e.version"
 );

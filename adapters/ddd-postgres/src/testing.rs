@@ -104,3 +104,7 @@ impl Drop for TestDatabase {
         }
     }
 }
+
+/// The statement of `EventStore::load_latest` (`$1` aggregate type, `$2` id), for tests
+/// that check its plan.
+pub const LOAD_LATEST: &str = crate::store::LOAD_LATEST;

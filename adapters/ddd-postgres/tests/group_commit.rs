@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use ddd_core::testing::conformance::{Tick, tick};
+use ddd_core::testing::conformance::{Tick, request, tick, ticks};
 use ddd_core::{
     AppendError, AppendRequest, Appended, Envelope, EventStore, ExpectedVersion, InboxMark,
     StreamId,
@@ -15,25 +15,6 @@ const TYPE: &str = "Grouped";
 
 fn stream(id: &str) -> StreamId {
     StreamId::new(TYPE, id)
-}
-
-fn events(stream: &StreamId, count: u64) -> Vec<Envelope<Tick>> {
-    (1..=count)
-        .map(|n| tick(TYPE, &stream.aggregate_id, 0, n))
-        .collect()
-}
-
-fn request(
-    stream: &StreamId,
-    expected: ExpectedVersion,
-    events: Vec<Envelope<Tick>>,
-) -> AppendRequest<Tick> {
-    AppendRequest {
-        stream: stream.clone(),
-        expected,
-        events,
-        inbox: None,
-    }
 }
 
 fn spawn_append(
@@ -83,13 +64,13 @@ async fn hold_the_slot(
     store
         .append_in(
             &mut blocker,
-            request(&held, ExpectedVersion::NoStream, events(&held, 1)),
+            request(&held, ExpectedVersion::NoStream, ticks(&held, 1)),
         )
         .await
         .expect("uncommitted append");
     let waiting = spawn_append(
         store,
-        request(&held, ExpectedVersion::NoStream, events(&held, 1)),
+        request(&held, ExpectedVersion::NoStream, ticks(&held, 1)),
     );
     until_blocked_by(store, blocker_pid).await;
     (blocker, waiting)
@@ -115,15 +96,11 @@ async fn queued_appends_commit_together_each_with_its_own_answer() {
     // What the group's refusals need: a stream that moved on, a stored batch, a used mark.
     let moved = stream("moved");
     store
-        .append(request(
-            &moved,
-            ExpectedVersion::NoStream,
-            events(&moved, 2),
-        ))
+        .append(request(&moved, ExpectedVersion::NoStream, ticks(&moved, 2)))
         .await
         .expect("moved");
     let retried = stream("retried");
-    let stored_batch = events(&retried, 2);
+    let stored_batch = ticks(&retried, 2);
     let first = store
         .append(request(
             &retried,
@@ -140,7 +117,7 @@ async fn queued_appends_commit_together_each_with_its_own_answer() {
     store
         .append(AppendRequest {
             inbox: Some(mark.clone()),
-            ..request(&marked, ExpectedVersion::NoStream, events(&marked, 1))
+            ..request(&marked, ExpectedVersion::NoStream, ticks(&marked, 1))
         })
         .await
         .expect("marked");
@@ -154,13 +131,13 @@ async fn queued_appends_commit_together_each_with_its_own_answer() {
         .map(|(n, fresh)| {
             spawn_append(
                 &store,
-                request(fresh, ExpectedVersion::Any, events(fresh, n as u64 + 1)),
+                request(fresh, ExpectedVersion::Any, ticks(fresh, n as u64 + 1)),
             )
         })
         .collect();
     let stale = spawn_append(
         &store,
-        request(&moved, ExpectedVersion::Exact(1), events(&moved, 1)),
+        request(&moved, ExpectedVersion::Exact(1), ticks(&moved, 1)),
     );
     let retry = spawn_append(
         &store,
@@ -170,18 +147,18 @@ async fn queued_appends_commit_together_each_with_its_own_answer() {
         &store,
         AppendRequest {
             inbox: Some(mark.clone()),
-            ..request(&marked, ExpectedVersion::Exact(1), events(&marked, 1))
+            ..request(&marked, ExpectedVersion::Exact(1), ticks(&marked, 1))
         },
     );
     let twin = stream("twin");
     let twins = [
         spawn_append(
             &store,
-            request(&twin, ExpectedVersion::NoStream, events(&twin, 1)),
+            request(&twin, ExpectedVersion::NoStream, ticks(&twin, 1)),
         ),
         spawn_append(
             &store,
-            request(&twin, ExpectedVersion::NoStream, events(&twin, 1)),
+            request(&twin, ExpectedVersion::NoStream, ticks(&twin, 1)),
         ),
     ];
     free_the_slot(blocker, waiting).await;
@@ -269,7 +246,7 @@ async fn a_group_whose_statement_fails_is_appended_member_by_member() {
         .connect_with("append_concurrency=1&max_connections=4")
         .await;
     let retried = stream("retried");
-    let stored_batch = events(&retried, 2);
+    let stored_batch = ticks(&retried, 2);
     store
         .append(request(
             &retried,
@@ -286,7 +263,7 @@ async fn a_group_whose_statement_fails_is_appended_member_by_member() {
         .map(|fresh| {
             spawn_append(
                 &store,
-                request(fresh, ExpectedVersion::NoStream, events(fresh, 2)),
+                request(fresh, ExpectedVersion::NoStream, ticks(fresh, 2)),
             )
         })
         .collect();
@@ -335,7 +312,7 @@ async fn without_grouping_every_append_runs_alone() {
             let one = stream(&format!("alone-{n}"));
             spawn_append(
                 &store,
-                request(&one, ExpectedVersion::NoStream, events(&one, 1)),
+                request(&one, ExpectedVersion::NoStream, ticks(&one, 1)),
             )
         })
         .collect();

@@ -6,8 +6,8 @@ mod proxy;
 
 use std::time::Duration;
 
-use ddd_core::testing::conformance::{Tick, tick};
-use ddd_core::{AppendError, AppendRequest, Envelope, EventStore, ExpectedVersion, StreamId};
+use ddd_core::testing::conformance::{Tick, request, ticks};
+use ddd_core::{AppendError, EventStore, ExpectedVersion, StreamId};
 use ddd_postgres::PostgresStore;
 use ddd_postgres::testing::TestDatabase;
 use proxy::Proxy;
@@ -35,25 +35,6 @@ async fn through(proxy: &Proxy, database: &TestDatabase) -> PostgresStore {
         .expect("connect through the proxy")
 }
 
-fn batch(stream: &StreamId, count: u64) -> Vec<Envelope<Tick>> {
-    (1..=count)
-        .map(|n| tick(&stream.aggregate_type, &stream.aggregate_id, 0, n))
-        .collect()
-}
-
-fn request(
-    stream: &StreamId,
-    expected: ExpectedVersion,
-    events: Vec<Envelope<Tick>>,
-) -> AppendRequest<Tick> {
-    AppendRequest {
-        stream: stream.clone(),
-        expected,
-        events,
-        inbox: None,
-    }
-}
-
 fn assert_lost(outcome: Result<ddd_core::Appended<Tick>, AppendError>) {
     match outcome {
         Err(AppendError::Store(error)) => {
@@ -79,12 +60,12 @@ async fn a_retry_after_a_lost_reply_stores_one_copy() {
         .append(request(
             &stream,
             ExpectedVersion::NoStream,
-            batch(&stream, 1),
+            ticks(&stream, 1),
         ))
         .await
         .expect("warm-up append");
 
-    let events = batch(&stream, 3);
+    let events = ticks(&stream, 3);
     proxy.cut_reply_after(events[0].event_id.as_bytes());
     assert_lost(
         store
@@ -123,7 +104,7 @@ async fn a_retry_after_a_lost_commit_reply_stores_one_copy() {
     let proxy = Proxy::start(upstream().await, Duration::ZERO).await;
     let store = through(&proxy, &database).await;
     let stream = StreamId::new("Lost", "commit");
-    let events = batch(&stream, 2);
+    let events = ticks(&stream, 2);
 
     // The application's own transaction: the events commit with its other writes, and the
     // reply to COMMIT is what gets lost.

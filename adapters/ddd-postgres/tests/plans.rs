@@ -1,0 +1,64 @@
+//! The plans of statements whose cost must not grow with what they skip.
+
+use ddd_core::testing::conformance::{request, ticks, unique};
+use ddd_core::{EventStore, ExpectedVersion, Snapshot, StreamId};
+use ddd_postgres::sqlx;
+use ddd_postgres::testing::{LOAD_LATEST, TestDatabase};
+
+/// Rows the scans of `table` in a plan node (and everything under it) read: what they
+/// returned and what their own filter dropped.
+fn rows_read(node: &serde_json::Value, table: &str) -> u64 {
+    let own = if node["Relation Name"] == table {
+        node["Actual Rows"].as_u64().unwrap_or(0) * node["Actual Loops"].as_u64().unwrap_or(1)
+            + node["Rows Removed by Filter"].as_u64().unwrap_or(0)
+    } else {
+        0
+    };
+    let children = node["Plans"].as_array().into_iter().flatten();
+    own + children.map(|child| rows_read(child, table)).sum::<u64>()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loading_after_a_snapshot_reads_only_the_tail() {
+    let database = TestDatabase::new();
+    let store = database.connect().await;
+    let stream = StreamId::new("Planned", unique("p"));
+    store
+        .append(request(
+            &stream,
+            ExpectedVersion::NoStream,
+            ticks(&stream, 300),
+        ))
+        .await
+        .expect("300 events");
+    let snapshot = Snapshot {
+        version: 290,
+        schema_version: 1,
+        state: serde_json::json!({ "count": 290 }),
+        taken_at: chrono::Utc::now(),
+    };
+    store
+        .save_snapshot(&stream, snapshot)
+        .await
+        .expect("a snapshot");
+    // On a table this small a sequential scan is the right plan; on a store in use it is
+    // the index on (stream, version), which is what this checks.
+    let mut transaction = store.pool().begin().await.expect("a transaction");
+    sqlx::query("SET LOCAL enable_seqscan = off")
+        .execute(&mut *transaction)
+        .await
+        .expect("index scans only");
+    // A constant of the crate with a constant prefix: nothing from outside.
+    let explain = sqlx::AssertSqlSafe(format!("EXPLAIN (ANALYZE, FORMAT JSON) {LOAD_LATEST}"));
+    let (plan,): (serde_json::Value,) = sqlx::query_as(explain)
+        .bind(stream.aggregate_type.as_ref())
+        .bind(&stream.aggregate_id)
+        .fetch_one(&mut *transaction)
+        .await
+        .expect("the plan");
+    let read = rows_read(&plan[0]["Plan"], "ddd_events");
+    assert_eq!(
+        read, 10,
+        "the tail is 10 events; the plan read {read} rows:\n{plan:#}"
+    );
+}
