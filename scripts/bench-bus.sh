@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Bus adapters vs raw clients: ddd-nats, ddd-rabbitmq, ddd-redis and ddd-core's in-process bus,
-# each against the raw client (or a tokio channel) doing the same durable publish and
-# manual-ack consume. Needs the local NATS (JetStream), RabbitMQ and Redis (NATS_URL, AMQP_URL,
+# Bus adapters vs raw clients: ddd-nats, ddd-rabbitmq, ddd-redis, ddd-kafka (on librdkafka's
+# in-process mock cluster: there is no Kafka broker here) and ddd-core's in-process bus, each
+# against the raw client (or a tokio channel) doing the same durable publish and manual-ack
+# consume. Needs the local NATS (JetStream), RabbitMQ and Redis (NATS_URL, AMQP_URL,
 # REDIS_URL or the defaults).
 #
 # Builds benches/bus (its own cargo workspace, never built by the main workspace or CI) in
 # release and runs every contender interleaved in one process; prints a markdown report.
 #
-#   scripts/bench-bus.sh                                   # 20,000 messages, 3 rounds (~4 min)
+#   scripts/bench-bus.sh                                   # 20,000 messages (2,000 on Kafka), 3 rounds (~2 min)
 #   scripts/bench-bus.sh --messages 10000 --rounds 5
 #   LOW_LOAD= scripts/bench-bus.sh --only nats-ours,nats-raw   # a subset, no low-load pass
 #

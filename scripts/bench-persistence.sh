@@ -18,7 +18,8 @@
 # `pbench_<pid>_*`), PGBENCH (default: pgbench on PATH, else PostgreSQL's bin directory),
 # PG_ARGS / SQLITE_ARGS (extra args per binary; `skip` skips it), PREFILL (events in the
 # tables for the store-in-use S1; default 10000, 0 skips that run), TMPDIR (the SQLite files: a
-# real disk, not a tmpfs), CARGO_TARGET_DIR (default: <repo>/target).
+# real disk, not a tmpfs), CARGO_TARGET_DIR (default: <repo>/target), BUILD=0 (run the binaries
+# already in CARGO_TARGET_DIR/release, so that nothing compiles beside the measurement).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -35,8 +36,10 @@ if [[ -z "${PGBENCH:-}" ]]; then
 fi
 export PGBENCH
 
-[[ "${PG_ARGS:-}" == skip ]] || cargo build --release --locked --manifest-path "$pg_manifest" >&2
-[[ "${SQLITE_ARGS:-}" == skip ]] || cargo build --release --locked --manifest-path "$sqlite_manifest" >&2
+if [[ "${BUILD:-1}" != 0 ]]; then
+    [[ "${PG_ARGS:-}" == skip ]] || cargo build --release --locked --manifest-path "$pg_manifest" >&2
+    [[ "${SQLITE_ARGS:-}" == skip ]] || cargo build --release --locked --manifest-path "$sqlite_manifest" >&2
+fi
 
 cpu="$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n1)"
 echo "## Persistence: PostgreSQL and SQLite"

@@ -1,4 +1,5 @@
-//! Bus adapters vs raw clients: publish + consume throughput and latency.
+//! Bus adapters vs raw clients: publish + consume throughput and latency (Kafka on
+//! librdkafka's in-process mock cluster).
 //!
 //! Every contender publishes the same messages (a ~450-byte JSON envelope) in batches with the
 //! same confirm window while one consumer receives and acks each, on fresh streams / queues /
@@ -8,10 +9,11 @@
 //! message's batch publish start → its receipt by the consumer. Prints markdown to stdout.
 //!
 //! ```text
-//! ddd-bench-bus [--messages 20000] [--memory-messages 100000] [--batch 1000] [--window 256]
+//! ddd-bench-bus [--messages 20000] [--kafka-messages 2000] [--memory-messages 100000] [--batch 1000] [--window 256]
 //!               [--rounds 3] [--warmup 1] [--only nats-ours,nats-raw,...]
 //! ```
 
+mod kafka;
 mod measure;
 mod memory;
 mod nats;
@@ -25,6 +27,7 @@ use crate::measure::Sample;
 
 pub struct Settings {
     pub messages: usize,
+    pub kafka_messages: usize,
     pub memory_messages: usize,
     pub batch: usize,
     pub window: usize,
@@ -37,30 +40,34 @@ pub struct Settings {
 enum Contender {
     NatsOurs,
     NatsOursUnconfirmed,
-    NatsOursLean,
+    NatsOursHeaders,
     NatsRaw,
     NatsRawDoubleAck,
     RabbitOurs,
     RabbitRaw,
     RedisOurs,
-    RedisOursNoDedup,
+    RedisOursDedup,
     RedisRaw,
+    KafkaOurs,
+    KafkaRaw,
     MemoryOurs,
     MemoryRaw,
 }
 
 impl Contender {
-    const ALL: [Self; 12] = [
+    const ALL: [Self; 14] = [
         Self::NatsOurs,
         Self::NatsOursUnconfirmed,
-        Self::NatsOursLean,
+        Self::NatsOursHeaders,
         Self::NatsRaw,
         Self::NatsRawDoubleAck,
         Self::RabbitOurs,
         Self::RabbitRaw,
         Self::RedisOurs,
-        Self::RedisOursNoDedup,
+        Self::RedisOursDedup,
         Self::RedisRaw,
+        Self::KafkaOurs,
+        Self::KafkaRaw,
         Self::MemoryOurs,
         Self::MemoryRaw,
     ];
@@ -69,14 +76,16 @@ impl Contender {
         match self {
             Self::NatsOurs => "nats-ours",
             Self::NatsOursUnconfirmed => "nats-ours-unconfirmed",
-            Self::NatsOursLean => "nats-ours-lean",
+            Self::NatsOursHeaders => "nats-ours-headers",
             Self::NatsRaw => "nats-raw",
             Self::NatsRawDoubleAck => "nats-raw-double-ack",
             Self::RabbitOurs => "rabbitmq-ours",
             Self::RabbitRaw => "rabbitmq-raw",
             Self::RedisOurs => "redis-ours",
-            Self::RedisOursNoDedup => "redis-ours-no-dedup",
+            Self::RedisOursDedup => "redis-ours-dedup",
             Self::RedisRaw => "redis-raw",
+            Self::KafkaOurs => "kafka-ours",
+            Self::KafkaRaw => "kafka-raw",
             Self::MemoryOurs => "memory-ours",
             Self::MemoryRaw => "memory-raw",
         }
@@ -85,19 +94,19 @@ impl Contender {
     fn label(self) -> &'static str {
         match self {
             Self::NatsOurs => {
-                "ours: `ddd_nats::NatsBus` (acks confirmed in the background, default)"
+                "ours: `ddd_nats::NatsBus` (defaults: acks confirmed in the background, only `Nats-Msg-Id`)"
             }
             Self::NatsOursUnconfirmed => "ours, `confirm_acks(false)` (informative)",
-            Self::NatsOursLean => {
-                "ours, `envelope_headers(false)`: only `Nats-Msg-Id` (acks confirmed; informative)"
-            }
+            Self::NatsOursHeaders => "ours, `envelope_headers(true)`: 4 more headers (informative)",
             Self::NatsRaw => "raw async-nats: JetStream publish + pull consumer, `ack()`",
             Self::NatsRawDoubleAck => "raw async-nats, `double_ack()` (informative)",
             Self::RabbitOurs => "ours: `ddd_rabbitmq::RabbitMqBus`",
             Self::RabbitRaw => "raw lapin: confirms + quorum queue + `basic.consume`",
-            Self::RedisOurs => "ours: `ddd_redis::RedisBus` (dedup on, default)",
-            Self::RedisOursNoDedup => "ours, `dedup_window(None)` (informative)",
+            Self::RedisOurs => "ours: `ddd_redis::RedisBus` (default: no deduplication)",
+            Self::RedisOursDedup => "ours, `dedup_window(Some(120 s))` (informative)",
             Self::RedisRaw => "raw redis: pipelined `XADD` + `XREADGROUP`/`XACK`",
+            Self::KafkaOurs => "ours: `ddd_kafka::KafkaBus` (mock cluster)",
+            Self::KafkaRaw => "raw rdkafka: idempotent `acks=all` + sync commit per message",
             Self::MemoryOurs => "ours: `ddd_core::memory::InProcessBus`",
             Self::MemoryRaw => "tokio `mpsc::unbounded_channel`",
         }
@@ -108,13 +117,15 @@ impl Contender {
         match self {
             Self::NatsOurs
             | Self::NatsOursUnconfirmed
-            | Self::NatsOursLean
+            | Self::NatsOursHeaders
             | Self::NatsRawDoubleAck => ("NATS JetStream", false),
             Self::NatsRaw => ("NATS JetStream", true),
             Self::RabbitOurs => ("RabbitMQ", false),
             Self::RabbitRaw => ("RabbitMQ", true),
-            Self::RedisOurs | Self::RedisOursNoDedup => ("Redis Streams", false),
+            Self::RedisOurs | Self::RedisOursDedup => ("Redis Streams", false),
             Self::RedisRaw => ("Redis Streams", true),
+            Self::KafkaOurs => ("Kafka (librdkafka mock cluster)", false),
+            Self::KafkaRaw => ("Kafka (librdkafka mock cluster)", true),
             Self::MemoryOurs => ("In process", false),
             Self::MemoryRaw => ("In process", true),
         }
@@ -122,28 +133,31 @@ impl Contender {
 
     async fn run(self, settings: &Settings, system: &str) -> Result<Sample, String> {
         match self {
-            Self::NatsOurs => nats::ours(settings, system, true, true).await,
-            Self::NatsOursUnconfirmed => nats::ours(settings, system, false, true).await,
-            Self::NatsOursLean => nats::ours(settings, system, true, false).await,
+            Self::NatsOurs => nats::ours(settings, system, true, false).await,
+            Self::NatsOursUnconfirmed => nats::ours(settings, system, false, false).await,
+            Self::NatsOursHeaders => nats::ours(settings, system, true, true).await,
             Self::NatsRaw => nats::raw(settings, system, nats::Ack::Plain).await,
             Self::NatsRawDoubleAck => nats::raw(settings, system, nats::Ack::Double).await,
             Self::RabbitOurs => rabbitmq::ours(settings, system).await,
             Self::RabbitRaw => rabbitmq::raw(settings, system).await,
-            Self::RedisOurs => redis_streams::ours(settings, system, true).await,
-            Self::RedisOursNoDedup => redis_streams::ours(settings, system, false).await,
+            Self::RedisOurs => redis_streams::ours(settings, system, false).await,
+            Self::RedisOursDedup => redis_streams::ours(settings, system, true).await,
             Self::RedisRaw => redis_streams::raw(settings, system).await,
+            Self::KafkaOurs => kafka::ours(settings, system).await,
+            Self::KafkaRaw => kafka::raw(settings, system).await,
             Self::MemoryOurs => memory::ours(settings, system).await,
             Self::MemoryRaw => memory::raw(settings, system).await,
         }
     }
 }
 
-const USAGE: &str = "usage: ddd-bench-bus [--messages N] [--memory-messages N] [--batch B] \
+const USAGE: &str = "usage: ddd-bench-bus [--messages N] [--kafka-messages N] [--memory-messages N] [--batch B] \
                      [--window W] [--rounds R] [--warmup W] [--only nats-ours,nats-raw,...]";
 
 fn parse_args() -> Result<Settings, String> {
     let mut settings = Settings {
         messages: 20_000,
+        kafka_messages: 2_000,
         memory_messages: 100_000,
         batch: 1000,
         window: 256,
@@ -164,6 +178,7 @@ fn parse_args() -> Result<Settings, String> {
         };
         match flag.as_str() {
             "--messages" => settings.messages = number()?,
+            "--kafka-messages" => settings.kafka_messages = number()?,
             "--memory-messages" => settings.memory_messages = number()?,
             "--batch" => settings.batch = number()?,
             "--window" => settings.window = number()?,
@@ -187,6 +202,12 @@ fn parse_args() -> Result<Settings, String> {
 }
 
 fn main() {
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let settings = match parse_args() {
         Ok(settings) => settings,
         Err(message) => {
@@ -288,11 +309,12 @@ fn report(
     failures: &[Vec<String>],
 ) {
     println!(
-        "- workload: {} messages per broker run ({} in process), envelope {} bytes of JSON, \
+        "- workload: {} messages per broker run ({} on Kafka, {} in process), envelope {} bytes of JSON, \
          published in batches of {} (one `publish` call each) with a confirm window of {}, \
          one consumer acking each message; {} measured round(s) after {} warm-up round(s), \
          order rotated per round; medians over rounds",
         settings.messages,
+        settings.kafka_messages.min(settings.messages),
         settings.memory_messages,
         workload::envelope_bytes(),
         settings.batch,

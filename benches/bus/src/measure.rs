@@ -136,3 +136,31 @@ where
         }
     }
 }
+
+/// One run through a bus: a consumer `bench` on everything of `system`, subscribed before
+/// the first publish, then `messages` in batches of `batch`.
+pub async fn through_bus<B>(
+    bus: &B,
+    messages: usize,
+    batch: usize,
+    system: &str,
+) -> Result<Sample, String>
+where
+    B: ddd_core::EventBus,
+    B::Subscription: Send + 'static,
+{
+    let subscription = bus
+        .subscribe(ddd_core::ConsumerConfig::new(
+            "bench",
+            [format!("{system}.>")],
+        ))
+        .await
+        .map_err(|e| format!("subscribe: {e}"))?;
+    let batches = crate::workload::batches(messages, batch, system);
+    drive(
+        batch,
+        consume_bus(subscription, messages),
+        publish_bus(bus, batches),
+    )
+    .await
+}

@@ -3,8 +3,8 @@
 
 use std::time::Instant;
 
+use ddd_core::Message;
 use ddd_core::memory::InProcessBus;
-use ddd_core::{ConsumerConfig, EventBus as _, Message};
 use tokio::sync::mpsc;
 
 use crate::Settings;
@@ -12,17 +12,7 @@ use crate::measure::{self, Consumed, Receipts, Sample};
 
 pub async fn ours(settings: &Settings, system: &str) -> Result<Sample, String> {
     let bus = InProcessBus::new();
-    let subscription = bus
-        .subscribe(ConsumerConfig::new("bench", [format!("{system}.>")]))
-        .await
-        .map_err(|e| format!("subscribe: {e}"))?;
-    let batches = crate::workload::batches(settings.memory_messages, settings.batch, system);
-    measure::drive(
-        settings.batch,
-        measure::consume_bus(subscription, settings.memory_messages),
-        measure::publish_bus(&bus, batches),
-    )
-    .await
+    measure::through_bus(&bus, settings.memory_messages, settings.batch, system).await
 }
 
 pub async fn raw(settings: &Settings, system: &str) -> Result<Sample, String> {

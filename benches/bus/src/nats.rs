@@ -9,7 +9,7 @@ use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy};
 use async_nats::jetstream::context::PublishAckFuture;
 use async_nats::jetstream::message::PublishMessage;
 use async_nats::jetstream::{self, stream};
-use ddd_core::{ConsumerConfig, EventBus as _, Message, RawEnvelope};
+use ddd_core::{Message, RawEnvelope};
 use ddd_nats::{NatsBus, NatsConfig};
 use futures_util::StreamExt as _;
 
@@ -27,8 +27,8 @@ fn url() -> String {
 }
 
 /// `confirm_acks`: the adapter's default (acks confirmed in the background) or acks sent
-/// and forgotten like the raw contender's; `envelope_headers`: the default (envelope fields
-/// copied into 4 headers besides `Nats-Msg-Id`) or only `Nats-Msg-Id`, like the raw one.
+/// and forgotten like the raw contender's; `envelope_headers`: the default (only
+/// `Nats-Msg-Id`, like the raw one) or envelope fields copied into 4 more headers.
 pub async fn ours(
     settings: &Settings,
     system: &str,
@@ -43,22 +43,10 @@ pub async fn ours(
     let bus = NatsBus::connect(config)
         .await
         .map_err(|e| format!("connect: {e}"))?;
-    let subscription = bus
-        .subscribe(ConsumerConfig::new("bench", [format!("{system}.>")]))
-        .await
-        .map_err(|e| format!("subscribe: {e}"))?;
-    let stream = bus
-        .stream_of(&format!("{system}.x"))
-        .await
-        .map_err(|e| format!("stream: {e}"))?;
-    let batches = crate::workload::batches(settings.messages, settings.batch, system);
-    let result = measure::drive(
-        settings.batch,
-        measure::consume_bus(subscription, settings.messages),
-        measure::publish_bus(&bus, batches),
-    )
-    .await;
-    let _ = bus.jetstream().delete_stream(&stream).await;
+    let result = measure::through_bus(&bus, settings.messages, settings.batch, system).await;
+    if let Ok(stream) = bus.stream_of(&format!("{system}.x")).await {
+        let _ = bus.jetstream().delete_stream(&stream).await;
+    }
     result
 }
 

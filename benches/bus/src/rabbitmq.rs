@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use ddd_core::{ConsumerConfig, EventBus as _, Message, RawEnvelope};
+use ddd_core::{Message, RawEnvelope};
 use ddd_rabbitmq::{RabbitMqBus, RabbitMqConfig};
 use futures_util::StreamExt as _;
 use lapin::options::{
@@ -37,17 +37,7 @@ pub async fn ours(settings: &Settings, system: &str) -> Result<Sample, String> {
     let bus = RabbitMqBus::connect(config.clone())
         .await
         .map_err(|e| format!("connect: {e}"))?;
-    let subscription = bus
-        .subscribe(ConsumerConfig::new("bench", [format!("{system}.>")]))
-        .await
-        .map_err(|e| format!("subscribe: {e}"))?;
-    let batches = crate::workload::batches(settings.messages, settings.batch, system);
-    let result = measure::drive(
-        settings.batch,
-        measure::consume_bus(subscription, settings.messages),
-        measure::publish_bus(&bus, batches),
-    )
-    .await;
+    let result = measure::through_bus(&bus, settings.messages, settings.batch, system).await;
     if let Ok(channel) = bus.channel().await {
         for queue in [config.queue("bench"), config.dead_letter_queue("bench")] {
             let _ = channel

@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use ddd_core::{ConsumerConfig, EventBus as _, Message, RawEnvelope};
+use ddd_core::{Message, RawEnvelope};
 use ddd_redis::{RedisBus, RedisConfig};
 use redis::AsyncCommands as _;
 use redis::aio::MultiplexedConnection;
@@ -21,29 +21,20 @@ fn url() -> String {
     std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
 }
 
-/// `dedup`: the adapter's default (`SET NX` per event id in the publish script) or off.
+/// `dedup`: the adapter's default (off: pipelined `XADD`s) or `SET NX` per event id in the
+/// publish script.
 pub async fn ours(settings: &Settings, system: &str, dedup: bool) -> Result<Sample, String> {
     let prefix = format!("bbench:{system}:");
     let mut config = RedisConfig::new(url())
         .key_prefix(prefix.clone())
         .publish_window(settings.window);
-    if !dedup {
-        config = config.dedup_window(None);
+    if dedup {
+        config = config.dedup_window(Some(Duration::from_secs(120)));
     }
     let bus = RedisBus::connect(config)
         .await
         .map_err(|e| format!("connect: {e}"))?;
-    let subscription = bus
-        .subscribe(ConsumerConfig::new("bench", [format!("{system}.>")]))
-        .await
-        .map_err(|e| format!("subscribe: {e}"))?;
-    let batches = crate::workload::batches(settings.messages, settings.batch, system);
-    let result = measure::drive(
-        settings.batch,
-        measure::consume_bus(subscription, settings.messages),
-        measure::publish_bus(&bus, batches),
-    )
-    .await;
+    let result = measure::through_bus(&bus, settings.messages, settings.batch, system).await;
     let mut connection = bus.connection();
     let keys: Vec<String> = {
         let mut found = Vec::new();

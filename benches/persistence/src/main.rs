@@ -10,7 +10,8 @@
 //!   ours cold (a fresh `Repository`: latest snapshot + tail) and ours warm (cached).
 //!
 //! Every scenario runs a warm-up round and then `--rounds` rounds; the contenders' order
-//! rotates every round. Each run gets fresh schemas, dropped afterwards. Rates are wall-clock
+//! rotates every round. Each run gets fresh schemas, dropped afterwards (kept with the
+//! environment variable `KEEP_SCHEMAS` set, to look at the plans). Rates are wall-clock
 //! (the work waits on the server); CPU µs per command is this process's (and pgbench's) user +
 //! system time. The markdown report goes to stdout, progress to stderr.
 //!
@@ -215,6 +216,9 @@ impl Bench {
     }
 
     fn drop_schema(&self, schema: &str) {
+        if std::env::var_os("KEEP_SCHEMAS").is_some() {
+            return;
+        }
         self.runtime.block_on(async {
             sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
                 .execute(&self.admin)

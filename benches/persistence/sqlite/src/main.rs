@@ -435,8 +435,10 @@ impl State {
     }
 }
 
+/// Ours with its defaults, or with the URL options in `OURS_OPTIONS` (`outbox=false`).
 async fn connect(path: &Path) -> SqliteStore {
-    SqliteStore::connect(&format!("sqlite://{}", path.display()))
+    let options = std::env::var("OURS_OPTIONS").map_or_else(|_| String::new(), |o| format!("?{o}"));
+    SqliteStore::connect(&format!("sqlite://{}{options}", path.display()))
         .await
         .expect("ddd-sqlite opens")
 }
