@@ -646,5 +646,17 @@ impl Drop for Process {
             let _ = child.kill();
             let _ = child.wait();
         }
+        // A failed scenario shows what each service did: the only trace of a CI failure.
+        if std::thread::panicking() {
+            let log = self.log();
+            let tail: Vec<&str> = log.lines().rev().take(LOG_TAIL).collect();
+            eprintln!("--- last {} lines of {} ---", tail.len(), self.log.display());
+            for line in tail.into_iter().rev() {
+                eprintln!("{line}");
+            }
+        }
     }
 }
+
+/// How much of a service's log a failed scenario prints.
+const LOG_TAIL: usize = 60;
