@@ -23,8 +23,9 @@ use crate::{Shared, error, system_of};
 const ACK_WAIT_EXPIRED: &str = "not acknowledged within the ack wait";
 /// How long a pull request waits on the server before the client renews it.
 const PULL_EXPIRES: Duration = Duration::from_secs(30);
-/// How often an idle server says it is still there while a pull request waits.
-const PULL_HEARTBEAT: Duration = Duration::from_secs(5);
+/// How often the server says it still holds a waiting pull request. Two missed in a row
+/// renew the pull: the longest a lost pull request delays delivery.
+const PULL_HEARTBEAT: Duration = Duration::from_secs(3);
 /// The longest pause between attempts to get the consumer back after an error.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
@@ -101,8 +102,9 @@ impl NatsSubscription {
         loop {
             match pull_all(&self.shared, &self.config).await {
                 Ok(messages) => {
+                    // The backoff stays until a message arrives: a pull that keeps failing
+                    // is retried ever more slowly.
                     self.messages = messages;
-                    self.backoff = Duration::from_millis(100);
                     return;
                 }
                 Err(e) => {
@@ -205,17 +207,20 @@ impl NatsSubscription {
         }
     }
 
+    /// Every error of a pull stream renews it. The stream counts the messages it asked the
+    /// server for and asks again only when few are left, so a pull request the server did
+    /// not take (one refused, one that never arrived, one it dropped) leaves the stream
+    /// waiting for messages that never come, until its own 35 s safety net. A missed
+    /// heartbeat is how that shows: the server heartbeats every pull request it holds.
     async fn on_error(&mut self, error: pull::MessagesError) {
         match error.kind() {
             MessagesErrorKind::ConsumerDeleted
             | MessagesErrorKind::PushBasedConsumer
             | MessagesErrorKind::RequestLimitExceeded => {
                 tracing::warn!(consumer = %self.config.name, %error, "consumer lost; recreating it");
-                self.reopen().await;
             }
-            // The server is gone for now; the client reconnects and renews the pull.
             MessagesErrorKind::MissingHeartbeat => {
-                tracing::debug!(consumer = %self.config.name, %error, "no heartbeat");
+                tracing::info!(consumer = %self.config.name, %error, "the server holds no pull request of ours; pulling again");
             }
             MessagesErrorKind::Pull
             | MessagesErrorKind::NoResponders
@@ -224,6 +229,7 @@ impl NatsSubscription {
                 self.pause().await;
             }
         }
+        self.reopen().await;
     }
 }
 

@@ -6,7 +6,6 @@
 //! does). The mock cluster keeps everything in memory: the ratio shows the adapter's own
 //! cost over the client, not what a real cluster's disks and network would add.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -116,30 +115,25 @@ async fn publish(
     batches: Vec<Vec<Message>>,
     window: usize,
 ) -> Result<Vec<Instant>, String> {
-    let mut starts = Vec::with_capacity(batches.len());
-    for batch in batches {
-        starts.push(Instant::now());
-        let mut in_flight: VecDeque<DeliveryFuture> = VecDeque::new();
-        for message in &batch {
-            if in_flight.len() >= window.max(1)
-                && let Some(oldest) = in_flight.pop_front()
-            {
-                confirm(oldest).await?;
-            }
-            let envelope = &message.envelope;
-            let payload = serde_json::to_vec(envelope).map_err(|e| e.to_string())?;
-            let key = format!("{}/{}", envelope.aggregate_type, envelope.aggregate_id);
-            let record = FutureRecord::to(topic).key(&key).payload(&payload);
-            let delivery = producer
-                .send_result(record)
-                .map_err(|(e, _)| format!("produce: {e}"))?;
-            in_flight.push_back(delivery);
-        }
-        for delivery in in_flight {
-            confirm(delivery).await?;
-        }
-    }
-    Ok(starts)
+    measure::windowed(batches, window, |message| {
+        let sent = produce(producer, topic, &message);
+        async move { sent.map(confirm) }
+    })
+    .await
+}
+
+fn produce(
+    producer: &FutureProducer,
+    topic: &str,
+    message: &Message,
+) -> Result<DeliveryFuture, String> {
+    let envelope = &message.envelope;
+    let payload = serde_json::to_vec(envelope).map_err(|e| e.to_string())?;
+    let key = format!("{}/{}", envelope.aggregate_type, envelope.aggregate_id);
+    let record = FutureRecord::to(topic).key(&key).payload(&payload);
+    producer
+        .send_result(record)
+        .map_err(|(e, _)| format!("produce: {e}"))
 }
 
 async fn confirm(delivery: DeliveryFuture) -> Result<(), String> {

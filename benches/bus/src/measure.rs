@@ -100,6 +100,38 @@ fn percentile(sorted: &[Duration], q: f64) -> Duration {
     sorted[rank - 1]
 }
 
+/// Publishes every batch through a raw client with at most `window` publishes unconfirmed
+/// at a time, recording when each batch started. `send` starts one publish and returns its
+/// confirmation, which is awaited once the window is full or the batch sent.
+pub async fn windowed<S, Sent, Confirm>(
+    batches: Vec<Vec<ddd_core::Message>>,
+    window: usize,
+    mut send: S,
+) -> Result<Vec<Instant>, String>
+where
+    S: FnMut(ddd_core::Message) -> Sent,
+    Sent: Future<Output = Result<Confirm, String>>,
+    Confirm: Future<Output = Result<(), String>>,
+{
+    let mut starts = Vec::with_capacity(batches.len());
+    for batch in batches {
+        starts.push(Instant::now());
+        let mut pending = std::collections::VecDeque::new();
+        for message in batch {
+            if pending.len() >= window.max(1)
+                && let Some(oldest) = pending.pop_front()
+            {
+                oldest.await?;
+            }
+            pending.push_back(send(message).await?);
+        }
+        for confirm in pending {
+            confirm.await?;
+        }
+    }
+    Ok(starts)
+}
+
 /// Publishes every batch through a bus, recording when each batch started.
 pub async fn publish_bus<B: ddd_core::EventBus>(
     bus: &B,

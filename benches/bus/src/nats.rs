@@ -1,12 +1,10 @@
 //! NATS JetStream: `ddd_nats::NatsBus` vs async-nats doing the same durable publish (file
 //! storage stream, publish acks awaited in confirm windows) and pull consume with explicit ack.
 
-use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream::consumer::pull;
 use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy};
-use async_nats::jetstream::context::PublishAckFuture;
 use async_nats::jetstream::message::PublishMessage;
 use async_nats::jetstream::{self, stream};
 use ddd_core::{Message, RawEnvelope};
@@ -118,31 +116,22 @@ async fn publish(
     batches: Vec<Vec<Message>>,
     window: usize,
 ) -> Result<Vec<Instant>, String> {
-    let mut starts = Vec::with_capacity(batches.len());
-    for batch in batches {
-        starts.push(Instant::now());
-        let mut pending: VecDeque<PublishAckFuture> = VecDeque::new();
-        for message in batch {
-            if pending.len() >= window
-                && let Some(oldest) = pending.pop_front()
-            {
-                oldest.await.map_err(|e| format!("publish ack: {e}"))?;
-            }
-            let body = serde_json::to_vec(&message.envelope).map_err(|e| e.to_string())?;
-            let publish = PublishMessage::build()
-                .payload(body.into())
-                .message_id(message.envelope.event_id.to_string());
-            let ack = js
-                .send_publish(message.subject, publish)
-                .await
-                .map_err(|e| format!("publish: {e}"))?;
-            pending.push_back(ack);
-        }
-        for ack in pending {
-            ack.await.map_err(|e| format!("publish ack: {e}"))?;
-        }
-    }
-    Ok(starts)
+    measure::windowed(batches, window, |message| async move {
+        let body = serde_json::to_vec(&message.envelope).map_err(|e| e.to_string())?;
+        let publish = PublishMessage::build()
+            .payload(body.into())
+            .message_id(message.envelope.event_id.to_string());
+        let ack = js
+            .send_publish(message.subject, publish)
+            .await
+            .map_err(|e| format!("publish: {e}"))?;
+        Ok(async move {
+            ack.await
+                .map(|_| ())
+                .map_err(|e| format!("publish ack: {e}"))
+        })
+    })
+    .await
 }
 
 async fn consume(mut messages: pull::Stream, n: usize, ack: Ack) -> Result<Consumed, String> {

@@ -2,7 +2,6 @@
 //! mandatory, confirms awaited in windows, durable quorum queue bound to a durable topic
 //! exchange) and `basic.consume` with manual ack (prefetch 32).
 
-use std::collections::VecDeque;
 use std::time::Instant;
 
 use ddd_core::{Message, RawEnvelope};
@@ -163,41 +162,28 @@ async fn publish(
     batches: Vec<Vec<Message>>,
     window: usize,
 ) -> Result<Vec<Instant>, String> {
-    let mut starts = Vec::with_capacity(batches.len());
-    for batch in batches {
-        starts.push(Instant::now());
-        let mut pending: VecDeque<PublisherConfirm> = VecDeque::new();
-        for message in batch {
-            if pending.len() >= window
-                && let Some(oldest) = pending.pop_front()
-            {
-                confirmed(oldest).await?;
-            }
-            let body = serde_json::to_vec(&message.envelope).map_err(|e| e.to_string())?;
-            let properties = BasicProperties::default()
-                .with_content_type("application/json".into())
-                .with_delivery_mode(2)
-                .with_message_id(message.envelope.event_id.to_string().into());
-            let confirm = channel
-                .basic_publish(
-                    exchange.into(),
-                    message.subject.as_str().into(),
-                    BasicPublishOptions {
-                        mandatory: true,
-                        immediate: false,
-                    },
-                    &body,
-                    properties,
-                )
-                .await
-                .map_err(|e| format!("publish: {e}"))?;
-            pending.push_back(confirm);
-        }
-        for confirm in pending {
-            confirmed(confirm).await?;
-        }
-    }
-    Ok(starts)
+    measure::windowed(batches, window, |message| async move {
+        let body = serde_json::to_vec(&message.envelope).map_err(|e| e.to_string())?;
+        let properties = BasicProperties::default()
+            .with_content_type("application/json".into())
+            .with_delivery_mode(2)
+            .with_message_id(message.envelope.event_id.to_string().into());
+        let confirm = channel
+            .basic_publish(
+                exchange.into(),
+                message.subject.as_str().into(),
+                BasicPublishOptions {
+                    mandatory: true,
+                    immediate: false,
+                },
+                &body,
+                properties,
+            )
+            .await
+            .map_err(|e| format!("publish: {e}"))?;
+        Ok(confirmed(confirm))
+    })
+    .await
 }
 
 async fn confirmed(confirm: PublisherConfirm) -> Result<(), String> {

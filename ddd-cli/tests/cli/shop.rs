@@ -650,7 +650,11 @@ impl Drop for Process {
         if std::thread::panicking() {
             let log = self.log();
             let tail: Vec<&str> = log.lines().rev().take(LOG_TAIL).collect();
-            eprintln!("--- last {} lines of {} ---", tail.len(), self.log.display());
+            eprintln!(
+                "--- last {} lines of {} ---",
+                tail.len(),
+                self.log.display()
+            );
             for line in tail.into_iter().rev() {
                 eprintln!("{line}");
             }
