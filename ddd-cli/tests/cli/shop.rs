@@ -479,8 +479,12 @@ fn event_id(port: u16, aggregate: &str, event_type: &str) -> Uuid {
         .unwrap_or_else(|| panic!("{aggregate} has no {event_type}: {ids:?}"))
 }
 
+/// Longer than the buses' 30 s ack wait: an event the killed Ordering had taken comes back
+/// only after it.
+const PATIENCE: Duration = Duration::from_secs(60);
+
 fn eventually<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + PATIENCE;
     loop {
         if let Some(found) = probe() {
             return found;
