@@ -28,6 +28,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "outbox_inbox_checkpoints",
         sql: include_str!("../migrations/0002_outbox_inbox_checkpoints.sql"),
     },
+    Migration {
+        version: 3,
+        name: "partial_position_index",
+        sql: include_str!("../migrations/0003_partial_position_index.sql"),
+    },
 ];
 
 /// Applies the migrations `connection`'s database lacks; creates `schema` first if named.
