@@ -2,8 +2,8 @@
 
 use ddd_core::testing::conformance::{request, ticks, unique};
 use ddd_core::{EventStore, ExpectedVersion, Snapshot, StreamId};
-use ddd_postgres::sqlx;
 use ddd_postgres::testing::{LOAD_LATEST, TestDatabase};
+use ddd_postgres::{PostgresStore, sqlx};
 
 /// Rows the scans of `table` in a plan node (and everything under it) read: what they
 /// returned and what their own filter dropped.
@@ -18,8 +18,8 @@ fn rows_read(node: &serde_json::Value, table: &str) -> u64 {
     own + children.map(|child| rows_read(child, table)).sum::<u64>()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn loading_after_a_snapshot_reads_only_the_tail() {
+/// A store of its own holding one stream of `events` events.
+async fn store_with_a_stream_of(events: u64) -> (TestDatabase, PostgresStore, StreamId) {
     let database = TestDatabase::new();
     let store = database.connect().await;
     let stream = StreamId::new("Planned", unique("p"));
@@ -27,10 +27,16 @@ async fn loading_after_a_snapshot_reads_only_the_tail() {
         .append(request(
             &stream,
             ExpectedVersion::NoStream,
-            ticks(&stream, 300),
+            ticks(&stream, events),
         ))
         .await
-        .expect("300 events");
+        .expect("the stream's events");
+    (database, store, stream)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loading_after_a_snapshot_reads_only_the_tail() {
+    let (_database, store, stream) = store_with_a_stream_of(300).await;
     let snapshot = Snapshot {
         version: 290,
         schema_version: 1,
@@ -76,17 +82,7 @@ fn indexes_scanned(node: &serde_json::Value) -> Vec<String> {
 /// must still use it, in a generic plan too, where the bound is a parameter.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reading_by_position_uses_the_partial_position_index() {
-    let database = TestDatabase::new();
-    let store = database.connect().await;
-    let stream = StreamId::new("Planned", unique("p"));
-    store
-        .append(request(
-            &stream,
-            ExpectedVersion::NoStream,
-            ticks(&stream, 20),
-        ))
-        .await
-        .expect("20 events");
+    let (_database, store, _) = store_with_a_stream_of(20).await;
     store.sequence().await.expect("positions");
     let (definition,): (String,) = sqlx::query_as(
         "SELECT indexdef FROM pg_indexes WHERE indexname = 'ddd_events_position_key' \
