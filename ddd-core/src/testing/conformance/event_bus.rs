@@ -41,17 +41,14 @@ macro_rules! for_each_bus_check {
     };
 }
 
-/// Runs every check.
+/// Runs every check, in the order [`for_each_bus_check!`](crate::for_each_bus_check) lists them.
 pub async fn run_all<B: EventBus + Clone>(bus: B) {
-    publish_then_consume_in_order(&bus).await;
-    different_names_fan_out(&bus).await;
-    same_name_competes(&bus).await;
-    nack_redelivers(&bus).await;
-    unacknowledged_deliveries_come_back(&bus).await;
-    dead_letter_after_max_deliver(&bus).await;
-    dead_letter_at_once(&bus).await;
-    filters_select_subjects(&bus).await;
-    consumers_are_durable(&bus).await;
+    macro_rules! run_each {
+        ($($check:ident),*) => {$(
+            $check(&bus).await;
+        )*};
+    }
+    crate::for_each_bus_check!(run_each);
 }
 
 /// `count` events of one aggregate: buses that keep per-aggregate order must keep theirs.
