@@ -1,10 +1,19 @@
 //! Group commit of pooled appends.
 //!
-//! A store runs at most `append_concurrency` append statements at once. An append that finds
-//! them all busy waits in a queue, and whoever finishes next commits everything queued (one
-//! append per stream, up to [`MAX_GROUP`]) in one statement and one transaction: one round
-//! trip, one plan and one WAL flush for the whole group instead of one each, which is most of
-//! what an append costs the server.
+//! An append that finds no append statement in flight runs at once, alone. One that finds a
+//! statement in flight waits in a queue, and the next statement commits everything queued
+//! (one append per stream, up to [`MAX_GROUP`]) in one statement and one transaction: one
+//! round trip, one plan and one WAL flush for the whole group instead of one each, which is
+//! most of what an append costs the server.
+//!
+//! Statements run in lanes, at most `append_concurrency` at once. A lane that finishes takes
+//! the queue as its next group, after a few scheduler passes ([`GATHER_PASSES`]) so that the
+//! callers it just answered can queue their next appends in time to join. Another lane opens
+//! only for a group worth a statement of its own ([`LANE_AT`] queued appends): a lane per
+//! small group is what made group commit lose to the per-statement cost it exists to spread
+//! (see BENCHMARKS.md, section 5). A statement still running after `append_stall_after`
+//! (waiting for another transaction's lock on a stream's next version, or on a slow disk)
+//! gives its lane up, so one slow statement cannot hold back every other append.
 //!
 //! Each append keeps its own checks (idempotency by its first event id, inbox, expected
 //! version) and gets its own answer; one whose check fails writes nothing and does not stop
@@ -15,7 +24,9 @@
 //! and the sequencer still positions them after commit, in insert order.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use ddd_core::StreamId;
@@ -23,16 +34,35 @@ use sqlx::PgPool;
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
+use crate::config::Config;
 use crate::row::Columns;
 use crate::store::{Attempt, attempt_from_row, try_append_on};
 
 /// The most appends committed in one statement.
 pub(crate) const MAX_GROUP: usize = 64;
 
+/// Queued appends that open another lane while one is busy. Below this a group's statement
+/// costs the server more than its appends do. In the S1 benchmark (16 writers, 8 lanes) a
+/// lane for whatever queued ran 3,700-4,700 commands/s, lanes opened at 4 queued appends
+/// 5,000, at 8 6,600-9,100.
+pub(crate) const LANE_AT: usize = 8;
+
+/// Scheduler passes a finished lane lets go by before it takes its next group: the callers
+/// it has just answered run, and those appending again join the group. Taken at once, the
+/// group holds only who queued during the last statement, and the writers split into
+/// cohorts that take turns, one statement each.
+const GATHER_PASSES: usize = 4;
+
 /// Every queued append's checks in one CTE (`decided`, one row per append), then the events
 /// of those that passed, their outbox rows and inbox marks. Appends are numbered in the
 /// order given, which is by stream, so concurrent groups take the unique index's locks in
 /// one order and cannot deadlock each other.
+///
+/// The idempotency and inbox checks are aggregates over a unique key, one index probe per
+/// append. Written as `EXISTS`, PostgreSQL may turn them into a hashed subplan that reads the
+/// whole of `ddd_events` (and `ddd_inbox`) on every execution: it does whenever it estimates
+/// the table small next to the 100 rows it assumes for `UNNEST` of a parameter, as in the
+/// generic plan on a young table. That cost 18 % of the server's CPU in the S1 benchmark.
 const APPEND_GROUP: &str = "
 WITH decided AS (
     SELECT r.n, r.aggregate_type, r.aggregate_id, r.recorded_at, r.consumer, r.handled,
@@ -47,12 +77,11 @@ WITH decided AS (
         WHERE e.aggregate_type = r.aggregate_type AND e.aggregate_id = r.aggregate_id
     ) AS c
     CROSS JOIN LATERAL (
-        SELECT EXISTS (SELECT 1 FROM ddd_events AS e WHERE e.event_id = r.first_id) AS stored
+        SELECT count(*) > 0 AS stored FROM ddd_events AS e WHERE e.event_id = r.first_id
     ) AS s
     CROSS JOIN LATERAL (
-        SELECT r.consumer IS NOT NULL AND EXISTS (
-            SELECT 1 FROM ddd_inbox AS i WHERE i.consumer = r.consumer AND i.event_id = r.handled
-        ) AS processed
+        SELECT count(*) > 0 AS processed FROM ddd_inbox AS i
+        WHERE i.consumer = r.consumer AND i.event_id = r.handled
     ) AS p
 ), inserted AS (
     INSERT INTO ddd_events (event_id, aggregate_type, aggregate_id, version, recorded_at,
@@ -113,7 +142,10 @@ struct Pending {
 #[derive(Default)]
 struct Queue {
     pending: VecDeque<Pending>,
+    /// Lanes: statements in flight, and lanes gathering their next group.
     running: usize,
+    /// Lanes letting the callers they answered queue up; they take the queue next.
+    gathering: usize,
 }
 
 /// The queue of appends waiting for a statement slot.
@@ -121,6 +153,7 @@ struct Queue {
 pub(crate) struct Grouper {
     queue: Mutex<Queue>,
     slots: usize,
+    stall_after: Duration,
     pool: PgPool,
     outbox: bool,
 }
@@ -130,18 +163,20 @@ impl std::fmt::Debug for Queue {
         f.debug_struct("Queue")
             .field("pending", &self.pending.len())
             .field("running", &self.running)
+            .field("gathering", &self.gathering)
             .finish()
     }
 }
 
 impl Grouper {
-    /// `slots` statements at once (at least one).
-    pub(crate) fn new(slots: usize, pool: PgPool, outbox: bool) -> Self {
+    /// `slots` lanes (at least one).
+    pub(crate) fn new(slots: usize, config: &Config, pool: PgPool) -> Self {
         Self {
             queue: Mutex::new(Queue::default()),
             slots: slots.max(1),
+            stall_after: config.append_stall_after,
             pool,
-            outbox,
+            outbox: config.outbox,
         }
     }
 
@@ -151,21 +186,41 @@ impl Grouper {
         self.queue.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// A slot when one is free, else a place in the queue.
+    /// A lane of its own when none is busy, else a place in the queue; a queue long enough
+    /// for a statement of its own gets a new lane, if there is one to open.
     pub(crate) fn enter(self: &Arc<Self>, prepared: &Arc<Prepared>) -> Turn {
         let mut queue = self.lock();
-        if queue.running < self.slots {
+        if queue.running == 0 {
             queue.running += 1;
-            return Turn::Run(Slot {
-                grouper: Arc::clone(self),
-            });
+            return Turn::Run(self.slot());
         }
         let (reply, answer) = oneshot::channel();
         queue.pending.push_back(Pending {
             prepared: Arc::clone(prepared),
             reply,
         });
+        // A gathering lane is about to take the queue: a new lane would split its group.
+        let worth_a_lane =
+            queue.pending.len() >= LANE_AT && queue.gathering == 0 && queue.running < self.slots;
+        if worth_a_lane && let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            queue.running += 1;
+            let group = Self::next_group(&mut queue);
+            drop(queue);
+            let slot = self.slot();
+            runtime.spawn(async move {
+                let grouper = Arc::clone(&slot.grouper);
+                slot.hold(grouper.commit(group)).await;
+            });
+        }
         Turn::Wait(answer)
+    }
+
+    /// A lane already counted in `running`.
+    fn slot(self: &Arc<Self>) -> Slot {
+        Slot {
+            grouper: Arc::clone(self),
+            gathering: false,
+        }
     }
 
     /// The next group: the oldest queued append of each stream, up to [`MAX_GROUP`], sorted
@@ -244,14 +299,40 @@ fn stream_key(pending: &Pending) -> (&str, &str) {
     (stream.aggregate_type.as_ref(), stream.aggregate_id.as_str())
 }
 
-fn group_query(
-    group: &[Pending],
+/// The group statement for `group` under `EXPLAIN (ANALYZE, FORMAT JSON)`, in its generic
+/// plan (the one a pooled connection settles on after five executions), in a transaction
+/// that is rolled back.
+#[cfg(feature = "testing")]
+pub(crate) async fn explain_group(
+    pool: &PgPool,
+    group: &[&Prepared],
     outbox: bool,
-) -> sqlx::query::Query<'static, sqlx::Postgres, sqlx::postgres::PgArguments> {
-    let events: usize = group
-        .iter()
-        .map(|p| p.prepared.columns.event_ids.len())
-        .sum();
+) -> Result<serde_json::Value, sqlx::Error> {
+    use sqlx::Row as _;
+    let mut transaction = pool.begin().await?;
+    sqlx::query("SET LOCAL plan_cache_mode = force_generic_plan")
+        .execute(&mut *transaction)
+        .await?;
+    // A constant of the crate behind a constant prefix: nothing from outside.
+    let explain = sqlx::AssertSqlSafe(format!("EXPLAIN (ANALYZE, FORMAT JSON) {APPEND_GROUP}"));
+    let row = bind_group(sqlx::query(explain), group, outbox)
+        .fetch_one(&mut *transaction)
+        .await?;
+    let plan = row.try_get(0)?;
+    transaction.rollback().await?;
+    Ok(plan)
+}
+
+type GroupQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
+
+fn group_query(group: &[Pending], outbox: bool) -> GroupQuery<'static> {
+    let members: Vec<&Prepared> = group.iter().map(|pending| &*pending.prepared).collect();
+    bind_group(sqlx::query(APPEND_GROUP), &members, outbox)
+}
+
+/// The group statement's parameters: one array per append column, one per event column.
+fn bind_group<'q>(query: GroupQuery<'q>, group: &[&Prepared], outbox: bool) -> GroupQuery<'q> {
+    let events: usize = group.iter().map(|p| p.columns.event_ids.len()).sum();
     let mut types = Vec::with_capacity(group.len());
     let mut ids = Vec::with_capacity(group.len());
     let mut expected = Vec::with_capacity(group.len());
@@ -262,8 +343,7 @@ fn group_query(
     let mut all = Columns::default();
     let mut requests = Vec::with_capacity(events);
     let mut offsets = Vec::with_capacity(events);
-    for (n, pending) in (1_i64..).zip(group) {
-        let prepared = &pending.prepared;
+    for (n, prepared) in (1_i64..).zip(group) {
         types.push(prepared.stream.aggregate_type.to_string());
         ids.push(prepared.stream.aggregate_id.clone());
         expected.push(prepared.expected);
@@ -283,7 +363,7 @@ fn group_query(
         }
         all.extend_from(columns);
     }
-    sqlx::query(APPEND_GROUP)
+    query
         .bind(types)
         .bind(ids)
         .bind(expected)
@@ -305,45 +385,85 @@ fn group_query(
         .bind(outbox)
 }
 
-/// A statement slot. Dropping it (after its append, or when its holder was cancelled) hands
-/// it to a task that commits whatever queued meanwhile, so no queued append is left behind.
+/// A lane. Dropping it (after its statement, when its statement stalled, or when its holder
+/// was cancelled) hands it to a task that commits whatever queued meanwhile, so no queued
+/// append is left behind.
 pub(crate) struct Slot {
     grouper: Arc<Grouper>,
+    /// Counted in `gathering` until it takes its group.
+    gathering: bool,
+}
+
+impl Slot {
+    /// Runs `work` (a statement) in this lane, and gives the lane up when it is done or has
+    /// run for `append_stall_after`, whichever comes first.
+    pub(crate) async fn hold<F: Future>(self, work: F) -> F::Output {
+        let stall_after = self.grouper.stall_after;
+        let mut work = std::pin::pin!(work);
+        match tokio::time::timeout(stall_after, work.as_mut()).await {
+            Ok(output) => output,
+            Err(_) => {
+                tracing::debug!(after = ?stall_after, "an append statement stalled; its lane goes to the queue");
+                drop(self);
+                work.await
+            }
+        }
+    }
+
+    /// Gives the lane up and every queued append back to its caller, to be appended alone.
+    fn send_back(mut queue: MutexGuard<'_, Queue>) {
+        queue.running -= 1;
+        let queued = std::mem::take(&mut queue.pending);
+        drop(queue);
+        for pending in queued {
+            let _ = pending.reply.send(Grouped::Alone);
+        }
+    }
+
+    /// The lane's next turn: gather the callers just answered, then commit the queue.
+    async fn gather_and_commit(mut self) {
+        for _ in 0..GATHER_PASSES {
+            tokio::task::yield_now().await;
+        }
+        let group = {
+            let mut queue = self.grouper.lock();
+            queue.gathering -= 1;
+            self.gathering = false;
+            Grouper::next_group(&mut queue)
+        };
+        // An empty group (another lane took the queue) ends here; the drop passes the lane on.
+        if !group.is_empty() {
+            let grouper = Arc::clone(&self.grouper);
+            self.hold(grouper.commit(group)).await;
+        }
+    }
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        let group = {
-            let mut queue = self.grouper.lock();
-            if queue.pending.is_empty() {
-                queue.running -= 1;
-                return;
-            }
-            Grouper::next_group(&mut queue)
-        };
-        let grouper = Arc::clone(&self.grouper);
+        let mut queue = self.grouper.lock();
+        if self.gathering {
+            // Dropped before it took its group: its task was dropped unrun, which only a
+            // runtime shutting down does. Nothing will commit the queue.
+            queue.gathering -= 1;
+            return Self::send_back(queue);
+        }
+        if queue.pending.is_empty() {
+            queue.running -= 1;
+            return;
+        }
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
-                // The task holds the slot until the group is committed, and its drop takes
-                // the next group; a task dropped unrun (the runtime shutting down) drops the
-                // slot too, and the group's members append alone.
-                let slot = Slot { grouper };
-                runtime.spawn(async move {
-                    slot.grouper.commit(group).await;
-                    drop(slot);
-                });
-            }
-            Err(_) => {
-                // No runtime to commit a group on: every queued append goes back to its
-                // caller to be appended alone.
-                let mut queue = grouper.lock();
-                queue.running -= 1;
-                let queued = std::mem::take(&mut queue.pending);
+                // The task holds the lane until its group is committed.
+                queue.gathering += 1;
                 drop(queue);
-                for pending in group.into_iter().chain(queued) {
-                    let _ = pending.reply.send(Grouped::Alone);
-                }
+                let slot = Slot {
+                    grouper: Arc::clone(&self.grouper),
+                    gathering: true,
+                };
+                runtime.spawn(slot.gather_and_commit());
             }
+            Err(_) => Self::send_back(queue),
         }
     }
 }

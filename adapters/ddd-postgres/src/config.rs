@@ -45,6 +45,7 @@ const OWN_OPTIONS: &[&str] = &[
     "migrate",
     "sequencer_batch",
     "append_concurrency",
+    "append_stall_after",
 ];
 
 /// A pooled connection idle this long is pinged before it is used again.
@@ -65,6 +66,7 @@ pub struct Config {
     pub(crate) sequencer_batch: i32,
     /// `None`: half the pool.
     pub(crate) append_concurrency: Option<u32>,
+    pub(crate) append_stall_after: Duration,
 }
 
 impl Config {
@@ -85,6 +87,10 @@ impl Config {
     ///   half of `max_connections`, at least 1). Appends that arrive while all are busy are
     ///   committed together, in one statement and one transaction (group commit), each with
     ///   its own checks and answer; `0` runs every append in a statement of its own.
+    /// - `append_stall_after=DURATION`: how long an append statement counts against
+    ///   `append_concurrency` (default 100ms). One still running after that (waiting for
+    ///   another transaction's lock on a stream's next version, or on a slow disk) lets the
+    ///   queued appends start a statement of their own.
     ///
     /// Durations are `500ms`, `5s`, `2m`, or plain seconds.
     pub fn from_url(url: &str) -> Result<Self, ConfigError> {
@@ -139,6 +145,7 @@ impl Config {
             migrate: true,
             sequencer_batch: 10_000,
             append_concurrency: None,
+            append_stall_after: Duration::from_millis(100),
         }
     }
 
@@ -154,6 +161,7 @@ impl Config {
             "migrate" => self.migrate = flag(key, value)?,
             "sequencer_batch" => self.sequencer_batch = number(key, value, 1)?,
             "append_concurrency" => self.append_concurrency = Some(number(key, value, 0)?),
+            "append_stall_after" => self.append_stall_after = duration(key, value)?,
             _ => unreachable!("every name of OWN_OPTIONS is matched"),
         }
         Ok(())

@@ -108,7 +108,7 @@ pub(crate) fn attempt_from_row(row: &PgRow) -> Result<Attempt, sqlx::Error> {
 }
 
 impl Prepared {
-    fn new<E: DomainEvent>(request: &AppendRequest<E>) -> Result<Self, AppendError> {
+    pub(crate) fn new<E: DomainEvent>(request: &AppendRequest<E>) -> Result<Self, AppendError> {
         checks::batch_is_well_formed(request)?;
         Ok(Self {
             stream: request.stream.clone(),
@@ -180,8 +180,8 @@ impl PostgresStore {
         // The first connection proved the server up; hand it to nobody, the pool opens its own.
         let _ = first.close().await;
         let concurrency = config.append_concurrency();
-        let grouper = (concurrency > 0)
-            .then(|| Arc::new(Grouper::new(concurrency, pool.clone(), config.outbox)));
+        let grouper =
+            (concurrency > 0).then(|| Arc::new(Grouper::new(concurrency, &config, pool.clone())));
         Ok(Self {
             pool,
             grouper,
@@ -306,9 +306,7 @@ impl PostgresStore {
         if let Some(grouper) = &self.grouper {
             match grouper.enter(&prepared) {
                 Turn::Run(slot) => {
-                    let appended = self.append_alone(request, &prepared).await;
-                    drop(slot);
-                    return appended;
+                    return slot.hold(self.append_alone(request, &prepared)).await;
                 }
                 Turn::Wait(answer) => match answer.await {
                     Ok(Grouped::Done(attempt)) => {

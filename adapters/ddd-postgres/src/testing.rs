@@ -1,8 +1,10 @@
 //! Test helpers: a throw-away schema per test, so tests run in parallel against one server
 //! and each outbox check drains only its own outbox.
 
+use ddd_core::{AppendRequest, DomainEvent};
 use sqlx::{ConnectOptions as _, Executor as _};
 
+use crate::batch::{Prepared, explain_group};
 use crate::{Config, PostgresStore};
 
 /// The server tests use: `DATABASE_URL`, or the local default.
@@ -108,3 +110,23 @@ impl Drop for TestDatabase {
 /// The statement of `EventStore::load_latest` (`$1` aggregate type, `$2` id), for tests
 /// that check its plan.
 pub const LOAD_LATEST: &str = crate::store::LOAD_LATEST;
+
+/// The plan (`EXPLAIN (ANALYZE, FORMAT JSON)`) of the statement that commits `requests` as one
+/// group, in the generic plan pooled connections settle on, executed in a transaction that
+/// is rolled back: for tests that check what group commit reads.
+///
+/// # Panics
+/// On a malformed request, or when the statement fails.
+pub async fn explain_append_group<E: DomainEvent>(
+    store: &PostgresStore,
+    requests: &[AppendRequest<E>],
+) -> serde_json::Value {
+    let prepared: Vec<Prepared> = requests
+        .iter()
+        .map(|request| Prepared::new(request).expect("a well-formed request"))
+        .collect();
+    let members: Vec<&Prepared> = prepared.iter().collect();
+    explain_group(store.pool(), &members, store.settings.outbox)
+        .await
+        .expect("the group statement's plan")
+}

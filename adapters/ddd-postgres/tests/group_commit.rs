@@ -49,9 +49,10 @@ async fn until_blocked_by(store: &PostgresStore, blocker: i32) {
 
 type Outcome = tokio::task::JoinHandle<Result<Appended<Tick>, AppendError>>;
 
-/// Takes the store's one statement slot (`append_concurrency=1`) with a pooled append that
-/// waits for another transaction's uncommitted insert of the same stream version. Commit the
-/// transaction to free the slot; the waiting append then conflicts.
+/// Takes a lane of the store (with `append_concurrency=1` its only one; with an
+/// `append_stall_after` longer than the test, for good) with a pooled append that waits for
+/// another transaction's uncommitted insert of the same stream version. Commit the
+/// transaction to free the lane; the waiting append then conflicts.
 async fn hold_the_slot(
     store: &PostgresStore,
 ) -> (sqlx::Transaction<'static, sqlx::Postgres>, Outcome) {
@@ -86,11 +87,80 @@ async fn free_the_slot(blocker: sqlx::Transaction<'static, sqlx::Postgres>, wait
     }
 }
 
+/// The transactions that wrote the events of the streams whose id starts with `prefix`.
+async fn transactions_of(store: &PostgresStore, prefix: &str) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(DISTINCT xmin::text) FROM ddd_events \
+         WHERE aggregate_type = $1 AND starts_with(aggregate_id, $2)",
+    )
+    .bind(TYPE)
+    .bind(prefix)
+    .fetch_one(store.pool())
+    .await
+    .expect("count transactions")
+}
+
+/// Waits for an append that must not wait for the held lane: a test that fails ends here
+/// instead of hanging on the blocker.
+async fn without_the_held_lane(task: Outcome) -> Appended<Tick> {
+    tokio::time::timeout(Duration::from_secs(30), task)
+        .await
+        .expect("the append waited for the held lane")
+        .expect("task")
+        .expect("appended")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_statement_gives_its_lane_up() {
+    let database = TestDatabase::new();
+    let store = database
+        .connect_with("append_concurrency=1&max_connections=4&append_stall_after=100ms")
+        .await;
+    let (blocker, waiting) = hold_the_slot(&store).await;
+    let other = stream("other");
+    let appended = without_the_held_lane(spawn_append(
+        &store,
+        request(&other, ExpectedVersion::NoStream, ticks(&other, 1)),
+    ))
+    .await;
+    assert_eq!(appended.version, 1);
+    free_the_slot(blocker, waiting).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queue_worth_a_statement_opens_a_second_lane() {
+    let database = TestDatabase::new();
+    let store = database
+        .connect_with("append_concurrency=2&max_connections=6&append_stall_after=60s")
+        .await;
+    let (blocker, waiting) = hold_the_slot(&store).await;
+    // Eight queued appends are a group worth a lane of its own (`LANE_AT`).
+    let laned: Vec<StreamId> = (0..8).map(|n| stream(&format!("laned-{n}"))).collect();
+    let appends: Vec<Outcome> = laned
+        .iter()
+        .map(|laned| {
+            spawn_append(
+                &store,
+                request(laned, ExpectedVersion::NoStream, ticks(laned, 1)),
+            )
+        })
+        .collect();
+    for task in appends {
+        assert_eq!(without_the_held_lane(task).await.version, 1);
+    }
+    assert_eq!(
+        transactions_of(&store, "laned-").await,
+        1,
+        "the eight were committed as one group"
+    );
+    free_the_slot(blocker, waiting).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queued_appends_commit_together_each_with_its_own_answer() {
     let database = TestDatabase::new();
     let store = database
-        .connect_with("append_concurrency=1&max_connections=4")
+        .connect_with("append_concurrency=1&max_connections=4&append_stall_after=60s")
         .await;
 
     // What the group's refusals need: a stream that moved on, a stored batch, a used mark.
@@ -212,16 +282,9 @@ async fn queued_appends_commit_together_each_with_its_own_answer() {
     );
 
     // The fresh streams' events went in together: one transaction wrote them all.
-    let transactions: i64 = sqlx::query_scalar(
-        "SELECT count(DISTINCT xmin::text) FROM ddd_events \
-         WHERE aggregate_type = $1 AND aggregate_id LIKE 'fresh-%'",
-    )
-    .bind(TYPE)
-    .fetch_one(store.pool())
-    .await
-    .expect("count transactions");
     assert_eq!(
-        transactions, 1,
+        transactions_of(&store, "fresh-").await,
+        1,
         "the queued appends were committed as a group"
     );
     // Nothing else was written: the refused appends left no rows.
@@ -243,7 +306,7 @@ async fn queued_appends_commit_together_each_with_its_own_answer() {
 async fn a_group_whose_statement_fails_is_appended_member_by_member() {
     let database = TestDatabase::new();
     let store = database
-        .connect_with("append_concurrency=1&max_connections=4")
+        .connect_with("append_concurrency=1&max_connections=4&append_stall_after=60s")
         .await;
     let retried = stream("retried");
     let stored_batch = ticks(&retried, 2);

@@ -216,6 +216,10 @@ impl Series {
     /// A markdown table row: label, median rate, min, max, CPU µs/op (and the server's, when
     /// `server`).
     pub fn row(&self, label: &str, server: bool) -> String {
+        if self.0.is_empty() {
+            let server = if server { " |" } else { "" };
+            return format!("| {label} | not run | | | |{server}\n");
+        }
         let rates = self.rates();
         let (min, max) = min_max(&rates);
         let micros =
@@ -237,6 +241,10 @@ impl Series {
     /// A markdown ratio row: median rate of `self` over `other`'s, the per-round range, and
     /// the verdict against `target` (a floor).
     pub fn ratio_row(&self, other: &Self, label: &str, target: Option<f64>) -> String {
+        // A contender left out with `--contenders` has no samples: no ratio, no verdict.
+        if self.0.is_empty() || other.0.is_empty() {
+            return format!("| {label} | not measured | | |\n");
+        }
         let ratio = self.median_rate() / other.median_rate();
         let (min, max) = min_max(&self.round_ratios(other));
         let target = target.map_or_else(|| "—".to_owned(), |t| verdict(ratio, t, true));
