@@ -65,7 +65,7 @@ async fn a_failed_write_alone_in_its_transaction_leaves_nothing() {
 async fn failed_writes_in_a_group_leave_nothing_and_the_others_commit() {
     let file = TestFile::new();
     let store = store_with_table(&file).await;
-    // Holds the writer thread, so that the writes below queue up and commit as groups.
+    // Holds the write connection, so that the writes below queue up and commit as groups.
     let busy = tokio::spawn({
         let store = store.clone();
         async move {
@@ -97,5 +97,37 @@ async fn failed_writes_in_a_group_leave_nothing_and_the_others_commit() {
     assert!(
         stats.writes > stats.transactions,
         "some writes shared a transaction: {stats:?}"
+    );
+}
+
+/// The name of the thread a write ran on.
+async fn writing_thread(store: &SqliteStore) -> Option<String> {
+    store
+        .write(|_| Ok::<_, StoreError>(std::thread::current().name().map(str::to_owned)))
+        .await
+        .expect("write")
+}
+
+/// With nothing else being written, a write commits on its caller's thread (in
+/// `block_in_place`): no hand-off to the writer thread and back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lone_write_commits_in_place() {
+    let file = TestFile::new();
+    let store = file.connect().await;
+    for _ in 0..3 {
+        let thread = writing_thread(&store).await;
+        assert_ne!(thread.as_deref(), Some("ddd-sqlite-writer"));
+    }
+    assert_eq!(store.writer_stats().transactions, 3);
+}
+
+/// A current-thread runtime cannot block in place: its writes go to the writer thread.
+#[tokio::test(flavor = "current_thread")]
+async fn on_a_current_thread_runtime_the_writer_thread_commits() {
+    let file = TestFile::new();
+    let store = file.connect().await;
+    assert_eq!(
+        writing_thread(&store).await.as_deref(),
+        Some("ddd-sqlite-writer")
     );
 }
