@@ -14,9 +14,10 @@
 //!
 //! What it guarantees (the README has the schema and every URL option):
 //! - WAL with `synchronous=FULL` by default: a committed append survives a power loss.
-//! - One writer thread commits whatever is queued in one transaction (group commit): many
-//!   concurrent commands share one fsync. Each write runs in its own savepoint, so one
-//!   append's conflict does not fail the others; answers come after the commit.
+//! - One write connection. A writer thread commits whatever is queued in one transaction
+//!   (group commit): many concurrent commands share one fsync. Each write runs in its own
+//!   savepoint, so one append's conflict does not fail the others; answers come after the
+//!   commit. A write that finds nothing written or queued commits on its caller's thread.
 //! - Global positions are the writer's rowids: gap-free, in commit order; readers (WAL
 //!   snapshots) never see an event commit behind them.
 //! - Re-appending the same event ids stores nothing twice; the outbox rows and inbox mark of

@@ -434,10 +434,11 @@ impl SqliteStore {
         &self.inner.path
     }
 
-    /// Runs `work` on the writer, in the group transaction and a savepoint of its own: what
-    /// it writes commits (with the other queued writes) when it returns `Ok`, and is rolled
-    /// back when it returns `Err`. The answer comes after the commit. Keep it short: every
-    /// other write waits for it.
+    /// Runs `work` on the write connection, in the group transaction and a savepoint of its
+    /// own: what it writes commits (with the other queued writes) when it returns `Ok`, and
+    /// is rolled back when it returns `Err`. The answer comes after the commit. Keep it
+    /// short: every other write waits for it. It runs on the writer thread, or on the
+    /// caller's thread (in `block_in_place`) when nothing else is being written.
     pub async fn write<F, T, E>(&self, work: F) -> Result<T, E>
     where
         F: FnOnce(&WriteTx<'_>) -> Result<T, E> + Send + 'static,
