@@ -206,11 +206,7 @@ impl Grouper {
             queue.running += 1;
             let group = Self::next_group(&mut queue);
             drop(queue);
-            let slot = self.slot();
-            runtime.spawn(async move {
-                let grouper = Arc::clone(&slot.grouper);
-                slot.hold(grouper.commit(group)).await;
-            });
+            runtime.spawn(self.slot().commit(group));
         }
         Turn::Wait(answer)
     }
@@ -410,6 +406,12 @@ impl Slot {
         }
     }
 
+    /// Commits `group` in this lane.
+    async fn commit(self, group: Vec<Pending>) {
+        let grouper = Arc::clone(&self.grouper);
+        self.hold(grouper.commit(group)).await;
+    }
+
     /// Gives the lane up and every queued append back to its caller, to be appended alone.
     fn send_back(mut queue: MutexGuard<'_, Queue>) {
         queue.running -= 1;
@@ -433,8 +435,7 @@ impl Slot {
         };
         // An empty group (another lane took the queue) ends here; the drop passes the lane on.
         if !group.is_empty() {
-            let grouper = Arc::clone(&self.grouper);
-            self.hold(grouper.commit(group)).await;
+            self.commit(group).await;
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 
 use ddd_core::StoreError;
 use rusqlite::Connection;
@@ -164,12 +164,21 @@ struct Shared {
 }
 
 impl Shared {
+    // A write that panics is caught inside the job (`catch_unwind`) and its transaction
+    // rolled back, so a poisoned lock guards a connection in a known state.
     fn connection(&self) -> MutexGuard<'_, Connection> {
-        // A write that panics is caught inside the job (`catch_unwind`) and its transaction
-        // rolled back, so a poisoned lock guards a connection in a known state.
         self.connection
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The connection if nobody holds it.
+    fn idle_connection(&self) -> Option<MutexGuard<'_, Connection>> {
+        match self.connection.try_lock() {
+            Ok(connection) => Some(connection),
+            Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
+        }
     }
 
     /// Commits `group` in one transaction and answers its members.
@@ -241,7 +250,7 @@ impl Writer {
         if !multi_thread || !nothing_queued {
             return Err(task);
         }
-        let Ok(connection) = self.shared.connection.try_lock() else {
+        let Some(connection) = self.shared.idle_connection() else {
             return Err(task);
         };
         tokio::task::block_in_place(|| self.shared.commit(&connection, vec![task]));
