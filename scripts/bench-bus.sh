@@ -4,6 +4,7 @@
 # against the raw client (or a tokio channel) doing the same durable publish and manual-ack
 # consume. Needs the local NATS (JetStream), RabbitMQ and Redis (NATS_URL, AMQP_URL,
 # REDIS_URL or the defaults).
+# Current figures and method: docs/benchmarks/bus.md.
 #
 # Builds benches/bus (its own cargo workspace, never built by the main workspace or CI) in
 # release and runs every contender interleaved in one process; prints a markdown report.

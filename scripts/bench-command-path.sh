@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # In-memory command path: ddd-core `Repository` vs cqrs-es 0.5 vs hand-written.
+# Current figures and method: docs/benchmarks/command-path.md.
 #
 # Builds benches/command-path (its own cargo workspace, never built by the main workspace or
 # CI) in release and runs every contender interleaved in one process; prints a markdown report.

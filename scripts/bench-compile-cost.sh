@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Compile cost of the derives: 100 aggregates written with ddd-core's derives vs the same 100
 # aggregates with hand-written impls of the same traits.
+# Current figures and method: docs/benchmarks/compile-cost.md.
 #
 # Generates two throwaway crates under target/compile-cost/ (not committed; see
 # scripts/compile-cost-gen.py), builds their dependencies once, then times clean debug builds

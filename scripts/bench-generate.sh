@@ -5,6 +5,7 @@
 # CARGO_GENERATE or PATH, see scripts/check-cargo-generate.sh). Release build; every run's
 # wall time is printed, then the best.
 # Usage: scripts/bench-generate.sh [runs]
+# Current figures and method: docs/benchmarks/generate.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-3}"

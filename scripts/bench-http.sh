@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # HTTP command throughput of a generated service vs the raw append throughput of its store,
-# in one run (issue 6; target: the service at ≥ 0.5× the raw store).
+# in one run (target: the service at ≥ 0.5× the raw store). Current figures and method:
+# docs/benchmarks/http.md.
 #
 # Generates models/shop.ddd into target/bench-http/shop, builds its Cart service (`shop-cart`,
 # --features postgres) and benches/http (`raw-append`) in release, then per backend (SQLite,

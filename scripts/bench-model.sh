@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Parse + validate time of a generated 1,000-aggregate model (ddd-model's `load`), release.
 # The generator's budget is < 1 s for the whole `ddd generate`, rendering included.
+# Current figures and method: docs/benchmarks/model.md.
 #
 #   scripts/bench-model.sh              # 1,000 aggregates, 21 rounds
 #   scripts/bench-model.sh 5000 11      # 5,000 aggregates, 11 rounds

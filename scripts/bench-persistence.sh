@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Persistence: ddd-core `Repository` over ddd-postgres / ddd-sqlite vs cqrs-es 0.5 +
 # postgres-es 0.5 (events only), pgbench (the server's limit) and raw rusqlite.
+# Current figures and method: docs/benchmarks/persistence.md.
 #
 # Builds benches/persistence (PostgreSQL: S1 many accounts, S2 one hot account, S3 one command
 # on a long stream; then S1 again on tables already holding 10,000 analyzed events, as a store

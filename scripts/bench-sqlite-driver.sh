@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Which SQLite driver ddd-sqlite uses, by measurement: rusqlite on a writer thread vs
 # sqlx-sqlite, the same group-committed appends (synchronous=FULL, WAL) and the same loads.
+# Current figures and method: docs/benchmarks/sqlite-driver.md.
 #
 #   scripts/bench-sqlite-driver.sh                 # 20000 appends, 20000 loads
 #   scripts/bench-sqlite-driver.sh 50000 50000

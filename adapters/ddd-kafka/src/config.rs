@@ -42,8 +42,8 @@ pub struct KafkaConfig {
     pub join_timeout: Duration,
     /// Messages of one partition read ahead; the partition is paused beyond that and
     /// resumed at half. A resumed partition takes tens of milliseconds to deliver again,
-    /// so half of this should cover that long of consuming: at 64 a consumer with a backlog
-    /// got 617 messages/s on the mock cluster, at 1,000 6,969 (unpaused: 10,362).
+    /// so half of this should cover that long of consuming: a small read-ahead leaves a
+    /// consumer with a backlog idle for most of each pause (see docs/benchmarks/bus.md).
     pub prefetch: usize,
     /// Further librdkafka properties for every client (TLS, SASL, …).
     pub properties: Vec<(String, String)>,

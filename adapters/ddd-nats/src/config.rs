@@ -46,7 +46,8 @@ pub struct NatsConfig {
     /// into message headers, for tools that read headers (default: no). The body carries
     /// them either way, so by default a message has only its `Nats-Msg-Id` header: the
     /// copies cost their encoding on publish, their storage, and their parsing on every
-    /// delivery (measured: up to a third of the throughput on a loaded machine).
+    /// delivery, a large share of the throughput on a busy machine (see
+    /// docs/benchmarks/bus.md).
     pub envelope_headers: bool,
 }
 

@@ -11,7 +11,7 @@
 //! callers it just answered can queue their next appends in time to join. Another lane opens
 //! only for a group worth a statement of its own ([`LANE_AT`] queued appends): a lane per
 //! small group is what made group commit lose to the per-statement cost it exists to spread
-//! (see BENCHMARKS.md, section 5). A statement still running after `append_stall_after`
+//! (see docs/benchmarks/persistence.md). A statement still running after `append_stall_after`
 //! (waiting for another transaction's lock on a stream's next version, or on a slow disk)
 //! gives its lane up, so one slow statement cannot hold back every other append.
 //!

@@ -25,7 +25,8 @@
 //! - Migrations ship with the crate and run on open.
 //!
 //! The SQLite driver is rusqlite rather than sqlx: on the same group-committed workload it
-//! appended 2 to 3 times as fast and loaded 3 times as fast (`scripts/bench-sqlite-driver.sh`).
+//! appended and loaded faster (`scripts/bench-sqlite-driver.sh`; the figures are in
+//! docs/benchmarks/sqlite-driver.md).
 #![warn(missing_docs)]
 
 mod checkpoint;

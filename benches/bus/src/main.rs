@@ -1,7 +1,7 @@
 //! Bus adapters vs raw clients: publish + consume throughput and latency (Kafka on
 //! librdkafka's in-process mock cluster).
 //!
-//! Every contender publishes the same messages (a ~450-byte JSON envelope) in batches with the
+//! Every contender publishes the same messages (one JSON envelope) in batches with the
 //! same confirm window while one consumer receives and acks each, on fresh streams / queues /
 //! keys that are removed afterwards. All contenders run interleaved in one process (a warm-up
 //! round, then `--rounds` rounds; the order rotates each round) on a 2-worker tokio runtime.

@@ -1,5 +1,5 @@
-//! The messages every contender sends: one realistic `OrderPlaced` envelope (~480 bytes of
-//! JSON), with a fresh event id and its sequence number in `position` per message.
+//! The messages every contender sends: one realistic `OrderPlaced` envelope (JSON; the report
+//! prints its size), with a fresh event id and its sequence number in `position` per message.
 
 use ddd_core::{Message, RawEnvelope};
 

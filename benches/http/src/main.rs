@@ -1,5 +1,5 @@
 //! The raw append throughput of the store a generated service runs on: the baseline of the
-//! HTTP benchmark (issue 6, `scripts/bench-http.sh`).
+//! HTTP benchmark (`scripts/bench-http.sh`, docs/benchmarks/http.md).
 //!
 //! Each operation appends one event to a new stream with `ExpectedVersion::NoStream`, the
 //! shape of the write behind `POST /shopping-carts` (the creating command `OpenCart`: one
