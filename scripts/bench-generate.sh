@@ -1,25 +1,40 @@
 #!/usr/bin/env bash
 # Generation time of `ddd generate` for models of 10, 100 and 1,000 aggregates (made by
-# scripts/make-model.py), without and with rustfmt over the output; then, for scale, one
-# service crate from templates/service by `ddd new` and by cargo-generate (when installed:
-# CARGO_GENERATE or PATH, see scripts/check-cargo-generate.sh). Release build; every run's
-# wall time is printed, then the best.
+# scripts/make-model.py), formatting on (the default), side by side in one run with a
+# baseline `ddd` built from an earlier revision (BASELINE, default: the last revision whose
+# generator ran rustfmt over its output); then `ddd new` + the first `cargo build` of the new
+# service against `cargo generate` (templates/service) + the same build. Release builds;
+# every run's wall time is printed, then the best and the ratio. Page:
+# docs/benchmarks/generate.md.
 # Usage: scripts/bench-generate.sh [runs]
-# Current figures and method: docs/benchmarks/generate.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root="$PWD"
 runs="${1:-3}"
+baseline="${BASELINE:-ffd726d}"
 target="${CARGO_TARGET_DIR:-target}"
 cargo build --release -p ddd-cli --quiet
 ddd="$target/release/ddd"
+old_tree="$root/target/bench-baseline/src"
+old="$root/target/bench-baseline/release/ddd"
+if [ ! -x "$old" ] || [ "$(cat "$root/target/bench-baseline/rev" 2>/dev/null)" != "$baseline" ]; then
+  rm -rf "$old_tree"
+  git worktree prune
+  git worktree add --detach -f "$old_tree" "$baseline" > /dev/null
+  (cd "$old_tree" && CARGO_TARGET_DIR="$root/target/bench-baseline" cargo build --release -p ddd-cli --quiet)
+  echo "$baseline" > "$root/target/bench-baseline/rev"
+fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-# Runs "$@" $runs times after `rm -rf $clean`; prints each wall time and the best.
+# best LABEL CLEAN CMD...: runs CMD $runs times after `rm -rf CLEAN`; prints the times and
+# the best, and leaves the best in $best.
+best=""
 time_runs() {
   local clean="$1" label="$2"
   shift 2
-  local times=() best=""
+  local times=()
+  best=""
   for _ in $(seq "$runs"); do
     rm -rf "$clean"
     local start end t
@@ -30,26 +45,43 @@ time_runs() {
     times+=("$t")
     if [ -z "$best" ] || (( $(echo "$t < $best" | bc) )); then best=$t; fi
   done
-  printf '%-32s %-24s best %s\n' "$label" "${times[*]}" "$best"
+  printf '%-44s %-24s best %s\n' "$label" "${times[*]}" "$best"
 }
 
-printf '%-32s %-24s %s\n' "" "runs (s, wall)" ""
+printf '%-44s %-24s %s\n' "" "runs (s, wall)" ""
 for n in 10 100 1000; do
   python3 scripts/make-model.py "$n" > "$work/m$n.ddd"
-  time_runs "$work/out" "$n aggregates, no rustfmt" \
-    "$ddd" generate "$work/m$n.ddd" --out "$work/out" -q --no-format
-  time_runs "$work/out" "$n aggregates, rustfmt" \
+  time_runs "$work/out" "$n aggregates, baseline $baseline (rustfmt)" \
+    "$old" generate "$work/m$n.ddd" --out "$work/out" -q
+  old_best=$best
+  time_runs "$work/out" "$n aggregates, baseline, no formatting" \
+    "$old" generate "$work/m$n.ddd" --out "$work/out" -q --no-format
+  time_runs "$work/out" "$n aggregates, ddd (formatted in process)" \
     "$ddd" generate "$work/m$n.ddd" --out "$work/out" -q
+  printf '%-44s %.2fx the baseline with rustfmt\n' "" "$(echo "$best / $old_best" | bc -l)"
 done
 
-mkdir -p "$work/svc"
-time_runs "$work/svc/demo-service" "ddd new (one service)" \
-  "$ddd" new demo-service --out "$work/svc/demo-service"
+# One service, its first build in the shared generated-projects target directory (the
+# dependencies are compiled once before, so both sides build only the service's crates).
 cg="${CARGO_GENERATE:-$(command -v cargo-generate || true)}"
-if [ -n "$cg" ] && [ -x "$cg" ]; then
-  time_runs "$work/svc/demo-service" "cargo generate (one service)" \
-    "$cg" generate --path templates/service --name demo-service --define ddd_path="$PWD" \
-    --destination "$work/svc" --silent --vcs none
-else
-  echo "cargo generate (one service): skipped, cargo-generate not found"
+if [ -z "$cg" ] || [ ! -x "$cg" ]; then
+  echo "cargo-generate not found: install it with cargo install cargo-generate --version '~0.23' --locked" >&2
+  exit 1
 fi
+export CARGO_TARGET_DIR="$root/target/gen-projects"
+build() { (cd "$1" && cargo build --workspace -q); }
+"$ddd" new warmup --out "$work/warmup" > /dev/null && build "$work/warmup"
+time_runs "$work/svc" "ddd new" "$ddd" new demo-service --out "$work/svc"
+new_best=$best
+time_runs "$work/cg" "cargo generate" \
+  "$cg" generate --path templates/service --name demo-service --define ddd_path="$root" \
+  --destination "$work/cg" --silent --vcs none
+cg_best=$best
+printf '%-44s %.2fx cargo generate\n' "" "$(echo "$new_best / $cg_best" | bc -l)"
+rm -rf "$work/svc" && "$ddd" new demo-service --out "$work/svc" > /dev/null
+touch_build() { local start end; start=$(date +%s.%N); build "$1"; end=$(date +%s.%N); printf '%-44s %.3f\n' "$2" "$(echo "$end - $start" | bc)"; }
+touch_build "$work/svc" "first cargo build after ddd new"
+rm -rf "$work/cg" && mkdir -p "$work/cg" && "$cg" generate --path templates/service --name demo-service \
+  --define ddd_path="$root" --destination "$work/cg" --silent --vcs none
+cp Cargo.lock "$work/cg/demo-service/"
+touch_build "$work/cg/demo-service" "first cargo build after cargo generate"

@@ -33,11 +33,22 @@ check_services() {
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# Tools the suite runs for real, installed once per machine (~/.cargo/bin survives).
+install_tools() {
+  if ! command -v cargo-generate >/dev/null 2>&1; then
+    step "installing cargo-generate (0.23: the series that builds on this toolchain)"
+    cargo install cargo-generate --version '~0.23' --locked
+  fi
+}
+
 step "services"
 check_services
+install_tools
 step "cargo fmt --check"
 cargo fmt --all --check
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 step "cargo test"
 cargo test --workspace --all-features --locked --no-fail-fast
+step "cargo-generate over templates/service"
+scripts/check-cargo-generate.sh

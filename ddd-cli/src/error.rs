@@ -36,17 +36,19 @@ pub enum Error {
     #[error("`{}` exists and is not empty", path.display())]
     Exists { path: PathBuf },
     #[error(transparent)]
-    Generate(crate::generate::GenerateError),
+    Generate(ddd_gen::GenerateError),
     #[error(transparent)]
-    Write(crate::generate::write::WriteError),
+    Write(ddd_gen::write::WriteError),
+    #[error(transparent)]
+    Starter(ddd_gen::starter::StarterError),
 }
 
 impl Error {
-    pub(crate) fn generate(error: crate::generate::GenerateError) -> Error {
+    pub(crate) fn generate(error: ddd_gen::GenerateError) -> Error {
         Error::Generate(error)
     }
 
-    pub(crate) fn write(error: crate::generate::write::WriteError) -> Error {
+    pub(crate) fn write(error: ddd_gen::write::WriteError) -> Error {
         Error::Write(error)
     }
 }
@@ -59,8 +61,11 @@ impl Error {
             Error::Model { .. } => exit::MODEL,
             Error::Io(_) | Error::Exists { .. } => exit::IO,
             Error::Generate(_) => exit::TEMPLATE,
-            Error::Write(crate::generate::write::WriteError::Edited(_)) => exit::EDITED,
-            Error::Write(crate::generate::write::WriteError::Stale(_)) => exit::STALE,
+            Error::Starter(ddd_gen::starter::StarterError::Name { .. }) => exit::USAGE,
+            Error::Starter(ddd_gen::starter::StarterError::Model { .. }) => exit::MODEL,
+            Error::Starter(ddd_gen::starter::StarterError::Generate(_)) => exit::TEMPLATE,
+            Error::Write(ddd_gen::write::WriteError::Edited(_)) => exit::EDITED,
+            Error::Write(ddd_gen::write::WriteError::Stale(_)) => exit::STALE,
             Error::Write(_) => exit::IO,
         }
     }

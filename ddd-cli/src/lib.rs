@@ -1,10 +1,9 @@
 //! The `ddd` command. `main` calls [`run`]; each subcommand in [`commands`] adapts its
-//! arguments to a library operation of `ddd-model`.
+//! arguments to a library operation of `ddd-model` or `ddd-gen`.
 
 pub mod cli;
 pub mod commands;
 pub mod error;
-pub mod generate;
 mod input;
 mod output;
 

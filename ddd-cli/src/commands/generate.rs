@@ -1,11 +1,12 @@
-//! `ddd generate MODEL --out DIR`: the workspace of a model (see `generate`).
+//! `ddd generate MODEL --out DIR`: the workspace of a model (see `ddd_gen`).
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use ddd_gen::{Options, Runtime, write};
+
 use crate::cli::{Display, ModelInput, heading};
 use crate::error::Error;
-use crate::generate::{self, File, Options, Owner, write};
 use crate::input;
 
 #[derive(Debug, clap::Args)]
@@ -29,56 +30,58 @@ pub struct Args {
     #[arg(long, help_heading = heading::OUTPUT)]
     pub force: bool,
 
-    /// A directory of `.jinja` templates replacing the embedded ones of the same path.
+    #[command(flatten)]
+    pub source: Source,
+}
+
+/// Where templates and the runtime come from; shared with `ddd new`.
+#[derive(Debug, clap::Args)]
+pub struct Source {
+    /// A directory of `.tera` templates replacing the embedded ones of the same relative
+    /// path (`service/src/lib.rs.tera`); an unknown name is an error.
     #[arg(long, value_name = "DIR", help_heading = heading::OUTPUT)]
     pub templates: Option<PathBuf>,
 
-    /// Where the generated crates find ddd's runtime: `path:DIR` (default: the ddd source
-    /// tree this binary was built from).
-    #[arg(long, value_name = "path:DIR", help_heading = heading::OUTPUT)]
+    /// Where the generated crates find ddd's runtime: `path:DIR`, `git:URL[#REV]` or
+    /// `version:X.Y` [default: path: the ddd source tree this binary was built from].
+    #[arg(long, value_name = "SPEC", help_heading = heading::OUTPUT)]
     pub runtime: Option<String>,
+}
 
-    /// Do not run rustfmt over the generated Rust files.
-    #[arg(long, help_heading = heading::OUTPUT)]
-    pub no_format: bool,
+impl Source {
+    pub(crate) fn runtime(&self) -> Result<Runtime, Error> {
+        match &self.runtime {
+            None => Ok(Runtime::Path(default_runtime())),
+            Some(spec) => spec.parse().map_err(|error: ddd_gen::RuntimeError| {
+                Error::Usage(clap::Error::raw(
+                    clap::error::ErrorKind::InvalidValue,
+                    format!("{error}\n"),
+                ))
+            }),
+        }
+    }
 }
 
 /// The ddd source tree this binary was built from.
-pub(crate) fn default_runtime() -> PathBuf {
+fn default_runtime() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
-pub(crate) fn runtime(spec: Option<&str>) -> Result<PathBuf, Error> {
-    match spec {
-        None => Ok(default_runtime()),
-        Some(spec) => match spec.strip_prefix("path:") {
-            Some(dir) if !dir.is_empty() => Ok(PathBuf::from(dir)),
-            _ => Err(Error::Usage(clap::Error::raw(
-                clap::error::ErrorKind::InvalidValue,
-                format!("--runtime `{spec}`: expected `path:DIR`\n"),
-            ))),
-        },
-    }
-}
-
 pub fn exec(args: &Args, display: &Display) -> Result<(), Error> {
     let loaded = input::load(&args.model, display)?;
-    let runtime = runtime(args.runtime.as_deref())?;
+    let runtime = args.source.runtime()?;
     let options = Options {
         model: args.model.path.file_name().map_or_else(
             || "-".to_owned(),
             |name| name.to_string_lossy().into_owned(),
         ),
         runtime: runtime.clone(),
-        templates: args.templates.clone(),
+        templates: args.source.templates.clone(),
     };
-    let mut files = generate::workspace(&loaded.system, &options).map_err(Error::generate)?;
-    seed_lock(&runtime, &mut files);
-    if !args.no_format {
-        write::format(&mut files).map_err(Error::write)?;
-    }
+    let mut files = ddd_gen::workspace(&loaded.system, &options).map_err(Error::generate)?;
+    files.extend(ddd_gen::seed_lock(&runtime));
     let mode = match (args.check, args.dry_run) {
         (true, _) => write::Mode::Check,
         (_, true) => write::Mode::DryRun,
@@ -87,18 +90,6 @@ pub fn exec(args: &Args, display: &Display) -> Result<(), Error> {
     let report = write::write(&args.out, &files, mode, args.force).map_err(Error::write)?;
     summarize(&report, mode);
     Ok(())
-}
-
-/// A `Cargo.lock` copied from ddd's own: the generated workspace starts from versions that
-/// build together (cargo drops what it does not need and adds the rest).
-fn seed_lock(runtime: &Path, files: &mut Vec<File>) {
-    if let Ok(lock) = std::fs::read_to_string(runtime.join("Cargo.lock")) {
-        files.push(File {
-            path: PathBuf::from("Cargo.lock"),
-            contents: lock,
-            owner: Owner::User,
-        });
-    }
 }
 
 fn summarize(report: &write::Report, mode: write::Mode) {

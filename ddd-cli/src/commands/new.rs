@@ -1,17 +1,19 @@
-//! `ddd new NAME`: one standalone service crate from `templates/service/` (the template
-//! that `cargo generate --path templates/service` starts from as well).
+//! `ddd new NAME`: a new service from a starter model, generated through the same pipeline
+//! as `ddd generate` (see `ddd_gen::starter`).
 
+use std::io::Write as _;
 use std::path::PathBuf;
 
+use ddd_gen::{starter, write};
+
 use crate::cli::heading;
-use crate::commands::generate::runtime;
+use crate::commands::generate::Source;
 use crate::error::Error;
-use crate::generate::{File, Owner, scaffold, write};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The service's name: letters, digits, `-` and `_`, starting with a letter
-    /// (`billing`, `order-tracking`). It names the crate and the directory.
+    /// The service's name: ASCII letters, digits, `-` and `_`, starting with a letter
+    /// (`billing`, `order-tracking`). It names the model, the crates and the directory.
     #[arg(value_name = "NAME")]
     pub name: String,
 
@@ -19,22 +21,26 @@ pub struct Args {
     #[arg(long, value_name = "DIR", help_heading = heading::OUTPUT)]
     pub out: Option<PathBuf>,
 
-    /// A directory of templates (`service/...`) replacing the embedded ones of the same path.
-    #[arg(long, value_name = "DIR", help_heading = heading::OUTPUT)]
-    pub templates: Option<PathBuf>,
+    #[command(flatten)]
+    pub source: Source,
 
-    /// Where the crate finds ddd's runtime: `path:DIR`.
-    #[arg(long, value_name = "path:DIR", help_heading = heading::OUTPUT)]
-    pub runtime: Option<String>,
+    /// Write the cargo-generate template of `ddd new` to DIR instead (how
+    /// `templates/service` of the ddd source is made; `--check` compares instead).
+    #[arg(long, value_name = "DIR", hide = true, conflicts_with = "out")]
+    pub cargo_generate_template: Option<PathBuf>,
+
+    /// With `--cargo-generate-template`: change nothing, exit 5 when it is out of date.
+    #[arg(long, hide = true, requires = "cargo_generate_template")]
+    pub check: bool,
 }
 
 pub fn exec(args: &Args) -> Result<(), Error> {
-    let crate_name = scaffold::crate_name(&args.name).map_err(|error| {
-        Error::Usage(clap::Error::raw(
-            clap::error::ErrorKind::InvalidValue,
-            format!("{error}\n"),
-        ))
-    })?;
+    if let Some(dir) = &args.cargo_generate_template {
+        return cargo_generate_template(dir, args.check);
+    }
+    let runtime = args.source.runtime()?;
+    let files = starter::files(&args.name, &runtime, args.source.templates.as_deref())
+        .map_err(Error::Starter)?;
     let out = args
         .out
         .clone()
@@ -42,18 +48,44 @@ pub fn exec(args: &Args) -> Result<(), Error> {
     if std::fs::read_dir(&out).is_ok_and(|mut entries| entries.next().is_some()) || out.is_file() {
         return Err(Error::Exists { path: out });
     }
-    let runtime = runtime(args.runtime.as_deref())?;
-    let mut files = scaffold::service(&crate_name, &runtime, args.templates.as_deref())
-        .map_err(Error::generate)?;
-    // ddd's own lock: the crate starts from versions that build together.
-    if let Ok(lock) = std::fs::read_to_string(runtime.join("Cargo.lock")) {
-        files.push(File {
-            path: PathBuf::from("Cargo.lock"),
-            contents: lock,
-            owner: Owner::User,
-        });
-    }
-    write::format(&mut files).map_err(Error::write)?;
-    write::scaffold(&out, &files).map_err(Error::write)?;
+    write::write(&out, &files, write::Mode::Write, false).map_err(Error::write)?;
+    next_steps(&args.name, &out, files.len());
+    Ok(())
+}
+
+fn next_steps(name: &str, out: &std::path::Path, count: usize) {
+    let model = starter::model_file(name);
+    let dir = out.display();
+    let _ = writeln!(
+        std::io::stdout().lock(),
+        "Created {dir}: {count} files, the model {model} (yours) and the workspace generated from it.
+
+Next:
+  cd {dir}
+  cargo run                                   # the service on SQLite, http://127.0.0.1:8080
+  cargo test                                  # its generated tests
+  $EDITOR {model}                             # your domain, then:
+  ddd generate {model} --out .                # regenerate (files marked Yours are never touched)",
+        model = model.display()
+    );
+}
+
+/// Writes (or with `check`, compares) the cargo-generate template: exactly its files, all
+/// rewritten, so it can never drift from what `ddd new` makes.
+fn cargo_generate_template(dir: &std::path::Path, check: bool) -> Result<(), Error> {
+    let files = starter::cargo_generate_template().map_err(Error::Starter)?;
+    let files: Vec<ddd_gen::File> = files
+        .into_iter()
+        .map(|file| ddd_gen::File {
+            owner: ddd_gen::Owner::Generated,
+            ..file
+        })
+        .collect();
+    let mode = if check {
+        write::Mode::Check
+    } else {
+        write::Mode::Write
+    };
+    write::write(dir, &files, mode, true).map_err(Error::write)?;
     Ok(())
 }

@@ -127,10 +127,9 @@ fn dry_run_lists_changes_and_writes_nothing() {
 #[test]
 fn a_template_directory_overrides_embedded_templates() {
     let dir = tempfile::tempdir().expect("a directory");
-    std::fs::create_dir_all(dir.path().join("workspace")).expect("mkdir");
     std::fs::write(
-        dir.path().join("workspace/README.md.jinja"),
-        "# {{ n.system }} by our team\n",
+        dir.path().join("README.md.tera"),
+        "{#\nto: README.md\nowner: generated\n#}\n# {{ n.system }} by our team\n",
     )
     .expect("write");
     let templates = dir.path().to_string_lossy().into_owned();
@@ -147,6 +146,41 @@ fn a_template_directory_overrides_embedded_templates() {
         ])
         .success();
     assert_eq!(read(&out, "README.md"), "# Shop by our team\n");
+}
+
+#[test]
+fn a_bad_override_names_its_file_and_line_and_writes_nothing() {
+    let dir = tempfile::tempdir().expect("a directory");
+    let templates = dir.path().to_string_lossy().into_owned();
+    let generate = |test: Test| {
+        test.file("shop.ddd", SHOP).args([
+            "generate",
+            "shop.ddd",
+            "--out",
+            "out",
+            "-q",
+            "--templates",
+            &templates,
+        ])
+    };
+    std::fs::write(dir.path().join("READMEE.md.tera"), "x").expect("write");
+    let out = generate(Test::new())
+        .stderr_has("READMEE.md.tera: no template of ddd is called `READMEE.md.tera`")
+        .stderr_has("did you mean `README.md.tera`?")
+        .status(6);
+    assert!(!out.path("out").exists());
+    std::fs::remove_file(dir.path().join("READMEE.md.tera")).expect("remove");
+    std::fs::write(
+        dir.path().join("README.md.tera"),
+        "{#\nto: README.md\n#}\nline two\n{{ n.no_such_name }}\n",
+    )
+    .expect("write");
+    let out = generate(Test::new())
+        .stderr_has("template `README.md.tera`")
+        .stderr_has("no_such_name")
+        .stderr_has("5 |")
+        .status(6);
+    assert!(!out.path("out").exists());
 }
 
 /// Where generated workspaces build: one target directory for all of them, so that the
@@ -319,7 +353,7 @@ fn a_model_with_unusual_names_and_every_type_builds_and_passes_its_tests() {
 }
 
 #[test]
-fn the_runtime_is_a_path_and_lands_in_the_manifests() {
+fn the_runtime_is_a_path_a_git_repository_or_a_version() {
     Test::new()
         .file("shop.ddd", SHOP)
         .args([
@@ -330,19 +364,50 @@ fn the_runtime_is_a_path_and_lands_in_the_manifests() {
             "--runtime",
             "crates.io",
         ])
-        .stderr_has("expected `path:DIR`")
+        .stderr_has("expected `path:DIR`, `git:URL[#REV]` or `version:X.Y`")
         .status(2);
-    let out = Test::new()
-        .file("shop.ddd", SHOP)
-        .args([
-            "generate",
-            "shop.ddd",
-            "--out",
-            "out",
-            "-q",
-            "--runtime",
+    for (spec, line) in [
+        (
             "path:/opt/ddd",
-        ])
+            r#"ddd-core = { path = "/opt/ddd/ddd-core" }"#,
+        ),
+        (
+            "git:https://example.com/ddd.git#v0.1.0",
+            r#"ddd-core = { git = "https://example.com/ddd.git", rev = "v0.1.0" }"#,
+        ),
+        ("version:0.1", r#"ddd-core = "0.1""#),
+    ] {
+        let out = Test::new()
+            .file("shop.ddd", SHOP)
+            .args([
+                "generate",
+                "shop.ddd",
+                "--out",
+                "out",
+                "-q",
+                "--runtime",
+                spec,
+            ])
+            .success();
+        let manifest = read(&out, "Cargo.toml");
+        assert!(manifest.contains(line), "{spec}: {manifest}");
+        assert!(
+            manifest.contains(&format!("--runtime {spec}")),
+            "{manifest}"
+        );
+    }
+}
+
+/// Names that collide with Rust's own, kept in the repository.
+const COLLISIONS: &str = include_str!("../../../models/collisions.ddd");
+
+#[test]
+fn a_model_of_names_that_collide_with_rust_builds_lints_and_passes_its_tests() {
+    let out = Test::new()
+        .file("collisions.ddd", COLLISIONS)
+        .args(["generate", "collisions.ddd", "--out", "out", "-q"])
         .success();
-    assert!(read(&out, "Cargo.toml").contains(r#"ddd-core = { path = "/opt/ddd/ddd-core" }"#));
+    let aggregate = read(&out, "services/core/src/event/mod.rs");
+    assert!(aggregate.contains("fn handle_return("), "{aggregate}");
+    check_workspace(&out.path("out"));
 }

@@ -1,0 +1,543 @@
+//! The OpenAPI 3.1 document of a service (`services/<context>/openapi.json`, which the
+//! service serves at `/openapi.json`) and of the modular monolith (`app/openapi.json`):
+//! the routes `ddd-service`'s `AggregateApi` serves for each aggregate, the probes and the
+//! metrics, with request and response bodies described from the model.
+
+use std::collections::BTreeMap;
+
+use ddd_model::System;
+use ddd_model::ir::{Aggregate, Command, Context};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use super::parallel;
+use super::schemas::{Schemas, Sorted, describe, pretty};
+use ddd_names as names;
+
+const PREFIX: &str = "#/components/schemas/";
+const PROBLEM: &str = "application/problem+json";
+
+/// The documents of every context's service (with its default port), in the model's
+/// order, and of the monolith: every context's routes in one, merged from the services'
+/// documents rather than described twice, and serialized from them without a copy (at
+/// 1,000 aggregates it is 18 MB, most of the generation time otherwise).
+pub(crate) fn documents(system: &System, ports: &[usize], header: &str) -> (Vec<String>, String) {
+    let contexts: Vec<(&Context, usize)> =
+        system.contexts.iter().zip(ports.iter().copied()).collect();
+    let services: Vec<Value> = parallel::map(&contexts, |(context, port)| {
+        service(system, context, *port, header)
+    });
+    std::thread::scope(|scope| {
+        let monolith = scope.spawn(|| pretty(&monolith(system, &services, header)));
+        let services = parallel::map(&services, |service| pretty(&Sorted(service)));
+        let monolith = monolith
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (services, monolith)
+    })
+}
+
+fn service(system: &System, context: &Context, port: usize, header: &str) -> Value {
+    let title = format!("{} {}", system.name, context.name);
+    let doc = context.doc.as_deref().or(system.doc.as_deref());
+    let servers = json!([{
+        "url": format!("http://localhost:{port}"),
+        "description": "The service on its default `HTTP_ADDR`.",
+    }]);
+    document(system, &[context], &title, doc, Some(servers), header)
+}
+
+/// A document made mostly of parts of others, serialized in place.
+enum Part<'a> {
+    Borrowed(&'a Value),
+    Owned(Value),
+    Object(BTreeMap<&'a str, Part<'a>>),
+}
+
+impl Serialize for Part<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Part::Borrowed(value) => Sorted(value).serialize(serializer),
+            Part::Owned(value) => Sorted(value).serialize(serializer),
+            Part::Object(members) => serializer.collect_map(members),
+        }
+    }
+}
+
+/// The members of `value`, an object, as borrowed parts.
+fn parts(value: &Value) -> BTreeMap<&str, Part<'_>> {
+    value
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(key, value)| (key.as_str(), Part::Borrowed(value)))
+        .collect()
+}
+
+/// The services' documents in one: their paths, schemas and tags (the shared schemas and
+/// the probes' routes are the same in each).
+fn monolith<'a>(system: &System, services: &'a [Value], header: &str) -> Part<'a> {
+    let Some(first) = services.first() else {
+        return Part::Owned(document(
+            system,
+            &[],
+            system.name.as_ref(),
+            system.doc.as_deref(),
+            None,
+            header,
+        ));
+    };
+    let mut info = json!({ "title": format!("{} API", system.name), "version": "0.1.0" });
+    describe(&mut info, system.doc.as_deref());
+    let mut paths = BTreeMap::new();
+    let mut schemas = BTreeMap::new();
+    let mut tags: Vec<Value> = Vec::new();
+    for service in services {
+        paths.extend(parts(&service["paths"]));
+        schemas.extend(parts(&service["components"]["schemas"]));
+        let own = service["tags"].as_array().into_iter().flatten();
+        tags.extend(own.filter(|tag| tag["name"] != "operations").cloned());
+    }
+    tags.extend(
+        first["tags"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|tag| tag["name"] == "operations")
+            .cloned(),
+    );
+    let mut components = parts(&first["components"]);
+    components.insert("schemas", Part::Object(schemas));
+    let mut top = parts(first);
+    top.remove("servers");
+    top.insert("info", Part::Owned(info));
+    top.insert("paths", Part::Object(paths));
+    top.insert("components", Part::Object(components));
+    top.insert("tags", Part::Owned(Value::Array(tags)));
+    Part::Object(top)
+}
+
+fn document(
+    system: &System,
+    contexts: &[&Context],
+    title: &str,
+    doc: Option<&str>,
+    servers: Option<Value>,
+    header: &str,
+) -> Value {
+    let mut schemas = Schemas::new(system, PREFIX);
+    shared(&mut schemas);
+    let mut paths = Map::new();
+    let mut tags = Vec::new();
+    for context in contexts {
+        for aggregate in &context.aggregates {
+            let tag = aggregate.name.to_string();
+            let mut entry = json!({ "name": tag });
+            describe(&mut entry, aggregate.doc.as_deref());
+            tags.push(entry);
+            routes(&mut schemas, context, aggregate, &mut paths);
+        }
+    }
+    operations(&mut paths);
+    tags.push(json!({ "name": "operations", "description": "Probes, metrics and this document." }));
+    let mut info = json!({
+        "title": format!("{title} API"),
+        "version": "0.1.0",
+    });
+    describe(&mut info, doc);
+    // The large members are moved in afterwards: `json!` copies what it interpolates.
+    let mut document = json!({
+        "openapi": "3.1.0",
+        "x-generated": header,
+        "components": {
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": "Checked on every write when the service is configured with `JWT_HS256_SECRET` or `JWT_RS256_PUBLIC_KEY`; reads are open.",
+                },
+            },
+            "responses": responses(),
+        },
+    });
+    document["info"] = info;
+    document["tags"] = Value::Array(tags);
+    document["paths"] = Value::Object(paths);
+    document["components"]["schemas"] = Value::Object(schemas.into_defs().into_iter().collect());
+    if let Some(servers) = servers {
+        document["servers"] = servers;
+    }
+    document
+}
+
+/// The schemas every document shares: the problem, a violation, an accepted command.
+fn shared(schemas: &mut Schemas<'_>) {
+    schemas.define(
+        "violation".into(),
+        json!({
+            "type": "object",
+            "description": "One broken constraint.",
+            "properties": {
+                "field": { "type": "string", "description": "The field, as a path: `lines[2].quantity`." },
+                "constraint": { "type": "string", "description": "`len`, `range`, `pattern` or a custom code." },
+                "message": { "type": "string" },
+            },
+            "required": ["field", "constraint", "message"],
+        }),
+    );
+    let violation = schemas.reference("violation");
+    schemas.define(
+        "problem".into(),
+        json!({
+            "type": "object",
+            "description": "An error (RFC 9457).",
+            "properties": {
+                "type": { "type": "string" },
+                "title": { "type": "string" },
+                "status": { "type": "integer", "minimum": 400, "maximum": 599 },
+                "detail": { "type": "string" },
+                "field": { "type": "string", "description": "The field a malformed body got wrong (400)." },
+                "violations": { "type": "array", "items": violation, "description": "Every broken constraint (422)." },
+            },
+            "required": ["type", "title", "status", "detail"],
+        }),
+    );
+    schemas.define(
+        "accepted".into(),
+        json!({
+            "type": "object",
+            "description": "A handled command: the aggregate and its version after it.",
+            "properties": {
+                "id": { "type": "string", "format": "uuid" },
+                "version": { "type": "integer", "minimum": 1 },
+            },
+            "required": ["id", "version"],
+            "additionalProperties": false,
+        }),
+    );
+}
+
+/// The error responses, by status.
+fn responses() -> Value {
+    let problem = |description: &str| {
+        json!({
+            "description": description,
+            "content": { PROBLEM: { "schema": { "$ref": format!("{PREFIX}problem") } } },
+        })
+    };
+    json!({
+        "BadRequest": problem("The body is not the command's JSON (the `field` member names the field), or `If-Match` is not a version."),
+        "Unauthorized": problem("No valid bearer token (only when authentication is configured)."),
+        "Forbidden": problem("The token lacks the required scope."),
+        "NotFound": problem("No such aggregate, or no such command."),
+        "Conflict": problem("The aggregate refused the command, or a concurrent command won."),
+        "PreconditionFailed": problem("`If-Match` names another version than the aggregate's."),
+        "ContentTooLarge": problem("The body is over `BODY_LIMIT_BYTES`."),
+        "UnprocessableContent": problem("Constraints are broken: `violations` lists every one."),
+    })
+}
+
+fn error(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/responses/{name}") })
+}
+
+fn etag() -> Value {
+    json!({
+        "description": "The aggregate's version, for `If-Match`.",
+        "schema": { "type": "string" },
+    })
+}
+
+fn routes(
+    schemas: &mut Schemas<'_>,
+    context: &Context,
+    aggregate: &Aggregate,
+    paths: &mut Map<String, Value>,
+) {
+    let route = format!("/{}", names::plural(&names::kebab(&aggregate.name)));
+    let scope = format!("{}.{}", context.name, aggregate.name);
+    let tag = aggregate.name.as_str();
+    let id = json!({
+        "name": "id",
+        "in": "path",
+        "required": true,
+        "description": format!("The {}'s id.", aggregate.name),
+        "schema": { "type": "string", "format": "uuid" },
+    });
+    let if_match = json!({
+        "name": "If-Match",
+        "in": "header",
+        "required": false,
+        "description": "Run the command only if the aggregate is at this version (its `ETag`); 412 otherwise.",
+        "schema": { "type": "string", "pattern": "^\"?[0-9]+\"?$" },
+    });
+    let accepted = schemas.reference("accepted");
+
+    if let Some(create) = aggregate.commands.iter().find(|c| c.creates) {
+        let body = command_body(schemas, &scope, create);
+        let mut operation = write(
+            schemas,
+            format!("{scope}.create"),
+            tag,
+            format!(
+                "Creates a {}: runs `{}` on a new id.",
+                aggregate.name, create.name
+            ),
+            create,
+            body,
+            false,
+        );
+        operation["responses"]["201"] = json!({
+            "description": "Created.",
+            "headers": {
+                "Location": { "description": "The new aggregate.", "schema": { "type": "string" } },
+                "ETag": etag(),
+            },
+            "content": { "application/json": { "schema": accepted } },
+        });
+        add(paths, route.clone(), "post", operation);
+    }
+
+    for command in &aggregate.commands {
+        let body = command_body(schemas, &scope, command);
+        let mut operation = write(
+            schemas,
+            format!("{scope}.{}", command.name),
+            tag,
+            format!("Runs `{}` on a {}.", command.name, aggregate.name),
+            command,
+            body,
+            true,
+        );
+        describe(&mut operation, command.doc.as_deref());
+        operation["parameters"] = json!([id, if_match]);
+        operation["responses"]["200"] = json!({
+            "description": "Handled.",
+            "headers": { "ETag": etag() },
+            "content": { "application/json": { "schema": accepted } },
+        });
+        let path = format!("{route}/{{id}}/{}", names::kebab(&command.name));
+        add(paths, path, "post", operation);
+    }
+
+    let mut state = schemas.object(&aggregate.fields);
+    // The aggregate struct as serde writes it: its id (none before it is created) and
+    // version beside the fields of the model.
+    if let Some(properties) = state["properties"].as_object_mut() {
+        properties.insert(
+            "id".into(),
+            json!({ "type": ["string", "null"], "format": "uuid" }),
+        );
+        properties.insert("version".into(), json!({ "type": "integer", "minimum": 0 }));
+    }
+    let mut required = vec![json!("id"), json!("version")];
+    if let Some(Value::Array(fields)) = state.get("required") {
+        required.extend(fields.iter().cloned());
+    }
+    state["required"] = Value::Array(required);
+    describe(&mut state, aggregate.doc.as_deref());
+    let state = schemas.define(format!("{scope}.state"), state);
+    add(
+        paths,
+        format!("{route}/{{id}}"),
+        "get",
+        json!({
+            "operationId": format!("{scope}.get"),
+            "tags": [tag],
+            "summary": format!("A {}'s state and version.", aggregate.name),
+            "parameters": [id],
+            "responses": {
+                "200": {
+                    "description": "The aggregate.",
+                    "headers": { "ETag": etag() },
+                    "content": { "application/json": { "schema": {
+                        "type": "object",
+                        "properties": {
+                            "id": { "type": "string", "format": "uuid" },
+                            "version": { "type": "integer", "minimum": 1 },
+                            "state": state,
+                        },
+                        "required": ["id", "version", "state"],
+                        "additionalProperties": false,
+                    } } },
+                },
+                "404": error("NotFound"),
+            },
+        }),
+    );
+
+    let recorded: Vec<Value> = aggregate
+        .events
+        .iter()
+        .map(|event| {
+            let mut payload = schemas.object(&event.fields);
+            describe(&mut payload, event.doc.as_deref());
+            let payload = schemas.define(format!("{scope}.event.{}", event.name), payload);
+            json!({
+                "type": "object",
+                "properties": {
+                    "event_id": { "type": "string", "format": "uuid" },
+                    "version": { "type": "integer", "minimum": 1 },
+                    "type": { "const": event.name.as_str() },
+                    "recorded_at": { "type": "string", "format": "date-time" },
+                    "correlation_id": { "type": "string", "format": "uuid" },
+                    "causation_id": { "type": ["string", "null"], "format": "uuid" },
+                    "payload": payload,
+                },
+                "required": ["event_id", "version", "type", "recorded_at", "correlation_id", "causation_id", "payload"],
+                "additionalProperties": false,
+            })
+        })
+        .collect();
+    let recorded = schemas.define(format!("{scope}.recorded"), json!({ "oneOf": recorded }));
+    add(
+        paths,
+        format!("{route}/{{id}}/events"),
+        "get",
+        json!({
+            "operationId": format!("{scope}.events"),
+            "tags": [tag],
+            "summary": format!("A {}'s events, oldest first.", aggregate.name),
+            "parameters": [id],
+            "responses": {
+                "200": {
+                    "description": "The recorded events.",
+                    "content": { "application/json": { "schema": { "type": "array", "items": recorded } } },
+                },
+                "404": error("NotFound"),
+            },
+        }),
+    );
+}
+
+/// Adds an operation to a path, beside the path's other methods.
+fn add(paths: &mut Map<String, Value>, path: String, method: &str, operation: Value) {
+    let item = paths.entry(path).or_insert_with(|| json!({}));
+    item[method] = operation;
+}
+
+/// The named schema of a command's body: its fields as a JSON object.
+fn command_body(schemas: &mut Schemas<'_>, scope: &str, command: &Command) -> Value {
+    let name = format!("{scope}.command.{}", command.name);
+    let mut body = schemas.object(&command.params);
+    describe(&mut body, command.doc.as_deref());
+    schemas.define(name, body)
+}
+
+/// A write: bearer-authenticated, with the errors a command can meet.
+fn write(
+    schemas: &Schemas<'_>,
+    operation_id: String,
+    tag: &str,
+    summary: String,
+    command: &Command,
+    body: Value,
+    on_existing: bool,
+) -> Value {
+    let mut responses = Map::new();
+    for (status, name) in [
+        ("400", "BadRequest"),
+        ("401", "Unauthorized"),
+        ("403", "Forbidden"),
+        ("404", "NotFound"),
+        ("409", "Conflict"),
+        ("412", "PreconditionFailed"),
+        ("413", "ContentTooLarge"),
+        ("422", "UnprocessableContent"),
+    ] {
+        let applies = match status {
+            "404" | "412" => on_existing,
+            "422" => schemas.constrained_fields(&command.params),
+            _ => true,
+        };
+        if applies {
+            responses.insert(status.into(), error(name));
+        }
+    }
+    let required = command
+        .params
+        .iter()
+        .any(|p| !matches!(p.ty, ddd_model::ir::Type::Option(_)));
+    json!({
+        "operationId": operation_id,
+        "tags": [tag],
+        "summary": summary,
+        "security": [{ "bearer": [] }],
+        "requestBody": {
+            "required": required,
+            "content": { "application/json": { "schema": body } },
+        },
+        "responses": responses,
+    })
+}
+
+fn operations(paths: &mut Map<String, Value>) {
+    let status = |extra: Value| {
+        let mut schema = json!({
+            "type": "object",
+            "properties": { "status": { "type": "string" } },
+            "required": ["status"],
+        });
+        if let (Some(properties), Value::Object(extra)) =
+            (schema["properties"].as_object_mut(), extra)
+        {
+            properties.extend(extra);
+        }
+        json!({ "application/json": { "schema": schema } })
+    };
+    let checks = json!({ "checks": {
+        "type": "object",
+        "description": "Each dependency: `up`, or `down` with the error.",
+        "additionalProperties": {
+            "type": "object",
+            "properties": { "status": { "enum": ["up", "down"] }, "error": { "type": "string" } },
+            "required": ["status"],
+        },
+    } });
+    paths.insert(
+        "/health/live".into(),
+        json!({ "get": {
+            "operationId": "health.live",
+            "tags": ["operations"],
+            "summary": "Liveness: the process serves requests.",
+            "responses": { "200": { "description": "Live.", "content": status(json!({})) } },
+        } }),
+    );
+    paths.insert(
+        "/health/ready".into(),
+        json!({ "get": {
+            "operationId": "health.ready",
+            "tags": ["operations"],
+            "summary": "Readiness: the event store and the message bus answer.",
+            "responses": {
+                "200": { "description": "Ready.", "content": status(checks.clone()) },
+                "503": { "description": "Not ready: a dependency is down.", "content": status(checks) },
+            },
+        } }),
+    );
+    paths.insert(
+        "/metrics".into(),
+        json!({ "get": {
+            "operationId": "metrics",
+            "tags": ["operations"],
+            "summary": "Prometheus metrics: commands, latency, events published, lags, redeliveries, dead letters.",
+            "responses": { "200": {
+                "description": "The Prometheus text exposition format.",
+                "content": { "text/plain": { "schema": { "type": "string" } } },
+            } },
+        } }),
+    );
+    paths.insert(
+        "/openapi.json".into(),
+        json!({ "get": {
+            "operationId": "openapi",
+            "tags": ["operations"],
+            "summary": "This document.",
+            "responses": { "200": {
+                "description": "OpenAPI 3.1.",
+                "content": { "application/json": { "schema": { "type": "object" } } },
+            } },
+        } }),
+    );
+}

@@ -1,0 +1,1029 @@
+//! What the templates see: the model turned into names, Rust types and the code of the
+//! derived behaviour, one view per generated file. Templates only lay it out.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ddd_model::System;
+use ddd_model::ir::{
+    Aggregate, Command, Constraint, Context, Conversion, EmitPlan, Enum, Event, Field, Number,
+    Policy, Record, Source, Target, Type, TypePath,
+};
+use serde::Serialize;
+
+use super::rust::{Crate, Scope, is_copy, owned};
+use ddd_names as names;
+
+#[derive(Debug, Serialize)]
+pub(crate) struct RecordView {
+    name: String,
+    doc: Option<String>,
+    fields: Vec<FieldView>,
+    /// Fields and their initial values when `Default` cannot be derived (an id field).
+    manual_default: Option<Vec<(String, String)>>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct EnumView {
+    name: String,
+    doc: Option<String>,
+    variants: Vec<(String, Option<String>)>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct FieldView {
+    name: String,
+    doc: Option<String>,
+    ty: String,
+    /// `#[command(len(1..=120))]` and the like; empty without constraints.
+    attr: String,
+}
+
+/// Names every file needs.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Names {
+    pub(crate) system: String,
+    pub(crate) system_kebab: String,
+    pub(crate) system_snake: String,
+}
+
+impl Names {
+    pub(crate) fn of(system: &System) -> Names {
+        Names {
+            system: system.name.to_string(),
+            system_kebab: names::kebab(&system.name),
+            system_snake: names::snake(&system.name),
+        }
+    }
+}
+
+fn constraint_attr(namespace: &str, constraints: &[Constraint]) -> String {
+    let parts: Vec<String> = constraints
+        .iter()
+        .map(|c| match c {
+            Constraint::Len { min, max, .. } => format!(
+                "len({})",
+                bounds(min.map(|m| m.to_string()), max.map(|m| m.to_string()))
+            ),
+            Constraint::Range { min, max, .. } => {
+                let show = |n: Number| n.to_string();
+                format!("range({})", bounds(min.map(show), max.map(show)))
+            }
+            Constraint::Pattern { regex, .. } => format!("pattern({regex:?})"),
+        })
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("#[{namespace}({})]", parts.join(", "))
+    }
+}
+
+fn bounds(min: Option<String>, max: Option<String>) -> String {
+    match (min, max) {
+        (Some(min), Some(max)) if min == max => min,
+        (Some(min), Some(max)) => format!("{min}..={max}"),
+        (Some(min), None) => format!("{min}.."),
+        (None, Some(max)) => format!("..={max}"),
+        (None, None) => "..".into(),
+    }
+}
+
+fn fields(scope: &Scope<'_>, namespace: &str, fields: &[Field]) -> Vec<FieldView> {
+    fields
+        .iter()
+        .map(|f| FieldView {
+            name: f.name.to_string(),
+            doc: f.doc.clone(),
+            ty: scope.ty(&f.ty),
+            attr: constraint_attr(namespace, &f.constraints),
+        })
+        .collect()
+}
+
+pub(crate) fn record(scope: &Scope<'_>, record: &Record) -> RecordView {
+    let has_id = record.fields.iter().any(|f| matches!(f.ty, Type::Id(_)));
+    RecordView {
+        name: record.name.to_string(),
+        doc: record.doc.clone(),
+        fields: fields(scope, "value", &record.fields),
+        manual_default: has_id.then(|| {
+            record
+                .fields
+                .iter()
+                .map(|f| (f.name.to_string(), scope.default_value(&f.ty)))
+                .collect()
+        }),
+    }
+}
+
+pub(crate) fn enumeration(e: &Enum) -> EnumView {
+    EnumView {
+        name: e.name.to_string(),
+        doc: e.doc.clone(),
+        variants: e
+            .variants
+            .iter()
+            .map(|v| (v.name.to_string(), v.doc.clone()))
+            .collect(),
+    }
+}
+
+/// The records that published events carry, transitively: the published language, which
+/// lives in the contracts crate so that other contexts can read it.
+pub(crate) fn contract_types(system: &System) -> BTreeSet<TypePath> {
+    let mut found = BTreeSet::new();
+    let mut stack: Vec<Type> = Vec::new();
+    for context in &system.contexts {
+        for name in &context.publishes {
+            if let Some((_, event)) = context.event(name) {
+                stack.extend(event.fields.iter().map(|f| f.ty.clone()));
+            }
+        }
+    }
+    while let Some(ty) = stack.pop() {
+        match ty {
+            Type::Option(inner) | Type::Vec(inner) | Type::Map(inner) => stack.push(*inner),
+            Type::Value(path) | Type::Entity(path) | Type::Enum(path) => {
+                if path.context.is_some()
+                    && found.insert(path.clone())
+                    && let Some(record) = system.record(&path)
+                {
+                    stack.extend(record.fields.iter().map(|f| f.ty.clone()));
+                }
+            }
+            _ => {}
+        }
+    }
+    // System-level records stay in the kernel; only the records they reference matter.
+    for record in &system.values {
+        for field in &record.fields {
+            collect_nested(system, &field.ty, &mut found);
+        }
+    }
+    found
+}
+
+fn collect_nested(system: &System, ty: &Type, found: &mut BTreeSet<TypePath>) {
+    match ty {
+        Type::Option(inner) | Type::Vec(inner) | Type::Map(inner) => {
+            collect_nested(system, inner, found)
+        }
+        Type::Value(path) | Type::Entity(path) | Type::Enum(path) if path.context.is_some() => {
+            if found.insert(path.clone())
+                && let Some(record) = system.record(path)
+            {
+                for field in &record.fields {
+                    collect_nested(system, &field.ty, found);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Aggregates
+
+#[derive(Debug, Serialize)]
+pub(crate) struct AggregateView {
+    pub(crate) name: String,
+    pub(crate) module: String,
+    /// Snake case, for prefixes (`type_` is the module, `type` the prefix).
+    pub(crate) snake: String,
+    pub(crate) doc: Option<String>,
+    pub(crate) route: String,
+    pub(crate) id: String,
+    pub(crate) records: Vec<RecordView>,
+    pub(crate) enums: Vec<EnumView>,
+    pub(crate) state: Vec<FieldView>,
+    pub(crate) manual_default: Option<Vec<(String, String)>>,
+    pub(crate) commands: Vec<CommandView>,
+    pub(crate) events: Vec<EventView>,
+    pub(crate) uses: Vec<String>,
+    /// How the module writes the prelude's names and the ddd items templates name.
+    pub(crate) std: BTreeMap<&'static str, String>,
+    pub(crate) tests: Vec<TestView>,
+    pub(crate) test_uses: Vec<String>,
+    /// Stubs for the user file: commands whose behaviour cannot be derived.
+    pub(crate) stubs: Vec<usize>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct CommandView {
+    name: String,
+    snake: String,
+    /// The method the `Command` derive dispatches to (`handle_return` for `Return`).
+    handler: String,
+    kebab: String,
+    doc: Option<String>,
+    creates: bool,
+    params: Vec<FieldView>,
+    /// `customer: Uuid, lines: Vec<OrderLine>`.
+    signature: String,
+    /// The same, with `_` before parameters the default body does not use.
+    default_signature: String,
+    args: String,
+    /// Whether the model says enough to decide it (else a stub in the user's file).
+    derived: bool,
+    /// The events the default decision emits, as Rust expressions.
+    events: Vec<String>,
+    /// Whether the decision reads the aggregate's id.
+    uses_id: bool,
+    /// The aggregate as rejections name it: `shopping cart`.
+    noun: String,
+    reason: Option<String>,
+    emits: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct EventView {
+    name: String,
+    snake: String,
+    /// The method the `DomainEvent` derive dispatches to (`apply_<snake>`).
+    applier: String,
+    doc: Option<String>,
+    fields: Vec<FieldView>,
+    signature: String,
+    default_signature: String,
+    args: String,
+    /// State fields applying the event sets: `(field, value)`.
+    updates: Vec<(String, String)>,
+    /// Elements applying the event appends to a `Vec` state field.
+    appends: Vec<AppendView>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct AppendView {
+    field: String,
+    ty: String,
+    values: Vec<(String, String)>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct TestView {
+    name: String,
+    given: Option<String>,
+    /// `(name, value)` of the parameters the expected events read too.
+    lets: Vec<(String, String)>,
+    method: String,
+    args: Vec<String>,
+    expected: Vec<String>,
+}
+
+pub(crate) fn aggregate(
+    system: &System,
+    context: &Context,
+    aggregate: &Aggregate,
+    contract_types: &BTreeSet<TypePath>,
+) -> AggregateView {
+    let module = names::module(&aggregate.name);
+    let local = |path: &TypePath| {
+        !contract_types.contains(path) && path.aggregate.as_deref() == Some(aggregate.name.as_str())
+    };
+    let mut scope = Scope::new(
+        system,
+        Crate::Service(&context.name),
+        format!("crate::{module}"),
+        contract_types,
+    );
+    for name in local_names(context, aggregate, contract_types) {
+        scope.define(name);
+    }
+    let records: Vec<RecordView> = aggregate
+        .values
+        .iter()
+        .chain(&aggregate.entities)
+        .filter(|r| {
+            local(&TypePath::aggregate(
+                context.name.clone(),
+                aggregate.name.clone(),
+                r.name.clone(),
+            ))
+        })
+        .map(|r| record(&scope, r))
+        .collect();
+    let enums = aggregate
+        .enums
+        .iter()
+        .filter(|e| {
+            local(&TypePath::aggregate(
+                context.name.clone(),
+                aggregate.name.clone(),
+                e.name.clone(),
+            ))
+        })
+        .map(enumeration)
+        .collect();
+    let has_id = aggregate.fields.iter().any(|f| matches!(f.ty, Type::Id(_)));
+    let id = scope.ty(&Type::Id(aggregate.name.clone()));
+    let state = fields(&scope, "", &aggregate.fields);
+    let manual_default = has_id.then(|| {
+        aggregate
+            .fields
+            .iter()
+            .map(|f| (f.name.to_string(), scope.default_value(&f.ty)))
+            .collect()
+    });
+    let commands: Vec<CommandView> = aggregate
+        .commands
+        .iter()
+        .map(|c| command(&scope, aggregate, c))
+        .collect();
+    let events = aggregate
+        .events
+        .iter()
+        .map(|e| event(&scope, aggregate, e))
+        .collect();
+    let stubs = commands
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !c.derived)
+        .map(|(i, _)| i)
+        .collect();
+    for derive in [
+        "serde::Serialize",
+        "serde::Deserialize",
+        "ddd_core::Rejection",
+        "ddd_core::Aggregate",
+        "ddd_core::Command",
+        "ddd_core::DomainEvent",
+    ] {
+        scope.name(derive);
+    }
+    if !records.is_empty() {
+        scope.name("ddd_core::ValueObject");
+    }
+    let uses = scope.uses();
+    let std = scope.std_names();
+
+    let mut test_scope = Scope::new(
+        system,
+        Crate::Service(&context.name),
+        format!("crate::{module}"),
+        contract_types,
+    );
+    for name in local_names(context, aggregate, contract_types) {
+        test_scope.define(name);
+    }
+    let tests = aggregate
+        .commands
+        .iter()
+        .filter_map(|c| command_test(&test_scope, aggregate, c))
+        .collect();
+    let test_uses = test_scope.uses();
+    AggregateView {
+        name: aggregate.name.to_string(),
+        route: names::plural(&names::kebab(&aggregate.name)),
+        snake: names::snake(&aggregate.name),
+        module,
+        doc: aggregate.doc.clone(),
+        id,
+        records,
+        enums,
+        state,
+        manual_default,
+        commands,
+        events,
+        uses,
+        std,
+        tests,
+        test_uses,
+        stubs,
+    }
+}
+
+fn local_names(
+    context: &Context,
+    aggregate: &Aggregate,
+    contract_types: &BTreeSet<TypePath>,
+) -> Vec<String> {
+    let mut names: Vec<String> = aggregate
+        .values
+        .iter()
+        .chain(&aggregate.entities)
+        .map(|r| &r.name)
+        .chain(aggregate.enums.iter().map(|e| &e.name))
+        .filter(|name| {
+            !contract_types.contains(&TypePath::aggregate(
+                context.name.clone(),
+                aggregate.name.clone(),
+                (*name).clone(),
+            ))
+        })
+        .map(ToString::to_string)
+        .collect();
+    names.push(aggregate.name.to_string());
+    names.push(format!("{}Command", aggregate.name));
+    names.push(format!("{}Event", aggregate.name));
+    names.push(format!("{}Behaviour", aggregate.name));
+    names
+}
+
+fn signature(
+    scope: &Scope<'_>,
+    params: &[Field],
+    used: &dyn Fn(&str) -> bool,
+    by_ref: bool,
+) -> String {
+    params
+        .iter()
+        .map(|p| {
+            let prefix = if used(&p.name) { "" } else { "_" };
+            let ty = if by_ref {
+                scope.ref_ty(&p.ty)
+            } else {
+                scope.ty(&p.ty)
+            };
+            format!("{prefix}{}: {ty}", p.name)
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn args(params: &[Field]) -> String {
+    params
+        .iter()
+        .map(|p| p.name.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Command parameters the emit plans read, with how many times.
+fn command_uses(plans: &[EmitPlan]) -> BTreeMap<String, usize> {
+    let mut uses = BTreeMap::new();
+    for plan in plans {
+        for field in &plan.fields {
+            if let Source::CommandField { field, .. } = &field.source {
+                *uses.entry(field.to_string()).or_insert(0) += 1;
+            }
+        }
+    }
+    uses
+}
+
+fn needs_code(plans: &[EmitPlan]) -> Option<String> {
+    plans.iter().find_map(|plan| {
+        plan.fields.iter().find_map(|f| match &f.source {
+            Source::NeedsCode { reason } => Some(format!("`{}.{}`: {reason}", plan.event, f.field)),
+            _ => None,
+        })
+    })
+}
+
+/// The events of a command as Rust expressions; `value` names a command parameter's value.
+fn emitted(
+    scope: &Scope<'_>,
+    aggregate: &Aggregate,
+    command: &Command,
+    value: &mut dyn FnMut(&str, &Type) -> String,
+    state: &str,
+) -> Vec<String> {
+    let event_enum = format!("{}Event", aggregate.name);
+    command
+        .emit_plans
+        .iter()
+        .map(|plan| {
+            let fields: Vec<String> = plan
+                .fields
+                .iter()
+                .map(|f| {
+                    let expr = match &f.source {
+                        Source::CommandField { field, conversion } => {
+                            let ty = &command
+                                .params
+                                .iter()
+                                .find(|p| p.name == *field)
+                                .map(|p| p.ty.clone())
+                                .unwrap_or(Type::Bool);
+                            scope.convert(&value(field, ty), conversion, &plan.conversions, 0)
+                        }
+                        Source::StateField { field, conversion } => {
+                            let ty = aggregate
+                                .field(field)
+                                .map(|f| f.ty.clone())
+                                .unwrap_or(Type::Bool);
+                            let read = if is_copy(&ty) {
+                                format!("{state}.{field}")
+                            } else {
+                                format!("{state}.{field}.clone()")
+                            };
+                            scope.convert(&read, conversion, &plan.conversions, 0)
+                        }
+                        Source::AggregateId { conversion } => {
+                            scope.convert("id", conversion, &plan.conversions, 0)
+                        }
+                        Source::EventField { .. } | Source::NeedsCode { .. } => "todo".into(),
+                    };
+                    if expr == f.field.as_str() {
+                        expr
+                    } else {
+                        format!("{}: {expr}", f.field)
+                    }
+                })
+                .collect();
+            format!("{event_enum}::{} {{ {} }}", plan.event, fields.join(", "))
+        })
+        .collect()
+}
+
+fn uses_id(command: &Command) -> bool {
+    command
+        .emit_plans
+        .iter()
+        .flat_map(|p| &p.fields)
+        .any(|f| matches!(f.source, Source::AggregateId { .. }))
+}
+
+fn command(scope: &Scope<'_>, aggregate: &Aggregate, command: &Command) -> CommandView {
+    let uses = command_uses(&command.emit_plans);
+    let reason = needs_code(&command.emit_plans);
+    let derived = reason.is_none();
+    let events = if derived {
+        let mut remaining = uses.clone();
+        let mut value = |field: &str, ty: &Type| {
+            let left = remaining.entry(field.to_owned()).or_insert(1);
+            *left -= 1;
+            if *left > 0 && !is_copy(ty) {
+                format!("{field}.clone()")
+            } else {
+                field.to_owned()
+            }
+        };
+        emitted(scope, aggregate, command, &mut value, "state")
+    } else {
+        Vec::new()
+    };
+    let used = |name: &str| derived && uses.contains_key(name);
+    CommandView {
+        name: command.name.to_string(),
+        snake: names::ident(&command.name),
+        handler: names::handler(&command.name),
+        kebab: names::command_path(&command.name),
+        doc: command.doc.clone(),
+        creates: command.creates,
+        params: fields(scope, "command", &command.params),
+        signature: signature(scope, &command.params, &|_| true, false),
+        default_signature: signature(scope, &command.params, &used, false),
+        args: args(&command.params),
+        derived,
+        events,
+        uses_id: uses_id(command),
+        noun: names::snake(&aggregate.name).replace('_', " "),
+        reason,
+        emits: command.emits.iter().map(ToString::to_string).collect(),
+    }
+}
+
+fn event(scope: &Scope<'_>, aggregate: &Aggregate, event: &Event) -> EventView {
+    // The event field `name` (a reference in `apply`), owned and converted.
+    let from_event = |name: &str, conversion: &Conversion| {
+        let ty = event
+            .fields
+            .iter()
+            .find(|f| f.name == *name)
+            .map_or(Type::Bool, |f| f.ty.clone());
+        scope.convert(&owned(name, &ty), conversion, &event.apply.conversions, 0)
+    };
+    let updates: Vec<(String, String)> = event
+        .apply
+        .updates
+        .iter()
+        .map(|u| (u.field.to_string(), from_event(&u.from, &u.conversion)))
+        .collect();
+    let appends: Vec<AppendView> = event
+        .apply
+        .appends
+        .iter()
+        .filter_map(|append| {
+            let state_field = aggregate.fields.iter().find(|f| f.name == append.field)?;
+            let Type::Vec(element) = &state_field.ty else {
+                return None;
+            };
+            Some(AppendView {
+                field: append.field.to_string(),
+                ty: scope.ty(element),
+                values: append
+                    .fields
+                    .iter()
+                    .map(|f| (f.field.to_string(), from_event(&f.field, &f.conversion)))
+                    .collect(),
+            })
+        })
+        .collect();
+    let used = |name: &str| {
+        event.apply.updates.iter().any(|u| u.from == *name)
+            || event
+                .apply
+                .appends
+                .iter()
+                .any(|a| a.fields.iter().any(|f| f.field == *name))
+    };
+    let state = if updates.is_empty() && appends.is_empty() {
+        "_state"
+    } else {
+        "state"
+    };
+    EventView {
+        name: event.name.to_string(),
+        snake: names::ident(&event.name),
+        applier: names::applier(&event.name),
+        doc: event.doc.clone(),
+        fields: fields(scope, "", &event.fields),
+        signature: signature(scope, &event.fields, &|_| true, true),
+        default_signature: format!(
+            "{state}: &mut {}{}",
+            aggregate.name,
+            prefix_comma(&signature(scope, &event.fields, &used, true))
+        ),
+        args: args(&event.fields),
+        updates,
+        appends,
+    }
+}
+
+fn prefix_comma(text: &str) -> String {
+    if text.is_empty() {
+        String::new()
+    } else {
+        format!(", {text}")
+    }
+}
+
+/// A test of a command's derived behaviour: given the first creating event (for commands on
+/// an existing aggregate), the command decides the events its plans describe.
+fn command_test(scope: &Scope<'_>, aggregate: &Aggregate, command: &Command) -> Option<TestView> {
+    if needs_code(&command.emit_plans).is_some() || uses_id(command) {
+        return None;
+    }
+    let given = if command.creates {
+        None
+    } else {
+        let creating = aggregate.commands.iter().find(|c| c.creates)?;
+        let event = aggregate.event(creating.emits.first()?)?;
+        let fields = event
+            .fields
+            .iter()
+            .map(|f| {
+                Some(format!(
+                    "{}: {}",
+                    f.name,
+                    scope.sample(&f.ty, &f.constraints)?
+                ))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(format!(
+            "{}Event::{} {{ {} }}",
+            aggregate.name,
+            event.name,
+            fields.join(", ")
+        ))
+    };
+    let uses = command_uses(&command.emit_plans);
+    let mut lets = Vec::new();
+    let mut call_args = Vec::new();
+    for param in &command.params {
+        let sample = scope.sample(&param.ty, &param.constraints)?;
+        if uses.contains_key(param.name.as_str()) {
+            lets.push((param.name.to_string(), sample));
+            call_args.push(if is_copy(&param.ty) {
+                param.name.to_string()
+            } else {
+                format!("{}.clone()", param.name)
+            });
+        } else {
+            call_args.push(sample);
+        }
+    }
+    let mut remaining = uses.clone();
+    let mut value = |field: &str, ty: &Type| {
+        let left = remaining.entry(field.to_owned()).or_insert(1);
+        *left -= 1;
+        if *left > 0 && !is_copy(ty) {
+            format!("{field}.clone()")
+        } else {
+            field.to_owned()
+        }
+    };
+    let expected = emitted(scope, aggregate, command, &mut value, "state");
+    Some(TestView {
+        name: format!(
+            "{}_emits_{}",
+            names::snake(&command.name),
+            command
+                .emits
+                .iter()
+                .map(|e| names::snake(e))
+                .collect::<Vec<_>>()
+                .join("_and_")
+        ),
+        given,
+        lets,
+        method: names::ident(&command.name),
+        args: call_args,
+        expected,
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Policies
+
+#[derive(Debug, Serialize)]
+pub(crate) struct PolicyView {
+    pub(crate) name: String,
+    pub(crate) module: String,
+    pub(crate) consumer: String,
+    pub(crate) summary: String,
+    pub(crate) subject: String,
+    pub(crate) event_ty: String,
+    pub(crate) target_ty: String,
+    pub(crate) body: Option<String>,
+    pub(crate) reason: Option<String>,
+    pub(crate) test: Option<PolicyTestView>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct PolicyTestView {
+    lets: Vec<String>,
+    aggregate: String,
+    event: String,
+    target: String,
+    reaction: String,
+}
+
+pub(crate) fn policy_name(policy: &Policy) -> String {
+    format!("{}On{}", policy.run.command, policy.on.event)
+}
+
+pub(crate) fn consumer_name(context: &Context, policy: &Policy) -> String {
+    names::policy_consumer(
+        &context.name,
+        &policy.on.context,
+        &policy.on.event,
+        &policy.run.aggregate,
+        &policy.run.command,
+    )
+}
+
+pub(crate) fn policy(
+    scope: &Scope<'_>,
+    test_scope: &Scope<'_>,
+    system: &System,
+    context: &Context,
+    policy: &Policy,
+    name: String,
+) -> Option<PolicyView> {
+    let source = system.context(&policy.on.context)?;
+    let (emitter, event) = source.event(&policy.on.event)?;
+    let target = context.aggregate(&policy.run.aggregate)?;
+    let command = target.command(&policy.run.command)?;
+    let translation = policy.translation.as_ref()?;
+    let published = format!("contracts::{}::Published", names::module(&source.name));
+    let event_ty = scope.name(&published);
+    let target_ty = scope.name(&format!(
+        "crate::{}::{}",
+        names::module(&target.name),
+        target.name
+    ));
+    let single = source.publishes.len() == 1;
+    let reason = translation.target_reason().or_else(|| {
+        translation.fields.iter().find_map(|f| match &f.source {
+            Source::NeedsCode { reason } => Some(format!("`{}`: {reason}", f.field)),
+            _ => None,
+        })
+    });
+    let body = reason.is_none().then(|| {
+        let used: BTreeSet<String> = translation
+            .fields
+            .iter()
+            .filter_map(|f| match &f.source {
+                Source::EventField { field, .. } => Some(field.to_string()),
+                _ => None,
+            })
+            .chain(match &translation.target {
+                Target::EventField { field } => Some(field.to_string()),
+                _ => None,
+            })
+            .collect();
+        let mut lines = Vec::new();
+        let bound: Vec<&str> = event.fields.iter().map(|f| f.name.as_str()).filter(|f| used.contains(*f)).collect();
+        let rest = if bound.len() < event.fields.len() { if bound.is_empty() { ".." } else { ", .." } } else { "" };
+        let pattern = format!("{event_ty}::{} {{ {}{rest} }}", event.name, bound.join(", "));
+        if single && !bound.is_empty() {
+            lines.push(format!("let {pattern} = &event.payload;"));
+        } else if !single {
+            lines.push(format!("let {pattern} = &event.payload else {{\n            return Ok(Vec::new());\n        }};"));
+        }
+        let emitting = || {
+            let id = scope.ty(&Type::Id(emitter.name.clone()));
+            format!(
+                "let emitter: {id} = event.aggregate_id.parse().map_err(|_| {{\n            {}::Permanent(format!(\"`{{}}` is not a {} id\", event.aggregate_id))\n        }})?;",
+                scope.name("ddd_core::PolicyError"),
+                emitter.name
+            )
+        };
+        let needs_emitter = matches!(translation.target, Target::EmittingAggregate)
+            || translation.fields.iter().any(|f| matches!(f.source, Source::AggregateId { .. }));
+        if needs_emitter {
+            lines.push(emitting());
+        }
+        let target_expr = match &translation.target {
+            Target::NewFromEventId => format!(
+                "{}::derived_from(&event.event_id, Self::NAME.as_bytes())",
+                scope.ty(&Type::Id(target.name.clone()))
+            ),
+            Target::EventField { field } => format!("*{field}"),
+            Target::EmittingAggregate => "emitter".into(),
+            Target::NeedsCode { .. } => unreachable_target(),
+        };
+        let fields: Vec<String> = translation
+            .fields
+            .iter()
+            .map(|f| {
+                let expr = match &f.source {
+                    Source::EventField { field, conversion } => {
+                        let ty = event.fields.iter().find(|e| e.name == *field).map(|e| e.ty.clone()).unwrap_or(Type::Bool);
+                        scope.convert(&owned(field, &ty), conversion, &translation.conversions, 0)
+                    }
+                    Source::AggregateId { conversion } => scope.convert("emitter", conversion, &translation.conversions, 0),
+                    _ => "Default::default()".into(),
+                };
+                if expr == f.field.as_str() { expr } else { format!("{}: {expr}", f.field) }
+            })
+            .collect();
+        let reaction = scope.name("ddd_core::Reaction");
+        let make = if command.creates { "create" } else { "new" };
+        let command_ty = scope.name(&format!("crate::{}::{}Command", names::module(&target.name), target.name));
+        lines.push(format!(
+            "Ok(vec![{reaction}::{make}(\n            {target_expr},\n            {command_ty}::{} {{ {} }},\n        )])",
+            command.name,
+            fields.join(", ")
+        ));
+        lines.join("\n        ")
+    });
+    let test = body.as_ref().and_then(|_| {
+        policy_test(
+            test_scope,
+            emitter,
+            event,
+            target,
+            command,
+            translation,
+            &published,
+            &name,
+        )
+    });
+    Some(PolicyView {
+        module: names::module(&name),
+        name,
+        consumer: consumer_name(context, policy),
+        summary: format!(
+            "{}.{} → {}.{}",
+            policy.on.context, policy.on.event, policy.run.aggregate, policy.run.command
+        ),
+        subject: format!("{}.{}", source.name, event.name),
+        event_ty,
+        target_ty,
+        body,
+        reason,
+        test,
+    })
+}
+
+fn unreachable_target() -> String {
+    "compile_error!(\"no target\")".into()
+}
+
+trait TargetReason {
+    fn target_reason(&self) -> Option<String>;
+}
+
+impl TargetReason for ddd_model::ir::Translation {
+    fn target_reason(&self) -> Option<String> {
+        match &self.target {
+            Target::NeedsCode { reason } => Some(format!("the target: {reason}")),
+            _ => None,
+        }
+    }
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the parts of one policy, each needed"
+)]
+fn policy_test(
+    scope: &Scope<'_>,
+    emitter: &Aggregate,
+    event: &Event,
+    target: &Aggregate,
+    command: &Command,
+    translation: &ddd_model::ir::Translation,
+    published: &str,
+    name: &str,
+) -> Option<PolicyTestView> {
+    let mut uses: BTreeMap<String, usize> = BTreeMap::new();
+    for f in &translation.fields {
+        if let Source::EventField { field, .. } = &f.source {
+            *uses.entry(field.to_string()).or_insert(0) += 1;
+        }
+    }
+    if let Target::EventField { field } = &translation.target {
+        *uses.entry(field.to_string()).or_insert(0) += 1;
+    }
+    let mut lets = Vec::new();
+    let mut event_fields = Vec::new();
+    for f in &event.fields {
+        let sample = scope.sample(&f.ty, &f.constraints)?;
+        if uses.contains_key(f.name.as_str()) {
+            lets.push(format!("let {} = {sample};", f.name));
+            event_fields.push(if is_copy(&f.ty) {
+                f.name.to_string()
+            } else {
+                format!("{}: {}.clone()", f.name, f.name)
+            });
+        } else {
+            event_fields.push(format!("{}: {sample}", f.name));
+        }
+    }
+    let emitter_id = || {
+        format!(
+            "{}::from({}::from_u128(7))",
+            scope.ty(&Type::Id(emitter.name.clone())),
+            scope.name("uuid::Uuid")
+        )
+    };
+    let mut remaining = uses.clone();
+    let mut value = |field: &str, ty: &Type| {
+        let left = remaining.entry(field.to_owned()).or_insert(1);
+        *left -= 1;
+        if *left > 0 && !is_copy(ty) {
+            format!("{field}.clone()")
+        } else {
+            field.to_owned()
+        }
+    };
+    let target_expr = match &translation.target {
+        Target::NewFromEventId => format!(
+            "{}::derived_from(&when.event().event_id, {name}::NAME.as_bytes())",
+            scope.ty(&Type::Id(target.name.clone()))
+        ),
+        Target::EventField { field } => {
+            let ty = event
+                .fields
+                .iter()
+                .find(|e| e.name == *field)
+                .map(|e| e.ty.clone())?;
+            value(field, &ty)
+        }
+        Target::EmittingAggregate => emitter_id(),
+        Target::NeedsCode { .. } => return None,
+    };
+    let fields: Vec<String> = translation
+        .fields
+        .iter()
+        .map(|f| {
+            let expr = match &f.source {
+                Source::EventField { field, conversion } => {
+                    let ty = event
+                        .fields
+                        .iter()
+                        .find(|e| e.name == *field)
+                        .map(|e| e.ty.clone())
+                        .unwrap_or(Type::Bool);
+                    scope.convert(&value(field, &ty), conversion, &translation.conversions, 0)
+                }
+                Source::AggregateId { conversion } => {
+                    scope.convert(&emitter_id(), conversion, &translation.conversions, 0)
+                }
+                _ => "Default::default()".into(),
+            };
+            if expr == f.field.as_str() {
+                expr
+            } else {
+                format!("{}: {expr}", f.field)
+            }
+        })
+        .collect();
+    let make = if command.creates { "create" } else { "new" };
+    Some(PolicyTestView {
+        lets,
+        aggregate: emitter.name.to_string(),
+        event: format!(
+            "{}::{} {{ {} }}",
+            scope.name(published),
+            event.name,
+            event_fields.join(", ")
+        ),
+        target: target_expr,
+        reaction: format!(
+            "{}::{make}(target, {}::{} {{ {} }})",
+            scope.name("ddd_core::Reaction"),
+            scope.name(&format!(
+                "crate::{}::{}Command",
+                names::module(&target.name),
+                target.name
+            )),
+            command.name,
+            fields.join(", ")
+        ),
+    })
+}
