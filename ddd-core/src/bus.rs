@@ -73,15 +73,10 @@ impl Message {
     }
 }
 
-/// The subject an event is published on: `<system>.<context>.<EventType>`.
-pub fn subject(system: &str, context: &str, event_type: &str) -> String {
-    format!("{system}.{context}.{event_type}")
-}
-
-/// Where a consumer's dead letters go: `dead-letter.<consumer>`.
-pub fn dead_letter_subject(consumer: &str) -> String {
-    format!("dead-letter.{consumer}")
-}
+// Where an event is published (`<system>.<context>.<EventType>`) and where a consumer's dead
+// letters go (`dead-letter.<consumer>`) are conventions of `ddd_names`, which the generated
+// AsyncAPI documents follow too.
+pub use ddd_names::{dead_letter_subject, subject};
 
 /// Metadata keys a dead-lettered message carries, beside the original envelope.
 pub mod dead_letter {

@@ -1,14 +1,13 @@
 //! `#[derive(Command)]`
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned};
+use quote::{quote, quote_spanned};
 use syn::DeriveInput;
 use syn::ext::IdentExt as _;
 
 use crate::dummy;
 use crate::internals::ast::{Container, Data, Variant};
 use crate::internals::attr::command::Ns;
-use crate::internals::case::snake_case;
 use crate::internals::check;
 use crate::validate;
 
@@ -70,11 +69,7 @@ fn dispatch(
     let asyncness = attrs.asyncness.is_some();
     let arms = variants.iter().map(|variant| {
         let variant_ident = variant.ident();
-        let method = format_ident!(
-            "handle_{}",
-            snake_case(&variant.name()),
-            span = variant.ident().span()
-        );
+        let method = syn::Ident::new(&ddd_names::handler(&variant.name()), variant.ident().span());
         let members = variant.fields.iter().map(|field| &field.member);
         let bindings: Vec<_> = variant.fields.iter().map(|field| field.binding()).collect();
         let services = services.iter();

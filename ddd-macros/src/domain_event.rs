@@ -1,7 +1,7 @@
 //! `#[derive(DomainEvent)]`
 
 use proc_macro2::TokenStream;
-use quote::{ToTokens, format_ident, quote, quote_spanned};
+use quote::{ToTokens, quote, quote_spanned};
 use syn::DeriveInput;
 use syn::ext::IdentExt as _;
 use syn::spanned::Spanned as _;
@@ -9,7 +9,6 @@ use syn::spanned::Spanned as _;
 use crate::dummy;
 use crate::internals::ast::{Container, Data, Variant};
 use crate::internals::attr::event::Ns;
-use crate::internals::case::snake_case;
 use crate::internals::check;
 
 pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
@@ -256,11 +255,7 @@ fn dispatch(
     let (impl_generics, ty_generics, where_clause) = cont.original.generics.split_for_impl();
     let arms = variants.iter().map(|variant| {
         let variant_ident = variant.ident();
-        let method = format_ident!(
-            "apply_{}",
-            snake_case(&variant.name()),
-            span = variant.ident().span()
-        );
+        let method = syn::Ident::new(&ddd_names::applier(&variant.name()), variant.ident().span());
         let members = variant.fields.iter().map(|field| &field.member);
         let bindings: Vec<_> = variant.fields.iter().map(|field| field.binding()).collect();
         let call = quote_spanned! {variant.ident().span()=>

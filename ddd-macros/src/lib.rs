@@ -176,7 +176,8 @@ pub fn derive_aggregate(input: TokenStream) -> TokenStream {
 /// With `aggregate = Type`, applying a variant calls `Type::apply_<variant>(aggregate, ..)`
 /// with the variant's fields by reference, in declaration order: `Opened { owner }` calls
 /// `apply_opened(&mut self, owner: &String)` (or `&str`), `Closed` calls
-/// `apply_closed(&mut self)`. The method names are the variants' names in snake case.
+/// `apply_closed(&mut self)`. The method names are the variants' names in snake case
+/// (`ddd_names::applier`), never escaped: `Return` calls `apply_return`.
 ///
 /// # Example
 ///
@@ -231,10 +232,11 @@ pub fn derive_domain_event(input: TokenStream) -> TokenStream {
 /// | `skip` | field | neither checked nor validated |
 ///
 /// With `aggregate = Type`, deciding a variant calls
-/// `Type::handle_<variant>(&aggregate, ..)` with the variant's fields by value in
-/// declaration order, then the services with `services`. The method returns
-/// `Result<R, E>` where `R` is one event, a `Vec`, an `Option`, an array or `()`
-/// (`ddd_core::IntoEvents`) and `E` converts into the aggregate's error.
+/// `Type::handle_<variant>(&aggregate, ..)` (`ddd_names::handler`: `Return` calls
+/// `handle_return`) with the variant's fields by value in declaration order, then the
+/// services with `services`. The method returns `Result<R, E>` where `R` is one event, a
+/// `Vec`, an `Option`, an array or `()` (`ddd_core::IntoEvents`) and `E` converts into the
+/// aggregate's error.
 ///
 /// # Example
 ///

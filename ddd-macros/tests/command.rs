@@ -316,3 +316,121 @@ async fn async_handlers_with_services() {
         .await
         .then([WalletEvent::Reset]);
 }
+
+// A variant named by a Rust keyword dispatches to `handle_return` and `apply_return`, never
+// to an escaped `handle_return_`: the names `ddd_names::handler` and `ddd_names::applier`
+// give, which are the names the generator writes.
+
+#[derive(Clone, Debug, PartialEq, Command)]
+#[command(aggregate = Parcel)]
+pub enum ParcelCommand {
+    Return,
+    Move { to: String },
+    Type(String),
+    Loop,
+    Impl,
+    Await,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, DomainEvent)]
+#[event(aggregate = Parcel)]
+pub enum ParcelEvent {
+    Return,
+    Move { to: String },
+    Type(String),
+    Loop,
+    Impl,
+    Await,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize, ddd_core::Aggregate)]
+#[aggregate(id = String, command = ParcelCommand, event = ParcelEvent)]
+pub struct Parcel {
+    applied: Vec<String>,
+}
+
+impl Parcel {
+    fn handle_return(&self) -> Result<ParcelEvent, Rejection> {
+        Ok(ParcelEvent::Return)
+    }
+
+    fn handle_move(&self, to: String) -> Result<ParcelEvent, Rejection> {
+        Ok(ParcelEvent::Move { to })
+    }
+
+    fn handle_type(&self, kind: String) -> Result<ParcelEvent, Rejection> {
+        Ok(ParcelEvent::Type(kind))
+    }
+
+    fn handle_loop(&self) -> Result<ParcelEvent, Rejection> {
+        Ok(ParcelEvent::Loop)
+    }
+
+    fn handle_impl(&self) -> Result<ParcelEvent, Rejection> {
+        Ok(ParcelEvent::Impl)
+    }
+
+    fn handle_await(&self) -> Result<ParcelEvent, Rejection> {
+        Ok(ParcelEvent::Await)
+    }
+
+    fn apply_return(&mut self) {
+        self.applied.push("return".into());
+    }
+
+    fn apply_move(&mut self, to: &str) {
+        self.applied.push(format!("move {to}"));
+    }
+
+    fn apply_type(&mut self, kind: &str) {
+        self.applied.push(format!("type {kind}"));
+    }
+
+    fn apply_loop(&mut self) {
+        self.applied.push("loop".into());
+    }
+
+    fn apply_impl(&mut self) {
+        self.applied.push("impl".into());
+    }
+
+    fn apply_await(&mut self) {
+        self.applied.push("await".into());
+    }
+}
+
+#[test]
+fn keyword_variants_dispatch_to_prefixed_methods() {
+    use ddd_core::DispatchEvent as _;
+    let mut parcel = Parcel::default();
+    for (command, event) in [
+        (ParcelCommand::Return, ParcelEvent::Return),
+        (
+            ParcelCommand::Move { to: "Oslo".into() },
+            ParcelEvent::Move { to: "Oslo".into() },
+        ),
+        (
+            ParcelCommand::Type("fragile".into()),
+            ParcelEvent::Type("fragile".into()),
+        ),
+        (ParcelCommand::Loop, ParcelEvent::Loop),
+        (ParcelCommand::Impl, ParcelEvent::Impl),
+        (ParcelCommand::Await, ParcelEvent::Await),
+    ] {
+        AggregateTest::<Parcel>::new()
+            .when(command)
+            .then([event.clone()]);
+        event.dispatch(&mut parcel);
+    }
+    assert_eq!(
+        parcel.applied,
+        [
+            "return",
+            "move Oslo",
+            "type fragile",
+            "loop",
+            "impl",
+            "await"
+        ]
+    );
+}

@@ -1,8 +1,8 @@
-//! The derives' output compiles and works in a module that shadows the prelude, `core`,
-//! `std` and common macros with items of its own, and in one that shadows the primitive
-//! types: every path in the generated code is fully qualified. (serde's derives and
-//! `aggregate_id!` do not survive shadowed primitives, so that module sticks to the derives
-//! that need neither.)
+//! The derives' output compiles and works in a module that shadows the prelude, `Ordering`,
+//! `Error`, `core`, `std` and common macros with items of its own, and in one that shadows
+//! the primitive types: every path in the generated code is fully qualified. (serde's
+//! derives and `aggregate_id!` do not survive shadowed primitives, so that module sticks to
+//! the derives that need neither.)
 
 #![allow(
     dead_code,
@@ -49,6 +49,9 @@ pub mod shadowed {
     pub trait Fn {}
     pub trait Future {}
     pub fn drop() {}
+    // ...std's names that a model may well give a type of its own...
+    pub struct Ordering;
+    pub struct Error;
     // ...the crates' names...
     pub mod core {}
     pub mod std {}

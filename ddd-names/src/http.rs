@@ -1,5 +1,7 @@
 //! What each outcome of an HTTP request to a generated service answers: one table that the
-//! service shell serves and the generator documents in OpenAPI.
+//! service shell serves and the generator documents in OpenAPI. Several outcomes may share a
+//! status and so an OpenAPI response (a refused command and a lost race are both a `409`),
+//! each with the title of its own problem.
 
 /// An outcome of a request, with its status and the problem's title.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,10 +24,29 @@ pub const OK: Outcome = Outcome {
     title: "OK",
     response: "Ok",
 };
-/// Malformed JSON, an unknown field, a bad query parameter.
+/// A body that is JSON but not the command's fields: not an object, a type error, an
+/// unknown or missing field (the problem's `field` member names it).
 pub const BAD_REQUEST: Outcome = Outcome {
     status: 400,
-    title: "Bad request",
+    title: "Malformed command",
+    response: "BadRequest",
+};
+/// A body that is not JSON.
+pub const MALFORMED_JSON: Outcome = Outcome {
+    status: 400,
+    title: "Malformed JSON",
+    response: "BadRequest",
+};
+/// An `If-Match` that is not a version number.
+pub const BAD_IF_MATCH: Outcome = Outcome {
+    status: 400,
+    title: "Bad If-Match",
+    response: "BadRequest",
+};
+/// A body that could not be read (the connection failed while sending it).
+pub const UNREADABLE_BODY: Outcome = Outcome {
+    status: 400,
+    title: "Unreadable body",
     response: "BadRequest",
 };
 /// A write without valid credentials when authentication is configured.
@@ -40,13 +61,25 @@ pub const FORBIDDEN: Outcome = Outcome {
     title: "Forbidden",
     response: "Forbidden",
 };
-/// No aggregate with that id, or no such command.
+/// No aggregate with that id, no such command, or no such route.
 pub const NOT_FOUND: Outcome = Outcome {
     status: 404,
     title: "Not found",
     response: "NotFound",
 };
-/// The aggregate refused the command (a rule, a guard), or a write raced another.
+/// A route that exists, but not for this method.
+pub const METHOD_NOT_ALLOWED: Outcome = Outcome {
+    status: 405,
+    title: "Method not allowed",
+    response: "MethodNotAllowed",
+};
+/// The aggregate refused the command (a rule, a guard).
+pub const REJECTED: Outcome = Outcome {
+    status: 409,
+    title: "Command rejected",
+    response: "Conflict",
+};
+/// A write raced another, or the command was already processed.
 pub const CONFLICT: Outcome = Outcome {
     status: 409,
     title: "Conflict",
@@ -55,19 +88,19 @@ pub const CONFLICT: Outcome = Outcome {
 /// `If-Match` named a version that is not the current one.
 pub const PRECONDITION_FAILED: Outcome = Outcome {
     status: 412,
-    title: "Precondition failed",
+    title: "Version mismatch",
     response: "PreconditionFailed",
 };
 /// A body over the configured limit.
 pub const CONTENT_TOO_LARGE: Outcome = Outcome {
     status: 413,
-    title: "Content too large",
+    title: "Body too large",
     response: "ContentTooLarge",
 };
 /// A command whose fields break their constraints: the violations name the fields.
 pub const UNPROCESSABLE: Outcome = Outcome {
     status: 422,
-    title: "Validation failed",
+    title: "Invalid command",
     response: "UnprocessableContent",
 };
 /// The store or the bus did not answer.
@@ -76,10 +109,10 @@ pub const UNAVAILABLE: Outcome = Outcome {
     title: "Service unavailable",
     response: "ServiceUnavailable",
 };
-/// A bug: never by design.
+/// A bug, or a store that failed: the cause goes to the log, not to the client.
 pub const INTERNAL: Outcome = Outcome {
     status: 500,
-    title: "Internal server error",
+    title: "Internal error",
     response: "InternalError",
 };
 

@@ -6,9 +6,10 @@
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use ddd_names::http;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 
@@ -170,9 +171,8 @@ impl Auth {
         if let Some(scope) = &config.required_scope
             && !claims.has_scope(scope)
         {
-            return Err(Problem::new(
-                StatusCode::FORBIDDEN,
-                "Forbidden",
+            return Err(Problem::of(
+                http::FORBIDDEN,
                 format!("the token lacks the `{scope}` scope"),
             ));
         }
@@ -192,7 +192,7 @@ fn is_write(method: &Method) -> bool {
 }
 
 fn unauthorized(detail: &str) -> Problem {
-    Problem::new(StatusCode::UNAUTHORIZED, "Unauthorized", detail)
+    Problem::of(http::UNAUTHORIZED, detail)
 }
 
 /// Middleware over [`Auth::check`].
@@ -203,7 +203,7 @@ pub async fn authenticate(State(auth): State<Auth>, request: Request, next: Next
     ) {
         Ok(()) => next.run(request).await,
         Err(problem) => {
-            let challenge = problem.status() == StatusCode::UNAUTHORIZED;
+            let challenge = problem.status().as_u16() == http::UNAUTHORIZED.status;
             let mut response = problem.into_response();
             if challenge {
                 response

@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Path, Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
@@ -22,11 +22,13 @@ use ddd_core::{
     Aggregate, Command as _, DomainEvent as _, EventStore, ExecuteError, ExpectedVersion,
     Repository, Version,
 };
+use ddd_names::http;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::Problem;
+use crate::problem::status;
 use crate::request::RequestContext;
 
 /// One command of an aggregate's HTTP surface.
@@ -109,13 +111,14 @@ impl<St: Send + Sync> FromRequest<St> for Body {
         Bytes::from_request(request, state)
             .await
             .map(Body)
-            .map_err(|rejection| match rejection.status() {
-                StatusCode::PAYLOAD_TOO_LARGE => Problem::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "Body too large",
-                    rejection.body_text(),
-                ),
-                status => Problem::new(status, "Unreadable body", rejection.body_text()),
+            .map_err(|rejection| {
+                // axum answers 413 over the limit, 400 for a body it could not read.
+                let outcome = if rejection.status().as_u16() == http::CONTENT_TOO_LARGE.status {
+                    http::CONTENT_TOO_LARGE
+                } else {
+                    http::UNREADABLE_BODY
+                };
+                Problem::of(outcome, rejection.body_text())
             })
     }
 }
@@ -141,7 +144,7 @@ where
     };
     match outcome {
         Ok(version) => (
-            StatusCode::CREATED,
+            status(http::CREATED),
             [
                 (header::LOCATION, format!("{}/{id}", api.route)),
                 (header::ETAG, etag(version)),
@@ -277,28 +280,20 @@ where
             tracing::info!(aggregate = A::TYPE, command = name, %id, version = done.version, "command handled");
             Ok(done.version)
         }
-        Err(ExecuteError::Invalid(errors)) => Err(Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Invalid command",
-            errors.to_string(),
-        )
-        .with("violations", json!(errors.violations()))),
+        Err(ExecuteError::Invalid(errors)) => {
+            Err(Problem::of(http::UNPROCESSABLE, errors.to_string())
+                .with("violations", json!(errors.violations())))
+        }
         Err(ExecuteError::Rejected(reason)) => {
             tracing::info!(aggregate = A::TYPE, command = name, %id, %reason, "command rejected");
-            Err(Problem::new(
-                StatusCode::CONFLICT,
-                "Command rejected",
-                reason.to_string(),
-            ))
+            Err(Problem::of(http::REJECTED, reason.to_string()))
         }
-        Err(conflict @ ExecuteError::Conflict { .. }) if expected.is_some() => Err(Problem::new(
-            StatusCode::PRECONDITION_FAILED,
-            "Version mismatch",
-            conflict.to_string(),
-        )),
-        Err(error @ (ExecuteError::Conflict { .. } | ExecuteError::AlreadyProcessed(_))) => Err(
-            Problem::new(StatusCode::CONFLICT, "Conflict", error.to_string()),
-        ),
+        Err(conflict @ ExecuteError::Conflict { .. }) if expected.is_some() => {
+            Err(Problem::of(http::PRECONDITION_FAILED, conflict.to_string()))
+        }
+        Err(error @ (ExecuteError::Conflict { .. } | ExecuteError::AlreadyProcessed(_))) => {
+            Err(Problem::of(http::CONFLICT, error.to_string()))
+        }
         Err(error @ ExecuteError::Store(_)) => Err(Problem::internal(error)),
     }
 }
@@ -309,14 +304,12 @@ pub fn parse_command<C: DeserializeOwned>(name: &str, body: &[u8]) -> Result<C, 
     let fields: Value = if body.iter().all(u8::is_ascii_whitespace) {
         json!({})
     } else {
-        serde_json::from_slice(body).map_err(|error| {
-            Problem::new(StatusCode::BAD_REQUEST, "Malformed JSON", error.to_string())
-        })?
+        serde_json::from_slice(body)
+            .map_err(|error| Problem::of(http::MALFORMED_JSON, error.to_string()))?
     };
     if !fields.is_object() {
-        return Err(Problem::new(
-            StatusCode::BAD_REQUEST,
-            "Malformed command",
+        return Err(Problem::of(
+            http::BAD_REQUEST,
             format!("the body of `{name}` must be a JSON object of its fields"),
         ));
     }
@@ -330,9 +323,8 @@ pub fn parse_command<C: DeserializeOwned>(name: &str, body: &[u8]) -> Result<C, 
     };
     parsed.map_err(|error| {
         let field = field_of(&error);
-        let mut problem = Problem::new(
-            StatusCode::BAD_REQUEST,
-            "Malformed command",
+        let mut problem = Problem::of(
+            http::BAD_REQUEST,
             match &field {
                 Some(field) => format!("{name}.{field}: {}", error.inner()),
                 None => format!("{name}: {}", error.inner()),
@@ -374,13 +366,7 @@ fn if_match(headers: &HeaderMap) -> Result<Option<ExpectedVersion>, Problem> {
         .ok()
         .and_then(|text| text.trim().trim_matches('"').parse::<Version>().ok())
         .map(|version| Some(ExpectedVersion::Exact(version)))
-        .ok_or_else(|| {
-            Problem::new(
-                StatusCode::BAD_REQUEST,
-                "Bad If-Match",
-                "If-Match must be a version number",
-            )
-        })
+        .ok_or_else(|| Problem::of(http::BAD_IF_MATCH, "If-Match must be a version number"))
 }
 
 fn etag(version: Version) -> String {

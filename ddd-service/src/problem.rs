@@ -1,7 +1,9 @@
-//! `application/problem+json` (RFC 9457): the one error shape of every endpoint.
+//! `application/problem+json` (RFC 9457): the one error shape of every endpoint. Statuses
+//! and titles come from `ddd_names::http`, the table the generated OpenAPI documents.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use ddd_names::http::{self, Outcome};
 use serde_json::{Map, Value, json};
 
 /// An error response: status, a short title, a detail for this occurrence and extra members
@@ -25,6 +27,11 @@ impl Problem {
         }
     }
 
+    /// The problem of `outcome`, with its status and title.
+    pub fn of(outcome: Outcome, detail: impl Into<String>) -> Self {
+        Self::new(status(outcome), outcome.title, detail)
+    }
+
     /// Adds a member to the body.
     #[must_use]
     pub fn with(mut self, name: &str, value: Value) -> Self {
@@ -39,15 +46,14 @@ impl Problem {
 
     /// A 404.
     pub fn not_found(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "Not found", detail)
+        Self::of(http::NOT_FOUND, detail)
     }
 
     /// A 500 whose cause goes to the log, not to the client (it may name internals).
     pub fn internal(error: impl std::fmt::Display) -> Self {
         tracing::error!(%error, "request failed");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Internal error",
+        Self::of(
+            http::INTERNAL,
             "the request failed; the service log has the cause",
         )
     }
@@ -73,7 +79,7 @@ impl IntoResponse for Problem {
         let mut response = (self.status, body).into_response();
         response.headers_mut().insert(
             header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
+            HeaderValue::from_static(http::PROBLEM_JSON),
         );
         response
     }
@@ -89,4 +95,9 @@ impl std::fmt::Display for Problem {
             self.detail
         )
     }
+}
+
+/// The status of `outcome`.
+pub(crate) fn status(outcome: Outcome) -> StatusCode {
+    StatusCode::from_u16(outcome.status).expect("`ddd_names::http` holds valid statuses")
 }

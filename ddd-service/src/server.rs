@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::middleware;
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -268,9 +268,8 @@ pub fn app(
     }
     app.fallback(|| async { Problem::not_found("no such route") })
         .method_not_allowed_fallback(|| async {
-            Problem::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "Method not allowed",
+            Problem::of(
+                ddd_names::http::METHOD_NOT_ALLOWED,
                 "the route exists, but not for this method",
             )
         })

@@ -1,5 +1,7 @@
-//! Case conversions: serde's `rename_all` rules (to know the key serde gives a variant) and
-//! the snake case of dispatch method names (`OpenAccount` → `handle_open_account`).
+//! serde's `rename_all` rules, to know the key serde gives a variant. They are serde's
+//! convention, not ours: serde's snake case splits `HTTPRequestSent` into `h_t_t_p_…`,
+//! where the dispatch methods (`ddd_names::handler`, `ddd_names::applier`) keep acronyms
+//! together.
 
 /// A serde `rename_all` rule, applied to variant names exactly as serde applies it.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -69,44 +71,9 @@ impl RenameRule {
     }
 }
 
-/// The snake case of a variant name for a method name. Unlike serde's rule it keeps
-/// acronyms together: `HTTPRequestSent` → `http_request_sent`, `V2Opened` → `v2_opened`.
-pub(crate) fn snake_case(name: &str) -> String {
-    let chars: Vec<char> = name.chars().collect();
-    let mut snake = String::with_capacity(name.len() + 4);
-    for (i, &ch) in chars.iter().enumerate() {
-        if ch.is_uppercase() && i > 0 {
-            let prev = chars[i - 1];
-            let next_is_lower = chars.get(i + 1).is_some_and(|next| next.is_lowercase());
-            if prev.is_lowercase()
-                || prev.is_ascii_digit()
-                || (prev.is_uppercase() && next_is_lower)
-            {
-                snake.push('_');
-            }
-        }
-        snake.extend(ch.to_lowercase());
-    }
-    snake
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn method_names_keep_acronyms_together() {
-        for (variant, method) in [
-            ("Open", "open"),
-            ("OpenAccount", "open_account"),
-            ("HTTPRequestSent", "http_request_sent"),
-            ("V2Opened", "v2_opened"),
-            ("Opened2", "opened2"),
-            ("already_snake", "already_snake"),
-        ] {
-            assert_eq!(snake_case(variant), method, "{variant}");
-        }
-    }
 
     #[test]
     fn serde_rules_match_serde() {
@@ -123,5 +90,10 @@ mod tests {
         for (rule, key) in cases {
             assert_eq!(rule.apply_to_variant("MoneyDeposited"), key, "{rule:?}");
         }
+        // Not the case of the dispatch methods, which keep the acronym together.
+        assert_eq!(
+            RenameRule::Snake.apply_to_variant("HTTPRequestSent"),
+            "h_t_t_p_request_sent"
+        );
     }
 }
