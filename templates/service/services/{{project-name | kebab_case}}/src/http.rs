@@ -9,7 +9,6 @@ use axum::Router;
 use ddd_core::{EventStore, Outbox};
 use ddd_service::{AggregateApi, CommandRoute};
 use crate::Runtime;
-use crate::item::Item;
 
 /// The routes of every aggregate of {{project-name | pascal_case}}.
 pub fn router<S>(runtime: &Runtime<S>) -> Router
@@ -19,7 +18,7 @@ where
     Router::new()
         .merge(
             AggregateApi::<
-                Item,
+                crate::item::Item,
                 S,
             >::new(Arc::clone(&runtime.item), "/items", ITEM_COMMANDS)
                 .router(),
