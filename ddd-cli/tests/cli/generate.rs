@@ -223,7 +223,7 @@ pub(crate) fn cargo_locked(dir: &Path, args: &[&str]) {
 }
 
 /// Builds, lints, formats and tests a generated workspace.
-fn check_workspace(dir: &Path) {
+pub(crate) fn check_workspace(dir: &Path) {
     cargo(dir, &["fmt", "--check"]);
     cargo(
         dir,

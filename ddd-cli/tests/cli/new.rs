@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::generate::cargo;
+use crate::generate::check_workspace;
 use crate::harness::Test;
 
 #[test]
@@ -25,19 +25,7 @@ fn new_writes_a_model_and_its_workspace_that_builds_lints_and_passes_its_tests()
     ] {
         assert!(dir.join(path).is_file(), "{path} is missing");
     }
-    cargo(&dir, &["fmt", "--check"]);
-    cargo(
-        &dir,
-        &[
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ],
-    );
-    cargo(&dir, &["test", "--workspace"]);
+    check_workspace(&dir);
     // `ddd generate` takes over: the same model changes nothing.
     Test::within(out)
         .args([
