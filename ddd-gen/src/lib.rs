@@ -230,23 +230,28 @@ fn finish(mut rendered: Vec<Rendered>) -> Result<Vec<File>, GenerateError> {
             second: pair[1].template.clone(),
         });
     }
+    // Only the Rust is formatted; the other files (the OpenAPI documents are most of the
+    // bytes) move through untouched.
     let formatted = parallel::map(&rendered, |r| {
         if !format::is_rust(&r.file.path) {
-            return Ok(r.file.contents.clone());
+            return Ok(None);
         }
-        format::rust(&r.file.contents).map_err(|error| GenerateError::InvalidRust {
-            template: r.template.clone(),
-            message: format::describe(&r.file.path, &r.file.contents, &error),
-        })
+        format::rust(&r.file.contents)
+            .map(Some)
+            .map_err(|error| GenerateError::InvalidRust {
+                template: r.template.clone(),
+                message: format::describe(&r.file.path, &r.file.contents, &error),
+            })
     });
     rendered
         .into_iter()
         .zip(formatted)
-        .map(|(r, contents)| {
-            Ok(File {
-                contents: contents?,
-                ..r.file
-            })
+        .map(|(r, formatted)| {
+            let mut file = r.file;
+            if let Some(contents) = formatted? {
+                file.contents = contents;
+            }
+            Ok(file)
         })
         .collect()
 }

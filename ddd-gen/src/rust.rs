@@ -287,6 +287,21 @@ impl<'a> Scope<'a> {
         )
     }
 
+    /// `name: sample, ...` for each of `fields`, the inside of a struct or variant literal.
+    pub(crate) fn sample_fields(&self, fields: &[ddd_model::ir::Field]) -> Option<String> {
+        let fields = fields
+            .iter()
+            .map(|f| {
+                Some(format!(
+                    "{}: {}",
+                    f.name,
+                    self.sample(&f.ty, &f.constraints)?
+                ))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(fields.join(", "))
+    }
+
     /// A value of `ty` that satisfies `constraints`, for generated tests; `None` when no
     /// simple value does (a pattern none of the candidates matches).
     pub(crate) fn sample(&self, ty: &Type, constraints: &[Constraint]) -> Option<String> {
@@ -334,18 +349,11 @@ impl<'a> Scope<'a> {
             }
             Type::Value(path) | Type::Entity(path) => {
                 let record = self.system.record(path)?;
-                let fields = record
-                    .fields
-                    .iter()
-                    .map(|f| {
-                        Some(format!(
-                            "{}: {}",
-                            f.name,
-                            self.sample(&f.ty, &f.constraints)?
-                        ))
-                    })
-                    .collect::<Option<Vec<_>>>()?;
-                format!("{} {{ {} }}", self.ty(ty), fields.join(", "))
+                format!(
+                    "{} {{ {} }}",
+                    self.ty(ty),
+                    self.sample_fields(&record.fields)?
+                )
             }
             Type::Named(_) => return None,
             integer => int_sample(integer, constraints),

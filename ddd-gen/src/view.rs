@@ -280,15 +280,7 @@ pub(crate) fn aggregate(
     let local = |path: &TypePath| {
         !contract_types.contains(path) && path.aggregate.as_deref() == Some(aggregate.name.as_str())
     };
-    let mut scope = Scope::new(
-        system,
-        Crate::Service(&context.name),
-        format!("crate::{module}"),
-        contract_types,
-    );
-    for name in local_names(context, aggregate, contract_types) {
-        scope.define(name);
-    }
+    let scope = module_scope(system, context, aggregate, contract_types);
     let records: Vec<RecordView> = aggregate
         .values
         .iter()
@@ -356,15 +348,8 @@ pub(crate) fn aggregate(
     let uses = scope.uses();
     let std = scope.std_names();
 
-    let mut test_scope = Scope::new(
-        system,
-        Crate::Service(&context.name),
-        format!("crate::{module}"),
-        contract_types,
-    );
-    for name in local_names(context, aggregate, contract_types) {
-        test_scope.define(name);
-    }
+    // The tests module names what it uses itself: its own `use` lines.
+    let test_scope = module_scope(system, context, aggregate, contract_types);
     let tests = aggregate
         .commands
         .iter()
@@ -390,6 +375,25 @@ pub(crate) fn aggregate(
         test_uses,
         stubs,
     }
+}
+
+/// A scope for the aggregate's module (or its tests module, which sees the same names).
+fn module_scope<'a>(
+    system: &'a System,
+    context: &'a Context,
+    aggregate: &Aggregate,
+    contract_types: &'a BTreeSet<TypePath>,
+) -> Scope<'a> {
+    let mut scope = Scope::new(
+        system,
+        Crate::Service(&context.name),
+        format!("crate::{}", names::module(&aggregate.name)),
+        contract_types,
+    );
+    for name in local_names(context, aggregate, contract_types) {
+        scope.define(name);
+    }
+    scope
 }
 
 fn local_names(
@@ -660,22 +664,11 @@ fn command_test(scope: &Scope<'_>, aggregate: &Aggregate, command: &Command) -> 
     } else {
         let creating = aggregate.commands.iter().find(|c| c.creates)?;
         let event = aggregate.event(creating.emits.first()?)?;
-        let fields = event
-            .fields
-            .iter()
-            .map(|f| {
-                Some(format!(
-                    "{}: {}",
-                    f.name,
-                    scope.sample(&f.ty, &f.constraints)?
-                ))
-            })
-            .collect::<Option<Vec<_>>>()?;
         Some(format!(
             "{}Event::{} {{ {} }}",
             aggregate.name,
             event.name,
-            fields.join(", ")
+            scope.sample_fields(&event.fields)?
         ))
     };
     let uses = command_uses(&command.emit_plans);
