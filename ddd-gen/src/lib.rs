@@ -120,18 +120,6 @@ pub fn workspace(system: &System, options: &Options) -> Result<Vec<File>, Genera
         .collect();
     let ports: Vec<usize> = contexts.iter().map(|c| c.port).collect();
     let contract_types = view::contract_types(system);
-    // The documents and the contexts' views are independent: they are made side by side.
-    let ((service_documents, monolith_document), context_views) = std::thread::scope(|scope| {
-        let documents = scope.spawn(|| openapi::documents(system, &ports, &header));
-        let jobs: Vec<(&Context, &ContextNames)> = system.contexts.iter().zip(&contexts).collect();
-        let views = parallel::map(&jobs, |(context, names)| {
-            context_view(system, context, names, &contract_types)
-        });
-        let documents = documents
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (documents, views)
-    });
     let globals = json!({
         "n": Names::of(system),
         "header": header,
@@ -141,27 +129,79 @@ pub fn workspace(system: &System, options: &Options) -> Result<Vec<File>, Genera
         "contexts": contexts,
         "contracts": contracts_view(system, &contract_types),
         "map": ddd_model::graph::mermaid(system),
-        "app_openapi": monolith_document,
-        "asyncapi": asyncapi::document(system, &header),
     });
-    let globals =
-        tera::Context::from_serialize(&globals).map_err(|error| TemplateError::Render {
+    let globals = tera_context(&globals)?;
+    // The API documents are a third of the work at 1,000 aggregates and only the templates
+    // that read them wait for them: everything else is rendered and formatted meanwhile.
+    let documented = |template: &Template| template.reads_any(DOCUMENTS);
+    std::thread::scope(|scope| {
+        let documents = scope.spawn(|| {
+            let (services, app) = openapi::documents(system, &ports, &header);
+            (services, app, asyncapi::document(system, &header))
+        });
+        let jobs: Vec<(&Context, &ContextNames)> = system.contexts.iter().zip(&contexts).collect();
+        let views = parallel::map(&jobs, |(context, names)| {
+            context_view(system, context, names, &contract_types)
+        });
+        let mut rendered = render(&engine, &globals, &views, None, &|t| !documented(t))?;
+        format_rust(&mut rendered)?;
+        let (service_documents, app_document, asyncapi) = documents
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let mut globals = globals;
+        globals.insert("app_openapi", &app_document);
+        globals.insert("asyncapi", &asyncapi);
+        let mut late = render(
+            &engine,
+            &globals,
+            &views,
+            Some(&service_documents),
+            &documented,
+        )?;
+        format_rust(&mut late)?;
+        rendered.append(&mut late);
+        sorted(rendered)
+    })
+}
+
+/// The variables of the API documents, which are made beside the rest.
+const DOCUMENTS: &[&str] = &["openapi", "app_openapi", "asyncapi"];
+
+fn tera_context(value: &serde_json::Value) -> Result<tera::Context, GenerateError> {
+    tera::Context::from_serialize(value).map_err(|error| {
+        GenerateError::Template(TemplateError::Render {
             name: "(variables)".into(),
             message: error.to_string(),
-        })?;
+        })
+    })
+}
+
+/// The files of the templates `wanted` picks: the system's, then each context's (with its
+/// service's OpenAPI document when `documents` are there).
+fn render(
+    engine: &Engine,
+    globals: &tera::Context,
+    views: &[ContextView],
+    documents: Option<&[String]>,
+    wanted: &(dyn Fn(&Template) -> bool + Sync),
+) -> Result<Vec<Rendered>, GenerateError> {
     let mut rendered = Vec::new();
-    for template in engine.templates().iter().filter(|t| t.each == Each::System) {
-        render_one(&engine, template, &globals, &mut rendered)?;
+    let system = engine
+        .templates()
+        .iter()
+        .filter(|t| t.each == Each::System && wanted(t));
+    for template in system {
+        render_one(engine, template, globals, &mut rendered)?;
     }
-    let jobs: Vec<(ContextView, String)> =
-        context_views.into_iter().zip(service_documents).collect();
-    let per_context = parallel::map(&jobs, |(view, document)| {
-        render_context(&engine, &globals, view, document)
+    let indexed: Vec<(usize, &ContextView)> = views.iter().enumerate().collect();
+    let per_context = parallel::map(&indexed, |(index, view)| {
+        let document = documents.and_then(|d| d.get(*index)).map(String::as_str);
+        render_context(engine, globals, view, document, wanted)
     });
     for files in per_context {
         rendered.extend(files?);
     }
-    finish(rendered)
+    Ok(rendered)
 }
 
 fn render_one(
@@ -188,15 +228,18 @@ fn render_context(
     engine: &Engine,
     globals: &tera::Context,
     view: &ContextView,
-    openapi: &str,
+    openapi: Option<&str>,
+    wanted: &(dyn Fn(&Template) -> bool + Sync),
 ) -> Result<Vec<Rendered>, GenerateError> {
     let mut context = globals.clone();
     context.insert_value("c", view.c.clone());
     context.insert_value("t", view.http_test.clone());
     context.insert_value("v", view.values.clone());
-    context.insert("openapi", openapi);
+    if let Some(openapi) = openapi {
+        context.insert("openapi", openapi);
+    }
     let mut out = Vec::new();
-    for template in engine.templates() {
+    for template in engine.templates().iter().filter(|t| wanted(t)) {
         match template.each {
             Each::System => {}
             Each::Context => render_one(engine, template, &context, &mut out)?,
@@ -217,8 +260,29 @@ fn render_context(
     Ok(out)
 }
 
-/// Formats the Rust, checks that no two templates write one path, and sorts by path.
-fn finish(mut rendered: Vec<Rendered>) -> Result<Vec<File>, GenerateError> {
+/// Formats the Rust files in place, on every core.
+fn format_rust(rendered: &mut [Rendered]) -> Result<(), GenerateError> {
+    let formatted = parallel::map(rendered, |r| {
+        if !format::is_rust(&r.file.path) {
+            return Ok(None);
+        }
+        format::rust(&r.file.contents)
+            .map(Some)
+            .map_err(|error| GenerateError::InvalidRust {
+                template: r.template.clone(),
+                message: format::describe(&r.file.path, &r.file.contents, &error),
+            })
+    });
+    for (r, formatted) in rendered.iter_mut().zip(formatted) {
+        if let Some(contents) = formatted? {
+            r.file.contents = contents;
+        }
+    }
+    Ok(())
+}
+
+/// The files sorted by path, once each: two templates may not write one path.
+fn sorted(mut rendered: Vec<Rendered>) -> Result<Vec<File>, GenerateError> {
     rendered.sort_by(|a, b| a.file.path.cmp(&b.file.path));
     if let Some(pair) = rendered
         .windows(2)
@@ -230,30 +294,7 @@ fn finish(mut rendered: Vec<Rendered>) -> Result<Vec<File>, GenerateError> {
             second: pair[1].template.clone(),
         });
     }
-    // Only the Rust is formatted; the other files (the OpenAPI documents are most of the
-    // bytes) move through untouched.
-    let formatted = parallel::map(&rendered, |r| {
-        if !format::is_rust(&r.file.path) {
-            return Ok(None);
-        }
-        format::rust(&r.file.contents)
-            .map(Some)
-            .map_err(|error| GenerateError::InvalidRust {
-                template: r.template.clone(),
-                message: format::describe(&r.file.path, &r.file.contents, &error),
-            })
-    });
-    rendered
-        .into_iter()
-        .zip(formatted)
-        .map(|(r, formatted)| {
-            let mut file = r.file;
-            if let Some(contents) = formatted? {
-                file.contents = contents;
-            }
-            Ok(file)
-        })
-        .collect()
+    Ok(rendered.into_iter().map(|r| r.file).collect())
 }
 
 /// A `Cargo.lock` copied from ddd's own, when the runtime is a ddd source tree: the

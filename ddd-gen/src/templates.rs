@@ -20,7 +20,7 @@
 //! Block tags and comments alone on their line leave no blank line behind (Jinja's
 //! `trim_blocks` and `lstrip_blocks`), so templates can be laid out like their output.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use include_dir::{Dir, include_dir};
@@ -52,6 +52,15 @@ pub struct Template {
     pub owner: Owner,
     pub each: Each,
     has_when: bool,
+    /// The top-level variables it reads (in its body, `to` and `when`).
+    variables: BTreeSet<String>,
+}
+
+impl Template {
+    /// Whether it reads any of `variables`.
+    pub fn reads_any(&self, variables: &[&str]) -> bool {
+        variables.iter().any(|v| self.variables.contains(*v))
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -131,12 +140,23 @@ impl Engine {
                     owner: front.owner,
                     each: front.each,
                     has_when: front.when.is_some(),
+                    variables: BTreeSet::new(),
                 });
             }
             raw.push((name.clone(), body));
         }
         tera.add_raw_templates(raw)
             .map_err(|error| render_error("(the template tree)", &error))?;
+        for template in &mut templates {
+            let name = &template.name;
+            for part in [name.clone(), to_name(name), when_name(name)] {
+                if let Ok(variables) = tera.get_template_variables(&part) {
+                    template
+                        .variables
+                        .extend(variables.into_iter().map(str::to_owned));
+                }
+            }
+        }
         Ok(Engine { tera, templates })
     }
 
