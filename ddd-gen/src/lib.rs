@@ -344,18 +344,24 @@ fn context_view(
             ))
         })
         .collect();
+    // Each aggregate and policy is converted for tera once, and shared (reference-counted)
+    // by the context's view and the files made for it.
+    let aggregates: Vec<tera::Value> = aggregates.iter().map(templates::value).collect();
+    let policies: Vec<tera::Value> = policies.iter().map(templates::value).collect();
     let c_view = json!({
         "name": c.name, "doc": c.doc, "dir": c.dir, "crate_name": c.crate_name, "lib": c.lib,
-        "port": c.port, "has_values": values.is_some(), "aggregates": aggregates,
-        "publishes": publishes, "policies": policies, "policy_uses": policy_uses,
-        "policy_test_uses": policy_test_uses,
+        "port": c.port, "has_values": values.is_some(), "publishes": publishes,
+        "policy_uses": policy_uses, "policy_test_uses": policy_test_uses,
     });
+    let mut c_view = templates::value(&c_view).into_map().unwrap_or_default();
+    c_view.insert("aggregates".into(), aggregates.clone().into());
+    c_view.insert("policies".into(), policies.clone().into());
     ContextView {
-        c: templates::value(&c_view),
+        c: c_view.into(),
         http_test: templates::value(&http_test(system, context, contract_types)),
         values: templates::value(&values),
-        aggregates: aggregates.iter().map(templates::value).collect(),
-        policies: policies.iter().map(templates::value).collect(),
+        aggregates,
+        policies,
     }
 }
 
