@@ -13,7 +13,7 @@ const PREFIX: &str = "#/components/schemas/";
 
 /// The document, as YAML, `header` as its first line's comment.
 pub(crate) fn document(system: &System, header: &str) -> String {
-    let system_kebab = names::kebab(&system.name);
+    let system_kebab = names::namespace(&system.name);
     let mut schemas = Schemas::new(system, PREFIX);
     schemas.define(
         "trace-context".into(),
@@ -114,7 +114,7 @@ pub(crate) fn document(system: &System, header: &str) -> String {
 
 /// `ddd_core::bus::subject(SYSTEM, Context, Event)`.
 fn ddd_subject(system_kebab: &str, context: &Context, event: &Event) -> String {
-    format!("{system_kebab}.{}.{}", context.name, event.name)
+    names::subject(system_kebab, &context.name, &event.name)
 }
 
 /// The envelope of one event, as `serde_json` writes `ddd_core::Envelope`.

@@ -661,7 +661,7 @@ fn http_test(
         };
         return json!({
             "snake": names::snake(&aggregate.name),
-            "route": names::plural(&names::kebab(&aggregate.name)),
+            "route": names::route(&aggregate.name),
             "create": create_literal,
             "created_events": create.emits.len(),
             "other": other.as_ref().map(|(_, l)| l),

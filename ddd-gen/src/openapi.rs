@@ -13,9 +13,10 @@ use serde_json::{Map, Value, json};
 use super::parallel;
 use super::schemas::{Schemas, Sorted, describe, pretty};
 use ddd_names as names;
+use ddd_names::http::{self, Outcome};
 
 const PREFIX: &str = "#/components/schemas/";
-const PROBLEM: &str = "application/problem+json";
+const PROBLEM: &str = http::PROBLEM_JSON;
 
 /// The documents of every context's service (with its default port), in the model's
 /// order, and of the monolith: every context's routes in one, merged from the services'
@@ -218,7 +219,8 @@ fn shared(schemas: &mut Schemas<'_>) {
     );
 }
 
-/// The error responses, by status.
+/// The error responses of the components, named as `ddd_names::http` names them, with what
+/// each means for a command.
 fn responses() -> Value {
     let problem = |description: &str| {
         json!({
@@ -226,20 +228,50 @@ fn responses() -> Value {
             "content": { PROBLEM: { "schema": { "$ref": format!("{PREFIX}problem") } } },
         })
     };
-    json!({
-        "BadRequest": problem("The body is not the command's JSON (the `field` member names the field), or `If-Match` is not a version."),
-        "Unauthorized": problem("No valid bearer token (only when authentication is configured)."),
-        "Forbidden": problem("The token lacks the required scope."),
-        "NotFound": problem("No such aggregate, or no such command."),
-        "Conflict": problem("The aggregate refused the command, or a concurrent command won."),
-        "PreconditionFailed": problem("`If-Match` names another version than the aggregate's."),
-        "ContentTooLarge": problem("The body is over `BODY_LIMIT_BYTES`."),
-        "UnprocessableContent": problem("Constraints are broken: `violations` lists every one."),
-    })
+    let described = [
+        (
+            http::BAD_REQUEST,
+            "The body is not the command's JSON (the `field` member names the field), or `If-Match` is not a version.",
+        ),
+        (
+            http::UNAUTHORIZED,
+            "No valid bearer token (only when authentication is configured).",
+        ),
+        (http::FORBIDDEN, "The token lacks the required scope."),
+        (http::NOT_FOUND, "No such aggregate, or no such command."),
+        (
+            http::CONFLICT,
+            "The aggregate refused the command, or a concurrent command won.",
+        ),
+        (
+            http::PRECONDITION_FAILED,
+            "`If-Match` names another version than the aggregate's.",
+        ),
+        (
+            http::CONTENT_TOO_LARGE,
+            "The body is over `BODY_LIMIT_BYTES`.",
+        ),
+        (
+            http::UNPROCESSABLE,
+            "Constraints are broken: `violations` lists every one.",
+        ),
+    ];
+    Value::Object(
+        described
+            .into_iter()
+            .map(|(outcome, description)| (outcome.response.to_owned(), problem(description)))
+            .collect(),
+    )
 }
 
-fn error(name: &str) -> Value {
-    json!({ "$ref": format!("#/components/responses/{name}") })
+/// The status of an outcome, as OpenAPI keys responses.
+fn status(outcome: Outcome) -> String {
+    outcome.status.to_string()
+}
+
+/// A reference to the error response of an outcome.
+fn error(outcome: Outcome) -> Value {
+    json!({ "$ref": format!("#/components/responses/{}", outcome.response) })
 }
 
 fn etag() -> Value {
@@ -255,7 +287,7 @@ fn routes(
     aggregate: &Aggregate,
     paths: &mut Map<String, Value>,
 ) {
-    let route = format!("/{}", names::plural(&names::kebab(&aggregate.name)));
+    let route = names::route(&aggregate.name);
     let scope = format!("{}.{}", context.name, aggregate.name);
     let tag = aggregate.name.as_str();
     let id = json!({
@@ -288,7 +320,7 @@ fn routes(
             body,
             false,
         );
-        operation["responses"]["201"] = json!({
+        operation["responses"][status(http::CREATED)] = json!({
             "description": "Created.",
             "headers": {
                 "Location": { "description": "The new aggregate.", "schema": { "type": "string" } },
@@ -312,12 +344,12 @@ fn routes(
         );
         describe(&mut operation, command.doc.as_deref());
         operation["parameters"] = json!([id, if_match]);
-        operation["responses"]["200"] = json!({
+        operation["responses"][status(http::OK)] = json!({
             "description": "Handled.",
             "headers": { "ETag": etag() },
             "content": { "application/json": { "schema": accepted } },
         });
-        let path = format!("{route}/{{id}}/{}", names::kebab(&command.name));
+        let path = format!("{route}/{{id}}/{}", names::command_path(&command.name));
         add(paths, path, "post", operation);
     }
 
@@ -348,7 +380,7 @@ fn routes(
             "summary": format!("A {}'s state and version.", aggregate.name),
             "parameters": [id],
             "responses": {
-                "200": {
+                status(http::OK): {
                     "description": "The aggregate.",
                     "headers": { "ETag": etag() },
                     "content": { "application/json": { "schema": {
@@ -362,7 +394,7 @@ fn routes(
                         "additionalProperties": false,
                     } } },
                 },
-                "404": error("NotFound"),
+                status(http::NOT_FOUND): error(http::NOT_FOUND),
             },
         }),
     );
@@ -401,11 +433,11 @@ fn routes(
             "summary": format!("A {}'s events, oldest first.", aggregate.name),
             "parameters": [id],
             "responses": {
-                "200": {
+                status(http::OK): {
                     "description": "The recorded events.",
                     "content": { "application/json": { "schema": { "type": "array", "items": recorded } } },
                 },
-                "404": error("NotFound"),
+                status(http::NOT_FOUND): error(http::NOT_FOUND),
             },
         }),
     );
@@ -436,23 +468,23 @@ fn write(
     on_existing: bool,
 ) -> Value {
     let mut responses = Map::new();
-    for (status, name) in [
-        ("400", "BadRequest"),
-        ("401", "Unauthorized"),
-        ("403", "Forbidden"),
-        ("404", "NotFound"),
-        ("409", "Conflict"),
-        ("412", "PreconditionFailed"),
-        ("413", "ContentTooLarge"),
-        ("422", "UnprocessableContent"),
+    for outcome in [
+        http::BAD_REQUEST,
+        http::UNAUTHORIZED,
+        http::FORBIDDEN,
+        http::NOT_FOUND,
+        http::CONFLICT,
+        http::PRECONDITION_FAILED,
+        http::CONTENT_TOO_LARGE,
+        http::UNPROCESSABLE,
     ] {
-        let applies = match status {
-            "404" | "412" => on_existing,
-            "422" => schemas.constrained_fields(&command.params),
+        let applies = match outcome {
+            http::NOT_FOUND | http::PRECONDITION_FAILED => on_existing,
+            http::UNPROCESSABLE => schemas.constrained_fields(&command.params),
             _ => true,
         };
         if applies {
-            responses.insert(status.into(), error(name));
+            responses.insert(status(outcome), error(outcome));
         }
     }
     let required = command

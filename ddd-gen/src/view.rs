@@ -358,7 +358,7 @@ pub(crate) fn aggregate(
     let test_uses = test_scope.uses();
     AggregateView {
         name: aggregate.name.to_string(),
-        route: names::plural(&names::kebab(&aggregate.name)),
+        route: names::route(&aggregate.name),
         snake: names::snake(&aggregate.name),
         module,
         doc: aggregate.doc.clone(),
