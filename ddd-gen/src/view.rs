@@ -729,9 +729,36 @@ pub(crate) struct PolicyView {
     pub(crate) subject: String,
     pub(crate) event_ty: String,
     pub(crate) target_ty: String,
-    pub(crate) body: Option<String>,
+    /// The translation, when the model says enough to write it (else a stub of yours).
+    pub(crate) translation: Option<TranslationView>,
     pub(crate) reason: Option<String>,
     pub(crate) test: Option<PolicyTestView>,
+}
+
+/// A translation of a published event into a command, as the template writes it.
+#[derive(Debug, Serialize)]
+pub(crate) struct TranslationView {
+    /// The event's variant in the published enum.
+    event: String,
+    /// Whether the source context publishes only this event (no other variant to skip).
+    single: bool,
+    /// The event fields the translation reads, bound by the pattern.
+    bound: Vec<String>,
+    /// Whether the event has fields the pattern leaves out (`..`).
+    rest: bool,
+    /// The type of the emitting aggregate's id, when the translation reads it.
+    emitter_id: Option<String>,
+    emitter: String,
+    /// The target aggregate's id.
+    target: String,
+    /// `create` for a creating command, else `new`.
+    make: &'static str,
+    command_ty: String,
+    command: String,
+    /// `field: expression` (or `field` alone) for each command field.
+    fields: Vec<String>,
+    reaction: String,
+    policy_error: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -777,48 +804,37 @@ pub(crate) fn policy(
         names::module(&target.name),
         target.name
     ));
-    let single = source.publishes.len() == 1;
     let reason = translation.target_reason().or_else(|| {
         translation.fields.iter().find_map(|f| match &f.source {
             Source::NeedsCode { reason } => Some(format!("`{}`: {reason}", f.field)),
             _ => None,
         })
     });
-    let body = reason.is_none().then(|| {
-        let used: BTreeSet<String> = translation
+    let translated = reason.is_none().then(|| {
+        let used: BTreeSet<&str> = translation
             .fields
             .iter()
             .filter_map(|f| match &f.source {
-                Source::EventField { field, .. } => Some(field.to_string()),
+                Source::EventField { field, .. } => Some(field.as_str()),
                 _ => None,
             })
             .chain(match &translation.target {
-                Target::EventField { field } => Some(field.to_string()),
+                Target::EventField { field } => Some(field.as_str()),
                 _ => None,
             })
             .collect();
-        let mut lines = Vec::new();
-        let bound: Vec<&str> = event.fields.iter().map(|f| f.name.as_str()).filter(|f| used.contains(*f)).collect();
-        let rest = if bound.len() < event.fields.len() { if bound.is_empty() { ".." } else { ", .." } } else { "" };
-        let pattern = format!("{event_ty}::{} {{ {}{rest} }}", event.name, bound.join(", "));
-        if single && !bound.is_empty() {
-            lines.push(format!("let {pattern} = &event.payload;"));
-        } else if !single {
-            lines.push(format!("let {pattern} = &event.payload else {{\n            return Ok(Vec::new());\n        }};"));
-        }
-        let emitting = || {
-            let id = scope.ty(&Type::Id(emitter.name.clone()));
-            format!(
-                "let emitter: {id} = event.aggregate_id.parse().map_err(|_| {{\n            {}::Permanent(format!(\"`{{}}` is not a {} id\", event.aggregate_id))\n        }})?;",
-                scope.name("ddd_core::PolicyError"),
-                emitter.name
-            )
-        };
+        let bound: Vec<String> = event
+            .fields
+            .iter()
+            .map(|f| f.name.as_str())
+            .filter(|f| used.contains(*f))
+            .map(str::to_owned)
+            .collect();
         let needs_emitter = matches!(translation.target, Target::EmittingAggregate)
-            || translation.fields.iter().any(|f| matches!(f.source, Source::AggregateId { .. }));
-        if needs_emitter {
-            lines.push(emitting());
-        }
+            || translation
+                .fields
+                .iter()
+                .any(|f| matches!(f.source, Source::AggregateId { .. }));
         let target_expr = match &translation.target {
             Target::NewFromEventId => format!(
                 "{}::derived_from(&event.event_id, Self::NAME.as_bytes())",
@@ -834,26 +850,46 @@ pub(crate) fn policy(
             .map(|f| {
                 let expr = match &f.source {
                     Source::EventField { field, conversion } => {
-                        let ty = event.fields.iter().find(|e| e.name == *field).map(|e| e.ty.clone()).unwrap_or(Type::Bool);
+                        let ty = event
+                            .fields
+                            .iter()
+                            .find(|e| e.name == *field)
+                            .map_or(Type::Bool, |e| e.ty.clone());
                         scope.convert(&owned(field, &ty), conversion, &translation.conversions, 0)
                     }
-                    Source::AggregateId { conversion } => scope.convert("emitter", conversion, &translation.conversions, 0),
-                    _ => "Default::default()".into(),
+                    Source::AggregateId { conversion } => {
+                        scope.convert("emitter", conversion, &translation.conversions, 0)
+                    }
+                    _ => format!("{}::default()", scope.std("Default")),
                 };
-                if expr == f.field.as_str() { expr } else { format!("{}: {expr}", f.field) }
+                if expr == f.field.as_str() {
+                    expr
+                } else {
+                    format!("{}: {expr}", f.field)
+                }
             })
             .collect();
-        let reaction = scope.name("ddd_core::Reaction");
-        let make = if command.creates { "create" } else { "new" };
-        let command_ty = scope.name(&format!("crate::{}::{}Command", names::module(&target.name), target.name));
-        lines.push(format!(
-            "Ok(vec![{reaction}::{make}(\n            {target_expr},\n            {command_ty}::{} {{ {} }},\n        )])",
-            command.name,
-            fields.join(", ")
-        ));
-        lines.join("\n        ")
+        TranslationView {
+            event: event.name.to_string(),
+            single: source.publishes.len() == 1,
+            rest: bound.len() < event.fields.len(),
+            bound,
+            emitter_id: needs_emitter.then(|| scope.ty(&Type::Id(emitter.name.clone()))),
+            emitter: emitter.name.to_string(),
+            target: target_expr,
+            make: if command.creates { "create" } else { "new" },
+            command_ty: scope.name(&format!(
+                "crate::{}::{}Command",
+                names::module(&target.name),
+                target.name
+            )),
+            command: command.name.to_string(),
+            fields,
+            reaction: scope.name("ddd_core::Reaction"),
+            policy_error: scope.name("ddd_core::PolicyError"),
+        }
     });
-    let test = body.as_ref().and_then(|_| {
+    let test = translated.as_ref().and_then(|_| {
         policy_test(
             test_scope,
             emitter,
@@ -876,7 +912,7 @@ pub(crate) fn policy(
         subject: format!("{}.{}", source.name, event.name),
         event_ty,
         target_ty,
-        body,
+        translation: translated,
         reason,
         test,
     })

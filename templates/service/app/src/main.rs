@@ -32,7 +32,7 @@ async fn main() -> ExitCode {
         settings
             .problem(
                 format!(
-                    "BUS_URL: `{bus}`: the monolith runs on the in-process bus; run the services for a broker"
+                    "BUS_URL: `{bus}`: the monolith runs on the in-process bus; run the services for a broker",
                 ),
             );
     }

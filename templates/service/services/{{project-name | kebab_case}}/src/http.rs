@@ -100,7 +100,7 @@ mod tests {
             .await;
         assert_eq!(status, StatusCode::CREATED, "{created}");
         let id = created["id"].as_str().expect("an id").to_owned();
-        assert_eq!(headers[header::LOCATION], format!("/items/{id}") .as_str());
+        assert_eq!(headers[header::LOCATION], format!("/items/{id}").as_str());
         let (status, _, state) = send(
                 &app,
                 "GET",
@@ -110,7 +110,9 @@ mod tests {
             )
             .await;
         assert_eq!(
-            (status, state["version"].as_u64()), (StatusCode::OK, Some(1)), "{state}"
+            (status, state["version"].as_u64()),
+            (StatusCode::OK, Some(1)),
+            "{state}",
         );
         let (status, _, events) = send(
                 &app,
@@ -121,8 +123,9 @@ mod tests {
             )
             .await;
         assert_eq!(
-            (status, events.as_array().map(Vec::len)), (StatusCode::OK, Some(1)),
-            "{events}"
+            (status, events.as_array().map(Vec::len)),
+            (StatusCode::OK, Some(1)),
+            "{events}",
         );
         let uri = format!("/items/{id}/rename-item");
         let (status, _, problem) = send(
@@ -151,7 +154,7 @@ mod tests {
             )
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
-        assert_eq!(problem["violations"] [0] ["field"], "name", "{problem}");
+        assert_eq!(problem["violations"][0]["field"], "name", "{problem}");
         let (status, headers, problem) = send(&app, "POST", "/items", "{".into(), None)
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");

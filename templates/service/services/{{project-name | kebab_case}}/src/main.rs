@@ -75,9 +75,12 @@ async fn run(
         _ => {
             Err(
                 format!(
-                    "DATABASE_URL `{database}`: expected `sqlite://PATH`{}", if
-                    cfg!(feature = "postgres") { " or `postgres://...`" } else {
-                    " (build with `--features postgres` for `postgres://`)" }
+                    "DATABASE_URL `{database}`: expected `sqlite://PATH`{}",
+                    if cfg!(feature = "postgres") {
+                        " or `postgres://...`"
+                    } else {
+                        " (build with `--features postgres` for `postgres://`)"
+                    },
                 ),
             )
         }
@@ -123,10 +126,10 @@ where
         _ => {
             Err(
                 format!(
-                    "BUS_URL `{url}`: expected `in-process`{}{}{}", if cfg!(feature =
-                    "nats") { ", `nats://HOST:PORT`" } else { "" }, if cfg!(feature =
-                    "rabbitmq") { ", `amqp://...`" } else { "" }, if cfg!(feature =
-                    "redis") { ", `redis://HOST:PORT`" } else { "" },
+                    "BUS_URL `{url}`: expected `in-process`{}{}{}",
+                    if cfg!(feature = "nats") { ", `nats://HOST:PORT`" } else { "" },
+                    if cfg!(feature = "rabbitmq") { ", `amqp://...`" } else { "" },
+                    if cfg!(feature = "redis") { ", `redis://HOST:PORT`" } else { "" },
                 ),
             )
         }

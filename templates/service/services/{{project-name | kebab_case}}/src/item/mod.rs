@@ -120,8 +120,8 @@ mod tests {
         let state = AggregateTest::<Item>::new().state();
         let name = "aaa".to_owned();
         assert_eq!(
-            Derived::create_item(& state, name.clone()), Ok(vec![ItemEvent::ItemCreated {
-            name }])
+            Derived::create_item(&state, name.clone()),
+            Ok(vec![ItemEvent::ItemCreated { name }]),
         );
     }
 
@@ -136,8 +136,8 @@ mod tests {
             .state();
         let name = "aaa".to_owned();
         assert_eq!(
-            Derived::rename_item(& state, name.clone()), Ok(vec![ItemEvent::ItemRenamed {
-            name }])
+            Derived::rename_item(&state, name.clone()),
+            Ok(vec![ItemEvent::ItemRenamed { name }]),
         );
     }
 }
