@@ -31,7 +31,8 @@ cargo fmt --check
 cargo test --workspace
 # `ddd generate` takes over from the model. The template is made from a placeholder name, and
 # where the formatter breaks a line depends on the name's length, so the first regeneration
-# may re-wrap a few generated lines (the workspace has no manifest yet, hence --force);
+# may re-wrap a few generated lines; the workspace has no manifest yet, so ddd refuses
+# (exit 4, naming the files) until told to adopt them with --force;
 # from then on it is stable.
 "$ddd" generate demo-service.ddd --out . --force --runtime "path:$root" -q
 "$ddd" generate demo-service.ddd --out . --check --runtime "path:$root" -q

@@ -64,7 +64,9 @@ impl Error {
             Error::Starter(ddd_gen::starter::StarterError::Name { .. }) => exit::USAGE,
             Error::Starter(ddd_gen::starter::StarterError::Model { .. }) => exit::MODEL,
             Error::Starter(ddd_gen::starter::StarterError::Generate(_)) => exit::TEMPLATE,
-            Error::Write(ddd_gen::write::WriteError::Edited(_)) => exit::EDITED,
+            Error::Write(
+                ddd_gen::write::WriteError::Edited(_) | ddd_gen::write::WriteError::Unmanaged(_),
+            ) => exit::EDITED,
             Error::Write(ddd_gen::write::WriteError::Stale(_)) => exit::STALE,
             Error::Write(_) => exit::IO,
         }

@@ -78,6 +78,11 @@ pub enum WriteError {
         list(.0)
     )]
     Edited(Vec<PathBuf>),
+    #[error(
+        "the directory has files where generated ones go but no manifest of an earlier `ddd generate` (made by cargo-generate, copied, or written by hand?), so whether a person changed them cannot be told; they differ from what the model gives (use --force to replace them, and the manifest keeps track from then on):\n{}",
+        list(.0)
+    )]
+    Unmanaged(Vec<PathBuf>),
     #[error("the generated files are out of date:\n{}", list(.0))]
     Stale(Vec<PathBuf>),
     #[error("{}: {source}", path.display())]
@@ -154,8 +159,9 @@ fn write_until(
         return Err(WriteError::Pending(dir.join(JOURNAL)));
     }
     let manifest_path = dir.join(MANIFEST);
-    let old: Manifest = std::fs::read_to_string(&manifest_path)
-        .ok()
+    let manifest = std::fs::read_to_string(&manifest_path).ok();
+    let managed = manifest.is_some();
+    let old: Manifest = manifest
         .and_then(|text| serde_json::from_str(&text).ok())
         .unwrap_or_default();
     let mut report = Report::default();
@@ -212,7 +218,11 @@ fn write_until(
         Mode::Write => {}
     }
     if !edited.is_empty() && !force {
-        return Err(WriteError::Edited(edited));
+        return Err(if managed {
+            WriteError::Edited(edited)
+        } else {
+            WriteError::Unmanaged(edited)
+        });
     }
     commit(dir, files, &report, &new, limit)?;
     Ok(report)
@@ -466,6 +476,27 @@ mod tests {
                 .filter(|e| e.file_name().to_string_lossy().starts_with(STAGE_PREFIX))
                 .count()
         })
+    }
+
+    #[test]
+    fn differing_files_without_a_manifest_are_kept_until_forced() {
+        let root = tempfile::tempdir().expect("a directory");
+        let dir = root.path().join("out");
+        std::fs::create_dir_all(dir.join("a/src")).expect("a directory");
+        std::fs::write(dir.join("a/src/lib.rs"), "// from a template\n").expect("a file");
+        let error = write(&dir, &version(1), Mode::Write, false).expect_err("refused");
+        assert!(
+            matches!(&error, WriteError::Unmanaged(paths) if paths == &[PathBuf::from("a/src/lib.rs")]),
+            "{error}"
+        );
+        assert_eq!(
+            read(&dir, "a/src/lib.rs").as_deref(),
+            Some("// from a template\n")
+        );
+        assert!(!dir.join(MANIFEST).exists());
+        write(&dir, &version(1), Mode::Write, true).expect("forced");
+        assert_eq!(read(&dir, "a/src/lib.rs").as_deref(), Some("// v1\n"));
+        write(&dir, &version(1), Mode::Check, false).expect("up to date, and managed");
     }
 
     #[test]
