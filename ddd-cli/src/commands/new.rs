@@ -54,20 +54,37 @@ pub fn exec(args: &Args) -> Result<(), Error> {
 }
 
 fn next_steps(name: &str, out: &std::path::Path, count: usize) {
-    let model = starter::model_file(name);
+    let model = starter::model_file(name).display().to_string();
     let dir = out.display();
-    let _ = writeln!(
-        std::io::stdout().lock(),
-        "Created {dir}: {count} files, the model {model} (yours) and the workspace generated from it.
-
-Next:
-  cd {dir}
-  cargo run                                   # the service on SQLite, http://127.0.0.1:8080
-  cargo test                                  # its generated tests
-  $EDITOR {model}                             # your domain, then:
-  ddd generate {model} --out .                # regenerate (files marked Yours are never touched)",
-        model = model.display()
+    let steps = [
+        (format!("cd {dir}"), "".to_owned()),
+        (
+            "cargo run".to_owned(),
+            "the service on SQLite, http://127.0.0.1:8080".to_owned(),
+        ),
+        ("cargo test".to_owned(), "its generated tests".to_owned()),
+        (format!("$EDITOR {model}"), "your domain, then:".to_owned()),
+        (
+            format!("ddd generate {model} --out ."),
+            "regenerate (files marked Yours are never touched)".to_owned(),
+        ),
+    ];
+    let width = steps
+        .iter()
+        .map(|(command, _)| command.len())
+        .max()
+        .unwrap_or(0);
+    let mut text = format!(
+        "Created {dir}: {count} files, the model {model} (yours) and the workspace generated from it.\n\nNext:\n"
     );
+    for (command, why) in &steps {
+        if why.is_empty() {
+            text.push_str(&format!("  {command}\n"));
+        } else {
+            text.push_str(&format!("  {command:<width$}   # {why}\n"));
+        }
+    }
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
 /// Writes (or with `check`, compares) the cargo-generate template: exactly its files, all
