@@ -75,18 +75,11 @@ pub const ID_SUFFIX: &str = "Id";
 /// Field names every aggregate and event envelope already has.
 pub const IMPLICIT_FIELDS: &[&str] = &["id", "version"];
 
-/// Rust's strict and reserved keywords (edition 2024): not usable as field names in generated
-/// code without raw identifiers, which we do not want in code a person owns.
-pub const RUST_KEYWORDS: &[&str] = &[
-    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate",
-    "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl",
-    "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref",
-    "return", "self", "Self", "static", "struct", "super", "trait", "true", "try", "type",
-    "typeof", "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
-];
-
+/// Rust's strict and reserved keywords (edition 2024; `ddd-names` owns the list): not usable
+/// as field names in generated code without raw identifiers, which we do not want in code a
+/// person owns.
 pub fn is_rust_keyword(name: &str) -> bool {
-    RUST_KEYWORDS.contains(&name)
+    ddd_names::is_keyword(name)
 }
 
 pub fn is_builtin_type(name: &str) -> bool {

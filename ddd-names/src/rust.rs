@@ -1,13 +1,13 @@
 //! Rust's own names: keywords, the prelude and the crates every program can name.
 
-/// Words that cannot name a module, a field or a function in Rust 2024 (strict, reserved
-/// and weak keywords that matter in item position).
+/// Words that cannot name a module, a field or a function in Rust 2024: the strict and the
+/// reserved keywords. (Weak keywords such as `union` are identifiers where names stand.)
 const KEYWORDS: &[&str] = &[
     "Self", "abstract", "as", "async", "await", "become", "box", "break", "const", "continue",
     "crate", "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if",
     "impl", "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub",
     "ref", "return", "self", "static", "struct", "super", "trait", "true", "try", "type", "typeof",
-    "union", "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
+    "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
 ];
 
 /// Crates that generated code names by their bare name: a module of the same name would
