@@ -27,19 +27,20 @@ fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-# best LABEL CLEAN CMD...: runs CMD $runs times after `rm -rf CLEAN`; prints the times and
-# the best, and leaves the best in $best.
+# time_runs OUT LABEL CMD...: runs CMD $runs times, each writing a directory OUT that did not
+# exist before (a new name every run: ext4 makes writing right after `rm -rf` of the same
+# tree slower and slower, which would measure the file system, not the generator); prints
+# the times and the best, and leaves the best in $best.
 best=""
 time_runs() {
-  local clean="$1" label="$2"
+  local out="$1" label="$2"
   shift 2
   local times=()
   best=""
-  for _ in $(seq "$runs"); do
-    rm -rf "$clean"
-    local start end t
+  for run in $(seq "$runs"); do
+    local fresh="$out-$run" start end t
     start=$(date +%s.%N)
-    "$@" > /dev/null 2>&1
+    "${@//@OUT@/$fresh}" > /dev/null 2>&1
     end=$(date +%s.%N)
     t=$(printf '%.3f' "$(echo "$end - $start" | bc)")
     times+=("$t")
@@ -51,14 +52,16 @@ time_runs() {
 printf '%-44s %-24s %s\n' "" "runs (s, wall)" ""
 for n in 10 100 1000; do
   python3 scripts/make-model.py "$n" > "$work/m$n.ddd"
-  time_runs "$work/out" "$n aggregates, baseline $baseline (rustfmt)" \
-    "$old" generate "$work/m$n.ddd" --out "$work/out" -q
+  time_runs "$work/old$n" "$n aggregates, baseline $baseline (rustfmt)" \
+    "$old" generate "$work/m$n.ddd" --out @OUT@ -q
   old_best=$best
-  time_runs "$work/out" "$n aggregates, baseline, no formatting" \
-    "$old" generate "$work/m$n.ddd" --out "$work/out" -q --no-format
-  time_runs "$work/out" "$n aggregates, ddd (formatted in process)" \
-    "$ddd" generate "$work/m$n.ddd" --out "$work/out" -q
-  printf '%-44s %.2fx the baseline with rustfmt\n' "" "$(echo "$best / $old_best" | bc -l)"
+  time_runs "$work/plain$n" "$n aggregates, baseline, no formatting" \
+    "$old" generate "$work/m$n.ddd" --out @OUT@ -q --no-format
+  plain_best=$best
+  time_runs "$work/new$n" "$n aggregates, ddd (formatted in process)" \
+    "$ddd" generate "$work/m$n.ddd" --out @OUT@ -q
+  printf '%-44s %.2fx the baseline with rustfmt, %.2fx without formatting\n' "" \
+    "$(echo "$best / $old_best" | bc -l)" "$(echo "$best / $plain_best" | bc -l)"
 done
 
 # One service, its first build in the shared generated-projects target directory (the
@@ -71,17 +74,18 @@ fi
 export CARGO_TARGET_DIR="$root/target/gen-projects"
 build() { (cd "$1" && cargo build --workspace -q); }
 "$ddd" new warmup --out "$work/warmup" > /dev/null && build "$work/warmup"
-time_runs "$work/svc" "ddd new" "$ddd" new demo-service --out "$work/svc"
+time_runs "$work/svc" "ddd new" "$ddd" new demo-service --out @OUT@
 new_best=$best
-time_runs "$work/cg" "cargo generate" \
-  "$cg" generate --path templates/service --name demo-service --define ddd_path="$root" \
-  --destination "$work/cg" --silent --vcs none
+cargo_generate() { # DIR: the service in DIR/demo-service
+  mkdir -p "$1" && "$cg" generate --path templates/service --name demo-service \
+    --define ddd_path="$root" --destination "$1" --silent --vcs none
+}
+time_runs "$work/cg" "cargo generate" cargo_generate @OUT@
 cg_best=$best
 printf '%-44s %.2fx cargo generate\n' "" "$(echo "$new_best / $cg_best" | bc -l)"
-rm -rf "$work/svc" && "$ddd" new demo-service --out "$work/svc" > /dev/null
+"$ddd" new demo-service --out "$work/svc" > /dev/null
 touch_build() { local start end; start=$(date +%s.%N); build "$1"; end=$(date +%s.%N); printf '%-44s %.3f\n' "$2" "$(echo "$end - $start" | bc)"; }
 touch_build "$work/svc" "first cargo build after ddd new"
-rm -rf "$work/cg" && mkdir -p "$work/cg" && "$cg" generate --path templates/service --name demo-service \
-  --define ddd_path="$root" --destination "$work/cg" --silent --vcs none
+cargo_generate "$work/cg"
 cp Cargo.lock "$work/cg/demo-service/"
 touch_build "$work/cg/demo-service" "first cargo build after cargo generate"
