@@ -1,5 +1,8 @@
-//! What the templates see: the model turned into names, Rust types and the code of the
-//! derived behaviour, one view per generated file. Templates only lay it out.
+//! What the templates see: the model turned into names, Rust types and expressions, one view
+//! per generated file. The division of labour: Rust *expressions* (a type, a conversion, a
+//! sample value, an event literal) are computed here, where the model's types are known;
+//! statements and items (guards, `let` bindings, function bodies, tests) are laid out by the
+//! templates from these views.
 
 use std::collections::{BTreeMap, BTreeSet};
 

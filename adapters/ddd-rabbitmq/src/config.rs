@@ -135,6 +135,10 @@ impl RabbitMqConfig {
 
     /// The queue that keeps consumer `name`'s dead letters.
     pub fn dead_letter_queue(&self, name: &str) -> String {
-        format!("{}dead-letter.{name}", self.queue_prefix)
+        format!(
+            "{}{}",
+            self.queue_prefix,
+            ddd_core::bus::dead_letter_subject(name)
+        )
     }
 }
