@@ -19,7 +19,8 @@ Exit status:
   1  the model has errors (they are printed; nothing is written)
   2  bad command line (unknown option, unsupported model extension)
   3  a file could not be read or written
-  4  generate: generated files were edited by hand (nothing written; see --force)
+  4  generate: generated files were edited by hand, or the directory has no manifest yet
+     and files differ from the model's (nothing written; see --force)
   5  generate --check: generated files are out of date
   6  generate: a template failed to render";
 

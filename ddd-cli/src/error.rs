@@ -13,7 +13,8 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     /// A file could not be read or written.
     pub const IO: u8 = 3;
-    /// `ddd generate` refused to overwrite generated files edited by hand (use `--force`).
+    /// `ddd generate` refused to overwrite generated files edited by hand, or files of a
+    /// directory without a manifest (use `--force`).
     pub const EDITED: u8 = 4;
     /// `ddd generate --check`: generated files are out of date.
     pub const STALE: u8 = 5;
