@@ -78,6 +78,7 @@ pub mod outbox;
 pub mod policy;
 pub mod projection;
 pub mod repository;
+pub mod rules;
 pub mod store;
 pub mod testing;
 pub mod validate;
@@ -91,7 +92,7 @@ pub use aggregate::{Aggregate, AggregateId, AggregateRoot, ExpectedVersion, Vers
 pub use bus::{BusError, ConsumerConfig, Delivery, EventBus, Message, Subscription};
 pub use command::{Command, DispatchCommand, DispatchEvent, IntoEvents};
 pub use context::{AggregateInfo, BoundedContext, PolicyInfo};
-pub use error::Rejection;
+pub use error::{Cause, Rejection};
 pub use event::{
     CodecError, DomainEvent, Envelope, EventId, Metadata, Payload, Position, RawEnvelope,
     TraceContext,

@@ -8,6 +8,7 @@
 //! model `ddd new` starts a service from, and the cargo-generate template made from it.
 
 mod asyncapi;
+mod expr;
 pub mod format;
 mod openapi;
 mod parallel;
@@ -366,10 +367,14 @@ fn context_view(
 }
 
 fn contracts_view(system: &System, contract_types: &BTreeSet<TypePath>) -> serde_json::Value {
-    let ids: Vec<String> = system
+    let ids: Vec<serde_json::Value> = system
         .contexts
         .iter()
-        .flat_map(|c| c.aggregates.iter().map(|a| a.name.to_string()))
+        .filter(|c| !c.aggregates.is_empty())
+        .map(|c| {
+            let aggregates: Vec<&str> = c.aggregates.iter().map(|a| a.name.as_str()).collect();
+            json!({ "context": c.name.as_str(), "module": names::module(&c.name), "aggregates": aggregates })
+        })
         .collect();
     let mut kernel = Scope::new(system, Crate::Contracts, "crate::kernel", contract_types);
     for name in system
@@ -679,7 +684,7 @@ fn http_test(
 mod tests {
     use super::*;
 
-    const SHOP: &str = include_str!("../../ddd-model/tests/models/shop.ddd");
+    const SHOP: &str = include_str!("../../models/shop.ddd");
 
     fn shop() -> Vec<File> {
         let system = ddd_model::load(SHOP, ddd_model::Format::Ddd)

@@ -143,9 +143,15 @@ impl<'a> Scope<'a> {
         }
     }
 
-    /// The full path of an aggregate's id type.
-    pub(crate) fn id_path(&self, aggregate: &str) -> String {
-        format!("{}::ids::{aggregate}Id", self.contracts())
+    /// The full path of an aggregate's id type: `contracts::ids::ordering::OrderId`.
+    pub(crate) fn id_path(&self, aggregate: &TypePath) -> String {
+        let context = aggregate.context.as_deref().unwrap_or_default();
+        format!(
+            "{}::ids::{}::{}Id",
+            self.contracts(),
+            names::module(context),
+            aggregate.name
+        )
     }
 
     /// The full path of a value, entity or enum.
@@ -253,6 +259,7 @@ impl<'a> Scope<'a> {
             Conversion::Record(pair) => {
                 self.convert_record(expr, &pair.from, &pair.to, records, depth)
             }
+            Conversion::Widen(to) => format!("{}::from({expr})", self.ty(to)),
         }
     }
 

@@ -13,6 +13,7 @@ use ddd_model::ir::{
 };
 use serde::Serialize;
 
+use super::expr::{Arithmetic, Writer};
 use super::rust::{Crate, Scope, is_copy, owned};
 use ddd_names as names;
 
@@ -310,7 +311,7 @@ pub(crate) fn aggregate(
         .map(enumeration)
         .collect();
     let has_id = aggregate.fields.iter().any(|f| matches!(f.ty, Type::Id(_)));
-    let id = scope.ty(&Type::Id(aggregate.name.clone()));
+    let id = scope.ty(&Type::id(&context.name, &aggregate.name));
     let state = fields(&scope, "", &aggregate.fields);
     let manual_default = has_id.then(|| {
         aggregate
@@ -519,7 +520,10 @@ fn emitted(
                         Source::AggregateId { conversion } => {
                             scope.convert("id", conversion, &plan.conversions, 0)
                         }
-                        Source::EventField { .. } | Source::NeedsCode { .. } => "todo".into(),
+                        Source::Default => default_value(scope, aggregate, plan, &f.field),
+                        Source::EventField { .. }
+                        | Source::Computed { .. }
+                        | Source::NeedsCode { .. } => "todo".into(),
                     };
                     if expr == f.field.as_str() {
                         expr
@@ -841,7 +845,7 @@ pub(crate) fn policy(
         let target_expr = match &translation.target {
             Target::NewFromEventId => format!(
                 "{}::derived_from(&event.event_id, Self::NAME.as_bytes())",
-                scope.ty(&Type::Id(target.name.clone()))
+                scope.ty(&Type::id(&context.name, &target.name))
             ),
             Target::EventField { field } => format!("*{field}"),
             Target::EmittingAggregate => "emitter".into(),
@@ -877,7 +881,7 @@ pub(crate) fn policy(
             single: source.publishes.len() == 1,
             rest: bound.len() < event.fields.len(),
             bound,
-            emitter_id: needs_emitter.then(|| scope.ty(&Type::Id(emitter.name.clone()))),
+            emitter_id: needs_emitter.then(|| scope.ty(&Type::id(&source.name, &emitter.name))),
             emitter: emitter.name.to_string(),
             target: target_expr,
             make: if command.creates { "create" } else { "new" },
@@ -895,6 +899,7 @@ pub(crate) fn policy(
     let test = translated.as_ref().and_then(|_| {
         policy_test(
             test_scope,
+            (source, context),
             emitter,
             event,
             target,
@@ -944,6 +949,7 @@ impl TargetReason for ddd_model::ir::Translation {
 )]
 fn policy_test(
     scope: &Scope<'_>,
+    (source, context): (&Context, &Context),
     emitter: &Aggregate,
     event: &Event,
     target: &Aggregate,
@@ -979,7 +985,7 @@ fn policy_test(
     let emitter_id = || {
         format!(
             "{}::from({}::from_u128(7))",
-            scope.ty(&Type::Id(emitter.name.clone())),
+            scope.ty(&Type::id(&source.name, &emitter.name)),
             scope.name("uuid::Uuid")
         )
     };
@@ -996,7 +1002,7 @@ fn policy_test(
     let target_expr = match &translation.target {
         Target::NewFromEventId => format!(
             "{}::derived_from(&when.event().event_id, {name}::NAME.as_bytes())",
-            scope.ty(&Type::Id(target.name.clone()))
+            scope.ty(&Type::id(&context.name, &target.name))
         ),
         Target::EventField { field } => {
             let ty = event
@@ -1058,4 +1064,17 @@ fn policy_test(
             fields.join(", ")
         ),
     })
+}
+
+/// The default (`= EXPR`) of the event field `field`, as a value.
+fn default_value(scope: &Scope<'_>, aggregate: &Aggregate, plan: &EmitPlan, field: &str) -> String {
+    let typed = aggregate
+        .event(&plan.event)
+        .and_then(|event| event.fields.iter().find(|f| f.name == *field))
+        .and_then(|f| f.default.as_ref())
+        .and_then(|default| default.checked());
+    match typed {
+        Some(typed) => Writer::new(scope, Arithmetic::Saturating, "state").value(typed),
+        None => format!("{}::default()", scope.std("Default")),
+    }
 }

@@ -21,6 +21,26 @@ pub enum Item {
     Enum(EnumDecl),
     Context(ContextDecl),
     Map(MapDecl),
+    /// `type Quantity = u32 @range(1..=99)`
+    Type(TypeAliasDecl),
+    /// `import "catalog.ddd"`
+    Import(ImportDecl),
+}
+
+/// `import "catalog.ddd"`: the path as written, relative to the importing file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportDecl {
+    pub path: String,
+    pub span: Span,
+}
+
+/// `type Quantity = u32 @range(1..=99)`: a name for a type with its constraints.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TypeAliasDecl {
+    pub doc: Option<String>,
+    pub name: Ident,
+    pub ty: TypeExpr,
+    pub constraints: Vec<ConstraintDecl>,
 }
 
 /// `system Shop`; `name` is `None` when the keyword was there but the name did not parse.
@@ -58,6 +78,8 @@ pub struct VariantDecl {
 pub struct ContextDecl {
     pub doc: Option<String>,
     pub name: Ident,
+    /// `: core`, `: supporting` or `: generic`, as written.
+    pub kind: Option<Ident>,
     pub members: Vec<ContextMember>,
 }
 
@@ -69,6 +91,34 @@ pub enum ContextMember {
     /// `publishes OrderPlaced, OrderCancelled`
     Publishes(Vec<Ident>),
     Policy(PolicyDecl),
+    Type(TypeAliasDecl),
+    View(ViewDecl),
+}
+
+/// `view V from Aggregate { ... }` or `view V by key: T { ...; on A.E sets ... }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ViewDecl {
+    pub doc: Option<String>,
+    pub name: Ident,
+    pub source: ViewSource,
+    pub fields: Vec<FieldDecl>,
+    pub handlers: Vec<ViewHandlerDecl>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ViewSource {
+    /// `from Aggregate`: a row per aggregate.
+    From(Ident),
+    /// `by key: T`: a row per key value.
+    By(FieldDecl),
+}
+
+/// `on Aggregate.Event sets field = EXPR, ...` in a view.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ViewHandlerDecl {
+    pub scope: Ident,
+    pub event: Ident,
+    pub sets: Vec<AssignDecl>,
 }
 
 /// `aggregate Order { ... }`.
@@ -88,20 +138,41 @@ pub enum AggregateMember {
     Enum(EnumDecl),
     Command(CommandDecl),
     Event(EventDecl),
+    Type(TypeAliasDecl),
+    Lifecycle(LifecycleDecl),
 }
 
-/// `name: Type @constraint(...)`, in records, aggregates, commands and events.
+/// `lifecycle status { Placed -> Paid by MarkPaid; Placed, Paid -> Cancelled by Cancel }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LifecycleDecl {
+    pub field: Ident,
+    pub transitions: Vec<TransitionDecl>,
+}
+
+/// `Placed, Paid -> Cancelled by Cancel`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TransitionDecl {
+    pub from: Vec<Ident>,
+    pub to: Ident,
+    pub by: Vec<Ident>,
+}
+
+/// `name: Type @constraint(...) = default`, in records, aggregates, commands, events and views.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FieldDecl {
     pub doc: Option<String>,
     pub name: Ident,
     pub ty: TypeExpr,
     pub constraints: Vec<ConstraintDecl>,
+    /// `= EXPR`: an event field's default for older payloads, a view field's value.
+    pub value: Option<Expr>,
 }
 
-/// `Name` or `Name<Arg, ...>`, resolved only later.
+/// `Name`, `Context.Name` or `Name<Arg, ...>`, resolved only later.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TypeExpr {
+    /// `Catalog` in `Catalog.ProductId`.
+    pub qualifier: Option<Ident>,
     pub name: Ident,
     pub args: Vec<TypeExpr>,
     pub span: Span,
@@ -130,6 +201,8 @@ pub enum ConstraintArg {
     },
     /// `@len()`
     Empty { span: Span },
+    /// `@key`: a marker without parentheses.
+    Flag,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -151,15 +224,105 @@ pub struct CommandDecl {
     pub name: Ident,
     pub params: Vec<FieldDecl>,
     pub creates: Option<Span>,
+    pub requires: Vec<RequireDecl>,
     pub emits: Vec<Ident>,
 }
 
-/// `event OrderPlaced(...)`.
+/// `requires EXPR else "message"`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequireDecl {
+    pub rule: Expr,
+    pub message: Option<String>,
+}
+
+/// `event OrderPlaced v2(...) sets field = EXPR, ...`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventDecl {
     pub doc: Option<String>,
     pub name: Ident,
+    /// `v2`: the schema version and where it was written.
+    pub version: Option<(u32, Span)>,
     pub fields: Vec<FieldDecl>,
+    pub sets: Vec<AssignDecl>,
+}
+
+/// `field = EXPR` in `sets`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssignDecl {
+    pub field: Ident,
+    pub value: Expr,
+}
+
+/// An expression, as parsed: only checked for its syntax here; the model keeps its text
+/// ([`Expr::span`]) and [`crate::typing`] gives it types.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExprKind {
+    Bool(bool),
+    Int(i128),
+    Float(f64),
+    Str(String),
+    /// `none`
+    None,
+    /// `total.amount_cents`, `Paid`
+    Path(Vec<Ident>),
+    Unary(UnaryOp, Box<Expr>),
+    Binary(BinaryOp, Box<Expr>, Box<Expr>),
+    /// `status in {Placed, Paid}`
+    In(Box<Expr>, Vec<Expr>),
+    /// `count(items)`
+    Call(Ident, Vec<Expr>),
+    /// `Money { amount_cents: 0, currency: "EUR" }`; `Context.Money` too.
+    Record {
+        qualifier: Option<Ident>,
+        name: Ident,
+        fields: Vec<(Ident, Expr)>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UnaryOp {
+    Not,
+    Neg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BinaryOp {
+    Or,
+    And,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Add,
+    Sub,
+    Mul,
+}
+
+impl BinaryOp {
+    /// As written in the language.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BinaryOp::Or => "or",
+            BinaryOp::And => "and",
+            BinaryOp::Eq => "==",
+            BinaryOp::Ne => "!=",
+            BinaryOp::Lt => "<",
+            BinaryOp::Le => "<=",
+            BinaryOp::Gt => ">",
+            BinaryOp::Ge => ">=",
+            BinaryOp::Add => "+",
+            BinaryOp::Sub => "-",
+            BinaryOp::Mul => "*",
+        }
+    }
 }
 
 /// `on Payments.PaymentCaptured run Order.MarkPaid with payment = id`.
@@ -174,11 +337,11 @@ pub struct PolicyDecl {
     pub mappings: Vec<MappingDecl>,
 }
 
-/// `field = event_field` in a policy's `with`.
+/// `field = EXPR` in a policy's `with`, over the event's fields.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MappingDecl {
     pub field: Ident,
-    pub from: Ident,
+    pub from: Expr,
 }
 
 /// `map { ... }`.
@@ -197,4 +360,8 @@ pub struct RelationDecl {
     pub arrow: Span,
     /// The kind as written, hyphens included.
     pub kind: Ident,
+    /// `[open-host, published-language]` before the arrow: roles of `from`.
+    pub from_roles: Vec<Ident>,
+    /// `[anticorruption-layer]` after the arrow: roles of `to`.
+    pub to_roles: Vec<Ident>,
 }

@@ -43,6 +43,10 @@ impl<'a> Converter<'a> {
         if from == to {
             return Some(Conversion::Same);
         }
+        if let (Some(narrow), Some(wide)) = (from.integer_bounds(), to.integer_bounds()) {
+            return (wide.0 <= narrow.0 && narrow.1 <= wide.1)
+                .then(|| Conversion::Widen(to.clone()));
+        }
         match (from, to) {
             (Type::Option(from), Type::Option(to)) => self
                 .convert(from, to)

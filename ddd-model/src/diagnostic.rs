@@ -56,6 +56,24 @@ codes! {
     UnknownField = "unknown-field",
     UnknownConstraint = "unknown-constraint",
     UnknownRelationKind = "unknown-relation-kind",
+    /// A context's kind that is not `core`, `supporting` or `generic`.
+    UnknownSubdomainKind = "unknown-subdomain-kind",
+    /// An unknown function in an expression.
+    UnknownFunction = "unknown-function",
+    /// An expression whose types do not fit.
+    TypeMismatch = "type-mismatch",
+    /// A bare name that more than one scope defines.
+    AmbiguousName = "ambiguous-name",
+    /// A lifecycle that is malformed: over a non-enum field, an unknown state, a command in two transitions.
+    InvalidLifecycle = "invalid-lifecycle",
+    /// A lifecycle transition whose source states can never be reached.
+    UnreachableState = "unreachable-state",
+    /// A state field that no event ever changes.
+    UnmaintainedState = "unmaintained-state",
+    /// A policy between two contexts the context map does not relate.
+    UnrelatedContexts = "unrelated-contexts",
+    /// An `import` that cannot be read, or that imports itself.
+    Import = "import",
     /// Two things with one name in a scope.
     DuplicateName = "duplicate-name",
     /// A Rust keyword, `id`/`version` as a field, a built-in type name, or an `<Aggregate>Id`.
@@ -226,6 +244,17 @@ impl Diagnostic {
             _ => {}
         }
         self
+    }
+
+    /// Moves every span by `base` (see [`crate::lexer::lex_at`]).
+    pub fn shift(&mut self, base: u32) {
+        let locations = self
+            .location
+            .iter_mut()
+            .chain(self.related.iter_mut().map(|(location, _)| location));
+        for location in locations {
+            location.span = location.span.map(|span| span.shift(base));
+        }
     }
 
     pub fn is_error(&self) -> bool {

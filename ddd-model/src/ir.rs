@@ -6,12 +6,14 @@
 //! left) and the derived parts (`translation`, `emit_plans`, `apply`) filled in; those are
 //! recomputed on every check, so input may leave them out.
 
+mod expr;
 mod plan;
 mod ty;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use self::expr::*;
 pub use self::plan::*;
 pub use self::ty::*;
 use crate::name::{Name, Origin};
@@ -30,6 +32,9 @@ pub struct System {
     /// Enums of the shared kernel, visible in every context.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub enums: Vec<Enum>,
+    /// Named types of the shared kernel (`type Quantity = u32 @range(1..=99)`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<Alias>,
     #[serde(default)]
     pub contexts: Vec<Context>,
     /// The context map.
@@ -44,10 +49,15 @@ pub struct Context {
     pub name: Name,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub doc: Option<String>,
+    /// The kind of subdomain the context serves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<SubdomainKind>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub values: Vec<Record>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub enums: Vec<Enum>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<Alias>,
     #[serde(default)]
     pub aggregates: Vec<Aggregate>,
     /// Events of this context that other contexts may subscribe to.
@@ -73,10 +83,105 @@ pub struct Aggregate {
     pub values: Vec<Record>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub enums: Vec<Enum>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<Alias>,
+    /// State machines over enum-typed state fields.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lifecycles: Vec<Lifecycle>,
     #[serde(default)]
     pub commands: Vec<Command>,
     #[serde(default)]
     pub events: Vec<Event>,
+}
+
+/// The kind of subdomain a context serves: where a team invests most (`core`), what it needs
+/// but does not sell (`supporting`), what it could buy (`generic`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum SubdomainKind {
+    Core,
+    Supporting,
+    Generic,
+}
+
+impl SubdomainKind {
+    pub const ALL: &[SubdomainKind] = &[
+        SubdomainKind::Core,
+        SubdomainKind::Supporting,
+        SubdomainKind::Generic,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubdomainKind::Core => "core",
+            SubdomainKind::Supporting => "supporting",
+            SubdomainKind::Generic => "generic",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<SubdomainKind> {
+        SubdomainKind::ALL
+            .iter()
+            .copied()
+            .find(|kind| kind.as_str() == text)
+    }
+}
+
+/// `type Quantity = u32 @range(1..=99)`: a field of this type has the type and the
+/// constraints (before its own).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Alias {
+    pub name: Name,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doc: Option<String>,
+    #[serde(rename = "type")]
+    pub ty: Type,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub constraints: Vec<Constraint>,
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub ty_origin: Origin,
+}
+
+/// `lifecycle status { Placed -> Paid by MarkPaid }`: which commands may run in which state
+/// of an enum-typed state field, and the state their events leave it in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Lifecycle {
+    /// The enum-typed state field.
+    pub field: Name,
+    pub transitions: Vec<Transition>,
+}
+
+/// `Placed, Paid -> Cancelled by Cancel`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Transition {
+    pub from: Vec<Name>,
+    pub to: Name,
+    pub by: Vec<Name>,
+}
+
+/// `requires not checked_out else "the cart is checked out"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Guard {
+    /// A `bool` over the command's parameters and the state.
+    pub rule: Expr,
+    /// What a rejection says; without one, it names the rule.
+    #[serde(default, rename = "else", skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// `field = EXPR` after an event's `sets`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Assignment {
+    pub field: Name,
+    pub value: Expr,
 }
 
 /// A value or an entity: named fields. Which one it is follows from the list holding it.
@@ -119,6 +224,12 @@ pub struct Field {
     /// Checked whenever a command is built (from HTTP, the bus or code).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub constraints: Vec<Constraint>,
+    /// `@key`: the identity of an entity; `upsert` and `remove` find elements by it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub key: bool,
+    /// `= EXPR`: the value of an event field missing from an older payload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<Expr>,
     /// Where the type was written.
     #[serde(skip)]
     #[schemars(skip)]
@@ -136,6 +247,9 @@ pub struct Command {
     /// Makes a new aggregate instead of acting on an existing one.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub creates: bool,
+    /// Rules the command must meet; a broken one rejects it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<Guard>,
     /// Events of the same aggregate.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub emits: Vec<Name>,
@@ -150,8 +264,14 @@ pub struct Event {
     pub name: Name,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub doc: Option<String>,
+    /// The schema version (`event OrderCancelled v2(...)`), from 1.
+    #[serde(default = "first_version", skip_serializing_if = "is_first_version")]
+    pub version: u32,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<Field>,
+    /// How applying the event changes the state, on top of copying same-name fields.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sets: Vec<Assignment>,
     /// Derived (ignored on input): the state fields `apply` sets from this event.
     #[serde(default, skip_serializing_if = "ApplyPlan::is_empty")]
     pub apply: ApplyPlan,
@@ -191,12 +311,24 @@ pub struct CommandRef {
     pub command: Name,
 }
 
-/// `field = from`: the command's `field` takes the event's `from`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+/// `field = EXPR`: the command's `field` takes the value of `EXPR` over the event's fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Mapping {
     pub field: Name,
-    pub from: Name,
+    pub from: Expr,
+}
+
+fn first_version() -> u32 {
+    1
+}
+
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if"
+)]
+fn is_first_version(version: &u32) -> bool {
+    *version == 1
 }
 
 /// A line of the context map: `from -> to : kind` (`from` is upstream) or, with
@@ -211,6 +343,12 @@ pub struct Relation {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub both_ways: bool,
     pub kind: RelationKind,
+    /// Roles `from` plays: `open-host`, `published-language`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub from_roles: Vec<RelationKind>,
+    /// Roles `to` plays: `anticorruption-layer`, `conformist`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub to_roles: Vec<RelationKind>,
     #[serde(skip)]
     #[schemars(skip)]
     pub origin: Origin,
@@ -364,6 +502,21 @@ impl Aggregate {
 
     pub fn field(&self, name: &str) -> Option<&Field> {
         self.fields.iter().find(|field| field.name == name)
+    }
+
+    /// The lifecycle transition `command` makes, if any (a command is in at most one
+    /// transition per lifecycle; validation reports more).
+    pub fn transitions_of<'a>(
+        &'a self,
+        command: &'a str,
+    ) -> impl Iterator<Item = (&'a Lifecycle, &'a Transition)> + 'a {
+        self.lifecycles.iter().filter_map(move |lifecycle| {
+            lifecycle
+                .transitions
+                .iter()
+                .find(|t| t.by.iter().any(|by| by == command))
+                .map(|t| (lifecycle, t))
+        })
     }
 
     /// The name of the identity type: `Order` → `OrderId`.

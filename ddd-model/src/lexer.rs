@@ -23,8 +23,17 @@ pub enum TokenKind {
     Colon,
     Dot,
     Eq,
+    /// `==`
+    EqEq,
+    /// `!=`
+    NotEq,
     At,
     Minus,
+    Plus,
+    Star,
+    LBracket,
+    RBracket,
+    Semi,
     /// `->`
     Arrow,
     /// `<->`
@@ -55,8 +64,15 @@ impl TokenKind {
             TokenKind::Colon => "`:`",
             TokenKind::Dot => "`.`",
             TokenKind::Eq => "`=`",
+            TokenKind::EqEq => "`==`",
+            TokenKind::NotEq => "`!=`",
             TokenKind::At => "`@`",
             TokenKind::Minus => "`-`",
+            TokenKind::Plus => "`+`",
+            TokenKind::Star => "`*`",
+            TokenKind::LBracket => "`[`",
+            TokenKind::RBracket => "`]`",
+            TokenKind::Semi => "`;`",
             TokenKind::Arrow => "`->`",
             TokenKind::BothArrow => "`<->`",
             TokenKind::DotDot => "`..`",
@@ -75,6 +91,12 @@ pub struct Token {
 
 /// Tokens of `source`, always ending with [`TokenKind::Eof`], and the lexical errors.
 pub fn lex(source: &str) -> (Vec<Token>, Vec<Diagnostic>) {
+    lex_at(source, 0)
+}
+
+/// [`lex`] for a text that starts at offset `base` of a larger source (a file of a model
+/// made of several, an expression kept in the model): every span is shifted by `base`.
+pub fn lex_at(source: &str, base: u32) -> (Vec<Token>, Vec<Diagnostic>) {
     let mut lexer = Lexer {
         source,
         bytes: source.as_bytes(),
@@ -83,6 +105,14 @@ pub fn lex(source: &str) -> (Vec<Token>, Vec<Diagnostic>) {
         diagnostics: Vec::new(),
     };
     lexer.run();
+    if base > 0 {
+        for token in &mut lexer.tokens {
+            token.span = token.span.shift(base);
+        }
+        for diagnostic in &mut lexer.diagnostics {
+            diagnostic.shift(base);
+        }
+    }
     (lexer.tokens, lexer.diagnostics)
 }
 
@@ -112,8 +142,15 @@ impl Lexer<'_> {
                 b'>' => self.single(TokenKind::Gt, 1),
                 b',' => self.single(TokenKind::Comma, 1),
                 b':' => self.single(TokenKind::Colon, 1),
+                b'=' if self.rest().starts_with("==") => self.single(TokenKind::EqEq, 2),
                 b'=' => self.single(TokenKind::Eq, 1),
+                b'!' if self.rest().starts_with("!=") => self.single(TokenKind::NotEq, 2),
                 b'@' => self.single(TokenKind::At, 1),
+                b'+' => self.single(TokenKind::Plus, 1),
+                b'*' => self.single(TokenKind::Star, 1),
+                b'[' => self.single(TokenKind::LBracket, 1),
+                b']' => self.single(TokenKind::RBracket, 1),
+                b';' => self.single(TokenKind::Semi, 1),
                 b'<' if self.rest().starts_with("<->") => self.single(TokenKind::BothArrow, 3),
                 b'<' => self.single(TokenKind::Lt, 1),
                 b'-' if self.rest().starts_with("->") => self.single(TokenKind::Arrow, 2),
@@ -240,7 +277,7 @@ impl Lexer<'_> {
         let is_junk = |c: char| {
             !(c.is_ascii_alphanumeric()
                 || c.is_ascii_whitespace()
-                || "/\"{}()<>,:=@-._".contains(c))
+                || "/\"{}()<>,:=@-._+*[];".contains(c))
         };
         let len: usize = self
             .rest()

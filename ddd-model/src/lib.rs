@@ -32,6 +32,7 @@ pub mod validate;
 mod plans;
 mod resolve;
 mod suggest;
+mod typing;
 mod walk;
 
 pub use diagnostic::{Code, Diagnostic, Severity, SourceFile};

@@ -5,25 +5,29 @@
 use crate::ast::{self, ConstraintArg, Num, NumLit};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::{
-    Aggregate, Command, CommandRef, Constraint, Context, Enum, Event, EventRef, Field, Mapping,
-    Number, Policy, Record, Relation, RelationKind, System, Type, Variant,
+    Aggregate, Alias, Assignment, Command, CommandRef, Constraint, Context, Enum, Event, EventRef,
+    Expr, Field, Guard, Lifecycle, Mapping, Number, Policy, Record, Relation, RelationKind,
+    SubdomainKind, System, Transition, Type, Variant,
 };
 use crate::name::{Name, Origin, Span};
 use crate::suggest;
 use crate::symbol;
 
 /// Lowers a parsed file. Always returns a system, so that validation can report its own
-/// errors next to the syntax errors.
-pub fn lower(file: &ast::File) -> (System, Vec<Diagnostic>) {
+/// errors next to the syntax errors. `text` gives the source of a span: the model keeps the
+/// text of expressions.
+pub fn lower(file: &ast::File, text: &dyn Fn(Span) -> String) -> (System, Vec<Diagnostic>) {
     let mut lower = Lower {
         diagnostics: Vec::new(),
+        text,
     };
     let system = lower.system(file);
     (system, lower.diagnostics)
 }
 
-struct Lower {
+struct Lower<'a> {
     diagnostics: Vec<Diagnostic>,
+    text: &'a dyn Fn(Span) -> String,
 }
 
 fn name(ident: &ast::Ident) -> Name {
@@ -34,7 +38,7 @@ fn names(idents: &[ast::Ident]) -> Vec<Name> {
     idents.iter().map(name).collect()
 }
 
-impl Lower {
+impl Lower<'_> {
     fn report(&mut self, diagnostic: Diagnostic) {
         self.diagnostics.push(diagnostic);
     }
@@ -45,6 +49,7 @@ impl Lower {
             doc: None,
             values: Vec::new(),
             enums: Vec::new(),
+            aliases: Vec::new(),
             contexts: Vec::new(),
             relations: Vec::new(),
         };
@@ -57,6 +62,9 @@ impl Lower {
                 }
                 ast::Item::Value(decl) => system.values.push(self.record(decl)),
                 ast::Item::Enum(decl) => system.enums.push(enumeration(decl)),
+                ast::Item::Type(decl) => system.aliases.push(self.alias(decl)),
+                // Read by `crate::sources`, which lowers the imported files with this one.
+                ast::Item::Import(_) => {}
                 ast::Item::Context(decl) => system.contexts.push(self.context(decl)),
                 ast::Item::Map(decl) => {
                     let relations = decl.relations.iter().filter_map(|r| self.relation(r));
@@ -117,8 +125,13 @@ impl Lower {
         let mut context = Context {
             name: name(&decl.name),
             doc: decl.doc.clone(),
+            kind: decl
+                .kind
+                .as_ref()
+                .and_then(|kind| self.subdomain_kind(kind)),
             values: Vec::new(),
             enums: Vec::new(),
+            aliases: Vec::new(),
             aggregates: Vec::new(),
             publishes: Vec::new(),
             policies: Vec::new(),
@@ -131,10 +144,50 @@ impl Lower {
                     context.aggregates.push(self.aggregate(decl))
                 }
                 ast::ContextMember::Publishes(events) => context.publishes.extend(names(events)),
-                ast::ContextMember::Policy(decl) => context.policies.push(policy(decl)),
+                ast::ContextMember::Policy(decl) => context.policies.push(self.policy(decl)),
+                ast::ContextMember::Type(decl) => context.aliases.push(self.alias(decl)),
+                // The read side is parsed (so its syntax errors are reported) but not yet
+                // part of the model.
+                ast::ContextMember::View(_) => {}
             }
         }
         context
+    }
+
+    fn subdomain_kind(&mut self, kind: &ast::Ident) -> Option<SubdomainKind> {
+        let parsed = SubdomainKind::parse(&kind.text);
+        if parsed.is_none() {
+            let kinds = SubdomainKind::ALL.iter().map(|kind| kind.as_str());
+            self.report(
+                Diagnostic::error(
+                    Code::UnknownSubdomainKind,
+                    format!("unknown subdomain kind `{}`", kind.text),
+                )
+                .at(kind.span)
+                .with_label("not a subdomain kind")
+                .with_note("the kinds are `core`, `supporting` and `generic`")
+                .suggest(suggest::closest(&kind.text, kinds)),
+            );
+        }
+        parsed
+    }
+
+    fn alias(&mut self, decl: &ast::TypeAliasDecl) -> Alias {
+        Alias {
+            name: name(&decl.name),
+            doc: decl.doc.clone(),
+            ty: self.ty(&decl.ty),
+            constraints: self.constraints(&decl.constraints, Marks::NONE).0,
+            ty_origin: decl.ty.span.into(),
+        }
+    }
+
+    fn expr(&self, expr: &ast::Expr) -> Expr {
+        Expr {
+            source: (self.text)(expr.span),
+            origin: expr.span.into(),
+            typed: None,
+        }
     }
 
     fn aggregate(&mut self, decl: &ast::AggregateDecl) -> Aggregate {
@@ -145,20 +198,46 @@ impl Lower {
             entities: Vec::new(),
             values: Vec::new(),
             enums: Vec::new(),
+            aliases: Vec::new(),
+            lifecycles: Vec::new(),
             commands: Vec::new(),
             events: Vec::new(),
         };
         for member in &decl.members {
             match member {
                 ast::AggregateMember::Field(decl) => aggregate.fields.push(self.field(decl)),
-                ast::AggregateMember::Entity(decl) => aggregate.entities.push(self.record(decl)),
+                ast::AggregateMember::Entity(decl) => {
+                    aggregate.entities.push(self.record_with(decl, Marks::KEY));
+                }
+                ast::AggregateMember::Type(decl) => aggregate.aliases.push(self.alias(decl)),
+                ast::AggregateMember::Lifecycle(decl) => aggregate.lifecycles.push(Lifecycle {
+                    field: name(&decl.field),
+                    transitions: decl
+                        .transitions
+                        .iter()
+                        .map(|t| Transition {
+                            from: names(&t.from),
+                            to: name(&t.to),
+                            by: names(&t.by),
+                        })
+                        .collect(),
+                }),
                 ast::AggregateMember::Value(decl) => aggregate.values.push(self.record(decl)),
                 ast::AggregateMember::Enum(decl) => aggregate.enums.push(enumeration(decl)),
                 ast::AggregateMember::Command(decl) => aggregate.commands.push(self.command(decl)),
                 ast::AggregateMember::Event(decl) => aggregate.events.push(Event {
                     name: name(&decl.name),
                     doc: decl.doc.clone(),
-                    fields: self.fields(&decl.fields),
+                    version: decl.version.map_or(1, |(version, _)| version),
+                    fields: self.fields_with(&decl.fields, Marks::DEFAULT),
+                    sets: decl
+                        .sets
+                        .iter()
+                        .map(|set| Assignment {
+                            field: name(&set.field),
+                            value: self.expr(&set.value),
+                        })
+                        .collect(),
                     apply: Default::default(),
                 }),
             }
@@ -172,36 +251,114 @@ impl Lower {
             doc: decl.doc.clone(),
             params: self.fields(&decl.params),
             creates: decl.creates.is_some(),
+            requires: decl
+                .requires
+                .iter()
+                .map(|require| Guard {
+                    rule: self.expr(&require.rule),
+                    message: require.message.clone(),
+                })
+                .collect(),
             emits: names(&decl.emits),
             emit_plans: Vec::new(),
         }
     }
 
     fn record(&mut self, decl: &ast::RecordDecl) -> Record {
+        self.record_with(decl, Marks::NONE)
+    }
+
+    fn record_with(&mut self, decl: &ast::RecordDecl, marks: Marks) -> Record {
         Record {
             name: name(&decl.name),
             doc: decl.doc.clone(),
-            fields: self.fields(&decl.fields),
+            fields: self.fields_with(&decl.fields, marks),
         }
     }
 
     fn fields(&mut self, decls: &[ast::FieldDecl]) -> Vec<Field> {
-        decls.iter().map(|decl| self.field(decl)).collect()
+        self.fields_with(decls, Marks::NONE)
+    }
+
+    fn fields_with(&mut self, decls: &[ast::FieldDecl], marks: Marks) -> Vec<Field> {
+        decls
+            .iter()
+            .map(|decl| self.field_with(decl, marks))
+            .collect()
     }
 
     fn field(&mut self, decl: &ast::FieldDecl) -> Field {
+        self.field_with(decl, Marks::NONE)
+    }
+
+    fn field_with(&mut self, decl: &ast::FieldDecl, marks: Marks) -> Field {
         let ty = self.ty(&decl.ty);
-        let mut constraints = Vec::new();
-        for constraint in &decl.constraints {
-            constraints.extend(self.constraint(constraint));
-        }
+        let (constraints, key) = self.constraints(&decl.constraints, marks);
+        let default = decl.value.as_ref().and_then(|value| {
+            if marks.default {
+                return Some(self.expr(value));
+            }
+            self.report(
+                Diagnostic::error(Code::Syntax, "only an event's fields take a default")
+                    .at(value.span)
+                    .with_label("`= ...` not allowed here")
+                    .with_help("a default fills the field when an older event without it is read"),
+            );
+            None
+        });
         Field {
             name: name(&decl.name),
             doc: decl.doc.clone(),
             ty,
             constraints,
+            key,
+            default,
             ty_origin: decl.ty.span.into(),
         }
+    }
+
+    /// The checked constraints, and whether `@key` was among them.
+    fn constraints(
+        &mut self,
+        decls: &[ast::ConstraintDecl],
+        marks: Marks,
+    ) -> (Vec<Constraint>, bool) {
+        let mut constraints = Vec::new();
+        let mut key = false;
+        for decl in decls {
+            if decl.name.text == symbol::KEY {
+                key |= self.key(decl, marks);
+            } else {
+                constraints.extend(self.constraint(decl));
+            }
+        }
+        (constraints, key)
+    }
+
+    fn key(&mut self, decl: &ast::ConstraintDecl, marks: Marks) -> bool {
+        if !matches!(decl.arg, ConstraintArg::Flag) {
+            self.report(
+                Diagnostic::error(Code::InvalidConstraint, "`@key` takes no argument")
+                    .at(decl.span)
+                    .with_help("write `@key`"),
+            );
+            return false;
+        }
+        if !marks.key {
+            self.report(
+                Diagnostic::error(
+                    Code::InvalidConstraint,
+                    "`@key` is only for an entity's fields",
+                )
+                .at(decl.span)
+                .with_label("not in an entity")
+                .with_help(
+                    "the key gives an entity identity: `upsert` and `remove` find elements by it",
+                ),
+            );
+            return false;
+        }
+        true
     }
 
     /// A malformed type becomes `Json` after its error, so it does not cause more errors.
@@ -231,12 +388,46 @@ impl Lower {
                 }
                 Type::Map(Box::new(self.ty(&expr.args[1])))
             }
-            _ => Type::scalar(text).unwrap_or_else(|| Type::Named(name(&expr.name))),
+            _ => match &expr.qualifier {
+                Some(qualifier) => Type::Named(Name::spanned(
+                    format!("{}.{}", qualifier.text, expr.name.text),
+                    expr.span,
+                )),
+                None => Type::scalar(text).unwrap_or_else(|| Type::Named(name(&expr.name))),
+            },
         }
     }
 
     fn constraint(&mut self, decl: &ast::ConstraintDecl) -> Option<Constraint> {
         let origin = Origin::from(decl.span);
+        if matches!(decl.arg, ConstraintArg::Flag)
+            && symbol::CONSTRAINTS.contains(&decl.name.text.as_str())
+        {
+            self.report(
+                Diagnostic::error(
+                    Code::InvalidConstraint,
+                    format!("`@{}` needs an argument in parentheses", decl.name.text),
+                )
+                .at(decl.span)
+                .with_help(match decl.name.text.as_str() {
+                    symbol::LEN => "e.g. `@len(3)` or `@len(1..=120)`",
+                    symbol::RANGE => "e.g. `@range(1..=99)`",
+                    _ => "e.g. `@pattern(\"^[0-9]{5}$\")`",
+                }),
+            );
+            return None;
+        }
+        if matches!(decl.name.text.as_str(), symbol::FILTER | symbol::SORT) {
+            self.report(
+                Diagnostic::error(
+                    Code::InvalidConstraint,
+                    format!("`@{}` is only for a view's fields", decl.name.text),
+                )
+                .at(decl.span)
+                .with_label("not in a view"),
+            );
+            return None;
+        }
         match decl.name.text.as_str() {
             symbol::LEN => self.len(decl, origin),
             symbol::RANGE => self.range(decl, origin),
@@ -257,7 +448,7 @@ impl Lower {
                     )
                     .at(decl.name.span)
                     .with_label("not a constraint")
-                    .with_note("constraints are `@len`, `@range` and `@pattern`")
+                    .with_note("constraints are `@len`, `@range` and `@pattern`; entities' fields may be `@key`")
                     .suggest(suggestion.map(|s| format!("@{s}"))),
                 );
                 None
@@ -355,6 +546,7 @@ impl Lower {
             | ConstraintArg::Range { span, .. }
             | ConstraintArg::Empty { span } => *span,
             ConstraintArg::Number(n) => n.span,
+            ConstraintArg::Flag => decl.span,
         };
         self.report(
             Diagnostic::error(
@@ -393,9 +585,84 @@ impl Lower {
             to: name(&decl.to),
             both_ways: decl.both_ways,
             kind,
+            from_roles: self.roles(&decl.from_roles),
+            to_roles: self.roles(&decl.to_roles),
             origin: decl.arrow.into(),
         })
     }
+
+    /// Roles are relation kinds that describe one side: which ones fit which side is
+    /// validation's business.
+    fn roles(&mut self, roles: &[ast::Ident]) -> Vec<RelationKind> {
+        roles
+            .iter()
+            .filter_map(|role| {
+                let kind = RelationKind::parse(&role.text);
+                if kind.is_none() {
+                    let kinds = RelationKind::ALL.iter().map(|kind| kind.as_str());
+                    self.report(
+                        Diagnostic::error(
+                            Code::UnknownRelationKind,
+                            format!("unknown role `{}`", role.text),
+                        )
+                        .at(role.span)
+                        .with_label("not a role")
+                        .with_note("roles are `open-host` and `published-language` upstream, `anticorruption-layer` and `conformist` downstream")
+                        .suggest(suggest::closest(&role.text, kinds)),
+                    );
+                }
+                kind
+            })
+            .collect()
+    }
+
+    fn policy(&self, decl: &ast::PolicyDecl) -> Policy {
+        Policy {
+            doc: decl.doc.clone(),
+            on: EventRef {
+                context: name(&decl.context),
+                event: name(&decl.event),
+            },
+            run: CommandRef {
+                aggregate: name(&decl.aggregate),
+                command: name(&decl.command),
+            },
+            mappings: decl
+                .mappings
+                .iter()
+                .map(|mapping| Mapping {
+                    field: name(&mapping.field),
+                    from: self.expr(&mapping.from),
+                })
+                .collect(),
+            translation: None,
+            origin: decl.span.into(),
+        }
+    }
+}
+
+/// What the fields of a list may carry besides constraints.
+#[derive(Debug, Clone, Copy)]
+struct Marks {
+    /// `@key`, in entities.
+    key: bool,
+    /// `= EXPR`, in events.
+    default: bool,
+}
+
+impl Marks {
+    const NONE: Marks = Marks {
+        key: false,
+        default: false,
+    };
+    const KEY: Marks = Marks {
+        key: true,
+        default: false,
+    };
+    const DEFAULT: Marks = Marks {
+        key: false,
+        default: true,
+    };
 }
 
 fn enumeration(decl: &ast::EnumDecl) -> Enum {
@@ -410,30 +677,6 @@ fn enumeration(decl: &ast::EnumDecl) -> Enum {
                 doc: variant.doc.clone(),
             })
             .collect(),
-    }
-}
-
-fn policy(decl: &ast::PolicyDecl) -> Policy {
-    Policy {
-        doc: decl.doc.clone(),
-        on: EventRef {
-            context: name(&decl.context),
-            event: name(&decl.event),
-        },
-        run: CommandRef {
-            aggregate: name(&decl.aggregate),
-            command: name(&decl.command),
-        },
-        mappings: decl
-            .mappings
-            .iter()
-            .map(|mapping| Mapping {
-                field: name(&mapping.field),
-                from: name(&mapping.from),
-            })
-            .collect(),
-        translation: None,
-        origin: decl.span.into(),
     }
 }
 
@@ -469,5 +712,7 @@ fn item_span(item: &ast::Item) -> Span {
             .relations
             .first()
             .map_or(Span::default(), |r| r.from.span),
+        ast::Item::Type(decl) => decl.name.span,
+        ast::Item::Import(decl) => decl.span,
     }
 }

@@ -35,6 +35,15 @@ impl Span {
         }
     }
 
+    /// The same span in a source that starts `base` bytes later.
+    #[must_use]
+    pub fn shift(self, base: u32) -> Span {
+        Span {
+            start: self.start.saturating_add(base),
+            end: self.end.saturating_add(base),
+        }
+    }
+
     pub fn range(self) -> Range<usize> {
         self.start as usize..self.end as usize
     }
@@ -52,6 +61,12 @@ impl Origin {
 
     pub fn span(self) -> Option<Span> {
         self.0
+    }
+}
+
+impl From<Option<Span>> for Origin {
+    fn from(span: Option<Span>) -> Origin {
+        Origin(span)
     }
 }
 

@@ -11,25 +11,42 @@ use crate::name::Span;
 use crate::suggest;
 use crate::symbol;
 
+mod expression;
+
 /// Deeper type nesting than this is refused, so hostile input cannot exhaust the stack.
 const MAX_TYPE_DEPTH: usize = 16;
 
 /// Parses a whole file; the tree holds every item that parsed, the diagnostics every error.
 pub fn parse(source: &str) -> (File, Vec<Diagnostic>) {
-    let (tokens, diagnostics) = lexer::lex(source);
-    let mut parser = Parser {
-        source,
-        tokens,
-        pos: 0,
-        diagnostics,
-        docs: Vec::new(),
-    };
+    parse_at(source, 0)
+}
+
+/// [`parse`] for a file that starts at offset `base` of a model's sources (see
+/// [`crate::sources`]): spans are offsets into the whole model.
+pub fn parse_at(source: &str, base: u32) -> (File, Vec<Diagnostic>) {
+    let mut parser = Parser::new(source, base);
     let file = parser.file();
     (file, parser.diagnostics)
 }
 
+/// Parses one expression, written at offset `base`: what the model keeps of `requires`,
+/// `sets`, `with` and view fields is their text, typed again on every check.
+pub fn parse_expression(source: &str, base: u32) -> (Option<Expr>, Vec<Diagnostic>) {
+    let mut parser = Parser::new(source, base);
+    parser.skip_newlines();
+    let expr = parser.expression();
+    parser.skip_newlines();
+    if expr.is_some() && !parser.at(TokenKind::Eof) {
+        parser.error_expected("the end of the expression");
+        return (None, parser.diagnostics);
+    }
+    (expr, parser.diagnostics)
+}
+
 struct Parser<'a> {
     source: &'a str,
+    /// Where `source` starts in the model's sources.
+    base: u32,
     tokens: Vec<Token>,
     pos: usize,
     diagnostics: Vec<Diagnostic>,
@@ -39,6 +56,18 @@ struct Parser<'a> {
 
 // Token access.
 impl<'a> Parser<'a> {
+    fn new(source: &'a str, base: u32) -> Parser<'a> {
+        let (tokens, diagnostics) = lexer::lex_at(source, base);
+        Parser {
+            source,
+            base,
+            tokens,
+            pos: 0,
+            diagnostics,
+            docs: Vec::new(),
+        }
+    }
+
     fn nth(&self, n: usize) -> Token {
         let last = self.tokens.len() - 1;
         self.tokens[(self.pos + n).min(last)]
@@ -54,7 +83,13 @@ impl<'a> Parser<'a> {
 
     /// Borrows the source, not the parser, so a match on it can call `&mut self` methods.
     fn text(&self, token: Token) -> &'a str {
-        &self.source[token.span.range()]
+        self.slice(token.span)
+    }
+
+    /// The source text of a span of this file.
+    fn slice(&self, span: Span) -> &'a str {
+        let local = |offset: u32| (offset - self.base) as usize;
+        &self.source[local(span.start)..local(span.end)]
     }
 
     fn at_keyword(&self, keyword: &str) -> bool {
@@ -129,7 +164,7 @@ impl Parser<'_> {
         loop {
             let token = self.peek();
             match token.kind {
-                TokenKind::Newline => {}
+                TokenKind::Newline | TokenKind::Semi => {}
                 TokenKind::Comma if commas => {}
                 TokenKind::Doc => {
                     let text = lexer::doc_text(self.text(token)).to_owned();
@@ -166,6 +201,7 @@ impl Parser<'_> {
         if !matches!(
             self.peek().kind,
             TokenKind::Newline
+                | TokenKind::Semi
                 | TokenKind::Comma
                 | TokenKind::RBrace
                 | TokenKind::Eof
@@ -184,11 +220,21 @@ impl Parser<'_> {
             let kind = self.peek().kind;
             match kind {
                 TokenKind::Eof => return,
-                TokenKind::Newline | TokenKind::Comma | TokenKind::RBrace if depth == 0 => return,
+                TokenKind::Newline | TokenKind::Semi | TokenKind::Comma | TokenKind::RBrace
+                    if depth == 0 =>
+                {
+                    return;
+                }
                 TokenKind::LBrace | TokenKind::LParen => depth += 1,
                 TokenKind::RBrace | TokenKind::RParen => depth = depth.saturating_sub(1),
                 _ => {}
             }
+            self.bump();
+        }
+    }
+
+    fn skip_newlines(&mut self) {
+        while self.at(TokenKind::Newline) {
             self.bump();
         }
     }
@@ -333,20 +379,23 @@ impl Parser<'_> {
 
     fn top_item(&mut self, doc: Option<String>) -> Option<Item> {
         let token = self.peek();
+        let expected = "an item (`system`, `import`, `value`, `enum`, `type`, `context` or `map`)";
         if token.kind != TokenKind::Ident {
-            self.error_expected("an item (`system`, `value`, `enum`, `context` or `map`)");
+            self.error_expected(expected);
             return None;
         }
         let item = match self.text(token) {
             symbol::SYSTEM => self.system(doc).map(Item::System),
+            symbol::IMPORT => self.import().map(Item::Import),
             symbol::VALUE => self.record(doc).map(Item::Value),
             symbol::ENUM => self.enumeration(doc).map(Item::Enum),
+            symbol::TYPE => self.alias(doc).map(Item::Type),
             symbol::CONTEXT => self.context(doc).map(Item::Context),
             symbol::MAP => self.map().map(Item::Map),
-            keyword @ (symbol::AGGREGATE | symbol::PUBLISHES | symbol::ON) => {
+            keyword @ (symbol::AGGREGATE | symbol::PUBLISHES | symbol::ON | symbol::VIEW) => {
                 self.misplaced(keyword, "inside a `context`")
             }
-            keyword @ (symbol::COMMAND | symbol::EVENT | symbol::ENTITY) => {
+            keyword @ (symbol::COMMAND | symbol::EVENT | symbol::ENTITY | symbol::LIFECYCLE) => {
                 self.misplaced(keyword, "inside an `aggregate`")
             }
             _ if self.nth(1).kind == TokenKind::Colon => {
@@ -354,7 +403,7 @@ impl Parser<'_> {
             }
             word => {
                 let suggestion = suggest::closest(word, symbol::TOP_LEVEL_ITEMS.iter().copied());
-                self.error_expected("an item (`system`, `value`, `enum`, `context` or `map`)");
+                self.error_expected(expected);
                 if let Some(keyword) = suggestion {
                     self.help_last(format!("did you mean `{keyword}`?"));
                 }
@@ -400,6 +449,33 @@ impl Parser<'_> {
         Some(SystemDecl { doc, keyword, name })
     }
 
+    /// `import "catalog.ddd"`
+    fn import(&mut self) -> Option<ImportDecl> {
+        let keyword = self.bump().span;
+        let token = self.expect(TokenKind::Str, "the imported file's path in quotes")?;
+        // A bad escape was reported by the lexer.
+        let path = lexer::unescape(self.text(token)).unwrap_or_default();
+        Some(ImportDecl {
+            path,
+            span: keyword.to(token.span),
+        })
+    }
+
+    /// `type Quantity = u32 @range(1..=99)`
+    fn alias(&mut self, doc: Option<String>) -> Option<TypeAliasDecl> {
+        self.bump();
+        let name = self.ident("the type's name")?;
+        self.expect(TokenKind::Eq, "`=` and the type it names")?;
+        let ty = self.type_expr(0)?;
+        let constraints = self.constraints()?;
+        Some(TypeAliasDecl {
+            doc,
+            name,
+            ty,
+            constraints,
+        })
+    }
+
     /// `value Money { ... }` and `entity OrderLine { ... }`
     fn record(&mut self, doc: Option<String>) -> Option<RecordDecl> {
         let token = self.bump();
@@ -438,10 +514,15 @@ impl Parser<'_> {
         })
     }
 
-    /// `context Ordering { ... }`
+    /// `context Ordering : core { ... }`
     fn context(&mut self, doc: Option<String>) -> Option<ContextDecl> {
         self.bump();
         let name = self.ident("the context's name")?;
+        let kind = if self.eat(TokenKind::Colon).is_some() {
+            Some(self.ident("the subdomain kind (`core`, `supporting` or `generic`)")?)
+        } else {
+            None
+        };
         let open = self.expect(TokenKind::LBrace, "`{`")?;
         let owner = format!("context `{}`", name.text);
         let members = self.block(open, &owner, |p, doc| {
@@ -449,12 +530,17 @@ impl Parser<'_> {
             p.end_member("member");
             Some(member)
         });
-        Some(ContextDecl { doc, name, members })
+        Some(ContextDecl {
+            doc,
+            name,
+            kind,
+            members,
+        })
     }
 
     fn context_member(&mut self, doc: Option<String>) -> Option<ContextMember> {
         let token = self.peek();
-        let expected = "`value`, `enum`, `aggregate`, `publishes` or `on`";
+        let expected = "`value`, `enum`, `type`, `aggregate`, `view`, `publishes` or `on`";
         if token.kind != TokenKind::Ident {
             self.error_expected(expected);
             return None;
@@ -465,7 +551,9 @@ impl Parser<'_> {
         match self.text(token) {
             symbol::VALUE => self.record(doc).map(ContextMember::Value),
             symbol::ENUM => self.enumeration(doc).map(ContextMember::Enum),
+            symbol::TYPE => self.alias(doc).map(ContextMember::Type),
             symbol::AGGREGATE => self.aggregate(doc).map(ContextMember::Aggregate),
+            symbol::VIEW => self.view(doc).map(ContextMember::View),
             symbol::PUBLISHES => self.publishes().map(ContextMember::Publishes),
             symbol::ON => self.policy(doc).map(ContextMember::Policy),
             symbol::ENTITY => {
@@ -473,10 +561,10 @@ impl Parser<'_> {
                 self.help_last("declare an entity inside the aggregate that owns it");
                 None
             }
-            keyword @ (symbol::COMMAND | symbol::EVENT) => {
+            keyword @ (symbol::COMMAND | symbol::EVENT | symbol::LIFECYCLE) => {
                 self.misplaced(keyword, "inside an `aggregate`")
             }
-            keyword @ (symbol::CONTEXT | symbol::SYSTEM | symbol::MAP) => {
+            keyword @ (symbol::CONTEXT | symbol::SYSTEM | symbol::MAP | symbol::IMPORT) => {
                 self.misplaced(keyword, "at the top level of the file")
             }
             word => {
@@ -506,8 +594,7 @@ impl Parser<'_> {
 
     fn aggregate_member(&mut self, doc: Option<String>) -> Option<AggregateMember> {
         let token = self.peek();
-        let expected =
-            "a state field (`name: Type`), `command`, `event`, `entity`, `value` or `enum`";
+        let expected = "a state field (`name: Type`), `command`, `event`, `entity`, `value`, `enum`, `type` or `lifecycle`";
         if token.kind != TokenKind::Ident {
             self.error_expected(expected);
             return None;
@@ -522,10 +609,12 @@ impl Parser<'_> {
             symbol::ENUM => self.enumeration(doc).map(AggregateMember::Enum),
             symbol::COMMAND => self.command(doc).map(AggregateMember::Command),
             symbol::EVENT => self.event(doc).map(AggregateMember::Event),
-            keyword @ (symbol::PUBLISHES | symbol::ON | symbol::AGGREGATE) => {
+            symbol::TYPE => self.alias(doc).map(AggregateMember::Type),
+            symbol::LIFECYCLE => self.lifecycle().map(AggregateMember::Lifecycle),
+            keyword @ (symbol::PUBLISHES | symbol::ON | symbol::AGGREGATE | symbol::VIEW) => {
                 self.misplaced(keyword, "inside a `context`")
             }
-            keyword @ (symbol::CONTEXT | symbol::SYSTEM | symbol::MAP) => {
+            keyword @ (symbol::CONTEXT | symbol::SYSTEM | symbol::MAP | symbol::IMPORT) => {
                 self.misplaced(keyword, "at the top level of the file")
             }
             word if self.nth(1).kind == TokenKind::Ident
@@ -556,6 +645,7 @@ impl Parser<'_> {
         let name = self.ident("the command's name")?;
         let params = self.params(&format!("command `{}`", name.text))?;
         let mut creates = None;
+        let mut requires = Vec::new();
         let mut emits = Vec::new();
         loop {
             if self.at_keyword(symbol::CREATES) {
@@ -565,6 +655,17 @@ impl Parser<'_> {
                         Diagnostic::error(Code::Syntax, "`creates` is written twice").at(span),
                     );
                 }
+            } else if self.at_keyword(symbol::REQUIRES) {
+                self.bump();
+                let rule = self.expression()?;
+                let message = if self.at_keyword(symbol::ELSE) {
+                    self.bump();
+                    let token = self.expect(TokenKind::Str, "the rejection's message in quotes")?;
+                    Some(lexer::unescape(self.text(token)).unwrap_or_default())
+                } else {
+                    None
+                };
+                requires.push(RequireDecl { rule, message });
             } else if self.at_keyword(symbol::EMITS) {
                 self.bump();
                 emits.extend(self.names("an event name")?);
@@ -577,16 +678,168 @@ impl Parser<'_> {
             name,
             params,
             creates,
+            requires,
             emits,
         })
     }
 
-    /// `event OrderPlaced(...)`
+    /// `event OrderPlaced v2(...) sets field = EXPR, ...`
     fn event(&mut self, doc: Option<String>) -> Option<EventDecl> {
         self.bump();
         let name = self.ident("the event's name")?;
+        let version = self.version();
         let fields = self.params(&format!("event `{}`", name.text))?;
-        Some(EventDecl { doc, name, fields })
+        let mut sets = Vec::new();
+        if self.at_keyword(symbol::SETS) {
+            self.bump();
+            sets = self.assignments("a state field")?;
+        }
+        Some(EventDecl {
+            doc,
+            name,
+            version,
+            fields,
+            sets,
+        })
+    }
+
+    /// `v2` before an event's fields.
+    fn version(&mut self) -> Option<(u32, Span)> {
+        let token = self.peek();
+        if token.kind != TokenKind::Ident || self.nth(1).kind != TokenKind::LParen {
+            return None;
+        }
+        let digits = self.text(token).strip_prefix('v')?;
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        self.bump();
+        match digits.parse::<u32>() {
+            Ok(version) if version > 0 => Some((version, token.span)),
+            _ => {
+                self.report(
+                    Diagnostic::error(Code::Syntax, "an event version is a number from 1")
+                        .at(token.span)
+                        .with_label("not a version"),
+                );
+                None
+            }
+        }
+    }
+
+    /// `field = EXPR, field = EXPR` (a line break may follow a comma).
+    fn assignments(&mut self, target: &str) -> Option<Vec<AssignDecl>> {
+        let mut assignments = Vec::new();
+        loop {
+            let field = self.ident(target)?;
+            self.expect(TokenKind::Eq, "`=` and an expression")?;
+            let value = self.expression()?;
+            assignments.push(AssignDecl { field, value });
+            if !self.list_continues(Self::assignment_continues) {
+                return Some(assignments);
+            }
+        }
+    }
+
+    fn assignment_continues(&self, index: usize) -> bool {
+        self.tokens
+            .get(index)
+            .is_some_and(|t| t.kind == TokenKind::Ident)
+            && self
+                .tokens
+                .get(index + 1)
+                .is_some_and(|t| t.kind == TokenKind::Eq)
+    }
+
+    /// `lifecycle status { Placed -> Paid by MarkPaid; Placed, Paid -> Cancelled by Cancel }`
+    fn lifecycle(&mut self) -> Option<LifecycleDecl> {
+        self.bump();
+        let field = self.ident("the state field the lifecycle is about")?;
+        let open = self.expect(TokenKind::LBrace, "`{`")?;
+        let owner = format!("lifecycle `{}`", field.text);
+        let transitions = self.block(open, &owner, |p, doc| {
+            if doc.is_some() {
+                p.drop_docs();
+            }
+            let transition = p.transition()?;
+            p.end_member("transition");
+            Some(transition)
+        });
+        Some(LifecycleDecl { field, transitions })
+    }
+
+    /// `Placed, Paid -> Cancelled by Cancel`
+    fn transition(&mut self) -> Option<TransitionDecl> {
+        let mut from = vec![self.ident("a state")?];
+        while self.eat(TokenKind::Comma).is_some() {
+            from.push(self.ident("a state")?);
+        }
+        self.expect(TokenKind::Arrow, "`->` and the state it leads to")?;
+        let to = self.ident("the state the transition leads to")?;
+        if !self.at_keyword(symbol::BY) {
+            self.error_expected("`by` and the command that makes the transition");
+            return None;
+        }
+        self.bump();
+        let mut by = vec![self.ident("a command")?];
+        while self.at(TokenKind::Comma)
+            && self.nth(1).kind == TokenKind::Ident
+            && self.nth(2).kind != TokenKind::Comma
+            && self.nth(2).kind != TokenKind::Arrow
+        {
+            self.bump();
+            by.push(self.ident("a command")?);
+        }
+        Some(TransitionDecl { from, to, by })
+    }
+
+    /// `view V from Aggregate { fields }` or `view V by key: T { fields; on A.E sets ... }`
+    fn view(&mut self, doc: Option<String>) -> Option<ViewDecl> {
+        self.bump();
+        let name = self.ident("the view's name")?;
+        let source = if self.at_keyword(symbol::FROM) {
+            self.bump();
+            ViewSource::From(self.ident("the aggregate the view shows")?)
+        } else if self.at_keyword(symbol::BY) {
+            self.bump();
+            ViewSource::By(self.field(None)?)
+        } else {
+            self.error_expected("`from Aggregate` or `by key: Type`");
+            return None;
+        };
+        let open = self.expect(TokenKind::LBrace, "`{`")?;
+        let owner = format!("view `{}`", name.text);
+        let mut fields = Vec::new();
+        let mut handlers = Vec::new();
+        self.block(open, &owner, |p, doc| {
+            if p.at_keyword(symbol::ON) && p.nth(1).kind == TokenKind::Ident {
+                p.bump();
+                let scope = p.ident("an aggregate or a context")?;
+                p.expect(TokenKind::Dot, "`.` and the event's name")?;
+                let event = p.ident("the event's name")?;
+                if !p.at_keyword(symbol::SETS) {
+                    p.error_expected("`sets` and what the event changes");
+                    return None;
+                }
+                p.bump();
+                let sets = p.assignments("a field of the view")?;
+                handlers.push(ViewHandlerDecl { scope, event, sets });
+            } else if p.peek().kind == TokenKind::Ident && p.nth(1).kind == TokenKind::Colon {
+                fields.push(p.field(doc)?);
+            } else {
+                p.error_expected("a field (`name: Type`) or `on Aggregate.Event sets ...`");
+                return None;
+            }
+            p.end_member("member");
+            Some(())
+        });
+        Some(ViewDecl {
+            doc,
+            name,
+            source,
+            fields,
+            handlers,
+        })
     }
 
     /// `publishes A, B`
@@ -677,16 +930,27 @@ impl Parser<'_> {
         let name = self.ident("a field name")?;
         self.expect(TokenKind::Colon, "`:` and the field's type")?;
         let ty = self.type_expr(0)?;
-        let mut constraints = Vec::new();
-        while self.at(TokenKind::At) {
-            constraints.push(self.constraint()?);
-        }
+        let constraints = self.constraints()?;
+        let value = if self.eat(TokenKind::Eq).is_some() {
+            Some(self.expression()?)
+        } else {
+            None
+        };
         Some(FieldDecl {
             doc,
             name,
             ty,
             constraints,
+            value,
         })
+    }
+
+    fn constraints(&mut self) -> Option<Vec<ConstraintDecl>> {
+        let mut constraints = Vec::new();
+        while self.at(TokenKind::At) {
+            constraints.push(self.constraint()?);
+        }
+        Some(constraints)
     }
 
     /// `Name` or `Name<Type, ...>`
@@ -700,7 +964,13 @@ impl Parser<'_> {
             );
             return None;
         }
-        let name = self.ident("a type")?;
+        let mut name = self.ident("a type")?;
+        let mut qualifier = None;
+        if self.at(TokenKind::Dot) && self.nth(1).kind == TokenKind::Ident {
+            self.bump();
+            qualifier = Some(std::mem::replace(&mut name, self.ident("a type")?));
+        }
+        let start = qualifier.as_ref().map_or(name.span, |q| q.span);
         let mut args = Vec::new();
         let mut end = name.span;
         if self.eat(TokenKind::Lt).is_some() {
@@ -712,14 +982,27 @@ impl Parser<'_> {
             }
             end = self.expect(TokenKind::Gt, "`,` or `>`")?.span;
         }
-        let span = name.span.to(end);
-        Some(TypeExpr { name, args, span })
+        let span = start.to(end);
+        Some(TypeExpr {
+            qualifier,
+            name,
+            args,
+            span,
+        })
     }
 
     /// `@name(argument)`
     fn constraint(&mut self) -> Option<ConstraintDecl> {
         let at = self.bump().span;
         let name = self.ident("a constraint (`len`, `range` or `pattern`)")?;
+        if !self.at(TokenKind::LParen) {
+            // `@key`, `@filter`, `@sort`: markers; lowering says which names take arguments.
+            return Some(ConstraintDecl {
+                span: at.to(name.span),
+                name,
+                arg: ConstraintArg::Flag,
+            });
+        }
         self.expect(TokenKind::LParen, "`(`")?;
         let arg = self.constraint_arg()?;
         let close = self.expect(TokenKind::RParen, "`)`")?;
@@ -820,19 +1103,12 @@ impl Parser<'_> {
         let mut mappings = Vec::new();
         if self.at_keyword(symbol::WITH) {
             self.bump();
-            loop {
-                let field = self.ident("a field of the command")?;
-                self.expect(TokenKind::Eq, "`=` and a field of the event")?;
-                let from = self.ident("a field of the event")?;
-                end = from.span;
-                mappings.push(MappingDecl { field, from });
-                let is_mapping = |p: &Self, i: usize| {
-                    p.tokens.get(i).is_some_and(|t| t.kind == TokenKind::Ident)
-                        && p.tokens.get(i + 1).is_some_and(|t| t.kind == TokenKind::Eq)
-                };
-                if !self.list_continues(is_mapping) {
-                    break;
-                }
+            for assignment in self.assignments("a field of the command")? {
+                end = assignment.value.span;
+                mappings.push(MappingDecl {
+                    field: assignment.field,
+                    from: assignment.value,
+                });
             }
         }
         Some(PolicyDecl {
@@ -861,6 +1137,7 @@ impl Parser<'_> {
     /// `Upstream -> Downstream : kind` or `A <-> B : kind`
     fn relation(&mut self, doc: Option<String>) -> Option<RelationDecl> {
         let from = self.ident("a context name")?;
+        let from_roles = self.roles()?;
         let arrow = self.peek();
         let both_ways = match arrow.kind {
             TokenKind::Arrow => false,
@@ -874,6 +1151,7 @@ impl Parser<'_> {
             }
         };
         self.bump();
+        let to_roles = self.roles()?;
         let to = self.ident("a context name")?;
         self.expect(TokenKind::Colon, "`:` and the relation's kind")?;
         let kind = self.relation_kind()?;
@@ -884,7 +1162,25 @@ impl Parser<'_> {
             both_ways,
             arrow: arrow.span,
             kind,
+            from_roles,
+            to_roles,
         })
+    }
+
+    /// `[open-host, published-language]`, or nothing.
+    fn roles(&mut self) -> Option<Vec<Ident>> {
+        let mut roles = Vec::new();
+        if self.eat(TokenKind::LBracket).is_none() {
+            return Some(roles);
+        }
+        loop {
+            roles.push(self.relation_kind()?);
+            if self.eat(TokenKind::Comma).is_none() {
+                break;
+            }
+        }
+        self.expect(TokenKind::RBracket, "`,` or `]`")?;
+        Some(roles)
     }
 
     /// `customer-supplier`: names joined by `-`.
@@ -1100,7 +1396,7 @@ mod tests {
         );
         assert_eq!(
             errors("contxt C {}")[0],
-            "expected an item (`system`, `value`, `enum`, `context` or `map`), found `contxt`"
+            "expected an item (`system`, `import`, `value`, `enum`, `type`, `context` or `map`), found `contxt`"
         );
     }
 

@@ -6,13 +6,15 @@ use std::fmt::Write as _;
 use crate::convert::{Converter, is_unresolved};
 use crate::diagnostic::{Code, Diagnostic, Location};
 use crate::ir::{
-    Aggregate, ApplyPlan, Command, Context, Conversion, EmitPlan, Event, Field, FieldConversion,
-    FieldPlan, Policy, Source, StateAppend, StateUpdate, System, Target, Translation, Type,
-    TypeDef, TypeKind, field,
+    Aggregate, ApplyPlan, Command, Context, Conversion, EmitPlan, Event, Expr, Field,
+    FieldConversion, FieldPlan, NameScope, Policy, Source, StateAppend, StateMove, StateUpdate,
+    System, Target, Translation, Type, TypeDef, TypeKind, TypedKind, field,
 };
 use crate::name::Name;
 use crate::resolve::Index;
 use crate::suggest;
+use crate::typing::{self, Env};
+use crate::walk::Scope;
 
 pub(crate) fn derive(system: &mut System, index: &Index, out: &mut Vec<Diagnostic>) {
     let mut translations = Vec::new();
@@ -23,16 +25,17 @@ pub(crate) fn derive(system: &mut System, index: &Index, out: &mut Vec<Diagnosti
         for (c, context) in system.contexts.iter().enumerate() {
             for (p, policy) in context.policies.iter().enumerate() {
                 let path = || format!("$.contexts[{c}].policies[{p}]");
-                let translation = translate(system, index, context, policy, &path, out);
+                let translation = translate(system, index, c, policy, &path, out);
                 translations.push(((c, p), translation));
             }
             for (a, aggregate) in context.aggregates.iter().enumerate() {
                 for (k, command) in aggregate.commands.iter().enumerate() {
                     let path = || format!("$.contexts[{c}].aggregates[{a}].commands[{k}]");
-                    emit_plans.push(((c, a, k), emits(system, aggregate, command, &path, out)));
+                    let plans = emits(system, context, aggregate, command, &path, out);
+                    emit_plans.push(((c, a, k), plans));
                 }
                 for (e, event) in aggregate.events.iter().enumerate() {
-                    apply_plans.push(((c, a, e), apply(system, aggregate, event)));
+                    apply_plans.push(((c, a, e), apply(system, context, aggregate, event)));
                 }
             }
         }
@@ -53,18 +56,28 @@ pub(crate) fn derive(system: &mut System, index: &Index, out: &mut Vec<Diagnosti
 fn translate(
     system: &System,
     index: &Index,
-    context: &Context,
+    c: usize,
     policy: &Policy,
     path: &dyn Fn() -> String,
     out: &mut Vec<Diagnostic>,
 ) -> Option<Translation> {
+    let context = &system.contexts[c];
     let source_context = &system.contexts[index.context(&policy.on.context)?];
     let (emitter, event) = source_context.event(&policy.on.event)?;
     let target = context.aggregate(&policy.run.aggregate)?;
     let command = target.command(&policy.run.command)?;
     let event_name = format!("{}.{}", source_context.name, event.name);
-
-    let mapped = check_mappings(system, policy, command, event, &event_name, path, out);
+    let env = Env {
+        system,
+        index,
+        scope: Scope {
+            context: Some(c),
+            aggregate: None,
+        },
+        names: vec![(NameScope::Event, &event.fields)],
+        path: String::new(),
+    };
+    let mapped = check_mappings(&env, policy, command, path, out);
     let mut converter = Converter::new(system);
     let fields = command
         .params
@@ -73,15 +86,33 @@ fn translate(
             let explicit = mapped
                 .iter()
                 .find(|(field, _)| **field == param.name)
-                .map(|(_, from)| *from);
+                .map(|(_, from)| from);
             FieldPlan {
                 field: param.name.clone(),
-                source: policy_source(&mut converter, param, event, explicit, emitter, &event_name),
+                source: match explicit {
+                    Some(expr) => mapped_source(&mut converter, expr, event, param),
+                    None => policy_source(
+                        &mut converter,
+                        param,
+                        event,
+                        source_context,
+                        emitter,
+                        &event_name,
+                    ),
+                },
             }
         })
         .collect::<Vec<_>>();
     let translation = Translation {
-        target: policy_target(target, command, emitter, event, &event_name),
+        target: policy_target(
+            context,
+            target,
+            command,
+            source_context,
+            emitter,
+            event,
+            &event_name,
+        ),
         fields,
         conversions: converter.into_conversions(),
     };
@@ -91,19 +122,17 @@ fn translate(
     Some(translation)
 }
 
-// `with field = from`: `field` is a parameter of the command, `from` a field of the event,
-// each command field is mapped at most once, and the event field's type fills the command
-// field's (equal, records with the same fields, element-wise, `T` into `Option<T>`).
-// Returns the mappings that hold.
+// `with field = EXPR`: `field` is a parameter of the command, mapped at most once; EXPR is
+// over the event's fields and of the parameter's type (a record converts into one with the
+// same fields, element-wise; a `T` fills an `Option<T>`; an integer widens). Returns the
+// mappings that hold, typed.
 fn check_mappings<'p>(
-    system: &System,
+    env: &Env<'_>,
     policy: &'p Policy,
     command: &Command,
-    event: &'p Event,
-    event_name: &str,
     path: &dyn Fn() -> String,
     out: &mut Vec<Diagnostic>,
-) -> Vec<(&'p Name, &'p Field)> {
+) -> Vec<(&'p Name, Expr)> {
     let mut valid = Vec::new();
     for (m, mapping) in policy.mappings.iter().enumerate() {
         let mapping_path = || format!("{}.with[{m}]", path());
@@ -132,42 +161,65 @@ fn check_mappings<'p>(
             ));
             continue;
         };
-        let Some(source) = field(&event.fields, &mapping.from) else {
-            out.push(unknown_field(
-                &mapping.from,
-                &event.fields,
-                &format!("event `{event_name}`"),
-                format!("{}.from", mapping_path()),
-            ));
+        if is_unresolved(&target.ty) {
             continue;
+        }
+        let env = Env {
+            path: format!("{}.from", mapping_path()),
+            names: env.names.clone(),
+            ..*env
         };
-        if is_unresolved(&source.ty) || is_unresolved(&target.ty) {
-            continue;
+        let mut typed_out = Vec::new();
+        let typed = typing::check(&env, &mapping.from, Some(&target.ty), &mut typed_out);
+        for diagnostic in &mut typed_out {
+            if diagnostic.code == Code::TypeMismatch {
+                diagnostic.code = Code::MappingMismatch;
+                diagnostic.notes.push(format!(
+                    "`{}` is `{}`; mapped records must have the same field names and types (element-wise inside `Vec`, `Map` and `Option`); a `T` also fills an `Option<T>`",
+                    target.name, target.ty
+                ));
+            }
         }
-        if Converter::new(system)
-            .convert(&source.ty, &target.ty)
-            .is_none()
-        {
-            out.push(
-                Diagnostic::error(
-                    Code::MappingMismatch,
-                    format!(
-                        "`{}: {}` cannot be filled from `{}: {}`",
-                        target.name, target.ty, source.name, source.ty
-                    ),
-                )
-                .at(Location::new(mapping.from.span(), format!("{}.from", mapping_path())))
-                .with_label(format!("`{}` here", source.ty))
-                .with_note(
-                    "mapped types must be equal, or values/entities with the same field names and types \
-                     (element-wise inside `Vec`, `Map` and `Option`); a `T` also fills an `Option<T>`",
-                ),
-            );
-            continue;
+        out.append(&mut typed_out);
+        if let Some(typed) = typed {
+            let mut expr = mapping.from.clone();
+            expr.typed = Some(Box::new(typed));
+            valid.push((&mapping.field, expr));
         }
-        valid.push((&mapping.field, source));
     }
     valid
+}
+
+/// A plain event field (converted as needed) keeps the simple plan; anything else is
+/// computed.
+fn mapped_source(
+    converter: &mut Converter<'_>,
+    expr: &Expr,
+    event: &Event,
+    param: &Field,
+) -> Source {
+    let plain = expr.checked().and_then(|typed| {
+        let named = match &typed.kind {
+            TypedKind::Convert { value, .. } => value,
+            _ => typed,
+        };
+        match &named.kind {
+            TypedKind::Name {
+                scope: NameScope::Event,
+                name,
+            } => field(&event.fields, name),
+            _ => None,
+        }
+    });
+    if let Some(from) = plain
+        && let Some(conversion) = converter.convert(&from.ty, &param.ty)
+    {
+        return Source::EventField {
+            field: from.name.clone(),
+            conversion,
+        };
+    }
+    Source::Computed { expr: expr.clone() }
 }
 
 fn unknown_field(name: &Name, fields: &[Field], owner: &str, path: String) -> Diagnostic {
@@ -181,8 +233,10 @@ fn unknown_field(name: &Name, fields: &[Field], owner: &str, path: String) -> Di
 }
 
 fn policy_target(
+    context: &Context,
     target: &Aggregate,
     command: &Command,
+    source_context: &Context,
     emitter: &Aggregate,
     event: &Event,
     event_name: &str,
@@ -190,13 +244,13 @@ fn policy_target(
     if command.creates {
         return Target::NewFromEventId;
     }
-    let id = Type::Id(target.name.clone());
+    let id = Type::id(&context.name, &target.name);
     let id_fields: Vec<&Field> = event.fields.iter().filter(|f| f.ty == id).collect();
     match id_fields.as_slice() {
         [only] => Target::EventField {
             field: only.name.clone(),
         },
-        [] if emitter.name == target.name => Target::EmittingAggregate,
+        [] if Type::id(&source_context.name, &emitter.name) == id => Target::EmittingAggregate,
         [] => Target::NeedsCode {
             reason: format!(
                 "event `{event_name}` has no field of type `{id}` and is emitted by `{}`, not `{}`: which `{}` should run `{}`?",
@@ -224,18 +278,10 @@ fn policy_source(
     converter: &mut Converter<'_>,
     param: &Field,
     event: &Event,
-    explicit: Option<&Field>,
+    source_context: &Context,
     emitter: &Aggregate,
     event_name: &str,
 ) -> Source {
-    if let Some(from) = explicit
-        && let Some(conversion) = converter.convert(&from.ty, &param.ty)
-    {
-        return Source::EventField {
-            field: from.name.clone(),
-            conversion,
-        };
-    }
     let same_name = field(&event.fields, &param.name);
     if let Some(from) = same_name
         && let Some(conversion) = converter.convert(&from.ty, &param.ty)
@@ -245,7 +291,9 @@ fn policy_source(
             conversion,
         };
     }
-    if let Some(conversion) = converter.convert(&Type::Id(emitter.name.clone()), &param.ty) {
+    if let Some(conversion) =
+        converter.convert(&Type::id(&source_context.name, &emitter.name), &param.ty)
+    {
         return Source::AggregateId { conversion };
     }
     let reason = match same_name {
@@ -303,6 +351,7 @@ fn needs_code_note(
 /// aggregate's id for a field of its id type, else a stub.
 fn emits(
     system: &System,
+    context: &Context,
     aggregate: &Aggregate,
     command: &Command,
     path: &dyn Fn() -> String,
@@ -319,7 +368,7 @@ fn emits(
             .iter()
             .map(|target| FieldPlan {
                 field: target.name.clone(),
-                source: emit_source(&mut converter, aggregate, command, target),
+                source: emit_source(&mut converter, context, aggregate, command, target),
             })
             .collect();
         let missing: Vec<String> = fields
@@ -357,6 +406,7 @@ fn emits(
 
 fn emit_source(
     converter: &mut Converter<'_>,
+    context: &Context,
     aggregate: &Aggregate,
     command: &Command,
     target: &Field,
@@ -378,8 +428,13 @@ fn emit_source(
             conversion,
         };
     }
-    if let Some(conversion) = converter.convert(&Type::Id(aggregate.name.clone()), &target.ty) {
+    if let Some(conversion) =
+        converter.convert(&Type::id(&context.name, &aggregate.name), &target.ty)
+    {
         return Source::AggregateId { conversion };
+    }
+    if target.default.is_some() {
+        return Source::Default;
     }
     let mut reason = format!(
         "command `{}` has no parameter `{}: {}`",
@@ -395,13 +450,20 @@ fn emit_source(
     Source::NeedsCode { reason }
 }
 
-/// The state fields an event sets: those sharing a name and a fitting type with one of its
-/// fields.
-fn apply(system: &System, aggregate: &Aggregate, event: &Event) -> ApplyPlan {
+/// What applying an event does to the state: the lifecycle move of the command that emits
+/// it, its `sets`, and the state fields sharing a name and a fitting type with one of its
+/// fields (unless a `sets` or a move sets them).
+fn apply(system: &System, context: &Context, aggregate: &Aggregate, event: &Event) -> ApplyPlan {
+    let _ = context;
+    let moves = moves(aggregate, event);
+    let set_here = |name: &Name| {
+        event.sets.iter().any(|set| set.field == *name) || moves.iter().any(|m| m.field == *name)
+    };
     let mut converter = Converter::new(system);
     let updates = aggregate
         .fields
         .iter()
+        .filter(|state| !set_here(&state.name))
         .filter_map(|state| {
             let from = field(&event.fields, &state.name)?;
             let conversion: Conversion = converter.convert(&from.ty, &state.ty)?;
@@ -412,16 +474,41 @@ fn apply(system: &System, aggregate: &Aggregate, event: &Event) -> ApplyPlan {
             })
         })
         .collect();
-    let appends = appends(system, aggregate, event, &mut converter);
+    let appends = appends(system, aggregate, event, &mut converter)
+        .into_iter()
+        .filter(|append| !set_here(&append.field))
+        .collect();
     ApplyPlan {
         updates,
         appends,
+        moves,
         conversions: converter.into_conversions(),
     }
 }
 
+/// The lifecycle states an event moves to: the target of the transition of a command that
+/// emits it (validation makes sure all such commands agree).
+fn moves(aggregate: &Aggregate, event: &Event) -> Vec<StateMove> {
+    let mut moves: Vec<StateMove> = Vec::new();
+    for command in &aggregate.commands {
+        if !command.emits.iter().any(|name| *name == event.name) {
+            continue;
+        }
+        for (lifecycle, transition) in aggregate.transitions_of(&command.name) {
+            if !moves.iter().any(|m| m.field == lifecycle.field) {
+                moves.push(StateMove {
+                    field: lifecycle.field.clone(),
+                    to: transition.to.clone(),
+                });
+            }
+        }
+    }
+    moves
+}
+
 /// The `Vec<Record>` state fields an event adds one record to: the event does not name the
-/// field, and carries every field of the record with a fitting type.
+/// field, and carries every field of the record with a fitting type. For an entity with a
+/// `@key`, the record replaces the element with the same key.
 fn appends(
     system: &System,
     aggregate: &Aggregate,
@@ -458,8 +545,44 @@ fn appends(
             Some(StateAppend {
                 field: state.name.clone(),
                 record: path.clone(),
+                key: record.fields.iter().find(|f| f.key).map(|f| f.name.clone()),
                 fields,
             })
         })
         .collect()
+}
+
+/// Warning `unmaintained-state`: a state field that no event changes, by copy, `sets`, an
+/// append or a lifecycle, keeps its first value forever.
+pub(crate) fn unmaintained(system: &System, out: &mut Vec<Diagnostic>) {
+    for (c, context) in system.contexts.iter().enumerate() {
+        for (a, aggregate) in context.aggregates.iter().enumerate() {
+            for (f, state) in aggregate.fields.iter().enumerate() {
+                let name = &state.name;
+                let maintained = aggregate.events.iter().any(|event| {
+                    event.sets.iter().any(|set| set.field == *name)
+                        || event.apply.updates.iter().any(|u| u.field == *name)
+                        || event.apply.appends.iter().any(|p| p.field == *name)
+                        || event.apply.moves.iter().any(|m| m.field == *name)
+                });
+                if maintained {
+                    continue;
+                }
+                out.push(
+                    Diagnostic::warning(
+                        Code::UnmaintainedState,
+                        format!("no event ever changes `{}`", name),
+                    )
+                    .at(Location::new(
+                        name.span(),
+                        format!("$.contexts[{c}].aggregates[{a}].fields[{f}]"),
+                    ))
+                    .with_label("keeps its first value forever")
+                    .with_help(format!(
+                        "give an event a field `{name}`, a `sets {name} = ...`, or a `lifecycle {name}`"
+                    )),
+                );
+            }
+        }
+    }
 }

@@ -120,7 +120,7 @@ pub fn read(text: &str, format: Format) -> (Option<System>, Vec<Diagnostic>) {
 
 fn read_ddd(text: &str) -> (Option<System>, Vec<Diagnostic>) {
     let (file, mut diagnostics) = parser::parse(text);
-    let (system, more) = lower::lower(&file);
+    let (system, more) = lower::lower(&file, &|span| text[span.range()].to_owned());
     diagnostics.extend(more);
     (Some(system), diagnostics)
 }

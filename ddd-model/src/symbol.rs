@@ -25,18 +25,50 @@ pub const PUBLISHES: &str = "publishes";
 pub const ON: &str = "on";
 pub const RUN: &str = "run";
 pub const WITH: &str = "with";
-// map { Catalog -> Ordering : customer-supplier }
+// map { Catalog [open-host] -> [conformist] Cart : customer-supplier }
 pub const MAP: &str = "map";
+// type Quantity = u32 @range(1..=99)
+pub const TYPE: &str = "type";
+// import "catalog.ddd"
+pub const IMPORT: &str = "import";
+// command AddItem(...) requires not checked_out else "the cart is checked out" emits ItemAdded
+pub const REQUIRES: &str = "requires";
+pub const ELSE: &str = "else";
+// event CartCheckedOut(...) sets checked_out = true
+pub const SETS: &str = "sets";
+// lifecycle status { Placed -> Paid by MarkPaid }
+pub const LIFECYCLE: &str = "lifecycle";
+pub const BY: &str = "by";
+// view ProductListing from Product { ... }, view CustomerTotals by customer: Uuid { ... }
+pub const VIEW: &str = "view";
+pub const FROM: &str = "from";
+// context Ordering : core { ... }
+pub const SUBDOMAIN_KINDS: &[&str] = &["core", "supporting", "generic"];
+// product: ProductId @key
+pub const KEY: &str = "key";
+// active: bool @filter, price_cents: i64 @sort
+pub const FILTER: &str = "filter";
+pub const SORT: &str = "sort";
+
+// Words of expressions: `not checked_out and count(items) > 0`, `status in {A, B}`.
+pub const AND: &str = "and";
+pub const OR: &str = "or";
+pub const NOT: &str = "not";
+pub const IN: &str = "in";
+pub const TRUE: &str = "true";
+pub const FALSE: &str = "false";
+pub const NONE: &str = "none";
 
 /// Items allowed at the top of a file.
-pub const TOP_LEVEL_ITEMS: &[&str] = &[SYSTEM, VALUE, ENUM, CONTEXT, MAP];
+pub const TOP_LEVEL_ITEMS: &[&str] = &[SYSTEM, IMPORT, VALUE, ENUM, TYPE, CONTEXT, MAP];
 /// Members of a `context { }` block (besides nothing else: fields live in aggregates).
-pub const CONTEXT_MEMBERS: &[&str] = &[VALUE, ENUM, AGGREGATE, PUBLISHES, ON];
+pub const CONTEXT_MEMBERS: &[&str] = &[VALUE, ENUM, TYPE, AGGREGATE, VIEW, PUBLISHES, ON];
 /// Members of an `aggregate { }` block, besides state fields (`name: Type`).
-pub const AGGREGATE_MEMBERS: &[&str] = &[ENTITY, VALUE, ENUM, COMMAND, EVENT];
+pub const AGGREGATE_MEMBERS: &[&str] = &[ENTITY, VALUE, ENUM, TYPE, LIFECYCLE, COMMAND, EVENT];
 /// Every keyword that starts a member; a list (`emits A, B`) ends before one of these.
 pub const MEMBER_KEYWORDS: &[&str] = &[
-    SYSTEM, VALUE, ENUM, ENTITY, CONTEXT, AGGREGATE, COMMAND, EVENT, PUBLISHES, ON, MAP,
+    SYSTEM, VALUE, ENUM, ENTITY, CONTEXT, AGGREGATE, COMMAND, EVENT, PUBLISHES, ON, MAP, TYPE,
+    VIEW, LIFECYCLE,
 ];
 
 // @len(3), @len(1..=120)
@@ -45,7 +77,7 @@ pub const LEN: &str = "len";
 pub const RANGE: &str = "range";
 // @pattern("^[0-9]{5}$")
 pub const PATTERN: &str = "pattern";
-pub const CONSTRAINTS: &[&str] = &[LEN, RANGE, PATTERN];
+pub const CONSTRAINTS: &[&str] = &[LEN, RANGE, PATTERN, KEY];
 
 /// The constraint meant by a name other tools use for it (`@size` → `@len`).
 pub fn constraint_synonym(name: &str) -> Option<&'static str> {

@@ -3,6 +3,7 @@
 //! rule in prose; all of them run, so one run reports every error.
 
 mod aggregates;
+mod behaviour;
 mod contexts;
 mod cycles;
 mod names;
@@ -28,7 +29,9 @@ pub fn check(mut system: System) -> (System, Vec<Diagnostic>) {
     contexts::check(&system, &index, &mut diagnostics);
     relations::check(&system, &index, &mut diagnostics);
     cycles::check(&system, &mut diagnostics);
+    behaviour::check(&mut system, &index, &mut diagnostics);
     plans::derive(&mut system, &index, &mut diagnostics);
+    plans::unmaintained(&system, &mut diagnostics);
     (system, diagnostics)
 }
 

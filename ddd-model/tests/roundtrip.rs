@@ -6,7 +6,7 @@ use ddd_model::{Format, load};
 use serde_json::Value;
 
 const MODELS: &[(&str, &str)] = &[
-    ("shop.ddd", include_str!("models/shop.ddd")),
+    ("shop.ddd", include_str!("../../models/shop.ddd")),
     ("unusual.ddd", include_str!("models/good/unusual.ddd")),
 ];
 

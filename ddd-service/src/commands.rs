@@ -286,7 +286,7 @@ where
         }
         Err(ExecuteError::Rejected(reason)) => {
             tracing::info!(aggregate = A::TYPE, command = name, %id, %reason, "command rejected");
-            Err(Problem::of(http::REJECTED, reason.to_string()))
+            Err(rejected(&reason))
         }
         Err(conflict @ ExecuteError::Conflict { .. }) if expected.is_some() => {
             Err(Problem::of(http::PRECONDITION_FAILED, conflict.to_string()))
@@ -379,4 +379,25 @@ fn parse_id<A: Aggregate>(id: &str) -> Result<A::Id, Problem> {
 
 fn not_found<A: Aggregate>(id: &str) -> Problem {
     Problem::not_found(format!("no {} `{id}`", A::TYPE))
+}
+
+/// 409 for a command the domain refused; a [`ddd_core::Rejection`] that says why (a broken
+/// rule, a state the command cannot start from) adds that to the body.
+fn rejected<E: std::error::Error + 'static>(reason: &E) -> Problem {
+    let problem = Problem::of(http::REJECTED, reason.to_string());
+    let cause = (reason as &dyn std::any::Any)
+        .downcast_ref::<ddd_core::Rejection>()
+        .and_then(ddd_core::Rejection::cause);
+    match cause {
+        Some(ddd_core::Cause::Rule(rule)) => problem.with("rule", json!(rule)),
+        Some(ddd_core::Cause::State {
+            field,
+            current,
+            allowed,
+        }) => problem
+            .with("field", json!(field))
+            .with("current", json!(current))
+            .with("allowed", json!(allowed)),
+        None => problem,
+    }
 }

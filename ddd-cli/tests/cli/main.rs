@@ -12,4 +12,4 @@ mod schema;
 mod shop;
 
 /// The contract's example model.
-const SHOP: &str = include_str!("../../../ddd-model/tests/models/shop.ddd");
+const SHOP: &str = include_str!("../../../models/shop.ddd");

@@ -75,6 +75,10 @@ pub enum Source {
     /// An aggregate's id: in a policy, of the aggregate that emitted the event; in an emit
     /// plan, of the aggregate handling the command.
     AggregateId { conversion: Conversion },
+    /// An expression over the event's fields (`with total = Money { ... }`), typed.
+    Computed { expr: super::Expr },
+    /// The event field's default (`cancelled_by: String = "customer"`).
+    Default,
     /// Nothing to derive it from: a stub that names `reason` until a person writes it.
     NeedsCode { reason: String },
 }
@@ -93,6 +97,8 @@ pub enum Conversion {
     Map(Box<Conversion>),
     /// One record into another with the same field names; see the plan's `conversions`.
     Record(Box<RecordPair>),
+    /// An integer into a wider integer type (`u32` into `i64`): no value is lost.
+    Widen(super::Type),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
@@ -141,17 +147,33 @@ pub struct ApplyPlan {
     pub updates: Vec<StateUpdate>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub appends: Vec<StateAppend>,
+    /// Lifecycle fields the event moves to a state (the transition of the command that
+    /// emits it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub moves: Vec<StateMove>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conversions: Vec<RecordConversion>,
 }
 
 impl ApplyPlan {
     pub fn is_empty(&self) -> bool {
-        self.updates.is_empty() && self.appends.is_empty() && self.conversions.is_empty()
+        self.updates.is_empty()
+            && self.appends.is_empty()
+            && self.moves.is_empty()
+            && self.conversions.is_empty()
     }
 }
 
-/// A record built from event fields and pushed onto a `Vec` state field.
+/// A lifecycle field set to a state by an event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StateMove {
+    pub field: Name,
+    pub to: Name,
+}
+
+/// A record built from event fields and pushed onto a `Vec` state field (or, for an entity
+/// with a `@key`, replacing the element with the same key).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StateAppend {
@@ -159,6 +181,9 @@ pub struct StateAppend {
     pub field: Name,
     /// The value or entity it holds.
     pub record: TypePath,
+    /// The entity's `@key` field: an element with the same key is replaced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<Name>,
     /// One per field of the record, from the event field of the same name.
     pub fields: Vec<FieldConversion>,
 }

@@ -12,7 +12,7 @@ use crate::name::{Name, Origin};
 /// The type of a field.
 ///
 /// In JSON: scalars are strings (`"i64"`, `"string"`, `"date_time"`), the rest one-key
-/// objects: `{"vec": {"entity": "Ordering.Order.OrderLine"}}`, `{"id": "Order"}`,
+/// objects: `{"vec": {"entity": "Ordering.Order.OrderLine"}}`, `{"id": "Ordering.Order"}`,
 /// `{"named": "Money"}`.
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
@@ -42,8 +42,9 @@ pub enum Type {
     Vec(Box<Type>),
     /// `Map<String, T>`: keys are always strings.
     Map(Box<Type>),
-    /// `<Aggregate>Id`: the identity of the named aggregate (aggregate names are unique).
-    Id(Name),
+    /// `<Aggregate>Id`: the identity of an aggregate, as `Context.Aggregate` (or a bare
+    /// `Aggregate`, found from where the field stands, on input).
+    Id(TypePath),
     /// A value, by qualified path.
     Value(TypePath),
     /// An entity, by qualified path.
@@ -74,6 +75,11 @@ impl TypeKind {
 }
 
 impl Type {
+    /// The id type of the aggregate `aggregate` of `context`.
+    pub fn id(context: &Name, aggregate: &Name) -> Type {
+        Type::Id(TypePath::context(context.clone(), aggregate.clone()))
+    }
+
     /// The scalar of that name as written in the language (`"i64"`, `"DateTime"`).
     pub fn scalar(name: &str) -> Option<Type> {
         Some(match name {
@@ -172,7 +178,7 @@ impl fmt::Display for Type {
             Type::Option(inner) => return write!(f, "Option<{inner}>"),
             Type::Vec(inner) => return write!(f, "Vec<{inner}>"),
             Type::Map(inner) => return write!(f, "Map<String, {inner}>"),
-            Type::Id(aggregate) => return write!(f, "{aggregate}Id"),
+            Type::Id(aggregate) => return write!(f, "{}Id", aggregate.name),
             Type::Value(path) | Type::Entity(path) | Type::Enum(path) => {
                 return f.write_str(&path.name);
             }

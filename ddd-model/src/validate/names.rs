@@ -113,13 +113,20 @@ impl Names<'_> {
     // per name: the system level; a context with its aggregates; an aggregate. An inner
     // definition hiding an outer one of the same name is allowed, with a warning.
     fn check_type_definitions(&mut self, system: &System, index: &Index) {
-        let system_level =
-            self.definitions(&system.values, &[], &system.enums, Level::System, index);
+        let system_level = self.definitions(
+            &system.values,
+            &[],
+            &system.enums,
+            &system.aliases,
+            Level::System,
+            index,
+        );
         for (c, context) in system.contexts.iter().enumerate() {
             let context_level = self.definitions(
                 &context.values,
                 &[],
                 &context.enums,
+                &context.aliases,
                 Level::Context(c),
                 index,
             );
@@ -132,6 +139,7 @@ impl Names<'_> {
                     &aggregate.values,
                     &aggregate.entities,
                     &aggregate.enums,
+                    &aggregate.aliases,
                     Level::Aggregate(c, a),
                     index,
                 );
@@ -161,10 +169,11 @@ impl Names<'_> {
         values: &'s [Record],
         entities: &'s [Record],
         enums: &'s [Enum],
+        aliases: &'s [crate::ir::Alias],
         level: Level,
         index: &Index,
     ) -> Vec<Declared<'s>> {
-        let lists: [(&str, &'static str, Vec<&'s Name>); 3] = [
+        let lists: [(&str, &'static str, Vec<&'s Name>); 4] = [
             ("value", "values", values.iter().map(|r| &r.name).collect()),
             (
                 "entity",
@@ -172,6 +181,7 @@ impl Names<'_> {
                 entities.iter().map(|r| &r.name).collect(),
             ),
             ("enum", "enums", enums.iter().map(|e| &e.name).collect()),
+            ("type", "aliases", aliases.iter().map(|t| &t.name).collect()),
         ];
         let mut declared = Vec::new();
         for (what, list, names) in lists {
@@ -197,7 +207,7 @@ impl Names<'_> {
                     .with_help("choose another name"),
             );
         } else if let Some(aggregate) = name.strip_suffix(symbol::ID_SUFFIX)
-            && index.aggregate(aggregate).is_some()
+            && !index.aggregates_named(aggregate).is_empty()
         {
             self.out.push(
                 Diagnostic::error(
@@ -238,20 +248,16 @@ impl Names<'_> {
         }
     }
 
-    // Aggregates, commands and events are PascalCase. Aggregate names are unique in the whole
-    // system (`<Aggregate>Id` names an aggregate anywhere); commands are unique in their
-    // aggregate; events in their context (`on Context.Event` names them).
+    // Aggregates, commands and events are PascalCase. Aggregate names are unique in their
+    // context (with its types, checked with them; two contexts may each have a `Product`);
+    // commands are unique in their aggregate; events in their context (`on Context.Event`
+    // names them).
     fn check_aggregates(&mut self, system: &System) {
-        let mut aggregates = Vec::new();
         for (c, context) in system.contexts.iter().enumerate() {
             let mut events = Vec::new();
             for (a, aggregate) in context.aggregates.iter().enumerate() {
                 let path = NamePath::Aggregate(c, a);
                 self.pascal(&aggregate.name, "aggregate", path);
-                aggregates.push(Declared {
-                    name: &aggregate.name,
-                    path,
-                });
                 let mut commands = Vec::new();
                 for (i, command) in aggregate.commands.iter().enumerate() {
                     let path = NamePath::Member(c, a, "commands", i);
@@ -275,9 +281,6 @@ impl Names<'_> {
             }
             self.unique(&events, "event", || format!("context `{}`", context.name));
         }
-        self.unique(&aggregates, "aggregate", || {
-            "the system (aggregate names are system-wide)".to_owned()
-        });
     }
 
     // Fields are snake_case, unique in their list, and neither a Rust keyword nor `id` or

@@ -2,7 +2,7 @@
 
 use super::at;
 use crate::diagnostic::{Code, Diagnostic, Location};
-use crate::ir::{Relation, System};
+use crate::ir::{Relation, RelationKind, System};
 use crate::name::Name;
 use crate::resolve::Index;
 use crate::suggest;
@@ -12,6 +12,7 @@ pub(super) fn check(system: &System, index: &Index, out: &mut Vec<Diagnostic>) {
         let path = format!("$.relations[{r}]");
         check_contexts(system, index, relation, &path, out);
         check_direction(relation, &path, out);
+        check_roles(relation, &path, out);
         let repeated = system.relations[..r]
             .iter()
             .any(|earlier| same(earlier, relation));
@@ -20,6 +21,104 @@ pub(super) fn check(system: &System, index: &Index, out: &mut Vec<Diagnostic>) {
                 Diagnostic::error(Code::DuplicateName, "this relation is declared twice")
                     .at(Location::new(relation.origin.span(), path)),
             );
+        }
+    }
+    policies_follow_the_map(system, out);
+}
+
+// Roles say how each side takes part: upstream `open-host` and `published-language`,
+// downstream `anticorruption-layer` and `conformist`; equals (`<->`) have none.
+fn check_roles(relation: &Relation, path: &str, out: &mut Vec<Diagnostic>) {
+    const UPSTREAM: &[RelationKind] = &[RelationKind::OpenHost, RelationKind::PublishedLanguage];
+    const DOWNSTREAM: &[RelationKind] =
+        &[RelationKind::AnticorruptionLayer, RelationKind::Conformist];
+    let sides = [
+        (
+            &relation.from_roles,
+            &relation.from,
+            "from_roles",
+            UPSTREAM,
+            "upstream",
+        ),
+        (
+            &relation.to_roles,
+            &relation.to,
+            "to_roles",
+            DOWNSTREAM,
+            "downstream",
+        ),
+    ];
+    for (roles, context, key, allowed, side) in sides {
+        for (i, role) in roles.iter().enumerate() {
+            let location = Location::new(relation.origin.span(), format!("{path}.{key}[{i}]"));
+            if relation.both_ways {
+                out.push(
+                    Diagnostic::error(
+                        Code::InvalidRelation,
+                        format!(
+                            "`{}` relates equals: `{context}` plays no role",
+                            relation.kind.as_str()
+                        ),
+                    )
+                    .at(location)
+                    .with_help(
+                        "roles belong to relations with an upstream and a downstream (`->`)",
+                    ),
+                );
+            } else if !allowed.contains(role) {
+                let names: Vec<String> = allowed
+                    .iter()
+                    .map(|k| format!("`{}`", k.as_str()))
+                    .collect();
+                out.push(
+                    Diagnostic::error(
+                        Code::InvalidRelation,
+                        format!(
+                            "`{}` is not a role of the {side} side (`{context}`)",
+                            role.as_str()
+                        ),
+                    )
+                    .at(location)
+                    .with_note(format!("{side} roles are {}", names.join(" and "))),
+                );
+            }
+        }
+    }
+}
+
+// A policy makes its context depend on the one that publishes the event: when the model has
+// a context map, that dependency belongs on it.
+fn policies_follow_the_map(system: &System, out: &mut Vec<Diagnostic>) {
+    if system.relations.is_empty() {
+        return;
+    }
+    for (c, context) in system.contexts.iter().enumerate() {
+        for (p, policy) in context.policies.iter().enumerate() {
+            let upstream = &policy.on.context;
+            if *upstream == context.name || system.context(upstream).is_none() {
+                continue;
+            }
+            let related = system.relations.iter().any(|r| {
+                (r.from == *upstream && r.to == context.name)
+                    || (r.to == *upstream && r.from == context.name)
+            });
+            if !related {
+                out.push(
+                    Diagnostic::warning(
+                        Code::UnrelatedContexts,
+                        format!(
+                            "`{}` reacts to `{upstream}`, but the context map does not relate them",
+                            context.name
+                        ),
+                    )
+                    .at(Location::new(policy.origin.span(), format!("$.contexts[{c}].policies[{p}]")))
+                    .with_label("a dependency the map does not show")
+                    .with_help(format!(
+                        "add `{upstream} -> {} : customer-supplier` (or the kind that fits) to the `map`",
+                        context.name
+                    )),
+                );
+            }
         }
     }
 }

@@ -1,0 +1,102 @@
+//! The built-ins of the domain language's expressions (`count`, `upsert`, `remove`, ...), as
+//! generated guards and state changes call them. Each is small on purpose: the generated code
+//! reads like the model, and these functions say what each word means.
+
+use std::collections::BTreeMap;
+
+/// `count(list)`: how many, as the language's `u32` (saturating: no model holds more).
+pub fn count(len: usize) -> u32 {
+    u32::try_from(len).unwrap_or(u32::MAX)
+}
+
+/// Runs a calculation that may overflow: `None` means it did, and the command is rejected.
+pub fn checked<T>(calculation: impl FnOnce() -> Option<T>) -> Option<T> {
+    calculation()
+}
+
+/// `append(list, x)`
+pub fn append<T>(mut list: Vec<T>, item: T) -> Vec<T> {
+    list.push(item);
+    list
+}
+
+/// `upsert(list, x)`: replaces the element with `x`'s key, else appends.
+pub fn upsert<T, K: PartialEq>(mut list: Vec<T>, item: T, key: impl Fn(&T) -> &K) -> Vec<T> {
+    upsert_in(&mut list, item, key);
+    list
+}
+
+/// [`upsert`] in place.
+pub fn upsert_in<T, K: PartialEq>(list: &mut Vec<T>, item: T, key: impl Fn(&T) -> &K) {
+    match list.iter().position(|element| key(element) == key(&item)) {
+        Some(at) => list[at] = item,
+        None => list.push(item),
+    }
+}
+
+/// `remove(list, key)`: without the elements `matches` picks.
+pub fn remove<T>(mut list: Vec<T>, matches: impl Fn(&T) -> bool) -> Vec<T> {
+    list.retain(|element| !matches(element));
+    list
+}
+
+/// `insert(map, key, value)`
+pub fn insert<V>(mut map: BTreeMap<String, V>, key: String, value: V) -> BTreeMap<String, V> {
+    map.insert(key, value);
+    map
+}
+
+/// `delete(map, key)`
+pub fn delete<V>(mut map: BTreeMap<String, V>, key: &str) -> BTreeMap<String, V> {
+    map.remove(key);
+    map
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, PartialEq)]
+    struct Item {
+        sku: &'static str,
+        quantity: u32,
+    }
+
+    fn item(sku: &'static str, quantity: u32) -> Item {
+        Item { sku, quantity }
+    }
+
+    #[test]
+    fn upsert_replaces_the_element_with_the_same_key_and_keeps_the_order() {
+        let list = vec![item("a", 1), item("b", 2)];
+        let list = upsert(list, item("a", 5), |i| &i.sku);
+        assert_eq!(list, [item("a", 5), item("b", 2)]);
+        let list = upsert(list, item("c", 1), |i| &i.sku);
+        assert_eq!(list, [item("a", 5), item("b", 2), item("c", 1)]);
+    }
+
+    #[test]
+    fn remove_drops_every_match() {
+        let list = vec![item("a", 1), item("b", 2), item("a", 3)];
+        assert_eq!(remove(list, |i| i.sku == "a"), [item("b", 2)]);
+    }
+
+    #[test]
+    fn count_saturates() {
+        assert_eq!(count(3), 3);
+        assert_eq!(count(usize::MAX), u32::MAX);
+    }
+
+    #[test]
+    fn maps_insert_and_delete() {
+        let map = insert(BTreeMap::new(), "k".to_owned(), 1);
+        assert_eq!(map.get("k"), Some(&1));
+        assert!(delete(map, "k").is_empty());
+    }
+
+    #[test]
+    fn checked_reports_an_overflow_as_none() {
+        assert_eq!(checked(|| i64::MAX.checked_add(1)), None);
+        assert_eq!(checked(|| Some(2_i64.checked_mul(3)? < 7)), Some(true));
+    }
+}

@@ -1,0 +1,385 @@
+//! Behaviour of aggregates: `requires` guards, `sets` on events, lifecycles, event field
+//! defaults. Types every expression (keeping the typed tree in the model for the generator)
+//! and checks the lifecycles.
+
+use std::collections::{BTreeSet, VecDeque};
+
+use super::{aggregate_path, at, list};
+use crate::diagnostic::{Code, Diagnostic, Location};
+use crate::ir::{Aggregate, Lifecycle, NameScope, System, Type, TypeDef, Typed};
+use crate::name::Name;
+use crate::resolve::Index;
+use crate::suggest;
+use crate::typing::{self, Env};
+use crate::walk::Scope;
+
+/// Typed trees found, by where they go: filled into the model after the checks.
+#[derive(Default)]
+struct Found {
+    guards: Vec<((usize, usize, usize, usize), Typed)>,
+    sets: Vec<((usize, usize, usize, usize), Typed)>,
+    defaults: Vec<((usize, usize, usize, usize), Typed)>,
+}
+
+pub(super) fn check(system: &mut System, index: &Index, out: &mut Vec<Diagnostic>) {
+    let mut found = Found::default();
+    for (c, context) in system.contexts.iter().enumerate() {
+        for (a, aggregate) in context.aggregates.iter().enumerate() {
+            let scope = Scope {
+                context: Some(c),
+                aggregate: Some(a),
+            };
+            guards(system, index, scope, aggregate, &mut found, out);
+            sets(system, index, scope, aggregate, &mut found, out);
+            defaults(system, index, scope, aggregate, &mut found, out);
+            for (l, lifecycle) in aggregate.lifecycles.iter().enumerate() {
+                check_lifecycle(system, aggregate, lifecycle, (c, a, l), out);
+            }
+            lifecycle_overlaps(aggregate, (c, a), out);
+        }
+    }
+    for ((c, a, k, g), typed) in found.guards {
+        system.contexts[c].aggregates[a].commands[k].requires[g]
+            .rule
+            .typed = Some(Box::new(typed));
+    }
+    for ((c, a, e, s), typed) in found.sets {
+        system.contexts[c].aggregates[a].events[e].sets[s]
+            .value
+            .typed = Some(Box::new(typed));
+    }
+    for ((c, a, e, f), typed) in found.defaults {
+        if let Some(default) = &mut system.contexts[c].aggregates[a].events[e].fields[f].default {
+            default.typed = Some(Box::new(typed));
+        }
+    }
+}
+
+// `requires EXPR`: a `bool` over the command's parameters and the state before it.
+fn guards(
+    system: &System,
+    index: &Index,
+    scope: Scope,
+    aggregate: &Aggregate,
+    found: &mut Found,
+    out: &mut Vec<Diagnostic>,
+) {
+    let (c, a) = (scope.context.unwrap_or(0), scope.aggregate.unwrap_or(0));
+    for (k, command) in aggregate.commands.iter().enumerate() {
+        for (g, guard) in command.requires.iter().enumerate() {
+            let env = Env {
+                system,
+                index,
+                scope,
+                names: vec![
+                    (NameScope::Param, &command.params),
+                    (NameScope::State, &aggregate.fields),
+                ],
+                path: format!("{}.commands[{k}].requires[{g}].rule", aggregate_path(c, a)),
+            };
+            if let Some(typed) = typing::check(&env, &guard.rule, Some(&Type::Bool), out) {
+                found.guards.push(((c, a, k, g), typed));
+            }
+        }
+    }
+}
+
+// `sets field = EXPR`: `field` is a state field, set at most once per event; EXPR is over
+// the event's fields and the state before it, of the field's type.
+fn sets(
+    system: &System,
+    index: &Index,
+    scope: Scope,
+    aggregate: &Aggregate,
+    found: &mut Found,
+    out: &mut Vec<Diagnostic>,
+) {
+    let (c, a) = (scope.context.unwrap_or(0), scope.aggregate.unwrap_or(0));
+    for (e, event) in aggregate.events.iter().enumerate() {
+        for (s, set) in event.sets.iter().enumerate() {
+            let path = format!("{}.events[{e}].sets[{s}]", aggregate_path(c, a));
+            let Some(target) = aggregate.field(&set.field) else {
+                out.push(no_state_field(
+                    aggregate,
+                    &set.field,
+                    format!("{path}.field"),
+                ));
+                continue;
+            };
+            if event.sets[..s]
+                .iter()
+                .any(|earlier| earlier.field == set.field)
+            {
+                out.push(
+                    Diagnostic::error(Code::DuplicateName, format!("`{}` is set twice", set.field))
+                        .at(at(&set.field, format!("{path}.field"))),
+                );
+                continue;
+            }
+            let env = Env {
+                system,
+                index,
+                scope,
+                names: vec![
+                    (NameScope::Event, &event.fields),
+                    (NameScope::State, &aggregate.fields),
+                ],
+                path: format!("{path}.value"),
+            };
+            if let Some(typed) = typing::check(&env, &set.value, Some(&target.ty), out) {
+                found.sets.push(((c, a, e, s), typed));
+            }
+        }
+    }
+}
+
+// `field: T = EXPR` on an event: a constant of the field's type (it fills older payloads,
+// which have nothing else to read from).
+fn defaults(
+    system: &System,
+    index: &Index,
+    scope: Scope,
+    aggregate: &Aggregate,
+    found: &mut Found,
+    out: &mut Vec<Diagnostic>,
+) {
+    let (c, a) = (scope.context.unwrap_or(0), scope.aggregate.unwrap_or(0));
+    for (e, event) in aggregate.events.iter().enumerate() {
+        for (f, field) in event.fields.iter().enumerate() {
+            let Some(default) = &field.default else {
+                continue;
+            };
+            let env = Env {
+                system,
+                index,
+                scope,
+                names: Vec::new(),
+                path: format!("{}.events[{e}].fields[{f}].default", aggregate_path(c, a)),
+            };
+            if let Some(typed) = typing::check(&env, default, Some(&field.ty), out) {
+                found.defaults.push(((c, a, e, f), typed));
+            }
+        }
+    }
+}
+
+// A lifecycle is over an enum-typed state field; its states are variants of that enum, its
+// commands commands of the aggregate that do not create it (the creating command starts at
+// the enum's first variant), each in one transition; every transition can be reached from
+// the first variant.
+fn check_lifecycle(
+    system: &System,
+    aggregate: &Aggregate,
+    lifecycle: &Lifecycle,
+    (c, a, l): (usize, usize, usize),
+    out: &mut Vec<Diagnostic>,
+) {
+    let path = format!("{}.lifecycles[{l}]", aggregate_path(c, a));
+    let Some(field) = aggregate.field(&lifecycle.field) else {
+        out.push(no_state_field(
+            aggregate,
+            &lifecycle.field,
+            format!("{path}.field"),
+        ));
+        return;
+    };
+    let enumeration = match &field.ty {
+        Type::Enum(enum_path) => match system.type_def(enum_path) {
+            Some(TypeDef::Enum(e)) => e,
+            _ => return,
+        },
+        other => {
+            out.push(
+                Diagnostic::error(
+                    Code::InvalidLifecycle,
+                    format!(
+                        "a lifecycle needs an enum-typed field; `{}` is `{other}`",
+                        field.name
+                    ),
+                )
+                .at(at(&lifecycle.field, format!("{path}.field")))
+                .with_label("not an enum")
+                .with_help("declare an enum of the states and give the field that type"),
+            );
+            return;
+        }
+    };
+    let variants: Vec<&str> = enumeration
+        .variants
+        .iter()
+        .map(|v| v.name.as_str())
+        .collect();
+    let mut ok = true;
+    for (t, transition) in lifecycle.transitions.iter().enumerate() {
+        let t_path = format!("{path}.transitions[{t}]");
+        for state in transition.from.iter().chain([&transition.to]) {
+            if !variants.contains(&state.as_str()) {
+                ok = false;
+                out.push(
+                    Diagnostic::error(
+                        Code::InvalidLifecycle,
+                        format!("`{state}` is not a state of `{}`", enumeration.name),
+                    )
+                    .at(at(state, t_path.clone()))
+                    .with_label("unknown state")
+                    .with_note(format!("the states are {}", list(variants.iter().copied())))
+                    .suggest(suggest::closest(state, variants.iter().copied())),
+                );
+            }
+        }
+        for (b, command_name) in transition.by.iter().enumerate() {
+            let by_path = format!("{t_path}.by[{b}]");
+            match aggregate.command(command_name) {
+                None => out.push(
+                    Diagnostic::error(
+                        Code::UnknownCommand,
+                        format!("aggregate `{}` has no command `{command_name}`", aggregate.name),
+                    )
+                    .at(at(command_name, by_path))
+                    .with_label("unknown command")
+                    .suggest(suggest::closest(
+                        command_name,
+                        aggregate.commands.iter().map(|k| k.name.as_str()),
+                    )),
+                ),
+                Some(command) if command.creates => out.push(
+                    Diagnostic::error(
+                        Code::InvalidLifecycle,
+                        format!("`{command_name}` creates the aggregate: it starts at `{}`, the first state, and makes no transition", variants.first().copied().unwrap_or("?")),
+                    )
+                    .at(at(command_name, by_path))
+                    .with_help("list the commands that move an existing aggregate"),
+                ),
+                Some(_) => {}
+            }
+            let earlier = lifecycle.transitions[..t]
+                .iter()
+                .any(|other| other.by.iter().any(|n| n == command_name))
+                || transition.by[..b].iter().any(|n| n == command_name);
+            if earlier {
+                out.push(
+                    Diagnostic::error(
+                        Code::InvalidLifecycle,
+                        format!("`{command_name}` is in two transitions of `{}`", lifecycle.field),
+                    )
+                    .at(at(command_name, format!("{t_path}.by[{b}]")))
+                    .with_help("list every state it may start from in one transition: `A, B -> C by Command`"),
+                );
+            }
+        }
+    }
+    if ok {
+        unreachable_transitions(lifecycle, &variants, &path, out);
+    }
+}
+
+fn unreachable_transitions(
+    lifecycle: &Lifecycle,
+    variants: &[&str],
+    path: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    let Some(first) = variants.first() else {
+        return;
+    };
+    let mut reached: BTreeSet<&str> = BTreeSet::from([*first]);
+    let mut queue = VecDeque::from([*first]);
+    while let Some(state) = queue.pop_front() {
+        for transition in &lifecycle.transitions {
+            if transition.from.iter().any(|f| f == state) && reached.insert(transition.to.as_str())
+            {
+                queue.push_back(transition.to.as_str());
+            }
+        }
+    }
+    for (t, transition) in lifecycle.transitions.iter().enumerate() {
+        if transition.from.iter().any(|f| reached.contains(f.as_str())) {
+            continue;
+        }
+        let from: Vec<&str> = transition.from.iter().map(Name::as_str).collect();
+        out.push(
+            Diagnostic::error(
+                Code::UnreachableState,
+                format!(
+                    "this transition can never happen: no transition leads from `{first}` to {}",
+                    list(from.iter().copied())
+                ),
+            )
+            .at(at(&transition.from[0], format!("{path}.transitions[{t}]")))
+            .with_label("never reached")
+            .with_note(format!(
+                "an aggregate starts at `{first}`, the first variant; reachable: {}",
+                list(reached.iter().copied())
+            )),
+        );
+    }
+}
+
+// One lifecycle per field; an event emitted by commands of different transitions of one
+// lifecycle would not know which state to move to.
+fn lifecycle_overlaps(aggregate: &Aggregate, (c, a): (usize, usize), out: &mut Vec<Diagnostic>) {
+    for (l, lifecycle) in aggregate.lifecycles.iter().enumerate() {
+        if aggregate.lifecycles[..l]
+            .iter()
+            .any(|other| other.field == lifecycle.field)
+        {
+            out.push(
+                Diagnostic::error(
+                    Code::InvalidLifecycle,
+                    format!("`{}` has two lifecycles", lifecycle.field),
+                )
+                .at(at(
+                    &lifecycle.field,
+                    format!("{}.lifecycles[{l}]", aggregate_path(c, a)),
+                ))
+                .with_help("put every transition of a field in one `lifecycle`"),
+            );
+            continue;
+        }
+        for event in &aggregate.events {
+            let targets: BTreeSet<&str> = aggregate
+                .commands
+                .iter()
+                .filter(|command| command.emits.iter().any(|e| *e == event.name))
+                .filter_map(|command| {
+                    lifecycle
+                        .transitions
+                        .iter()
+                        .find(|t| t.by.iter().any(|b| *b == command.name))
+                })
+                .map(|t| t.to.as_str())
+                .collect();
+            if targets.len() > 1 {
+                out.push(
+                    Diagnostic::error(
+                        Code::InvalidLifecycle,
+                        format!(
+                            "event `{}` would move `{}` to {}, depending on the command",
+                            event.name,
+                            lifecycle.field,
+                            list(targets.iter().copied())
+                        ),
+                    )
+                    .at(Location::new(
+                        event.name.span(),
+                        format!("{}.events", aggregate_path(c, a)),
+                    ))
+                    .with_help("give each transition's command an event of its own"),
+                );
+            }
+        }
+    }
+}
+
+fn no_state_field(aggregate: &Aggregate, name: &Name, path: String) -> Diagnostic {
+    Diagnostic::error(
+        Code::UnknownField,
+        format!("aggregate `{}` has no state field `{name}`", aggregate.name),
+    )
+    .at(at(name, path))
+    .with_label("not a state field")
+    .suggest(suggest::closest(
+        name,
+        aggregate.fields.iter().map(|f| f.name.as_str()),
+    ))
+}
