@@ -4,14 +4,35 @@
 
 use std::collections::BTreeMap;
 
+use crate::Rejection;
+
+/// `requires RULE else "reason"`: `Ok` when the rule is met, else a rejection naming it.
+pub fn require(met: bool, rule: &'static str, reason: &'static str) -> Result<(), Rejection> {
+    if met {
+        Ok(())
+    } else {
+        Err(Rejection::rule(rule, reason))
+    }
+}
+
+/// [`require`] for a rule that calculates: an overflow rejects the command too.
+pub fn require_checked(
+    met: impl FnOnce() -> Option<bool>,
+    rule: &'static str,
+    reason: &'static str,
+) -> Result<(), Rejection> {
+    match met() {
+        Some(met) => require(met, rule, reason),
+        None => Err(Rejection::rule(
+            rule,
+            "a number in this rule is out of range (arithmetic overflow)",
+        )),
+    }
+}
+
 /// `count(list)`: how many, as the language's `u32` (saturating: no model holds more).
 pub fn count(len: usize) -> u32 {
     u32::try_from(len).unwrap_or(u32::MAX)
-}
-
-/// Runs a calculation that may overflow: `None` means it did, and the command is rejected.
-pub fn checked<T>(calculation: impl FnOnce() -> Option<T>) -> Option<T> {
-    calculation()
 }
 
 /// `append(list, x)`
@@ -95,8 +116,15 @@ mod tests {
     }
 
     #[test]
-    fn checked_reports_an_overflow_as_none() {
-        assert_eq!(checked(|| i64::MAX.checked_add(1)), None);
-        assert_eq!(checked(|| Some(2_i64.checked_mul(3)? < 7)), Some(true));
+    fn require_names_the_rule_it_checked() {
+        assert_eq!(require(true, "not done", "it is done"), Ok(()));
+        let rejection = require(false, "not done", "it is done").unwrap_err();
+        assert_eq!(rejection.reason(), "it is done");
+        assert_eq!(
+            rejection.cause(),
+            Some(&crate::Cause::Rule("not done".into()))
+        );
+        let overflow = require_checked(|| Some(i64::MAX.checked_add(1)? > 0), "x + 1 > 0", "r");
+        assert!(overflow.unwrap_err().reason().contains("overflow"));
     }
 }

@@ -76,7 +76,8 @@ impl<'a> Writer<'a> {
     fn place(&self, t: &Typed) -> Option<(String, bool)> {
         match &t.kind {
             TypedKind::Name { scope, name } => Some(match scope {
-                NameScope::Param => (name.to_string(), self.params_by_ref),
+                // Guards take parameters of `Copy` types by value, the rest by reference.
+                NameScope::Param => (name.to_string(), self.params_by_ref && !is_copy(&t.ty)),
                 NameScope::State => (format!("{}.{name}", self.state), false),
                 NameScope::Event => (name.to_string(), true),
                 NameScope::Element(depth) => (format!("e{depth}.{name}"), false),
@@ -124,11 +125,20 @@ impl<'a> Writer<'a> {
         }
     }
 
+    /// An integer literal; the other operand gives it its type.
     fn int(&self, value: i128, ty: &Type) -> String {
         match ty {
             Type::Decimal => format!("{}::from({value})", self.scope.ty(ty)),
             Type::F32 | Type::F64 => format!("{value}.0"),
-            _ => format!("{value}_{ty}"),
+            _ => value.to_string(),
+        }
+    }
+
+    /// An integer literal that says its type, where nothing else does.
+    fn typed_int(&self, value: i128, ty: &Type) -> String {
+        match ty.integer_bounds() {
+            Some(_) => format!("{value}_{ty}"),
+            None => self.int(value, ty),
         }
     }
 
@@ -144,28 +154,47 @@ impl<'a> Writer<'a> {
 
     fn unary(&self, op: UnaryOp, operand: &Typed, ty: &Type) -> String {
         match op {
-            UnaryOp::Not => format!("!{}", self.grouped(operand)),
+            UnaryOp::Not => format!("!{}", self.grouped(operand, Parent::Unary)),
             UnaryOp::Neg if ty.integer_bounds().is_some() => match self.arithmetic {
-                Arithmetic::Checked => format!("{}.checked_neg()?", self.grouped(operand)),
-                Arithmetic::Saturating => format!("{}.saturating_neg()", self.grouped(operand)),
+                Arithmetic::Checked => format!("{}.checked_neg()?", self.receiver(operand)),
+                Arithmetic::Saturating => format!("{}.saturating_neg()", self.receiver(operand)),
             },
-            UnaryOp::Neg => format!("-{}", self.grouped(operand)),
+            UnaryOp::Neg => format!("-{}", self.grouped(operand, Parent::Unary)),
         }
     }
 
-    /// An operand in parentheses when it is itself an operation.
-    fn grouped(&self, t: &Typed) -> String {
+    /// An operand of `parent`, in parentheses where Rust's precedence would read it
+    /// otherwise, or where a reader would have to think about it (`and` inside `or`).
+    fn grouped(&self, t: &Typed, parent: Parent) -> String {
         let text = self.read(t);
-        match &t.kind {
-            TypedKind::Binary { op, .. } if !self.is_method_chain(*op, &t.ty) => {
-                format!("({text})")
+        let needs = match (&t.kind, parent) {
+            (TypedKind::Binary { op, .. }, _) if self.is_method_chain(*op, &t.ty) => false,
+            (
+                TypedKind::Binary {
+                    op: BinaryOp::Or, ..
+                },
+                Parent::And | Parent::Or,
+            ) => true,
+            (
+                TypedKind::Binary {
+                    op: BinaryOp::And, ..
+                },
+                Parent::Or,
+            ) => true,
+            (TypedKind::Binary { .. }, Parent::And | Parent::Or) => false,
+            (TypedKind::Binary { .. }, _) => true,
+            (
+                TypedKind::Unary {
+                    op: UnaryOp::Not, ..
+                }
+                | TypedKind::In { .. },
+                p,
+            ) => {
+                matches!(p, Parent::Compare | Parent::Arithmetic | Parent::Receiver)
             }
-            TypedKind::Unary {
-                op: UnaryOp::Not, ..
-            }
-            | TypedKind::In { .. } => format!("({text})"),
-            _ => text,
-        }
+            _ => false,
+        };
+        if needs { format!("({text})") } else { text }
     }
 
     /// Integer arithmetic renders as method calls (`a.checked_add(b)?`), which need no
@@ -176,8 +205,16 @@ impl<'a> Writer<'a> {
 
     fn binary(&self, op: BinaryOp, lhs: &Typed, rhs: &Typed, ty: &Type) -> String {
         match op {
-            BinaryOp::And => format!("{} && {}", self.grouped(lhs), self.grouped(rhs)),
-            BinaryOp::Or => format!("{} || {}", self.grouped(lhs), self.grouped(rhs)),
+            BinaryOp::And => format!(
+                "{} && {}",
+                self.grouped(lhs, Parent::And),
+                self.grouped(rhs, Parent::And)
+            ),
+            BinaryOp::Or => format!(
+                "{} || {}",
+                self.grouped(lhs, Parent::Or),
+                self.grouped(rhs, Parent::Or)
+            ),
             BinaryOp::Eq | BinaryOp::Ne if is_none(rhs) || is_none(lhs) => {
                 let other = if is_none(rhs) { lhs } else { rhs };
                 let method = if op == BinaryOp::Eq {
@@ -195,9 +232,9 @@ impl<'a> Writer<'a> {
             | BinaryOp::Ge => {
                 format!(
                     "{} {} {}",
-                    self.grouped(lhs),
+                    self.grouped(lhs, Parent::Compare),
                     op.as_str(),
-                    self.grouped(rhs)
+                    self.grouped(rhs, Parent::Compare)
                 )
             }
             BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul if ty.integer_bounds().is_some() => {
@@ -215,19 +252,20 @@ impl<'a> Writer<'a> {
             BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul => {
                 format!(
                     "{} {} {}",
-                    self.grouped(lhs),
+                    self.grouped(lhs, Parent::Arithmetic),
                     op.as_str(),
-                    self.grouped(rhs)
+                    self.grouped(rhs, Parent::Arithmetic)
                 )
             }
         }
     }
 
-    /// An expression a method can be called on.
+    /// An expression a method can be called on: a literal says its type (`1_u32.min(x)`).
     fn receiver(&self, t: &Typed) -> String {
-        match self.place(t) {
-            Some((place, _)) => place,
-            None => self.grouped(t),
+        match (&t.kind, self.place(t)) {
+            (_, Some((place, _))) => place,
+            (TypedKind::Int(value), None) => self.typed_int(*value, &t.ty),
+            (_, None) => self.grouped(t, Parent::Receiver),
         }
     }
 
@@ -309,7 +347,7 @@ impl<'a> Writer<'a> {
                 self.scope.ty(ty)
             );
         }
-        let zero = self.int(0, ty);
+        let zero = self.typed_int(0, ty);
         match self.arithmetic {
             Arithmetic::Checked => {
                 format!("{list}.iter().try_fold({zero}, |sum, {var}| sum.checked_add({term}))?")
@@ -333,6 +371,17 @@ impl<'a> Writer<'a> {
             .and_then(|r| r.fields.iter().find(|f| f.key))
             .map_or_else(|| "key".to_owned(), |f| f.name.to_string())
     }
+}
+
+/// What an operand stands in, for parentheses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Parent {
+    And,
+    Or,
+    Compare,
+    Arithmetic,
+    Unary,
+    Receiver,
 }
 
 fn is_none(t: &Typed) -> bool {

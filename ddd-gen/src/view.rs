@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use ddd_model::System;
 use ddd_model::ir::{
-    Aggregate, Command, Constraint, Context, Conversion, EmitPlan, Enum, Event, Field, Number,
-    Policy, Record, Source, Target, Type, TypePath,
+    Aggregate, Command, Constraint, Context, Conversion, EmitPlan, Enum, Event, Field, NameScope,
+    Number, Policy, Record, Source, Target, Type, TypePath,
 };
 use serde::Serialize;
 
@@ -237,6 +237,41 @@ pub(crate) struct CommandView {
     noun: String,
     reason: Option<String>,
     emits: Vec<String>,
+    /// The rules the model gives the command, checked before it is decided.
+    guard: Option<GuardView>,
+}
+
+/// `may_<command>`: the command's lifecycle states and `requires` rules.
+#[derive(Debug, Serialize)]
+pub(crate) struct GuardView {
+    method: String,
+    /// `, product: ProductId, name: &str`: `Copy` parameters by value, the rest by reference.
+    signature: String,
+    /// `, product, &name`: how the handler passes them.
+    args: String,
+    lifecycles: Vec<LifecycleCheckView>,
+    rules: Vec<RuleView>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct LifecycleCheckView {
+    field: String,
+    /// `OrderStatus::Placed | OrderStatus::Paid`
+    pattern: String,
+    /// `"Placed", "Paid"`
+    allowed: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct RuleView {
+    /// The Rust `bool` expression.
+    condition: String,
+    /// Whether it calculates (and may overflow): it runs inside `require_checked`.
+    checked: bool,
+    /// The rule as written in the model.
+    rule: String,
+    /// What the rejection says.
+    message: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -254,6 +289,9 @@ pub(crate) struct EventView {
     updates: Vec<(String, String)>,
     /// Elements applying the event appends to a `Vec` state field.
     appends: Vec<AppendView>,
+    /// `sets field = EXPR` and lifecycle moves: `(field, value)`, computed from the state
+    /// before the event.
+    sets: Vec<(String, String)>,
 }
 
 #[derive(Debug, Serialize)]
@@ -261,6 +299,8 @@ pub(crate) struct AppendView {
     field: String,
     ty: String,
     values: Vec<(String, String)>,
+    /// The entity's `@key`: an element with the same key is replaced.
+    key: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -582,7 +622,80 @@ fn command(scope: &Scope<'_>, aggregate: &Aggregate, command: &Command) -> Comma
         noun: names::snake(&aggregate.name).replace('_', " "),
         reason,
         emits: command.emits.iter().map(ToString::to_string).collect(),
+        guard: guard(scope, aggregate, command),
     }
+}
+
+fn guard(scope: &Scope<'_>, aggregate: &Aggregate, command: &Command) -> Option<GuardView> {
+    let lifecycles: Vec<LifecycleCheckView> = aggregate
+        .transitions_of(&command.name)
+        .filter_map(|(lifecycle, transition)| {
+            let ty = aggregate.field(&lifecycle.field)?.ty.clone();
+            let ty_name = scope.ty(&ty);
+            let pattern: Vec<String> = transition
+                .from
+                .iter()
+                .map(|state| format!("{ty_name}::{state}"))
+                .collect();
+            let allowed: Vec<String> = transition.from.iter().map(|s| format!("{s:?}")).collect();
+            Some(LifecycleCheckView {
+                field: lifecycle.field.to_string(),
+                pattern: pattern.join(" | "),
+                allowed: allowed.join(", "),
+            })
+        })
+        .collect();
+    let writer = Writer::new(scope, Arithmetic::Checked, "state");
+    let rules: Vec<RuleView> = command
+        .requires
+        .iter()
+        .filter_map(|guard| {
+            let typed = guard.rule.checked()?;
+            Some(RuleView {
+                condition: writer.value(typed),
+                checked: typed.has_arithmetic(),
+                rule: guard.rule.source.clone(),
+                message: guard.message.clone().unwrap_or_else(|| {
+                    format!("`{}` requires `{}`", command.name, guard.rule.source)
+                }),
+            })
+        })
+        .collect();
+    if lifecycles.is_empty() && rules.is_empty() {
+        return None;
+    }
+    let read = |name: &str| {
+        command.requires.iter().any(|guard| {
+            (guard.rule.checked()).is_some_and(|typed| typed.reads_name(NameScope::Param, name))
+        })
+    };
+    let mut signature = String::new();
+    let mut args = String::new();
+    for param in &command.params {
+        let prefix = if read(&param.name) { "" } else { "_" };
+        if is_copy(&param.ty) {
+            signature.push_str(&format!(
+                ", {prefix}{}: {}",
+                param.name,
+                scope.ty(&param.ty)
+            ));
+            args.push_str(&format!(", {}", param.name));
+        } else {
+            signature.push_str(&format!(
+                ", {prefix}{}: {}",
+                param.name,
+                scope.ref_ty(&param.ty)
+            ));
+            args.push_str(&format!(", &{}", param.name));
+        }
+    }
+    Some(GuardView {
+        method: names::guard(&command.name),
+        signature,
+        args,
+        lifecycles,
+        rules,
+    })
 }
 
 fn event(scope: &Scope<'_>, aggregate: &Aggregate, event: &Event) -> EventView {
@@ -618,9 +731,29 @@ fn event(scope: &Scope<'_>, aggregate: &Aggregate, event: &Event) -> EventView {
                     .iter()
                     .map(|f| (f.field.to_string(), from_event(&f.field, &f.conversion)))
                     .collect(),
+                key: append.key.as_ref().map(ToString::to_string),
             })
         })
         .collect();
+    let writer = Writer::new(scope, Arithmetic::Saturating, "state");
+    let mut sets: Vec<(String, String)> = event
+        .sets
+        .iter()
+        .filter_map(|set| Some((set.field.to_string(), writer.value(set.value.checked()?))))
+        .collect();
+    for step in &event.apply.moves {
+        if let Some(field) = aggregate.field(&step.field) {
+            sets.push((
+                step.field.to_string(),
+                format!("{}::{}", scope.ty(&field.ty), step.to),
+            ));
+        }
+    }
+    let read_by_sets = |name: &str| {
+        event.sets.iter().any(|set| {
+            (set.value.checked()).is_some_and(|typed| typed.reads_name(NameScope::Event, name))
+        })
+    };
     let used = |name: &str| {
         event.apply.updates.iter().any(|u| u.from == *name)
             || event
@@ -628,8 +761,9 @@ fn event(scope: &Scope<'_>, aggregate: &Aggregate, event: &Event) -> EventView {
                 .appends
                 .iter()
                 .any(|a| a.fields.iter().any(|f| f.field == *name))
+            || read_by_sets(name)
     };
-    let state = if updates.is_empty() && appends.is_empty() {
+    let state = if updates.is_empty() && appends.is_empty() && sets.is_empty() {
         "_state"
     } else {
         "state"
@@ -649,6 +783,7 @@ fn event(scope: &Scope<'_>, aggregate: &Aggregate, event: &Event) -> EventView {
         args: args(&event.fields),
         updates,
         appends,
+        sets,
     }
 }
 

@@ -92,7 +92,7 @@ pub enum ContextMember {
     Publishes(Vec<Ident>),
     Policy(PolicyDecl),
     Type(TypeAliasDecl),
-    View(ViewDecl),
+    View(Box<ViewDecl>),
 }
 
 /// `view V from Aggregate { ... }` or `view V by key: T { ...; on A.E sets ... }`.
@@ -110,7 +110,7 @@ pub enum ViewSource {
     /// `from Aggregate`: a row per aggregate.
     From(Ident),
     /// `by key: T`: a row per key value.
-    By(FieldDecl),
+    By(Box<FieldDecl>),
 }
 
 /// `on Aggregate.Event sets field = EXPR, ...` in a view.

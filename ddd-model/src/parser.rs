@@ -553,7 +553,9 @@ impl Parser<'_> {
             symbol::ENUM => self.enumeration(doc).map(ContextMember::Enum),
             symbol::TYPE => self.alias(doc).map(ContextMember::Type),
             symbol::AGGREGATE => self.aggregate(doc).map(ContextMember::Aggregate),
-            symbol::VIEW => self.view(doc).map(ContextMember::View),
+            symbol::VIEW => self
+                .view(doc)
+                .map(|view| ContextMember::View(Box::new(view))),
             symbol::PUBLISHES => self.publishes().map(ContextMember::Publishes),
             symbol::ON => self.policy(doc).map(ContextMember::Policy),
             symbol::ENTITY => {
@@ -802,7 +804,7 @@ impl Parser<'_> {
             ViewSource::From(self.ident("the aggregate the view shows")?)
         } else if self.at_keyword(symbol::BY) {
             self.bump();
-            ViewSource::By(self.field(None)?)
+            ViewSource::By(Box::new(self.field(None)?))
         } else {
             self.error_expected("`from Aggregate` or `by key: Type`");
             return None;

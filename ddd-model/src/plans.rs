@@ -491,7 +491,7 @@ fn apply(system: &System, context: &Context, aggregate: &Aggregate, event: &Even
 fn moves(aggregate: &Aggregate, event: &Event) -> Vec<StateMove> {
     let mut moves: Vec<StateMove> = Vec::new();
     for command in &aggregate.commands {
-        if !command.emits.iter().any(|name| *name == event.name) {
+        if !command.emits.contains(&event.name) {
             continue;
         }
         for (lifecycle, transition) in aggregate.transitions_of(&command.name) {

@@ -470,7 +470,7 @@ impl Resolving<'_> {
             Type::Id(path) => {
                 match self.resolve_id(path) {
                     Ok(resolved) => *path = resolved,
-                    Err(diagnostic) => diagnostics.push(diagnostic),
+                    Err(diagnostic) => diagnostics.push(*diagnostic),
                 }
                 Vec::new()
             }
@@ -487,7 +487,7 @@ impl Resolving<'_> {
     }
 
     /// `{"id": "Order"}` (found by scope) or `{"id": "Ordering.Order"}`.
-    fn resolve_id(&self, path: &TypePath) -> Result<TypePath, Diagnostic> {
+    fn resolve_id(&self, path: &TypePath) -> Result<TypePath, Box<Diagnostic>> {
         let id_name = format!("{}{}", path.name, symbol::ID_SUFFIX);
         let written = match &path.context {
             Some(context) => format!("{context}.{id_name}"),
@@ -504,15 +504,17 @@ impl Resolving<'_> {
                     .contexts
                     .iter()
                     .flat_map(|c| c.aggregates.iter().map(|a| a.name.as_str()));
-                Err(Diagnostic::error(
-                    Code::UnknownType,
-                    format!("unknown aggregate `{}` in an id type", path.name),
-                )
-                .at(self.location(&path.name))
-                .with_label("no aggregate of this name")
-                .suggest(suggest::closest(&path.name, names)))
+                Err(Box::new(
+                    Diagnostic::error(
+                        Code::UnknownType,
+                        format!("unknown aggregate `{}` in an id type", path.name),
+                    )
+                    .at(self.location(&path.name))
+                    .with_label("no aggregate of this name")
+                    .suggest(suggest::closest(&path.name, names)),
+                ))
             }
-            Err(miss) => Err(self.miss(&path.name, &miss)),
+            Err(miss) => Err(Box::new(self.miss(&path.name, &miss))),
         }
     }
 

@@ -21,6 +21,11 @@ pub fn handler(variant: &str) -> String {
     format!("handle_{}", snake(variant))
 }
 
+/// The generated method that checks a command's rules before it is decided: `may_<snake>`.
+pub fn guard(command: &str) -> String {
+    format!("may_{}", snake(command))
+}
+
 /// The method the `DomainEvent` derive dispatches an event variant to: `apply_<snake>`.
 pub fn applier(variant: &str) -> String {
     format!("apply_{}", snake(variant))

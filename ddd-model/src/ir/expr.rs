@@ -254,6 +254,15 @@ impl Typed {
         found
     }
 
+    /// Whether it reads the name `name` of `scope`.
+    pub fn reads_name(&self, scope: NameScope, name: &str) -> bool {
+        let mut found = false;
+        self.visit(&mut |node| {
+            found |= matches!(&node.kind, TypedKind::Name { scope: s, name: n } if *s == scope && n == name);
+        });
+        found
+    }
+
     /// Calls `f` on this node and every node below it.
     pub fn visit(&self, f: &mut impl FnMut(&Typed)) {
         f(self);

@@ -340,12 +340,12 @@ fn lifecycle_overlaps(aggregate: &Aggregate, (c, a): (usize, usize), out: &mut V
             let targets: BTreeSet<&str> = aggregate
                 .commands
                 .iter()
-                .filter(|command| command.emits.iter().any(|e| *e == event.name))
+                .filter(|command| command.emits.contains(&event.name))
                 .filter_map(|command| {
                     lifecycle
                         .transitions
                         .iter()
-                        .find(|t| t.by.iter().any(|b| *b == command.name))
+                        .find(|t| t.by.contains(&command.name))
                 })
                 .map(|t| t.to.as_str())
                 .collect();
