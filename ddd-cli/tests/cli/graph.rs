@@ -2,13 +2,14 @@ use crate::SHOP;
 use crate::harness::Test;
 
 #[test]
-fn mermaid_shows_contexts_relations_published_events_and_policies() {
+fn mermaid_shows_contexts_kinds_relations_roles_published_events_and_policies() {
     Test::new()
         .file("shop.ddd", SHOP)
         .args(["graph", "shop.ddd", "--format", "mermaid"])
         .stdout_has("flowchart LR\n")
-        .stdout_has("  ctx_Catalog[\"<b>Catalog</b><br/><i>publishes</i><br/>ProductCreated")
-        .stdout_has("  ctx_Catalog -->|customer-supplier| ctx_Cart\n")
+        .stdout_has("  ctx_Catalog[\"<b>Catalog</b><br/>supporting subdomain<br/><i>publishes</i><br/>ProductCreated")
+        .stdout_has("  ctx_Catalog -->|\"customer-supplier<br/>U: OHS, PL → D: CF\"| ctx_Cart\n")
+        .stdout_has("  class ctx_Ordering core\n")
         .stdout_has("  ctx_Cart -.->|\"CartCheckedOut → Order.PlaceOrder\"| ctx_Ordering\n")
         .success();
 }
@@ -28,7 +29,9 @@ fn dot_is_a_digraph() {
         .file("shop.ddd", SHOP)
         .args(["graph", "shop.ddd", "--format", "dot"])
         .stdout_has("digraph \"Shop\" {\n")
-        .stdout_has("  \"Ordering\" -> \"Shipping\" [label=\"open-host\"];\n")
+        .stdout_has("  \"Ordering\" -> \"Shipping\" [label=\"customer-supplier\", dir=none, labelfontsize=10, taillabel=<<table")
+        .stdout_has("<tr><td>U</td><td>OHS</td></tr></table>>, headlabel=<<table")
+        .stdout_has("  \"Ordering\" [label=<<b>Ordering</b><br/>core subdomain<br/>")
         .stdout_has("  \"Ordering\" -> \"Shipping\" [label=\"OrderPaid → Shipment.PrepareShipment\", style=dashed];\n")
         .success();
     assert!(output.stdout.trim_end().ends_with('}'));
@@ -40,7 +43,7 @@ fn shared_kernels_point_both_ways() {
     Test::new()
         .file("m.ddd", model)
         .args(["graph", "m.ddd"])
-        .stdout_has("ctx_A <-->|shared-kernel| ctx_B")
+        .stdout_has("ctx_A <-->|\"shared-kernel\"| ctx_B")
         .success();
     Test::new()
         .file("m.ddd", model)
