@@ -207,6 +207,9 @@ pub(crate) struct AggregateView {
     /// How the module writes the prelude's names and the ddd items templates name.
     pub(crate) std: BTreeMap<&'static str, String>,
     pub(crate) tests: Vec<TestView>,
+    /// Tests of the `may_*` guards: lifecycle transitions allowed and refused, rules met and
+    /// broken.
+    pub(crate) guard_tests: Vec<GuardTestView>,
     pub(crate) test_uses: Vec<String>,
     /// Stubs for the user file: commands whose behaviour cannot be derived.
     pub(crate) stubs: Vec<usize>,
@@ -301,6 +304,23 @@ pub(crate) struct AppendView {
     values: Vec<(String, String)>,
     /// The entity's `@key`: an element with the same key is replaced.
     key: Option<String>,
+}
+
+/// Given events, the guard of a command decides: `ok`, refused for its `state`, refused for
+/// a broken `rule`, or (`not_state`) whatever the rules say but not refused for its state.
+#[derive(Debug, Serialize)]
+pub(crate) struct GuardTestView {
+    name: String,
+    given: Option<String>,
+    method: String,
+    args: Vec<String>,
+    expect: &'static str,
+    /// For `state`: the field, its current state and the allowed ones (`"Placed", "Paid"`).
+    field: Option<String>,
+    current: Option<String>,
+    allowed: Option<String>,
+    /// For `rule`: the rule as written.
+    rule: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -399,6 +419,10 @@ pub(crate) fn aggregate(
         .iter()
         .filter_map(|c| command_test(&test_scope, aggregate, c))
         .collect();
+    let guard_tests = lifecycle_tests(&test_scope, aggregate);
+    if !guard_tests.is_empty() {
+        test_scope.name("ddd_core::Cause");
+    }
     let test_uses = test_scope.uses();
     AggregateView {
         name: aggregate.name.to_string(),
@@ -416,9 +440,168 @@ pub(crate) fn aggregate(
         uses,
         std,
         tests,
+        guard_tests,
         test_uses,
         stubs,
     }
+}
+
+/// For every lifecycle transition: its command is allowed from each source state, and refused
+/// from a reachable state that is not one (with the current and allowed states named).
+fn lifecycle_tests(scope: &Scope<'_>, aggregate: &Aggregate) -> Vec<GuardTestView> {
+    let mut tests = Vec::new();
+    let Some(start) = creating_event(scope, aggregate) else {
+        return tests;
+    };
+    for lifecycle in &aggregate.lifecycles {
+        let Some(paths) = state_paths(scope, aggregate, lifecycle) else {
+            continue;
+        };
+        let given = |state: &str| {
+            let mut events = vec![start.clone()];
+            events.extend(paths.iter().find(|(s, _)| s == state)?.1.iter().cloned());
+            Some(events.join(", "))
+        };
+        for transition in &lifecycle.transitions {
+            for command_name in &transition.by {
+                let Some(command) = aggregate.command(command_name) else {
+                    continue;
+                };
+                let Some(args) = guard_args(scope, command) else {
+                    continue;
+                };
+                let test = |name: String, given: String, expect: &'static str| GuardTestView {
+                    name,
+                    given: Some(given),
+                    method: names::guard(&command.name),
+                    args: args.clone(),
+                    expect,
+                    field: None,
+                    current: None,
+                    allowed: None,
+                    rule: None,
+                };
+                let snake = names::snake(&command.name);
+                let field = names::snake(&lifecycle.field);
+                for from in &transition.from {
+                    let Some(given) = given(from) else { continue };
+                    let expect = if command.requires.is_empty() {
+                        "ok"
+                    } else {
+                        "not_state"
+                    };
+                    tests.push(test(
+                        format!("{snake}_is_allowed_when_{field}_is_{}", names::snake(from)),
+                        given,
+                        expect,
+                    ));
+                }
+                let refused = paths
+                    .iter()
+                    .map(|(state, _)| state)
+                    .find(|state| !transition.from.iter().any(|from| from == state.as_str()));
+                if let Some(state) = refused
+                    && let Some(given) = given(state)
+                {
+                    let allowed: Vec<String> = transition
+                        .from
+                        .iter()
+                        .map(|f| format!("{f:?}.into()"))
+                        .collect();
+                    tests.push(GuardTestView {
+                        field: Some(lifecycle.field.to_string()),
+                        current: Some(state.clone()),
+                        allowed: Some(allowed.join(", ")),
+                        ..test(
+                            format!("{snake}_is_refused_when_{field}_is_{}", names::snake(state)),
+                            given,
+                            "state",
+                        )
+                    });
+                }
+            }
+        }
+    }
+    tests
+}
+
+/// The first event of the first creating command, with sample fields.
+fn creating_event(scope: &Scope<'_>, aggregate: &Aggregate) -> Option<String> {
+    let creating = aggregate.commands.iter().find(|c| c.creates)?;
+    let event = aggregate.event(creating.emits.first()?)?;
+    sample_event(scope, aggregate, event)
+}
+
+fn sample_event(scope: &Scope<'_>, aggregate: &Aggregate, event: &Event) -> Option<String> {
+    Some(format!(
+        "{}Event::{} {{ {} }}",
+        aggregate.name,
+        event.name,
+        scope.sample_fields(&event.fields)?
+    ))
+}
+
+/// Every state of the lifecycle reachable from the first, with the events that lead there
+/// (breadth first: the shortest way), in the order they are reached.
+fn state_paths(
+    scope: &Scope<'_>,
+    aggregate: &Aggregate,
+    lifecycle: &ddd_model::ir::Lifecycle,
+) -> Option<Vec<(String, Vec<String>)>> {
+    let field = aggregate.field(&lifecycle.field)?;
+    let Type::Enum(path) = &field.ty else {
+        return None;
+    };
+    let ddd_model::ir::TypeDef::Enum(enumeration) = scope.system.type_def(path)? else {
+        return None;
+    };
+    let first = enumeration.variants.first()?.name.to_string();
+    let mut paths: Vec<(String, Vec<String>)> = vec![(first, Vec::new())];
+    let mut next = 0;
+    while next < paths.len() {
+        let (state, events) = paths[next].clone();
+        next += 1;
+        for transition in &lifecycle.transitions {
+            if !transition.from.iter().any(|from| *from == state.as_str())
+                || paths
+                    .iter()
+                    .any(|(reached, _)| *reached == transition.to.as_str())
+            {
+                continue;
+            }
+            let command = transition.by.iter().find_map(|by| aggregate.command(by))?;
+            let event = aggregate.event(command.emits.first()?)?;
+            let mut events = events.clone();
+            events.push(sample_event(scope, aggregate, event)?);
+            paths.push((transition.to.to_string(), events));
+        }
+    }
+    Some(paths)
+}
+
+/// Sample arguments for a command's guard: `Copy` values, references to the rest.
+fn guard_args(scope: &Scope<'_>, command: &Command) -> Option<Vec<String>> {
+    command
+        .params
+        .iter()
+        .map(|param| {
+            let sample = scope.sample(&param.ty, &param.constraints)?;
+            Some(if is_copy(&param.ty) {
+                sample
+            } else {
+                match &param.ty {
+                    Type::String => sample
+                        .strip_suffix(".to_owned()")
+                        .map_or_else(|| format!("&{sample}"), str::to_owned),
+                    Type::Vec(_) => match sample.strip_prefix("vec!") {
+                        Some(items) => format!("&{items}"),
+                        None => "&[]".to_owned(),
+                    },
+                    _ => format!("&{sample}"),
+                }
+            })
+        })
+        .collect()
 }
 
 /// A scope for the aggregate's module (or its tests module, which sees the same names).
