@@ -227,3 +227,85 @@ static SHOP_JSON: std::sync::LazyLock<&'static str> = std::sync::LazyLock::new(|
             .into_boxed_str(),
     )
 });
+
+/// A model whose one guard is `rule`, over a `bool` `b`, a `u32` `n` and a list `items`.
+fn with_guard(rule: &str) -> String {
+    format!(
+        "system S\nvalue M {{ c: i64 }}\ncontext C {{\n  aggregate A {{\n    b: bool\n    n: u32\n    items: Vec<M>\n    command Make() creates emits Made\n    command Go() requires {rule} emits Made\n    event Made(b: bool, n: u32, items: Vec<M>)\n  }}\n}}\n"
+    )
+}
+
+/// Deep nesting and long chains of operators: whatever reads an expression recurses as deep
+/// as its tree, so both are refused past a depth, never a stack overflow.
+#[test]
+fn deep_and_long_expressions_are_refused_or_accepted_without_overflow() {
+    type Shape = fn(usize) -> String;
+    let shapes: [(&str, Shape); 9] = [
+        ("not", |n| format!("{}b", "not ".repeat(n))),
+        ("brackets", |n| {
+            format!("{}b{}", "(".repeat(n), ")".repeat(n))
+        }),
+        ("negation", |n| format!("{}1 < 0", "-".repeat(n))),
+        ("sum chain", |n| format!("{} > 0", vec!["n"; n].join(" + "))),
+        ("and chain", |n| vec!["b"; n].join(" and ")),
+        ("product chain", |n| {
+            format!("{} > 0", vec!["n"; n].join(" * "))
+        }),
+        ("calls", |n| {
+            format!("{}n{} != none", "some(".repeat(n), ")".repeat(n))
+        }),
+        ("sets", |n| {
+            format!("{}b{}", "b in {".repeat(n), "}".repeat(n))
+        }),
+        ("nested sums", |n| {
+            format!("{}c{} > 0", "sum(items, ".repeat(n), ")".repeat(n))
+        }),
+    ];
+    for (name, shape) in shapes {
+        for n in [1, 10, 40, 47, 48, 49, 100, 5_000, 200_000] {
+            let text = with_guard(&shape(n));
+            let started = Instant::now();
+            let result = load(&text, Format::Ddd);
+            assert!(
+                started.elapsed() < HANG,
+                "{name} × {n}: took {:?}",
+                started.elapsed()
+            );
+            if n <= 40 {
+                assert!(
+                    result.is_ok(),
+                    "{name} × {n} is accepted: {:?}",
+                    result.err()
+                );
+            }
+            if n >= 100 {
+                let rejected = result.expect_err("too deep");
+                assert!(
+                    rejected
+                        .diagnostics
+                        .iter()
+                        .any(|d| d.message.contains("nested too deeply")
+                            || d.message.contains("expression too long")),
+                    "{name} × {n}: {:?}",
+                    rejected.diagnostics
+                );
+            }
+            // The same rule read from JSON goes through the same parser.
+            if n <= 100 {
+                let json = serde_json::json!({
+                    "name": "S",
+                    "contexts": [{"name": "C", "aggregates": [{
+                        "name": "A",
+                        "fields": [{"name": "b", "type": "bool"}],
+                        "commands": [
+                            {"name": "Make", "creates": true, "emits": ["Made"]},
+                            {"name": "Go", "requires": [{"rule": shape(n)}], "emits": ["Made"]}
+                        ],
+                        "events": [{"name": "Made", "fields": [{"name": "b", "type": "bool"}]}]
+                    }]}]
+                });
+                exercise(&json.to_string(), Format::Json);
+            }
+        }
+    }
+}

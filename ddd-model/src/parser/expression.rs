@@ -35,25 +35,25 @@ impl Parser<'_> {
     }
 
     fn or_expr(&mut self, depth: usize, nested: bool) -> Option<Expr> {
-        let mut lhs = self.and_expr(depth, nested)?;
+        let mut chain = Chain::new(self.and_expr(depth, nested)?);
         while self.at_word(symbol::OR, nested) {
-            self.bump();
+            let operator = self.bump().span;
             self.skip_newlines();
             let rhs = self.and_expr(depth, nested)?;
-            lhs = binary(BinaryOp::Or, lhs, rhs);
+            chain = self.extend(chain, BinaryOp::Or, rhs, depth, operator)?;
         }
-        Some(lhs)
+        Some(chain.expr)
     }
 
     fn and_expr(&mut self, depth: usize, nested: bool) -> Option<Expr> {
-        let mut lhs = self.not_expr(depth, nested)?;
+        let mut chain = Chain::new(self.not_expr(depth, nested)?);
         while self.at_word(symbol::AND, nested) {
-            self.bump();
+            let operator = self.bump().span;
             self.skip_newlines();
             let rhs = self.not_expr(depth, nested)?;
-            lhs = binary(BinaryOp::And, lhs, rhs);
+            chain = self.extend(chain, BinaryOp::And, rhs, depth, operator)?;
         }
-        Some(lhs)
+        Some(chain.expr)
     }
 
     fn not_expr(&mut self, depth: usize, nested: bool) -> Option<Expr> {
@@ -152,29 +152,58 @@ impl Parser<'_> {
     }
 
     fn additive(&mut self, depth: usize, nested: bool) -> Option<Expr> {
-        let mut lhs = self.multiplicative(depth, nested)?;
+        let mut chain = Chain::new(self.multiplicative(depth, nested)?);
         loop {
             let op = match self.expr_peek(nested).kind {
                 TokenKind::Plus => BinaryOp::Add,
                 TokenKind::Minus => BinaryOp::Sub,
-                _ => return Some(lhs),
+                _ => return Some(chain.expr),
             };
-            self.bump();
+            let operator = self.bump().span;
             self.skip_newlines();
             let rhs = self.multiplicative(depth, nested)?;
-            lhs = binary(op, lhs, rhs);
+            chain = self.extend(chain, op, rhs, depth, operator)?;
         }
     }
 
     fn multiplicative(&mut self, depth: usize, nested: bool) -> Option<Expr> {
-        let mut lhs = self.unary(depth, nested)?;
+        let mut chain = Chain::new(self.unary(depth, nested)?);
         while self.expr_peek(nested).kind == TokenKind::Star {
-            self.bump();
+            let operator = self.bump().span;
             self.skip_newlines();
             let rhs = self.unary(depth, nested)?;
-            lhs = binary(BinaryOp::Mul, lhs, rhs);
+            chain = self.extend(chain, BinaryOp::Mul, rhs, depth, operator)?;
         }
-        Some(lhs)
+        Some(chain.expr)
+    }
+
+    /// `chain op rhs`. A chain of operators builds a tree as deep as it is long (`a + b + c`
+    /// is `(a + b) + c`), and whatever reads the tree recurses that deep: a long chain is
+    /// refused like deep nesting.
+    fn extend(
+        &mut self,
+        chain: Chain,
+        op: BinaryOp,
+        rhs: Expr,
+        depth: usize,
+        operator: Span,
+    ) -> Option<Chain> {
+        let height = 1 + chain.height.max(height(&rhs));
+        if depth + height > MAX_EXPR_DEPTH {
+            self.report(
+                Diagnostic::error(Code::Syntax, "expression too long")
+                    .at(operator)
+                    .with_label(format!("{height} levels deep here"))
+                    .with_help(format!(
+                        "an expression may nest at most {MAX_EXPR_DEPTH} operations, chained or in brackets; split the rule"
+                    )),
+            );
+            return None;
+        }
+        Some(Chain {
+            expr: binary(op, chain.expr, rhs),
+            height,
+        })
     }
 
     fn unary(&mut self, depth: usize, nested: bool) -> Option<Expr> {
@@ -357,6 +386,40 @@ impl Parser<'_> {
     fn nth_back(&self) -> crate::lexer::Token {
         self.tokens[self.pos.saturating_sub(1)]
     }
+}
+
+/// The expression a chain of binary operators has built so far, and how deep it is.
+struct Chain {
+    expr: Expr,
+    height: usize,
+}
+
+impl Chain {
+    fn new(first: Expr) -> Chain {
+        Chain {
+            height: height(&first),
+            expr: first,
+        }
+    }
+}
+
+/// Levels of the tree: every tree the parser builds is at most [`MAX_EXPR_DEPTH`] (and a
+/// few) deep, so this recursion is bounded.
+fn height(expr: &Expr) -> usize {
+    let below = match &expr.kind {
+        ExprKind::Unary(_, operand) => height(operand),
+        ExprKind::Binary(_, lhs, rhs) => height(lhs).max(height(rhs)),
+        ExprKind::In(value, set) => set.iter().map(height).fold(height(value), usize::max),
+        ExprKind::Call(_, args) => args.iter().map(height).max().unwrap_or(0),
+        ExprKind::Record { fields, .. } => fields.iter().map(|(_, v)| height(v)).max().unwrap_or(0),
+        ExprKind::Bool(_)
+        | ExprKind::Int(_)
+        | ExprKind::Float(_)
+        | ExprKind::Str(_)
+        | ExprKind::None
+        | ExprKind::Path(_) => 0,
+    };
+    1 + below
 }
 
 fn binary(op: BinaryOp, lhs: Expr, rhs: Expr) -> Expr {
