@@ -349,9 +349,27 @@ pub struct Relation {
     /// Roles `to` plays: `anticorruption-layer`, `conformist`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub to_roles: Vec<RelationKind>,
+    /// Where the arrow was written.
     #[serde(skip)]
     #[schemars(skip)]
     pub origin: Origin,
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub role_origins: RoleOrigins,
+}
+
+/// Where each role of a relation was written, in the order of `from_roles` and `to_roles`.
+/// Like every origin, not part of what the model says: always equal.
+#[derive(Debug, Clone, Default)]
+pub struct RoleOrigins {
+    pub from: Vec<Origin>,
+    pub to: Vec<Origin>,
+}
+
+impl PartialEq for RoleOrigins {
+    fn eq(&self, _: &RoleOrigins) -> bool {
+        true
+    }
 }
 
 #[derive(

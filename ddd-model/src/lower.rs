@@ -7,7 +7,7 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::{
     Aggregate, Alias, Assignment, Command, CommandRef, Constraint, Context, Enum, Event, EventRef,
     Expr, Field, Guard, Lifecycle, Mapping, Number, Policy, Record, Relation, RelationKind,
-    SubdomainKind, System, Transition, Type, Variant,
+    RoleOrigins, SubdomainKind, System, Transition, Type, Variant,
 };
 use crate::name::{Name, Origin, Span};
 use crate::suggest;
@@ -579,21 +579,27 @@ impl Lower<'_> {
             );
             return None;
         };
+        let from_roles = self.roles(&decl.from_roles);
+        let to_roles = self.roles(&decl.to_roles);
         Some(Relation {
             doc: decl.doc.clone(),
             from: name(&decl.from),
             to: name(&decl.to),
             both_ways: decl.both_ways,
             kind,
-            from_roles: self.roles(&decl.from_roles),
-            to_roles: self.roles(&decl.to_roles),
+            from_roles: from_roles.iter().map(|(kind, _)| *kind).collect(),
+            to_roles: to_roles.iter().map(|(kind, _)| *kind).collect(),
             origin: decl.arrow.into(),
+            role_origins: RoleOrigins {
+                from: from_roles.iter().map(|(_, origin)| *origin).collect(),
+                to: to_roles.iter().map(|(_, origin)| *origin).collect(),
+            },
         })
     }
 
     /// Roles are relation kinds that describe one side: which ones fit which side is
     /// validation's business.
-    fn roles(&mut self, roles: &[ast::Ident]) -> Vec<RelationKind> {
+    fn roles(&mut self, roles: &[ast::Ident]) -> Vec<(RelationKind, Origin)> {
         roles
             .iter()
             .filter_map(|role| {
@@ -611,7 +617,7 @@ impl Lower<'_> {
                         .suggest(suggest::closest(&role.text, kinds)),
                     );
                 }
-                kind
+                Some((kind?, role.span.into()))
             })
             .collect()
     }

@@ -35,6 +35,7 @@ fn check_roles(relation: &Relation, path: &str, out: &mut Vec<Diagnostic>) {
     let sides = [
         (
             &relation.from_roles,
+            &relation.role_origins.from,
             &relation.from,
             "from_roles",
             UPSTREAM,
@@ -42,15 +43,20 @@ fn check_roles(relation: &Relation, path: &str, out: &mut Vec<Diagnostic>) {
         ),
         (
             &relation.to_roles,
+            &relation.role_origins.to,
             &relation.to,
             "to_roles",
             DOWNSTREAM,
             "downstream",
         ),
     ];
-    for (roles, context, key, allowed, side) in sides {
+    for (roles, origins, context, key, allowed, side) in sides {
         for (i, role) in roles.iter().enumerate() {
-            let location = Location::new(relation.origin.span(), format!("{path}.{key}[{i}]"));
+            let span = origins.get(i).and_then(|o| o.span());
+            let location = Location::new(
+                span.or(relation.origin.span()),
+                format!("{path}.{key}[{i}]"),
+            );
             if relation.both_ways {
                 out.push(
                     Diagnostic::error(
@@ -70,17 +76,30 @@ fn check_roles(relation: &Relation, path: &str, out: &mut Vec<Diagnostic>) {
                     .iter()
                     .map(|k| format!("`{}`", k.as_str()))
                     .collect();
-                out.push(
-                    Diagnostic::error(
-                        Code::InvalidRelation,
+                let mut diagnostic = Diagnostic::error(
+                    Code::InvalidRelation,
+                    format!(
+                        "`{}` is not a role of the {side} side (`{context}`)",
+                        role.as_str()
+                    ),
+                )
+                .at(location)
+                .with_label(format!("not for the {side} side"))
+                .with_note(format!("{side} roles are {}", names.join(" and ")));
+                if UPSTREAM.contains(role) || DOWNSTREAM.contains(role) {
+                    diagnostic = diagnostic.with_help(if allowed == UPSTREAM {
                         format!(
-                            "`{}` is not a role of the {side} side (`{context}`)",
+                            "`{}` is a downstream role: write it after the arrow",
                             role.as_str()
-                        ),
-                    )
-                    .at(location)
-                    .with_note(format!("{side} roles are {}", names.join(" and "))),
-                );
+                        )
+                    } else {
+                        format!(
+                            "`{}` is an upstream role: write it before the arrow",
+                            role.as_str()
+                        )
+                    });
+                }
+                out.push(diagnostic);
             }
         }
     }
