@@ -22,14 +22,19 @@ const PROBLEM: &str = http::PROBLEM_JSON;
 /// order, and of the monolith: every context's routes in one, merged from the services'
 /// documents rather than described twice, and serialized from them without a copy (at
 /// 1,000 aggregates it is 18 MB, most of the generation time otherwise).
-pub(crate) fn documents(system: &System, ports: &[usize], header: &str) -> (Vec<String>, String) {
+pub(crate) fn documents(
+    system: &System,
+    ports: &[usize],
+    prefixes: &[String],
+    header: &str,
+) -> (Vec<String>, String) {
     let contexts: Vec<(&Context, usize)> =
         system.contexts.iter().zip(ports.iter().copied()).collect();
     let services: Vec<Value> = parallel::map(&contexts, |(context, port)| {
         service(system, context, *port, header)
     });
     std::thread::scope(|scope| {
-        let monolith = scope.spawn(|| pretty(&monolith(system, &services, header)));
+        let monolith = scope.spawn(|| pretty(&monolith(system, &services, prefixes, header)));
         let services = parallel::map(&services, |service| pretty(&Sorted(service)));
         let monolith = monolith
             .join()
@@ -53,6 +58,8 @@ enum Part<'a> {
     Borrowed(&'a Value),
     Owned(Value),
     Object(BTreeMap<&'a str, Part<'a>>),
+    /// An object whose keys are made here (a path under a prefix).
+    Keyed(BTreeMap<String, Part<'a>>),
 }
 
 impl Serialize for Part<'_> {
@@ -61,6 +68,7 @@ impl Serialize for Part<'_> {
             Part::Borrowed(value) => Sorted(value).serialize(serializer),
             Part::Owned(value) => Sorted(value).serialize(serializer),
             Part::Object(members) => serializer.collect_map(members),
+            Part::Keyed(members) => serializer.collect_map(members),
         }
     }
 }
@@ -77,7 +85,12 @@ fn parts(value: &Value) -> BTreeMap<&str, Part<'_>> {
 
 /// The services' documents in one: their paths, schemas and tags (the shared schemas and
 /// the probes' routes are the same in each).
-fn monolith<'a>(system: &System, services: &'a [Value], header: &str) -> Part<'a> {
+fn monolith<'a>(
+    system: &System,
+    services: &'a [Value],
+    prefixes: &[String],
+    header: &str,
+) -> Part<'a> {
     let Some(first) = services.first() else {
         return Part::Owned(document(
             system,
@@ -93,8 +106,29 @@ fn monolith<'a>(system: &System, services: &'a [Value], header: &str) -> Part<'a
     let mut paths = BTreeMap::new();
     let mut schemas = BTreeMap::new();
     let mut tags: Vec<Value> = Vec::new();
-    for service in services {
-        paths.extend(parts(&service["paths"]));
+    let mut prefixed: BTreeMap<String, Part<'a>> = BTreeMap::new();
+    for ((service, prefix), context) in services.iter().zip(prefixes).zip(&system.contexts) {
+        if prefix.is_empty() {
+            paths.extend(parts(&service["paths"]));
+            continue;
+        }
+        // The aggregates' routes move under the prefix; the probes stay where they are.
+        let routes: Vec<String> = context
+            .aggregates
+            .iter()
+            .map(|a| names::route(&a.name))
+            .collect();
+        for (path, item) in service["paths"].as_object().into_iter().flatten() {
+            let own = routes.iter().any(|route| {
+                path.strip_prefix(route.as_str())
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+            });
+            if own {
+                prefixed.insert(format!("{prefix}{path}"), Part::Borrowed(item));
+            } else {
+                paths.insert(path.as_str(), Part::Borrowed(item));
+            }
+        }
         schemas.extend(parts(&service["components"]["schemas"]));
         let own = service["tags"].as_array().into_iter().flatten();
         tags.extend(own.filter(|tag| tag["name"] != "operations").cloned());
@@ -112,7 +146,12 @@ fn monolith<'a>(system: &System, services: &'a [Value], header: &str) -> Part<'a
     let mut top = parts(first);
     top.remove("servers");
     top.insert("info", Part::Owned(info));
-    top.insert("paths", Part::Object(paths));
+    let mut paths: BTreeMap<String, Part<'a>> = paths
+        .into_iter()
+        .map(|(path, item)| (path.to_owned(), item))
+        .collect();
+    paths.append(&mut prefixed);
+    top.insert("paths", Part::Keyed(paths));
     top.insert("components", Part::Object(components));
     top.insert("tags", Part::Owned(Value::Array(tags)));
     Part::Object(top)

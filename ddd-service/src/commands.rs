@@ -9,6 +9,7 @@
 //! body that is not the command (naming the field), 413 over the size limit, 422 for broken
 //! constraints (every violation, by field path), 404, 409 for a refused command.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -45,7 +46,7 @@ pub struct CommandRoute {
 /// The HTTP surface of one aggregate type over its repository.
 pub struct AggregateApi<A: Aggregate, S> {
     repository: Arc<Repository<A, S>>,
-    route: &'static str,
+    route: Cow<'static, str>,
     commands: &'static [CommandRoute],
 }
 
@@ -66,24 +67,25 @@ where
     A::Id: From<uuid::Uuid>,
     S: EventStore + Send + Sync + 'static,
 {
-    /// The surface at `route` (`/shopping-carts`) for `commands`.
+    /// The surface at `route` (`/shopping-carts`, or `/catalog/products` where a monolith
+    /// mounts two contexts' aggregates of one name apart) for `commands`.
     pub fn new(
         repository: Arc<Repository<A, S>>,
-        route: &'static str,
+        route: impl Into<Cow<'static, str>>,
         commands: &'static [CommandRoute],
     ) -> Self {
         Self {
             repository,
-            route,
+            route: route.into(),
             commands,
         }
     }
 
     /// The routes, ready to merge into a service's router.
     pub fn router(self) -> Router {
-        let route = self.route;
+        let route = self.route.clone();
         Router::new()
-            .route(route, post(create::<A, S>))
+            .route(&route, post(create::<A, S>))
             .route(&format!("{route}/{{id}}"), get(state::<A, S>))
             .route(&format!("{route}/{{id}}/events"), get(events::<A, S>))
             .route(

@@ -5,9 +5,13 @@
 //! contexts decode these; they carry no behaviour.
 
 pub mod ids {
-    //! Aggregate identities: UUIDs, one type per aggregate.
-    ddd_core::aggregate_id! {
-        #[doc = " Identifies a Item."] pub ItemId
+    //! Aggregate identities: UUIDs, one type per aggregate, by context.
+
+    pub mod {{project-name | snake_case}} {
+        //! The aggregates of {{project-name | pascal_case}}.
+        ddd_core::aggregate_id! {
+            #[doc = " Identifies a Item."] pub ItemId
+        }
     }
 }
 

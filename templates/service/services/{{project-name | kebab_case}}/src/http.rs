@@ -15,12 +15,21 @@ pub fn router<S>(runtime: &Runtime<S>) -> Router
 where
     S: EventStore + Outbox + Clone + Send + Sync + 'static,
 {
+    router_under(runtime, "")
+}
+
+/// The same routes under `prefix` (`/catalog`): how a monolith mounts two contexts that
+/// each have an aggregate of one name.
+pub fn router_under<S>(runtime: &Runtime<S>, prefix: &str) -> Router
+where
+    S: EventStore + Outbox + Clone + Send + Sync + 'static,
+{
     Router::new()
         .merge(
             AggregateApi::<
                 crate::item::Item,
                 S,
-            >::new(Arc::clone(&runtime.item), "/items", ITEM_COMMANDS)
+            >::new(Arc::clone(&runtime.item), format!("{prefix}/items"), ITEM_COMMANDS)
                 .router(),
         )
 }

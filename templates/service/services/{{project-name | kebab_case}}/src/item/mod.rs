@@ -8,7 +8,7 @@
 
 mod behaviour;
 
-use contracts::ids::ItemId;
+use contracts::ids::{{project-name | snake_case}}::ItemId;
 use ddd_core::Aggregate;
 use ddd_core::Command;
 use ddd_core::DomainEvent;
@@ -49,12 +49,15 @@ pub struct Item {
     pub name: String,
 }
 
-/// The behaviour of a Item: one function per command (decide) and per event (evolve).
+/// The behaviour of a Item: one function per command (decide) and per event (evolve),
+/// and for commands the model gives rules (`requires`, a lifecycle), one that checks them
+/// before the decision.
 ///
 /// The defaults are derived from the model: an event takes each field from the command
 /// field of the same name and type, else from the state; applying an event sets the state
-/// fields that share a name and type with it. Override any of them in `behaviour.rs`. A
-/// function without a default could not be derived and must be written there.
+/// fields that share a name and type with it, and what its `sets` and lifecycle say.
+/// Override any of them in `behaviour.rs`. A function without a default could not be
+/// derived and must be written there.
 #[allow(clippy::too_many_arguments, reason = "one parameter per field of the model")]
 pub trait ItemBehaviour {
     /// Decides `CreateItem`: emits ItemCreated.
