@@ -5,19 +5,33 @@ use std::path::Path;
 
 use anyhow::Context as _;
 use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
-use ddd_model::diagnostic::{self, Severity, SourceFile, Style};
-use ddd_model::{Format, Loaded};
+use ddd_model::diagnostic::{self, Severity, Style};
+use ddd_model::{Format, Loaded, sources};
 
 use crate::cli::{ColorWhen, Display, InputFormat, MessageFormat, ModelInput};
 use crate::error::Error;
 
-/// Reads and checks the model; prints its diagnostics to stderr. Errors in the model become
-/// [`Error::Model`].
+/// Reads and checks the model and the files it imports; prints its diagnostics to stderr.
+/// Errors in the model become [`Error::Model`].
 pub(crate) fn load(input: &ModelInput, display: &Display) -> Result<Loaded, Error> {
     let format = format_of(input)?;
     let (name, bytes) = read(&input.path)?;
-    let result = ddd_model::load_bytes(&bytes, format);
-    let diagnostics = match &result {
+    // The root is read above (from stdin, or with the error a missing model gives); the loader
+    // is asked for it first. Imports are relative to the root's directory; stdin's is the
+    // current directory, like a file named `<stdin>` there.
+    let path = if is_stdin(&input.path) {
+        Path::new(&name)
+    } else {
+        input.path.as_path()
+    };
+    let mut root = Some(bytes);
+    let outcome = sources::load(path, format, |path| match root.take() {
+        Some(bytes) => Ok(bytes),
+        None => std::fs::read(path),
+    })
+    .context("cannot read the model")
+    .map_err(Error::Io)?;
+    let diagnostics = match &outcome.result {
         Ok(loaded) => &loaded.diagnostics,
         Err(rejected) => &rejected.diagnostics,
     };
@@ -26,24 +40,15 @@ pub(crate) fn load(input: &ModelInput, display: &Display) -> Result<Loaded, Erro
         .filter(|d| !input.quiet || d.severity == Severity::Error)
         .cloned()
         .collect();
-    let text = String::from_utf8_lossy(&bytes);
     let style = match input.message_format {
         MessageFormat::Human => Style::Rich,
         MessageFormat::Short => Style::Short,
     };
     let mut stderr = StandardStream::stderr(color_choice(display.color));
-    diagnostic::render(
-        &mut stderr,
-        SourceFile {
-            name: &name,
-            text: &text,
-        },
-        &shown,
-        style,
-    )
-    .context("cannot write diagnostics")
-    .map_err(Error::Io)?;
-    result.map_err(|rejected| Error::Model {
+    diagnostic::render(&mut stderr, &outcome.sources, &shown, style)
+        .context("cannot write diagnostics")
+        .map_err(Error::Io)?;
+    outcome.result.map_err(|rejected| Error::Model {
         model: name,
         errors: diagnostic::count(&rejected.diagnostics).0,
     })

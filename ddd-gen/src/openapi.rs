@@ -237,8 +237,11 @@ fn shared(schemas: &mut Schemas<'_>) {
                 "title": { "type": "string" },
                 "status": { "type": "integer", "minimum": 400, "maximum": 599 },
                 "detail": { "type": "string" },
-                "field": { "type": "string", "description": "The field a malformed body got wrong (400)." },
+                "field": { "type": "string", "description": "The field a malformed body got wrong (400), or the lifecycle field whose state refused the command (409)." },
                 "violations": { "type": "array", "items": violation, "description": "Every broken constraint (422)." },
+                "rule": { "type": "string", "description": "The rule of the model the command broke, as written there (409)." },
+                "current": { "type": "string", "description": "The lifecycle state the aggregate is in (409)." },
+                "allowed": { "type": "array", "items": { "type": "string" }, "description": "The states the command may start from (409)." },
             },
             "required": ["type", "title", "status", "detail"],
         }),
@@ -381,7 +384,11 @@ fn routes(
             body,
             true,
         );
-        describe(&mut operation, command.doc.as_deref());
+        let description = match (command.doc.as_deref(), rules(aggregate, command)) {
+            (Some(doc), Some(rules)) => Some(format!("{doc}\n\n{rules}")),
+            (doc, rules) => rules.or(doc.map(str::to_owned)),
+        };
+        describe(&mut operation, description.as_deref());
         operation["parameters"] = json!([id, if_match]);
         operation["responses"][status(http::OK)] = json!({
             "description": "Handled.",
@@ -541,6 +548,22 @@ fn write(
         },
         "responses": responses,
     })
+}
+
+/// What refuses the command with a 409: the lifecycle states it starts from and its rules.
+fn rules(aggregate: &ddd_model::ir::Aggregate, command: &Command) -> Option<String> {
+    let mut lines: Vec<String> = aggregate
+        .transitions_of(&command.name)
+        .map(|(lifecycle, transition)| {
+            let from: Vec<String> = transition.from.iter().map(|s| format!("`{s}`")).collect();
+            format!("- `{}` is {}", lifecycle.field, from.join(" or "))
+        })
+        .collect();
+    lines.extend(command.requires.iter().map(|guard| match &guard.message {
+        Some(message) => format!("- `{}` ({message})", guard.rule),
+        None => format!("- `{}`", guard.rule),
+    }));
+    (!lines.is_empty()).then(|| format!("Refused (409) unless:\n{}", lines.join("\n")))
 }
 
 fn operations(paths: &mut Map<String, Value>) {

@@ -1,14 +1,16 @@
 //! Diagnostics: what went wrong, where, and what to do about it; rendered like rustc's.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::io;
 
 use codespan_reporting::diagnostic::{Diagnostic as Report, Label, LabelStyle};
-use codespan_reporting::files::SimpleFile;
+use codespan_reporting::files::SimpleFiles;
 use codespan_reporting::term::termcolor::{Color, ColorSpec, WriteColor};
 use codespan_reporting::term::{self, Config, DisplayStyle};
 
 use crate::name::Span;
+use crate::sources::Sources;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
@@ -45,7 +47,7 @@ codes! {
     Syntax = "syntax",
     /// No `system` item.
     MissingSystem = "missing-system",
-    /// `system` is not the first item, or appears twice.
+    /// `system` is not the first item, appears twice, or stands in an imported file.
     SystemPlacement = "system-placement",
     UnknownType = "unknown-type",
     UnknownEvent = "unknown-event",
@@ -72,7 +74,8 @@ codes! {
     UnmaintainedState = "unmaintained-state",
     /// A policy between two contexts the context map does not relate.
     UnrelatedContexts = "unrelated-contexts",
-    /// An `import` that cannot be read, or that imports itself.
+    /// An `import` that cannot be read, is not of a `.ddd` file, closes a cycle, or stands in a
+    /// text read alone (with no file to be relative to).
     Import = "import",
     /// Two things with one name in a scope.
     DuplicateName = "duplicate-name",
@@ -261,7 +264,8 @@ impl Diagnostic {
         self.severity == Severity::Error
     }
 
-    /// 1-based line and column (in characters) of the primary span in `text`.
+    /// 1-based line and column (in characters) of the primary span in `text`, the one text the
+    /// model was read from; [`Sources::line_col`] also tells the file of a model of several.
     pub fn line_col(&self, text: &str) -> Option<(usize, usize)> {
         let span = self.location.as_ref()?.span?;
         Some(line_col(text, span.start as usize))
@@ -317,14 +321,43 @@ pub enum Style {
     Short,
 }
 
-/// Renders diagnostics (colors if the writer supports them).
-pub fn render(
+/// What diagnostics point into: a single text, or the files of a model ([`Sources`]).
+#[derive(Debug, Clone, Copy)]
+pub enum Files<'a> {
+    One(SourceFile<'a>),
+    Many(&'a Sources),
+}
+
+impl<'a> From<SourceFile<'a>> for Files<'a> {
+    fn from(file: SourceFile<'a>) -> Files<'a> {
+        Files::One(file)
+    }
+}
+
+impl<'a> From<&'a Sources> for Files<'a> {
+    fn from(sources: &'a Sources) -> Files<'a> {
+        Files::Many(sources)
+    }
+}
+
+/// Renders diagnostics (colors if the writer supports them), each located in its file.
+pub fn render<'a>(
     out: &mut dyn WriteColor,
-    file: SourceFile<'_>,
+    files: impl Into<Files<'a>>,
     diagnostics: &[Diagnostic],
     style: Style,
 ) -> io::Result<()> {
-    let files = SimpleFile::new(file.name, file.text);
+    let sources = match files.into() {
+        // A copy of the text, so that one text renders exactly as a model's files do.
+        Files::One(file) => Cow::Owned(Sources::single(file.name, file.text)),
+        Files::Many(sources) => Cow::Borrowed(sources),
+    };
+    let mut files = SimpleFiles::new();
+    for file in sources.files() {
+        files.add(file.name(), file.text());
+    }
+    // Diagnostics of IR read from JSON/YAML name the one file it was read from.
+    let name = sources.root().map_or("", |file| file.name());
     let config = Config {
         display_style: match style {
             Style::Rich => DisplayStyle::Rich,
@@ -333,7 +366,7 @@ pub fn render(
         ..Config::default()
     };
     for diagnostic in diagnostics {
-        let report = to_report(diagnostic, file.text);
+        let report = to_report(diagnostic, &sources);
         let located = report
             .labels
             .iter()
@@ -347,17 +380,17 @@ pub fn render(
         {
             term::emit_to_write_style(out, &config, &files, &report).map_err(io::Error::other)?;
         } else {
-            render_at_path(out, file.name, diagnostic, style)?;
+            render_at_path(out, name, diagnostic, style)?;
         }
     }
     Ok(())
 }
 
 /// Renders without colors, e.g. for tests and snapshots.
-pub fn render_to_string(file: SourceFile<'_>, diagnostics: &[Diagnostic]) -> String {
+pub fn render_to_string<'a>(files: impl Into<Files<'a>>, diagnostics: &[Diagnostic]) -> String {
     let mut out = codespan_reporting::term::termcolor::NoColor::new(Vec::new());
-    // Writing to a Vec cannot fail, and every span was checked against the text.
-    if let Err(error) = render(&mut out, file, diagnostics, Style::Rich) {
+    // Writing to a Vec cannot fail, and every span was checked against its file.
+    if let Err(error) = render(&mut out, files, diagnostics, Style::Rich) {
         return format!("failed to render diagnostics: {error}");
     }
     String::from_utf8_lossy(&out.into_inner()).into_owned()
@@ -376,7 +409,7 @@ pub fn count(diagnostics: &[Diagnostic]) -> (usize, usize) {
     (errors, warnings)
 }
 
-fn to_report(diagnostic: &Diagnostic, text: &str) -> Report<()> {
+fn to_report(diagnostic: &Diagnostic, sources: &Sources) -> Report<usize> {
     let mut report = match diagnostic.severity {
         Severity::Error => Report::error(),
         Severity::Warning => Report::warning(),
@@ -384,28 +417,23 @@ fn to_report(diagnostic: &Diagnostic, text: &str) -> Report<()> {
     }
     .with_code(diagnostic.code.as_str())
     .with_message(&diagnostic.message);
-    let fits = |span: Span| {
-        span.end as usize <= text.len()
-            && text.is_char_boundary(span.start as usize)
-            && text.is_char_boundary(span.end as usize)
-    };
-    if let Some(span) = diagnostic
+    if let Some((file, range)) = diagnostic
         .location
         .as_ref()
         .and_then(|l| l.span)
-        .filter(|s| fits(*s))
+        .and_then(|span| sources.locate(span))
     {
-        let label = Label::primary((), span.range());
+        let label = Label::primary(file, range);
         report.labels.push(match &diagnostic.label {
             Some(text) => label.with_message(text),
             None => label,
         });
     }
     for (location, message) in &diagnostic.related {
-        if let Some(span) = location.span.filter(|s| fits(*s)) {
+        if let Some((file, range)) = location.span.and_then(|span| sources.locate(span)) {
             report
                 .labels
-                .push(Label::secondary((), span.range()).with_message(message));
+                .push(Label::secondary(file, range).with_message(message));
         }
     }
     report.notes = notes(diagnostic);

@@ -3,8 +3,9 @@
 //! A `.ddd` file is lexed ([`lexer`]), parsed with error recovery ([`parser`]) into a spanned
 //! syntax tree ([`ast`]) and lowered ([`lower`]) into the IR ([`ir`]): the one model that
 //! validation, generation and diagrams read. JSON and YAML that follow [`schema`] read into
-//! the same IR ([`read`]). [`check`] resolves names, runs every rule and derives what the
-//! generator can write by itself; [`diagnostic`] renders its findings like rustc does.
+//! the same IR ([`read`](mod@read)); a model of several `.ddd` files is read through
+//! [`sources`]. [`check`] resolves names, runs every rule and derives what the generator can
+//! write by itself; [`diagnostic`] renders its findings like rustc does, each in its file.
 //!
 //! ```
 //! let model = ddd_model::load(
@@ -26,6 +27,7 @@ pub mod name;
 pub mod parser;
 pub mod read;
 pub mod schema;
+pub mod sources;
 pub mod symbol;
 pub mod validate;
 
@@ -39,4 +41,5 @@ pub use diagnostic::{Code, Diagnostic, Severity, SourceFile};
 pub use ir::System;
 pub use name::{Name, Origin, Span};
 pub use read::{Format, Loaded, Rejected, load, load_bytes, read};
+pub use sources::Sources;
 pub use validate::check;

@@ -6,7 +6,7 @@ use std::path::Path;
 use crate::diagnostic::{self, Code, Diagnostic, Severity};
 use crate::ir::System;
 use crate::name::Span;
-use crate::{lower, parser, validate};
+use crate::{ast, lower, parser, validate};
 
 /// Inputs larger than this are refused: spans are 32-bit, and no model is that big.
 pub const MAX_INPUT_BYTES: usize = 64 << 20;
@@ -60,9 +60,19 @@ pub struct Rejected {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Reads and checks a model: the entry point for everything that consumes one.
+/// Reads and checks a model: the entry point for everything that consumes one. A `.ddd` text
+/// read this way stands alone: its `import`s are errors, since only a model read from files
+/// ([`crate::sources`]) has somewhere to find them.
 pub fn load(text: &str, format: Format) -> Result<Loaded, Rejected> {
-    let (system, mut diagnostics) = read(text, format);
+    let (system, diagnostics) = read(text, format);
+    finish(system, diagnostics)
+}
+
+/// Checks what was read; `None` when reading gave nothing to check.
+pub(crate) fn finish(
+    system: Option<System>,
+    mut diagnostics: Vec<Diagnostic>,
+) -> Result<Loaded, Rejected> {
     if let Some(system) = system {
         let (system, more) = validate::check(system);
         diagnostics.extend(more);
@@ -84,17 +94,17 @@ pub fn load(text: &str, format: Format) -> Result<Loaded, Rejected> {
 pub fn load_bytes(bytes: &[u8], format: Format) -> Result<Loaded, Rejected> {
     match std::str::from_utf8(bytes) {
         Ok(text) => load(text, format),
-        Err(error) => {
-            let at = error.valid_up_to();
-            Err(Rejected {
-                diagnostics: vec![
-                    Diagnostic::error(Code::Syntax, "the file is not valid UTF-8")
-                        .at(Span::new(at, at))
-                        .with_label("invalid byte here"),
-                ],
-            })
-        }
+        Err(error) => Err(Rejected {
+            diagnostics: vec![not_utf8(&error)],
+        }),
     }
+}
+
+pub(crate) fn not_utf8(error: &std::str::Utf8Error) -> Diagnostic {
+    let at = error.valid_up_to();
+    Diagnostic::error(Code::Syntax, "the file is not valid UTF-8")
+        .at(Span::new(at, at))
+        .with_label("invalid byte here")
 }
 
 /// Reads a model without checking it. `None` when nothing usable came out (malformed JSON or
@@ -120,6 +130,19 @@ pub fn read(text: &str, format: Format) -> (Option<System>, Vec<Diagnostic>) {
 
 fn read_ddd(text: &str) -> (Option<System>, Vec<Diagnostic>) {
     let (file, mut diagnostics) = parser::parse(text);
+    for item in &file.items {
+        if let ast::Item::Import(import) = item {
+            diagnostics.push(
+                Diagnostic::error(Code::Import, "`import` needs a model read from files")
+                    .at(import.span)
+                    .with_label("nothing to import from")
+                    .with_help(
+                        "read the model with `ddd_model::sources::load_file`, which finds the \
+                         imported files beside this one",
+                    ),
+            );
+        }
+    }
     let (system, more) = lower::lower(&file, &|span| text[span.range()].to_owned());
     diagnostics.extend(more);
     (Some(system), diagnostics)
@@ -170,7 +193,8 @@ fn located(text: &str, message: String, line: usize, column: usize) -> Diagnosti
     diagnostic.at(Span::new(start, end))
 }
 
-/// Source order: by position; diagnostics without a span (IR paths) keep their order, after.
+/// Source order: by position (for a model of several files, the files in the order of
+/// [`crate::sources`]' offsets); diagnostics without a span (IR paths) keep their order, after.
 fn sort(diagnostics: &mut [Diagnostic]) {
     diagnostics.sort_by_key(|d| {
         let span = d.location.as_ref().and_then(|l| l.span);

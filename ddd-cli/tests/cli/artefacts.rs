@@ -371,11 +371,11 @@ fn command_schemas_accept_and_refuse_what_the_service_does() {
     let state = body("Shipping.Shipment.state");
     let id = "0190f0e0-0000-7000-8000-000000000001";
     assert!(state.is_valid(&json!({
-        "id": id, "version": 1, "order": id, "address": null, "dispatched_at": null,
+        "id": id, "version": 1, "order": id, "address": null, "dispatched": null,
     })));
     assert!(state.is_valid(&json!({
         "id": id, "version": 2, "order": id, "address": address,
-        "dispatched_at": "2026-11-21T10:00:00Z",
+        "dispatched": "2026-11-21T10:00:00Z",
     })));
 }
 

@@ -10,7 +10,7 @@ fn shop_is_accepted_with_its_one_note() {
         .args(["check", "shop.ddd"])
         .stdout("")
         .stderr_has("note[needs-code]: policy `on Cart.CartCheckedOut run Order.PlaceOrder` needs code for `total`")
-        .stderr_has("┌─ shop.ddd:98:3")
+        .stderr_has("┌─ shop.ddd:132:3")
         .stderr_has("shop.ddd: ok (5 contexts, 6 aggregates, 5 policies); 0 warning(s), 1 note(s)")
         .success();
 }

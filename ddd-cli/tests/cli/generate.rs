@@ -411,3 +411,33 @@ fn a_model_of_names_that_collide_with_rust_builds_lints_and_passes_its_tests() {
     assert!(aggregate.contains("fn handle_return("), "{aggregate}");
     check_workspace(&out.path("out"));
 }
+
+/// Two contexts with a `Product` each, and a third naming one of them.
+const SCOPES: &str = include_str!("../../../models/scopes.ddd");
+
+#[test]
+fn two_contexts_with_an_aggregate_of_one_name_build_and_the_monolith_keeps_them_apart() {
+    let out = Test::new()
+        .file("scopes.ddd", SCOPES)
+        .args(["generate", "scopes.ddd", "--out", "out", "-q"])
+        .success();
+    let sale = read(&out, "services/sales/src/sale/mod.rs");
+    assert!(
+        sale.contains("use contracts::ids::inventory::ProductId;"),
+        "{sale}"
+    );
+    let monolith = read(&out, "app/src/main.rs");
+    assert!(
+        monolith.contains(r#"http::router_under(&runtime, "/catalog")"#)
+            && monolith.contains(r#"http::router_under(&runtime, "/inventory")"#),
+        "{monolith}"
+    );
+    let openapi: serde_json::Value =
+        serde_json::from_str(&read(&out, "app/openapi.json")).expect("JSON");
+    let paths = openapi["paths"].as_object().expect("paths");
+    for path in ["/catalog/products", "/inventory/products/{id}/receive", "/sales", "/health/live"] {
+        assert!(paths.contains_key(path), "{path} in {:?}", paths.keys());
+    }
+    assert!(!paths.contains_key("/products"));
+    check_workspace(&out.path("out"));
+}

@@ -54,8 +54,12 @@ impl Test {
         }
     }
 
+    /// A file at `name`, relative to the directory; its directories are created.
     pub(crate) fn file(self, name: &str, contents: &str) -> Test {
         let path = self.dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create a test directory");
+        }
         std::fs::write(path, contents).expect("write a test file");
         self
     }

@@ -7,6 +7,7 @@ mod generate;
 mod graph;
 mod harness;
 mod help;
+mod imports;
 mod new;
 mod schema;
 mod shop;

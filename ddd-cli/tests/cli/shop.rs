@@ -25,7 +25,7 @@ const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const PLACE_ORDER: &str = r#"// Yours: the anticorruption layer between Cart and Ordering.
 
 use contracts::cart::Published;
-use contracts::ids::OrderId;
+use contracts::ids::ordering::OrderId;
 use contracts::kernel::Money;
 use contracts::ordering::OrderLine;
 use ddd_core::{Envelope, Policy as _, PolicyError, Reaction};
@@ -428,6 +428,23 @@ impl Endpoints {
             (get(self.shipping, &format!("/shipments/{shipment}")).status == 200).then_some(())
         });
         let dispatch = json!({ "dispatched_at": "2026-11-21T12:00:00Z" });
+        // The model's rule: a shipment leaves only with an address.
+        let refused = post(
+            self.shipping,
+            &format!("/shipments/{shipment}/dispatch"),
+            &dispatch,
+        );
+        assert_eq!(refused.status, 409, "{}", refused.body);
+        assert_eq!(
+            refused.body["rule"],
+            "address != none and dispatched == none"
+        );
+        let address = json!({ "address": { "street": "1 Main St", "city": "Springfield", "zip": "12345" } });
+        ok(post(
+            self.shipping,
+            &format!("/shipments/{shipment}/set-address"),
+            &address,
+        ));
         ok(post(
             self.shipping,
             &format!("/shipments/{shipment}/dispatch"),
