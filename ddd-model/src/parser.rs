@@ -272,6 +272,26 @@ impl Parser<'_> {
         true
     }
 
+    /// At a line break followed by one of `keywords` (and not by a field `keyword: T`): the
+    /// member goes on with that clause on the next line, so a long command can be wrapped
+    /// before `requires` or `emits`. Moves to the keyword.
+    fn clause_continues(&mut self, keywords: &[&str]) {
+        let mut index = self.pos;
+        while self.tokens.get(index).map(|t| t.kind) == Some(TokenKind::Newline) {
+            index += 1;
+        }
+        let next = self.tokens.get(index + 1).map(|t| t.kind);
+        let continues = index > self.pos
+            && next != Some(TokenKind::Colon)
+            && self
+                .tokens
+                .get(index)
+                .is_some_and(|t| t.kind == TokenKind::Ident && keywords.contains(&self.text(*t)));
+        if continues {
+            self.pos = index;
+        }
+    }
+
     /// At a line break after which a new member starts (`event Placed(...)`): a list that
     /// is still open there (a `(` never closed) ends before it.
     fn at_line_member(&self) -> bool {
@@ -650,6 +670,7 @@ impl Parser<'_> {
         let mut requires = Vec::new();
         let mut emits = Vec::new();
         loop {
+            self.clause_continues(&[symbol::CREATES, symbol::REQUIRES, symbol::EMITS]);
             if self.at_keyword(symbol::CREATES) {
                 let span = self.bump().span;
                 if creates.replace(span).is_some() {
@@ -660,6 +681,7 @@ impl Parser<'_> {
             } else if self.at_keyword(symbol::REQUIRES) {
                 self.bump();
                 let rule = self.expression()?;
+                self.clause_continues(&[symbol::ELSE]);
                 let message = if self.at_keyword(symbol::ELSE) {
                     self.bump();
                     let token = self.expect(TokenKind::Str, "the rejection's message in quotes")?;
@@ -692,6 +714,7 @@ impl Parser<'_> {
         let version = self.version();
         let fields = self.params(&format!("event `{}`", name.text))?;
         let mut sets = Vec::new();
+        self.clause_continues(&[symbol::SETS]);
         if self.at_keyword(symbol::SETS) {
             self.bump();
             sets = self.assignments("a state field")?;
