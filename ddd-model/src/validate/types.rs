@@ -11,13 +11,71 @@ const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
 pub(super) fn check(system: &System, out: &mut Vec<Diagnostic>) {
     for owner in Owner::all(system) {
-        for (i, field) in owner.fields(system).iter().enumerate() {
+        let fields = owner.fields(system);
+        for (i, field) in fields.iter().enumerate() {
             let path = || owner.field_path(i);
             check_nested_option(field, path, out);
             if !field.constraints.is_empty() {
                 check_constraints(field, &path(), out);
             }
+            if field.key {
+                check_key(owner, &fields[..i], field, &path(), out);
+            }
         }
+    }
+}
+
+// `@key` gives an entity identity: `upsert` and `remove` find an element by it. It marks one
+// field of an entity, of a type whose values compare exactly: not a float (`NaN` is not equal
+// to itself), `Json`, an `Option` (`none` is no identity), a list, a map or a record.
+fn check_key(owner: Owner, before: &[Field], field: &Field, path: &str, out: &mut Vec<Diagnostic>) {
+    let location = |span| Location::new(span, format!("{path}.key"));
+    if !matches!(owner, Owner::Entity(..)) {
+        out.push(
+            Diagnostic::error(
+                Code::InvalidConstraint,
+                "`@key` is only for an entity's fields",
+            )
+            .at(location(field.name.span()))
+            .with_label("not in an entity")
+            .with_help(
+                "the key gives an entity identity: `upsert` and `remove` find elements by it",
+            ),
+        );
+        return;
+    }
+    if let Some(first) = before.iter().find(|f| f.key) {
+        out.push(
+            Diagnostic::error(
+                Code::InvalidConstraint,
+                format!("`{}` is a second `@key`: an entity has one", field.name),
+            )
+            .at(location(field.name.span()))
+            .with_label("second key")
+            .with_related(first.name.span().map(Location::span), "the key")
+            .with_help("keep `@key` on the one field that identifies an element"),
+        );
+    }
+    let exact = field.ty.integer_bounds().is_some()
+        || matches!(
+            field.ty,
+            Type::Bool
+                | Type::String
+                | Type::Uuid
+                | Type::DateTime
+                | Type::Date
+                | Type::Decimal
+                | Type::Id(_)
+                | Type::Enum(_)
+        );
+    if !exact {
+        let ty = &field.ty;
+        out.push(
+            Diagnostic::error(Code::ConstraintMismatch, format!("`@key` does not fit `{ty}`"))
+                .at(location(field.ty_origin.span().or(field.name.span())))
+                .with_label(format!("`{ty}` cannot identify an element"))
+                .with_note("a key is compared exactly: integers, `String`, `Uuid`, dates, instants, `Decimal`, `bool`, enums and ids can be keys; floats, `Json`, `Option`, `Vec`, `Map`, values and entities cannot"),
+        );
     }
 }
 
