@@ -308,6 +308,7 @@ pub(crate) fn resolve(system: &mut System, index: &Index, diagnostics: &mut Vec<
                 scope: owner.scope(),
                 path: format!("{}.type", owner.field_path(i)),
             };
+            let written = ty.to_string();
             let mut constraints = Vec::new();
             if ty.depth() > MAX_TYPE_DEPTH {
                 diagnostics.push(too_deep(origin, at.path.clone()));
@@ -317,11 +318,51 @@ pub(crate) fn resolve(system: &mut System, index: &Index, diagnostics: &mut Vec<
             let field = &mut owner.fields_mut(system)[i];
             field.ty = ty;
             if !constraints.is_empty() {
-                constraints.append(&mut field.constraints);
-                field.constraints = constraints;
+                let own = std::mem::take(&mut field.constraints);
+                let path = owner.field_path(i);
+                field.constraints = inherit(constraints, own, &written, &path, diagnostics);
             }
         }
     }
+}
+
+/// The constraints of a field or named type written with the named type `written`: the
+/// named type's first, then its own. Every kind is checked once (and the generator reads one
+/// of each), so one of its own of a kind the named type already has is an error, dropped.
+fn inherit(
+    mut inherited: Vec<Constraint>,
+    own: Vec<Constraint>,
+    written: &str,
+    path: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<Constraint> {
+    let count = inherited.len();
+    for (k, constraint) in own.into_iter().enumerate() {
+        let Some(given) = inherited[..count]
+            .iter()
+            .find(|c| c.keyword() == constraint.keyword())
+        else {
+            inherited.push(constraint);
+            continue;
+        };
+        diagnostics.push(
+            Diagnostic::error(
+                Code::InvalidConstraint,
+                format!(
+                    "`@{}` is given twice: `{written}` already has `{given}`",
+                    constraint.keyword()
+                ),
+            )
+            .at(Location::new(
+                constraint.origin().span(),
+                format!("{path}.constraints[{k}]"),
+            ))
+            .with_label("a second one")
+            .with_related(given.origin().span().map(Location::span), "from the named type")
+            .with_help("a named type's constraints hold wherever it is used: declare another named type with the bounds needed here"),
+        );
+    }
+    inherited
 }
 
 fn too_deep(origin: Origin, path: String) -> Diagnostic {
@@ -348,13 +389,14 @@ fn resolve_aliases(system: &mut System, index: &Index, diagnostics: &mut Vec<Dia
                 continue;
             }
             let mut ty = alias.ty.clone();
+            let written = ty.to_string();
             let resolving = Resolving {
                 system,
                 index,
                 scope,
                 path: alias_path(at),
             };
-            let mut constraints = if ty.depth() > MAX_TYPE_DEPTH {
+            let constraints = if ty.depth() > MAX_TYPE_DEPTH {
                 diagnostics.push(too_deep(alias.ty_origin, resolving.path.clone()));
                 ty = Type::Json;
                 Vec::new()
@@ -363,8 +405,8 @@ fn resolve_aliases(system: &mut System, index: &Index, diagnostics: &mut Vec<Dia
             };
             let alias = aliases_mut(system, at);
             alias.ty = ty;
-            constraints.append(&mut alias.constraints);
-            alias.constraints = constraints;
+            let own = std::mem::take(&mut alias.constraints);
+            alias.constraints = inherit(constraints, own, &written, &alias_path(at), diagnostics);
         }
         if still.is_empty() {
             return;
