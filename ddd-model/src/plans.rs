@@ -75,6 +75,7 @@ fn translate(
             aggregate: None,
         },
         names: vec![(NameScope::Event, &event.fields)],
+        unreadable: None,
         path: String::new(),
     };
     let mapped = check_mappings(&env, policy, command, path, out);
@@ -171,9 +172,18 @@ fn check_mappings<'p>(
         };
         let mut typed_out = Vec::new();
         let typed = typing::check(&env, &mapping.from, Some(&target.ty), &mut typed_out);
+        let whole = format!("expected `{}`, found ", target.ty);
         for diagnostic in &mut typed_out {
             if diagnostic.code == Code::TypeMismatch {
                 diagnostic.code = Code::MappingMismatch;
+                // The mapping as a whole does not fit (not a part of its expression): say
+                // which parameter from what.
+                if let Some(found) = diagnostic.message.strip_prefix(&whole) {
+                    diagnostic.message = format!(
+                        "`{}: {}` cannot be filled from `{}` ({found})",
+                        target.name, target.ty, mapping.from
+                    );
+                }
                 diagnostic.notes.push(format!(
                     "`{}` is `{}`; mapped records must have the same field names and types (element-wise inside `Vec`, `Map` and `Option`); a `T` also fills an `Option<T>`",
                     target.name, target.ty
@@ -568,20 +578,39 @@ pub(crate) fn unmaintained(system: &System, out: &mut Vec<Diagnostic>) {
                 if maintained {
                     continue;
                 }
-                out.push(
-                    Diagnostic::warning(
-                        Code::UnmaintainedState,
-                        format!("no event ever changes `{}`", name),
-                    )
-                    .at(Location::new(
-                        name.span(),
-                        format!("$.contexts[{c}].aggregates[{a}].fields[{f}]"),
-                    ))
-                    .with_label("keeps its first value forever")
-                    .with_help(format!(
-                        "give an event a field `{name}`, a `sets {name} = ...`, or a `lifecycle {name}`"
-                    )),
-                );
+                let mut ways = vec![
+                    format!("a field `{name}: {}`", state.ty),
+                    format!("a `sets {name} = ...`"),
+                ];
+                match &state.ty {
+                    Type::Enum(_) => ways.push(format!("a `lifecycle {name}`")),
+                    Type::Vec(element) if matches!(element.path(), Some((kind, _)) if kind != TypeKind::Enum) =>
+                    {
+                        ways.push(format!("every field of `{element}` (to append one)"));
+                    }
+                    _ => {}
+                }
+                let last = ways.pop().unwrap_or_default();
+                let mut diagnostic = Diagnostic::warning(
+                    Code::UnmaintainedState,
+                    format!("no event ever changes `{name}`"),
+                )
+                .at(Location::new(
+                    name.span(),
+                    format!("$.contexts[{c}].aggregates[{a}].fields[{f}]"),
+                ))
+                .with_label("keeps its first value forever")
+                .with_help(format!("give an event {}, or {last}", ways.join(", ")));
+                // The same name with another type is not copied: say so, it looks like a copy.
+                for event in &aggregate.events {
+                    if let Some(other) = field(&event.fields, name) {
+                        diagnostic = diagnostic.with_note(format!(
+                            "`{}.{name}` is `{}`, which does not fit `{}`: it is not copied",
+                            event.name, other.ty, state.ty
+                        ));
+                    }
+                }
+                out.push(diagnostic);
             }
         }
     }

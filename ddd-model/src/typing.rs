@@ -24,6 +24,8 @@ pub(crate) struct Env<'a> {
     pub(crate) scope: Scope,
     /// Lists of fields by what they are; a name in two lists is ambiguous.
     pub(crate) names: Vec<(NameScope, &'a [Field])>,
+    /// Fields that exist but cannot be read here, and why: said when one is named.
+    pub(crate) unreadable: Option<(&'a [Field], &'static str)>,
     /// The IR path of the expression, for diagnostics of models without spans.
     pub(crate) path: String,
 }
@@ -113,7 +115,18 @@ impl<'e> Typer<'_, 'e> {
             ExprKind::Str(value) => Some(leaf(TypedKind::Str(value.clone()), Type::String)),
             ExprKind::None => match expected {
                 Some(ty @ Type::Option(_)) => Some(leaf(TypedKind::None, ty.clone())),
-                _ => {
+                Some(ty) => {
+                    self.error(
+                        Code::TypeMismatch,
+                        span,
+                        format!("expected `{ty}`, found `none`"),
+                    )
+                    .help = Some(format!(
+                        "a `{ty}` always has a value: only an `Option` can be `none`"
+                    ));
+                    None
+                }
+                None => {
                     self.error(
                         Code::TypeMismatch,
                         span,
@@ -290,6 +303,11 @@ impl<'e> Typer<'_, 'e> {
         }
         let names = self.visible_names();
         let suggestion = suggest::closest(&ident.text, names.iter().map(String::as_str));
+        let unreadable = self
+            .env
+            .unreadable
+            .filter(|(fields, _)| fields.iter().any(|f| f.name == ident.text.as_str()))
+            .map(|(_, why)| why);
         let diagnostic = self.error(
             Code::UnknownField,
             ident.span,
@@ -300,6 +318,11 @@ impl<'e> Typer<'_, 'e> {
         diagnostic
             .notes
             .push(format!("visible here: {}", list(&names)));
+        if let Some(why) = unreadable {
+            diagnostic
+                .notes
+                .push(format!("`{}` cannot be read here: {why}", ident.text));
+        }
         None
     }
 
@@ -335,7 +358,7 @@ impl<'e> Typer<'_, 'e> {
                 segment.span,
                 format!("`{}` has no fields", base.ty),
             )
-            .label = Some(format!("`.{}` on a `{}`", segment.text, base.ty));
+            .label = Some("no fields to read".into());
             return None;
         };
         let Some(field) = record
@@ -411,11 +434,12 @@ impl<'e> Typer<'_, 'e> {
     ) -> Option<Typed> {
         match op {
             BinaryOp::And | BinaryOp::Or => {
-                let lhs = self.infer(lhs, Some(&Type::Bool));
-                let rhs = self.infer(rhs, Some(&Type::Bool));
-                let lhs = self.coerce(lhs?, &Type::Bool, span)?;
-                let rhs = self.coerce(rhs?, &Type::Bool, span)?;
-                Some(node(op, lhs, rhs, Type::Bool))
+                // Both sides are checked, whatever the other did: every error is reported.
+                let typed_lhs = self.infer(lhs, Some(&Type::Bool));
+                let typed_lhs = typed_lhs.and_then(|t| self.coerce(t, &Type::Bool, lhs.span));
+                let typed_rhs = self.infer(rhs, Some(&Type::Bool));
+                let typed_rhs = typed_rhs.and_then(|t| self.coerce(t, &Type::Bool, rhs.span));
+                Some(node(op, typed_lhs?, typed_rhs?, Type::Bool))
             }
             BinaryOp::Eq
             | BinaryOp::Ne
@@ -423,7 +447,7 @@ impl<'e> Typer<'_, 'e> {
             | BinaryOp::Le
             | BinaryOp::Gt
             | BinaryOp::Ge => {
-                let (lhs, rhs) = self.operands(lhs, rhs, None)?;
+                let (lhs, rhs) = self.operands(op, lhs, rhs, None)?;
                 let ordered = matches!(
                     op,
                     BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge
@@ -440,7 +464,7 @@ impl<'e> Typer<'_, 'e> {
                 Some(node(op, lhs, rhs, Type::Bool))
             }
             BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul => {
-                let (lhs, rhs) = self.operands(lhs, rhs, expected)?;
+                let (lhs, rhs) = self.operands(op, lhs, rhs, expected)?;
                 if !lhs.ty.is_numeric() {
                     self.error(
                         Code::TypeMismatch,
@@ -459,52 +483,92 @@ impl<'e> Typer<'_, 'e> {
     /// narrower of two integer types widens.
     fn operands(
         &mut self,
-        lhs: &ast::Expr,
-        rhs: &ast::Expr,
+        op: BinaryOp,
+        lhs_expr: &ast::Expr,
+        rhs_expr: &ast::Expr,
         expected: Option<&Type>,
     ) -> Option<(Typed, Typed)> {
-        let (lhs, rhs) = if needs_context(lhs) && !needs_context(rhs) {
-            let rhs = self.infer(rhs, expected)?;
-            let lhs = self.infer(lhs, Some(&rhs.ty))?;
+        let (lhs, rhs) = if needs_context(lhs_expr) && !needs_context(rhs_expr) {
+            let rhs = self.infer(rhs_expr, expected)?;
+            let lhs = self.infer(lhs_expr, Some(&rhs.ty))?;
             (lhs, rhs)
         } else {
-            let lhs = self.infer(lhs, expected)?;
-            let rhs = self.infer(rhs, Some(&lhs.ty))?;
-            (lhs, rhs)
+            let lhs = self.infer(lhs_expr, expected);
+            // After an error on the left, the right is still checked for errors of its own,
+            // unless it is a literal or variant, which only the left could give a type.
+            let rhs = match &lhs {
+                Some(lhs) => self.infer(rhs_expr, Some(&lhs.ty)),
+                None if !needs_context(rhs_expr) => self.infer(rhs_expr, expected),
+                None => None,
+            };
+            (lhs?, rhs?)
         };
         if lhs.ty == rhs.ty {
             return Some((lhs, rhs));
         }
-        let span = rhs_span(&rhs).unwrap_or_default();
         match common_integer(&lhs.ty, &rhs.ty) {
             Some(common) => {
-                let lhs = self.coerce(lhs, &common, span)?;
-                let rhs = self.coerce(rhs, &common, span)?;
+                let lhs = self.coerce(lhs, &common, lhs_expr.span)?;
+                let rhs = self.coerce(rhs, &common, rhs_expr.span)?;
                 Some((lhs, rhs))
             }
             None if matches!(lhs.ty, Type::Option(_)) => {
                 let target = lhs.ty.clone();
-                let rhs = self.coerce(rhs, &target, span)?;
+                let rhs = self.coerce(rhs, &target, rhs_expr.span)?;
                 Some((lhs, rhs))
             }
             None if matches!(rhs.ty, Type::Option(_)) => {
                 let target = rhs.ty.clone();
-                let lhs = self.coerce(lhs, &target, span)?;
+                let lhs = self.coerce(lhs, &target, lhs_expr.span)?;
                 Some((lhs, rhs))
             }
             None => {
-                let message =
-                    if lhs.ty.integer_bounds().is_some() && rhs.ty.integer_bounds().is_some() {
-                        format!(
-                            "`{}` and `{}` have no common type that holds every value of both",
-                            lhs.ty, rhs.ty
-                        )
-                    } else {
-                        format!("`{}` and `{}` cannot be combined", lhs.ty, rhs.ty)
-                    };
-                self.error(Code::TypeMismatch, span, message);
+                self.incompatible(op, (&lhs.ty, lhs_expr.span), (&rhs.ty, rhs_expr.span));
                 None
             }
+        }
+    }
+
+    /// Two operands of types that do not go together: arithmetic on something else than a
+    /// number points at that operand, anything else at the whole operation.
+    fn incompatible(&mut self, op: BinaryOp, lhs: (&Type, Span), rhs: (&Type, Span)) {
+        let arithmetic = matches!(op, BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul);
+        if arithmetic
+            && let Some((ty, span)) = [lhs, rhs].into_iter().find(|(ty, _)| !ty.is_numeric())
+        {
+            self.error(
+                Code::TypeMismatch,
+                span,
+                format!("`{}` works on numbers, not on `{ty}`", op.as_str()),
+            )
+            .label = Some(format!("`{ty}` here"));
+            return;
+        }
+        let both_integers = lhs.0.integer_bounds().is_some() && rhs.0.integer_bounds().is_some();
+        let message = if both_integers {
+            format!(
+                "`{}` and `{}` have no common type that holds every value of both",
+                lhs.0, rhs.0
+            )
+        } else {
+            if arithmetic {
+                format!(
+                    "`{}` and `{}` cannot be combined with `{}`",
+                    lhs.0,
+                    rhs.0,
+                    op.as_str()
+                )
+            } else {
+                format!("`{}` and `{}` cannot be compared", lhs.0, rhs.0)
+            }
+        };
+        let diagnostic = self.error(Code::TypeMismatch, lhs.1.to(rhs.1), message);
+        diagnostic.label = Some(format!("`{}` {} `{}`", lhs.0, op.as_str(), rhs.0));
+        if both_integers {
+            diagnostic.notes.push(format!(
+                "integers widen only where no value is lost, and no integer type holds every `{}` and every `{}`",
+                lhs.0, rhs.0
+            ));
         }
     }
 
@@ -535,7 +599,9 @@ impl<'e> Typer<'_, 'e> {
     ) -> Option<Typed> {
         let Some(function) = Function::parse(&name.text) else {
             let names = Function::ALL.iter().map(|f| f.as_str());
-            let suggestion = suggest::closest(&name.text, names);
+            let suggestion = function_synonym(&name.text)
+                .map(Function::as_str)
+                .or_else(|| suggest::closest(&name.text, names));
             let signatures: Vec<&str> = Function::ALL.iter().map(|f| f.signature()).collect();
             let diagnostic = self.error(
                 Code::UnknownFunction,
@@ -544,6 +610,9 @@ impl<'e> Typer<'_, 'e> {
             );
             diagnostic.label = Some("not a built-in".into());
             diagnostic.help = suggestion.map(|s| format!("did you mean `{s}`?"));
+            if ["now", "today", "random", "uuid"].contains(&name.text.as_str()) {
+                diagnostic.help = Some("nothing in an expression reads the clock or randomness, so applying events stays deterministic: take the value as a command parameter".into());
+            }
             diagnostic
                 .notes
                 .push(format!("the built-ins are {}", signatures.join(", ")));
@@ -908,6 +977,21 @@ fn common_integer(a: &Type, b: &Type) -> Option<Type> {
     [Type::I16, Type::I32, Type::I64].into_iter().find(|wide| {
         let bounds = wide.integer_bounds().unwrap_or_default();
         holds(bounds, a_bounds) && holds(bounds, b_bounds)
+    })
+}
+
+/// The built-in a name from another language usually means.
+fn function_synonym(name: &str) -> Option<Function> {
+    Some(match name {
+        "cnt" | "size" | "length_of" => Function::Count,
+        "length" | "strlen" | "chars" => Function::Len,
+        "total" | "add_up" => Function::Sum,
+        "push" | "add" | "concat" => Function::Append,
+        "replace" | "save" => Function::Upsert,
+        "without" | "filter" => Function::Remove,
+        "put" => Function::Insert,
+        "del" | "unset" => Function::Delete,
+        _ => return None,
     })
 }
 

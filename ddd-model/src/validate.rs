@@ -31,7 +31,11 @@ pub fn check(mut system: System) -> (System, Vec<Diagnostic>) {
     cycles::check(&system, &mut diagnostics);
     behaviour::check(&mut system, &index, &mut diagnostics);
     plans::derive(&mut system, &index, &mut diagnostics);
-    plans::unmaintained(&system, &mut diagnostics);
+    // What the events change is derived from plans that errors leave incomplete (a field
+    // whose type did not resolve is copied from no event): only a valid model can tell.
+    if !diagnostics.iter().any(Diagnostic::is_error) {
+        plans::unmaintained(&system, &mut diagnostics);
+    }
     (system, diagnostics)
 }
 

@@ -115,6 +115,8 @@ fn every_diagnostic_code_is_exercised_by_a_bad_model() {
     }
     let missing: Vec<&str> = Code::ALL
         .iter()
+        // An import is about other files: imports are tested with files of their own.
+        .filter(|c| **c != Code::Import)
         .map(|c| c.as_str())
         .filter(|c| !seen.contains(*c))
         .collect();

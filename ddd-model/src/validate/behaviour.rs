@@ -33,7 +33,13 @@ pub(super) fn check(system: &mut System, index: &Index, out: &mut Vec<Diagnostic
             sets(system, index, scope, aggregate, &mut found, out);
             defaults(system, index, scope, aggregate, &mut found, out);
             for (l, lifecycle) in aggregate.lifecycles.iter().enumerate() {
-                check_lifecycle(system, aggregate, lifecycle, (c, a, l), out);
+                // A second lifecycle of a field is reported as such, not checked on its own.
+                let again = aggregate.lifecycles[..l]
+                    .iter()
+                    .any(|other| other.field == lifecycle.field);
+                if !again {
+                    check_lifecycle(system, aggregate, lifecycle, (c, a, l), out);
+                }
             }
             lifecycle_overlaps(aggregate, (c, a), out);
         }
@@ -55,7 +61,8 @@ pub(super) fn check(system: &mut System, index: &Index, out: &mut Vec<Diagnostic
     }
 }
 
-// `requires EXPR`: a `bool` over the command's parameters and the state before it.
+// `requires EXPR`: a `bool` over the command's parameters and the state before it; a
+// creating command runs before there is a state, so it reads its parameters only.
 fn guards(
     system: &System,
     index: &Index,
@@ -67,14 +74,22 @@ fn guards(
     let (c, a) = (scope.context.unwrap_or(0), scope.aggregate.unwrap_or(0));
     for (k, command) in aggregate.commands.iter().enumerate() {
         for (g, guard) in command.requires.iter().enumerate() {
+            let mut names = vec![(NameScope::Param, command.params.as_slice())];
+            let mut unreadable = None;
+            if command.creates {
+                unreadable = Some((
+                    aggregate.fields.as_slice(),
+                    "a creating command runs before there is a state to read",
+                ));
+            } else {
+                names.push((NameScope::State, &aggregate.fields));
+            }
             let env = Env {
                 system,
                 index,
                 scope,
-                names: vec![
-                    (NameScope::Param, &command.params),
-                    (NameScope::State, &aggregate.fields),
-                ],
+                names,
+                unreadable,
                 path: format!("{}.commands[{k}].requires[{g}].rule", aggregate_path(c, a)),
             };
             if let Some(typed) = typing::check(&env, &guard.rule, Some(&Type::Bool), out) {
@@ -124,6 +139,7 @@ fn sets(
                     (NameScope::Event, &event.fields),
                     (NameScope::State, &aggregate.fields),
                 ],
+                unreadable: None,
                 path: format!("{path}.value"),
             };
             if let Some(typed) = typing::check(&env, &set.value, Some(&target.ty), out) {
@@ -154,6 +170,10 @@ fn defaults(
                 index,
                 scope,
                 names: Vec::new(),
+                unreadable: Some((
+                    &event.fields,
+                    "a default is a constant: an older payload has nothing else to read from",
+                )),
                 path: format!("{}.events[{e}].fields[{f}].default", aggregate_path(c, a)),
             };
             if let Some(typed) = typing::check(&env, default, Some(&field.ty), out) {
@@ -248,21 +268,35 @@ fn check_lifecycle(
                         format!("`{command_name}` creates the aggregate: it starts at `{}`, the first state, and makes no transition", variants.first().copied().unwrap_or("?")),
                     )
                     .at(at(command_name, by_path))
+                    .with_label("creates the aggregate")
                     .with_help("list the commands that move an existing aggregate"),
                 ),
                 Some(_) => {}
             }
-            let earlier = lifecycle.transitions[..t]
+            let location = at(command_name, format!("{t_path}.by[{b}]"));
+            if let Some(first) = transition.by[..b].iter().find(|n| *n == command_name) {
+                out.push(
+                    Diagnostic::error(
+                        Code::DuplicateName,
+                        format!("`{command_name}` is listed twice in this transition"),
+                    )
+                    .at(location)
+                    .with_label("again")
+                    .with_related(first.span().map(Location::span), "first listed here"),
+                );
+            } else if let Some(first) = lifecycle.transitions[..t]
                 .iter()
-                .any(|other| other.by.iter().any(|n| n == command_name))
-                || transition.by[..b].iter().any(|n| n == command_name);
-            if earlier {
+                .flat_map(|other| &other.by)
+                .find(|n| *n == command_name)
+            {
                 out.push(
                     Diagnostic::error(
                         Code::InvalidLifecycle,
                         format!("`{command_name}` is in two transitions of `{}`", lifecycle.field),
                     )
-                    .at(at(command_name, format!("{t_path}.by[{b}]")))
+                    .at(location)
+                    .with_label("second transition")
+                    .with_related(first.span().map(Location::span), "first transition")
                     .with_help("list every state it may start from in one transition: `A, B -> C by Command`"),
                 );
             }
@@ -302,7 +336,7 @@ fn unreachable_transitions(
                 Code::UnreachableState,
                 format!(
                     "this transition can never happen: no transition leads from `{first}` to {}",
-                    list(from.iter().copied())
+                    list(from.iter().copied()).replace(", ", " or ")
                 ),
             )
             .at(at(&transition.from[0], format!("{path}.transitions[{t}]")))
@@ -319,9 +353,9 @@ fn unreachable_transitions(
 // lifecycle would not know which state to move to.
 fn lifecycle_overlaps(aggregate: &Aggregate, (c, a): (usize, usize), out: &mut Vec<Diagnostic>) {
     for (l, lifecycle) in aggregate.lifecycles.iter().enumerate() {
-        if aggregate.lifecycles[..l]
+        if let Some(first) = aggregate.lifecycles[..l]
             .iter()
-            .any(|other| other.field == lifecycle.field)
+            .find(|other| other.field == lifecycle.field)
         {
             out.push(
                 Diagnostic::error(
@@ -332,11 +366,13 @@ fn lifecycle_overlaps(aggregate: &Aggregate, (c, a): (usize, usize), out: &mut V
                     &lifecycle.field,
                     format!("{}.lifecycles[{l}]", aggregate_path(c, a)),
                 ))
+                .with_label("second lifecycle")
+                .with_related(first.field.span().map(Location::span), "first lifecycle")
                 .with_help("put every transition of a field in one `lifecycle`"),
             );
             continue;
         }
-        for event in &aggregate.events {
+        for (e, event) in aggregate.events.iter().enumerate() {
             let targets: BTreeSet<&str> = aggregate
                 .commands
                 .iter()
@@ -357,13 +393,14 @@ fn lifecycle_overlaps(aggregate: &Aggregate, (c, a): (usize, usize), out: &mut V
                             "event `{}` would move `{}` to {}, depending on the command",
                             event.name,
                             lifecycle.field,
-                            list(targets.iter().copied())
+                            list(targets.iter().copied()).replace(", ", " or ")
                         ),
                     )
-                    .at(Location::new(
-                        event.name.span(),
-                        format!("{}.events", aggregate_path(c, a)),
+                    .at(at(
+                        &event.name,
+                        format!("{}.events[{e}].name", aggregate_path(c, a)),
                     ))
+                    .with_label("emitted by commands of different transitions")
                     .with_help("give each transition's command an event of its own"),
                 );
             }
