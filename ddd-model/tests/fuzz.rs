@@ -1,5 +1,5 @@
 //! Property tests over the readers, parser, validator and renderer: no input makes them
-//! panic or hang. 11,400 cases in a normal run; run longer (every property with N cases) with
+//! panic or hang. 14,900 cases in a normal run; run longer (every property with N cases) with
 //! `DDD_FUZZ_CASES=50000 cargo test --release -p ddd-model --test fuzz`.
 
 use std::time::{Duration, Instant};
@@ -10,6 +10,7 @@ use proptest::prelude::*;
 
 const SHOP: &str = include_str!("../../models/shop.ddd");
 const UNUSUAL: &str = include_str!("models/good/unusual.ddd");
+const BEHAVIOUR: &str = include_str!("models/good/behaviour.ddd");
 
 /// Generous: a case this slow means a hang (quadratic blow-up, endless loop), not slowness.
 const HANG: Duration = Duration::from_secs(5);
@@ -136,6 +137,38 @@ fn token() -> impl Strategy<Value = &'static str> {
         "99999999999999999999999999999999999999999",
         "é",
         "$",
+        // Behaviour, scopes and evolution.
+        "requires",
+        "else",
+        "sets",
+        "lifecycle",
+        "by",
+        "in",
+        "not",
+        "and",
+        "or",
+        "none",
+        "true",
+        "count(",
+        "sum(",
+        "some(",
+        "upsert(",
+        "@key",
+        "view",
+        "from",
+        "@filter",
+        "v2",
+        "import",
+        "core",
+        "[",
+        "]",
+        "open-host",
+        "==",
+        "!=",
+        "+",
+        "*",
+        ";",
+        "Catalog.ProductId",
     ])
 }
 
@@ -206,6 +239,181 @@ proptest! {
     fn mutated_unusual(text in mutated(UNUSUAL)) {
         exercise(&text, Format::Ddd);
     }
+
+    #[test]
+    fn mutated_behaviour(text in mutated(BEHAVIOUR)) {
+        exercise(&text, Format::Ddd);
+    }
+
+    /// Random expressions in a guard and in `sets`, over a state with every kind of field.
+    #[test]
+    fn random_expressions(rule in expression(), value in expression(), list in expression()) {
+        let text = with_behaviour(&format!(
+            "    command Go(q: u32) requires {rule} emits Went\n    event Went(q: u32) sets n = {value}, items = {list}\n"
+        ));
+        exercise(&text, Format::Ddd);
+    }
+
+    /// Random lifecycles over the enum `status`, with states and commands that exist or not.
+    #[test]
+    fn random_lifecycles(transitions in prop::collection::vec(transition(), 0..8), field in field_name()) {
+        let text = with_behaviour(&format!(
+            "    lifecycle {field} {{\n{}\n    }}\n",
+            transitions.join("\n")
+        ));
+        exercise(&text, Format::Ddd);
+    }
+}
+
+proptest! {
+    #![proptest_config(cases(500))]
+
+    /// Well-typed rules and values are accepted, whatever their shape.
+    #[test]
+    fn well_typed_expressions_are_accepted(rule in typed_rule(), value in integer()) {
+        let text = with_behaviour(&format!(
+            "    command Go(q: u32) requires {rule} emits Went\n    event Went(q: u32) sets m = {value}\n"
+        ));
+        let loaded = load(&text, Format::Ddd)
+            .unwrap_or_else(|r| panic!("{text}\n{:#?}", r.diagnostics));
+        let go = &loaded.system.contexts[0].aggregates[0].commands[2];
+        let typed = go.requires[0].rule.checked().expect("typed");
+        prop_assert_eq!(&typed.ty, &ddd_model::ir::Type::Bool);
+        exercise(&text, Format::Ddd);
+    }
+}
+
+/// Integer expressions over the `u32` and `i64` names of [`with_behaviour`].
+fn integer() -> impl Strategy<Value = String> {
+    let leaf = prop::sample::select(vec![
+        "n",
+        "m",
+        "q",
+        "0",
+        "7",
+        "count(items)",
+        "count(tags)",
+        "sum(items, quantity)",
+        "sum(items, price.cents * quantity)",
+        "len(\"text\")",
+    ])
+    .prop_map(str::to_owned);
+    leaf.prop_recursive(3, 16, 2, |inner| {
+        (
+            inner.clone(),
+            prop::sample::select(vec!["+", "-", "*"]),
+            inner,
+        )
+            .prop_map(|(a, op, b)| format!("({a} {op} {b})"))
+    })
+}
+
+/// `bool` expressions over the names of [`with_behaviour`].
+fn typed_rule() -> impl Strategy<Value = String> {
+    let leaf = prop::sample::select(vec![
+        "b",
+        "true",
+        "note == none",
+        "none != note",
+        "note == some(\"x\")",
+        "status in {Open, Paid}",
+        "status == Closed",
+        "count(items) > 0",
+    ])
+    .prop_map(str::to_owned);
+    leaf.prop_recursive(4, 32, 2, |inner| {
+        let comparison = prop::sample::select(vec!["<", "<=", ">", ">=", "==", "!="]);
+        prop_oneof![
+            inner.clone().prop_map(|a| format!("not ({a})")),
+            (
+                inner.clone(),
+                prop::sample::select(vec!["and", "or"]),
+                inner
+            )
+                .prop_map(|(a, op, b)| format!("({a}) {op} ({b})")),
+            (integer(), comparison, integer()).prop_map(|(a, op, b)| format!("{a} {op} {b}")),
+        ]
+    })
+}
+
+/// A model with state of every kind and `members` added to its aggregate.
+fn with_behaviour(members: &str) -> String {
+    format!(
+        "system S\nvalue Money {{ cents: i64, currency: String }}\ncontext C {{\n  enum Status {{ Open, Paid, Closed }}\n  aggregate A {{\n    n: u32\n    m: i64\n    b: bool\n    note: Option<String>\n    status: Status\n    items: Vec<Item>\n    tags: Map<String, i64>\n    entity Item {{ sku: String @key, quantity: u32, price: Money }}\n    command Make() creates emits Made\n    command Stop() emits Stopped\n    event Made()\n    event Stopped()\n{members}  }}\n}}\n"
+    )
+}
+
+fn field_name() -> impl Strategy<Value = &'static str> {
+    prop::sample::select(vec!["status", "n", "note", "nope"])
+}
+
+/// `A, B -> C by X, Y` with states and commands of the model or not.
+fn transition() -> impl Strategy<Value = String> {
+    let state = || prop::sample::select(vec!["Open", "Paid", "Closed", "Gone"]);
+    let command = prop::sample::select(vec!["Go", "Stop", "Make", "Nope"]);
+    (
+        prop::collection::vec(state(), 1..3),
+        state(),
+        prop::collection::vec(command, 1..3),
+    )
+        .prop_map(|(from, to, by)| {
+            format!("      {} -> {to} by {}", from.join(", "), by.join(", "))
+        })
+}
+
+/// Expressions of the language over the names of [`with_behaviour`], well typed or not.
+fn expression() -> impl Strategy<Value = String> {
+    let leaf = prop::sample::select(vec![
+        "n",
+        "m",
+        "b",
+        "q",
+        "note",
+        "status",
+        "items",
+        "tags",
+        "Open",
+        "Paid",
+        "Gone",
+        "none",
+        "true",
+        "false",
+        "0",
+        "1",
+        "-1",
+        "1.5",
+        "\"x\"",
+        "price.cents",
+        "sku",
+        "quantity",
+        "zzz",
+        "n.cents",
+        "99999999999999999999999",
+    ])
+    .prop_map(str::to_owned);
+    leaf.prop_recursive(5, 48, 4, |inner| {
+        let operator = prop::sample::select(vec![
+            "+", "-", "*", "==", "!=", "<", "<=", ">", ">=", "and", "or",
+        ]);
+        let function = prop::sample::select(vec![
+            "count", "sum", "len", "some", "append", "upsert", "remove", "insert", "delete", "frob",
+        ]);
+        let field = prop::sample::select(vec!["sku", "quantity", "price", "cents", "nope"]);
+        prop_oneof![
+            (inner.clone(), operator, inner.clone()).prop_map(|(a, op, b)| format!("{a} {op} {b}")),
+            inner.clone().prop_map(|a| format!("not {a}")),
+            inner.clone().prop_map(|a| format!("({a})")),
+            inner.clone().prop_map(|a| format!("-{a}")),
+            (function, prop::collection::vec(inner.clone(), 0..4))
+                .prop_map(|(f, args)| format!("{f}({})", args.join(", "))),
+            (inner.clone(), prop::collection::vec(inner.clone(), 0..3))
+                .prop_map(|(a, set)| format!("{a} in {{{}}}", set.join(", "))),
+            prop::collection::vec((field, inner.clone()), 0..4).prop_map(|fields| {
+                let fields: Vec<String> = fields.iter().map(|(f, v)| format!("{f}: {v}")).collect();
+                format!("Item {{ {} }}", fields.join(", "))
+            }),
+        ]
+    })
 }
 
 proptest! {
