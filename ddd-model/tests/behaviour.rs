@@ -1076,3 +1076,34 @@ map {
         assert!(codes.contains(&expected), "{expected:?} in {codes:?}");
     }
 }
+
+#[test]
+fn an_event_of_a_transition_is_emitted_only_by_commands_of_the_lifecycle() {
+    let model = r#"system S
+context C {
+  enum Status { Open, Closed }
+  aggregate A {
+    status: Status
+    lifecycle status { Open -> Closed by Close }
+    command Make() creates emits Closed
+    command Close() emits Closed
+    command Force() emits Closed
+    event Closed()
+  }
+}
+"#;
+    let found = located(model);
+    let message = expect_at(&found, Code::InvalidLifecycle, first(model, "Closed()"));
+    assert_eq!(
+        message,
+        "event `Closed` moves `status` to `Closed`, but `Make` and `Force` emit it outside the lifecycle"
+    );
+    let fixed = model
+        .replace(
+            "command Make() creates emits Closed",
+            "command Make() creates emits Made",
+        )
+        .replace("command Force() emits Closed", "")
+        .replace("event Closed()", "event Closed()\n    event Made()");
+    assert!(located(&fixed).is_empty(), "{:#?}", located(&fixed));
+}

@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, VecDeque};
 
 use super::{aggregate_path, at, list};
 use crate::diagnostic::{Code, Diagnostic, Location};
-use crate::ir::{Aggregate, Lifecycle, NameScope, System, Type, TypeDef, Typed};
+use crate::ir::{Aggregate, Command, Lifecycle, NameScope, System, Type, TypeDef, Typed};
 use crate::name::Name;
 use crate::resolve::Index;
 use crate::suggest;
@@ -372,19 +372,61 @@ fn lifecycle_overlaps(aggregate: &Aggregate, (c, a): (usize, usize), out: &mut V
             );
             continue;
         }
+        // A lifecycle over something else than an enum field is reported as such.
+        let over_an_enum = aggregate
+            .field(&lifecycle.field)
+            .is_some_and(|field| matches!(field.ty, Type::Enum(_)));
+        if !over_an_enum {
+            continue;
+        }
         for (e, event) in aggregate.events.iter().enumerate() {
-            let targets: BTreeSet<&str> = aggregate
-                .commands
-                .iter()
-                .filter(|command| command.emits.contains(&event.name))
-                .filter_map(|command| {
-                    lifecycle
-                        .transitions
-                        .iter()
-                        .find(|t| t.by.contains(&command.name))
-                })
+            let emitters = || {
+                aggregate
+                    .commands
+                    .iter()
+                    .filter(|command| command.emits.contains(&event.name))
+            };
+            let transition_of = |command: &Command| {
+                lifecycle
+                    .transitions
+                    .iter()
+                    .find(|t| t.by.contains(&command.name))
+            };
+            let targets: BTreeSet<&str> = emitters()
+                .filter_map(transition_of)
                 .map(|t| t.to.as_str())
                 .collect();
+            let outside: Vec<&str> = emitters()
+                .filter(|command| transition_of(command).is_none())
+                .map(|command| command.name.as_str())
+                .collect();
+            let location = || {
+                at(
+                    &event.name,
+                    format!("{}.events[{e}].name", aggregate_path(c, a)),
+                )
+            };
+            if targets.len() == 1 && !outside.is_empty() {
+                // Applying the event moves the state whoever emitted it: a command outside the
+                // lifecycle would move it from any state, or start a new aggregate elsewhere
+                // than at the first state.
+                let target = targets.first().copied().unwrap_or_default();
+                out.push(
+                    Diagnostic::error(
+                        Code::InvalidLifecycle,
+                        format!(
+                            "event `{}` moves `{}` to `{target}`, but {} {} it outside the lifecycle",
+                            event.name,
+                            lifecycle.field,
+                            list(outside.iter().copied()).replace(", ", " and "),
+                            if outside.len() == 1 { "emits" } else { "emit" }
+                        ),
+                    )
+                    .at(location())
+                    .with_label(format!("also emitted by {}", list(outside.iter().copied())))
+                    .with_help("give those commands an event of their own, or list them in a transition"),
+                );
+            }
             if targets.len() > 1 {
                 out.push(
                     Diagnostic::error(
@@ -396,10 +438,7 @@ fn lifecycle_overlaps(aggregate: &Aggregate, (c, a): (usize, usize), out: &mut V
                             list(targets.iter().copied()).replace(", ", " or ")
                         ),
                     )
-                    .at(at(
-                        &event.name,
-                        format!("{}.events[{e}].name", aggregate_path(c, a)),
-                    ))
+                    .at(location())
                     .with_label("emitted by commands of different transitions")
                     .with_help("give each transition's command an event of its own"),
                 );
