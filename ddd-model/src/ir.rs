@@ -266,6 +266,7 @@ pub struct Event {
     pub doc: Option<String>,
     /// The schema version (`event OrderCancelled v2(...)`), from 1.
     #[serde(default = "first_version", skip_serializing_if = "is_first_version")]
+    #[schemars(range(min = 1))]
     pub version: u32,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<Field>,

@@ -1107,3 +1107,30 @@ context C {
         .replace("event Closed()", "event Closed()\n    event Made()");
     assert!(located(&fixed).is_empty(), "{:#?}", located(&fixed));
 }
+
+#[test]
+fn event_versions_count_from_one() {
+    let model = "system S\ncontext C {\n  aggregate A {\n    command Make() creates emits Made\n    event Made v0()\n  }\n}\n";
+    let found = located(model);
+    expect_at(&found, Code::Syntax, first(model, "v0"));
+    let json = r#"{"name": "S", "contexts": [{"name": "C", "aggregates": [{"name": "A",
+        "commands": [{"name": "Make", "creates": true, "emits": ["Made"]}],
+        "events": [{"name": "Made", "version": 0}]}]}]}"#;
+    let rejected = load(json, Format::Json).expect_err("version 0");
+    let paths: Vec<Option<String>> = rejected
+        .diagnostics
+        .iter()
+        .map(|d| d.location.as_ref().and_then(|l| l.path.clone()))
+        .collect();
+    assert_eq!(
+        paths,
+        [Some(
+            "$.contexts[0].aggregates[0].events[0].version".to_owned()
+        )]
+    );
+    let schema = ddd_model::schema::json_schema();
+    assert_eq!(
+        schema["$defs"]["Event"]["properties"]["version"]["minimum"],
+        1
+    );
+}

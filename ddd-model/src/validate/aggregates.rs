@@ -12,6 +12,7 @@ pub(super) fn check(system: &System, out: &mut Vec<Diagnostic>) {
             check_creates(aggregate, prefix, out);
             check_emits(system, aggregate, prefix, out);
             check_emitted(aggregate, prefix, out);
+            check_versions(aggregate, prefix, out);
         }
     }
 }
@@ -135,6 +136,20 @@ fn check_emitted(aggregate: &Aggregate, prefix: impl Fn() -> String, out: &mut V
                 } else {
                     format!("add it to the `emits` of one of {commands}")
                 }),
+            );
+        }
+    }
+}
+
+// Event versions count from 1 (`v2` is the second schema of an event); `.ddd` cannot say
+// `v0`, JSON and YAML can.
+fn check_versions(aggregate: &Aggregate, prefix: impl Fn() -> String, out: &mut Vec<Diagnostic>) {
+    for (i, event) in aggregate.events.iter().enumerate() {
+        if event.version == 0 {
+            out.push(
+                Diagnostic::error(Code::Syntax, "an event version is a number from 1")
+                    .at(at(&event.name, format!("{}.events[{i}].version", prefix())))
+                    .with_help("leave `version` out for the first schema of an event"),
             );
         }
     }
