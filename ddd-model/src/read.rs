@@ -84,8 +84,9 @@ pub(crate) fn finish(
             });
         }
     }
-    // What the generator would stub out is beside the point while the model is wrong.
-    diagnostics.retain(|d| d.severity != Severity::Note);
+    // What the generator would stub out is beside the point while the model is wrong, and
+    // so is a state field no event changes: the events may be what did not parse.
+    diagnostics.retain(|d| d.severity != Severity::Note && d.code != Code::UnmaintainedState);
     sort(&mut diagnostics);
     Err(Rejected { diagnostics })
 }
