@@ -455,7 +455,7 @@ const CANDIDATES: &[&str] = &[
     "2024-01-01",
 ];
 
-fn string_sample(constraints: &[Constraint]) -> Option<String> {
+pub(crate) fn string_sample(constraints: &[Constraint]) -> Option<String> {
     let (min, max) = len_bounds(constraints);
     let patterns: Vec<regex::Regex> = constraints
         .iter()
