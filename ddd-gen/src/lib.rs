@@ -15,10 +15,6 @@ mod parallel;
 mod runtime;
 mod rust;
 mod schemas;
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "wired into the generated tests next")
-)]
 mod simulate;
 pub mod starter;
 pub mod templates;

@@ -97,7 +97,9 @@ pub(crate) struct Case {
 /// such case. Where it can, it picks a met case that passes the command's whole guard (its
 /// lifecycle and every rule) and a broken case that passes the lifecycle and the rules
 /// before this one (the guard checks in that order); where it cannot, any case that meets or
-/// breaks this rule.
+/// breaks this rule. The generator writes tests from [`guard_cases`]; this looser search is
+/// what the simulator's own tests explore rules with.
+#[cfg(test)]
 pub(crate) fn requires_cases(
     system: &System,
     aggregate: &Aggregate,
@@ -107,8 +109,8 @@ pub(crate) fn requires_cases(
     search(system, aggregate, command, rule, Strictness::Prefer)
 }
 
-/// [`requires_cases`] for a test of the guard itself: only cases the guard decides by this
-/// rule, a met one passing the whole guard and a broken one passing everything before it.
+/// For a test of the guard itself: only cases the guard decides by this rule, a met one
+/// passing the whole guard and a broken one passing everything before it.
 pub(crate) fn guard_cases(
     system: &System,
     aggregate: &Aggregate,

@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use super::expr::{Arithmetic, Writer};
 use super::rust::{Crate, Scope, is_copy, owned};
+use super::simulate;
 use ddd_names as names;
 
 #[derive(Debug, Serialize)]
@@ -419,7 +420,8 @@ pub(crate) fn aggregate(
         .iter()
         .filter_map(|c| command_test(&test_scope, aggregate, c))
         .collect();
-    let guard_tests = lifecycle_tests(&test_scope, aggregate);
+    let mut guard_tests = lifecycle_tests(&test_scope, aggregate);
+    guard_tests.extend(rule_tests(&test_scope, aggregate));
     if !guard_tests.is_empty() {
         test_scope.name("ddd_core::Cause");
     }
@@ -586,20 +588,122 @@ fn guard_args(scope: &Scope<'_>, command: &Command) -> Option<Vec<String>> {
         .iter()
         .map(|param| {
             let sample = scope.sample(&param.ty, &param.constraints)?;
-            Some(if is_copy(&param.ty) {
-                sample
+            Some(guard_arg(sample, &param.ty))
+        })
+        .collect()
+}
+
+/// A value as a guard takes it: `Copy` types by value, strings as `&str`, lists as slices,
+/// the rest by reference.
+fn guard_arg(value: String, ty: &Type) -> String {
+    if is_copy(ty) {
+        return value;
+    }
+    match ty {
+        Type::String => value
+            .strip_suffix(".to_owned()")
+            .map_or_else(|| format!("&{value}"), str::to_owned),
+        Type::Vec(_) => match value.strip_prefix("vec!") {
+            Some(items) => format!("&{items}"),
+            None => "&[]".to_owned(),
+        },
+        _ => format!("&{value}"),
+    }
+}
+
+/// For every `requires`: a history and parameters that break it (after the lifecycle and
+/// the rules before it are met: the rejection names it), and one that meets every rule of
+/// the command. The simulator finds them from the model's own events; a rule it finds no
+/// such case for (the clock, a pattern none of its strings match) gets no test.
+fn rule_tests(scope: &Scope<'_>, aggregate: &Aggregate) -> Vec<GuardTestView> {
+    let mut tests = Vec::new();
+    for command in &aggregate.commands {
+        let several = command.requires.len() > 1;
+        let snake = names::snake(&command.name);
+        let mut met_written = false;
+        for (r, guard) in command.requires.iter().enumerate() {
+            let (met, broken) = simulate::guard_cases(scope.system, aggregate, command, r);
+            let suffix = if several {
+                format!("_{}", r + 1)
             } else {
-                match &param.ty {
-                    Type::String => sample
-                        .strip_suffix(".to_owned()")
-                        .map_or_else(|| format!("&{sample}"), str::to_owned),
-                    Type::Vec(_) => match sample.strip_prefix("vec!") {
-                        Some(items) => format!("&{items}"),
-                        None => "&[]".to_owned(),
-                    },
-                    _ => format!("&{sample}"),
-                }
-            })
+                String::new()
+            };
+            let view = |case: &simulate::Case, name: String, expect: &'static str| {
+                Some(GuardTestView {
+                    name,
+                    given: given_events(scope, aggregate, case),
+                    method: names::guard(&command.name),
+                    args: case_args(scope, command, case)?,
+                    expect,
+                    field: None,
+                    current: None,
+                    allowed: None,
+                    rule: (expect == "rule").then(|| guard.rule.source.clone()),
+                })
+            };
+            if !met_written
+                && let Some(case) = &met
+                && let Some(test) = view(
+                    case,
+                    format!("{snake}_is_allowed_when_its_rules_are_met"),
+                    "ok",
+                )
+            {
+                tests.push(test);
+                met_written = true;
+            }
+            if let Some(case) = &broken
+                && let Some(test) = view(
+                    case,
+                    format!("{snake}_is_refused_when_its_rule{suffix}_is_broken"),
+                    "rule",
+                )
+            {
+                tests.push(test);
+            }
+        }
+    }
+    tests
+}
+
+fn given_events(scope: &Scope<'_>, aggregate: &Aggregate, case: &simulate::Case) -> Option<String> {
+    let events: Vec<String> = case
+        .given
+        .iter()
+        .filter_map(|given| {
+            let event = aggregate.event(&given.event)?;
+            let fields: Vec<String> = given
+                .fields
+                .iter()
+                .filter_map(|(name, value)| {
+                    let field = event.fields.iter().find(|f| f.name == *name)?;
+                    Some(format!(
+                        "{name}: {}",
+                        simulate::rust(scope, value, &field.ty)
+                    ))
+                })
+                .collect();
+            Some(format!(
+                "{}Event::{} {{ {} }}",
+                aggregate.name,
+                event.name,
+                fields.join(", ")
+            ))
+        })
+        .collect();
+    (!events.is_empty()).then(|| events.join(", "))
+}
+
+fn case_args(scope: &Scope<'_>, command: &Command, case: &simulate::Case) -> Option<Vec<String>> {
+    command
+        .params
+        .iter()
+        .map(|param| {
+            let (_, value) = case.params.iter().find(|(name, _)| *name == param.name)?;
+            Some(guard_arg(
+                simulate::rust(scope, value, &param.ty),
+                &param.ty,
+            ))
         })
         .collect()
 }
