@@ -28,6 +28,8 @@ pub(crate) struct Writer<'a> {
     state: &'a str,
     /// Whether command parameters are references (in `may_*` guards) or values.
     params_by_ref: bool,
+    /// Whether event fields are references (in `apply_*` and policies) or values (tests).
+    events_by_ref: bool,
     /// How many `sum`s enclose the node being written.
     sums: Cell<u32>,
 }
@@ -39,8 +41,15 @@ impl<'a> Writer<'a> {
             arithmetic,
             state,
             params_by_ref: true,
+            events_by_ref: true,
             sums: Cell::new(0),
         }
+    }
+
+    /// Event fields are owned variables (a test that builds the event from them).
+    pub(crate) fn owned_events(mut self) -> Self {
+        self.events_by_ref = false;
+        self
     }
 
     /// An owned value of the expression.
@@ -77,9 +86,9 @@ impl<'a> Writer<'a> {
         match &t.kind {
             TypedKind::Name { scope, name } => Some(match scope {
                 // Guards take parameters of `Copy` types by value, the rest by reference.
-                NameScope::Param => (name.to_string(), self.params_by_ref && !is_copy(&t.ty)),
+                NameScope::Param => (ddd_names::var(name), self.params_by_ref && !is_copy(&t.ty)),
                 NameScope::State => (format!("{}.{name}", self.state), false),
-                NameScope::Event => (name.to_string(), true),
+                NameScope::Event => (ddd_names::var(name), self.events_by_ref),
                 NameScope::Element(depth) => (format!("e{depth}.{name}"), false),
             }),
             TypedKind::Field { base, field } => {

@@ -769,7 +769,7 @@ fn signature(
             } else {
                 scope.ty(&p.ty)
             };
-            format!("{prefix}{}: {ty}", p.name)
+            format!("{prefix}{}: {ty}", names::var(&p.name))
         })
         .collect::<Vec<_>>()
         .join(", ")
@@ -778,7 +778,7 @@ fn signature(
 fn args(params: &[Field]) -> String {
     params
         .iter()
-        .map(|p| p.name.to_string())
+        .map(|p| names::var(&p.name))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -882,9 +882,9 @@ fn command(scope: &Scope<'_>, aggregate: &Aggregate, command: &Command) -> Comma
             let left = remaining.entry(field.to_owned()).or_insert(1);
             *left -= 1;
             if *left > 0 && !is_copy(ty) {
-                format!("{field}.clone()")
+                format!("{}.clone()", names::var(field))
             } else {
-                field.to_owned()
+                names::var(field)
             }
         };
         emitted(scope, aggregate, command, &mut value, "state")
@@ -960,21 +960,14 @@ fn guard(scope: &Scope<'_>, aggregate: &Aggregate, command: &Command) -> Option<
     let mut args = String::new();
     for param in &command.params {
         let prefix = if read(&param.name) { "" } else { "_" };
-        if is_copy(&param.ty) {
-            signature.push_str(&format!(
-                ", {prefix}{}: {}",
-                param.name,
-                scope.ty(&param.ty)
-            ));
-            args.push_str(&format!(", {}", param.name));
+        let var = names::var(&param.name);
+        let (ty, arg) = if is_copy(&param.ty) {
+            (scope.ty(&param.ty), var.clone())
         } else {
-            signature.push_str(&format!(
-                ", {prefix}{}: {}",
-                param.name,
-                scope.ref_ty(&param.ty)
-            ));
-            args.push_str(&format!(", &{}", param.name));
-        }
+            (scope.ref_ty(&param.ty), format!("&{var}"))
+        };
+        signature.push_str(&format!(", {prefix}{var}: {ty}"));
+        args.push_str(&format!(", {arg}"));
     }
     Some(GuardView {
         method: names::guard(&command.name),
@@ -993,7 +986,12 @@ fn event(scope: &Scope<'_>, aggregate: &Aggregate, event: &Event) -> EventView {
             .iter()
             .find(|f| f.name == *name)
             .map_or(Type::Bool, |f| f.ty.clone());
-        scope.convert(&owned(name, &ty), conversion, &event.apply.conversions, 0)
+        scope.convert(
+            &owned(&names::var(name), &ty),
+            conversion,
+            &event.apply.conversions,
+            0,
+        )
     };
     let updates: Vec<(String, String)> = event
         .apply
@@ -1106,11 +1104,11 @@ fn command_test(scope: &Scope<'_>, aggregate: &Aggregate, command: &Command) -> 
     for param in &command.params {
         let sample = scope.sample(&param.ty, &param.constraints)?;
         if uses.contains_key(param.name.as_str()) {
-            lets.push((param.name.to_string(), sample));
+            lets.push((names::var(&param.name), sample));
             call_args.push(if is_copy(&param.ty) {
-                param.name.to_string()
+                names::var(&param.name)
             } else {
-                format!("{}.clone()", param.name)
+                format!("{}.clone()", names::var(&param.name))
             });
         } else {
             call_args.push(sample);
@@ -1121,9 +1119,9 @@ fn command_test(scope: &Scope<'_>, aggregate: &Aggregate, command: &Command) -> 
         let left = remaining.entry(field.to_owned()).or_insert(1);
         *left -= 1;
         if *left > 0 && !is_copy(ty) {
-            format!("{field}.clone()")
+            format!("{}.clone()", names::var(field))
         } else {
-            field.to_owned()
+            names::var(field)
         }
     };
     let expected = emitted(scope, aggregate, command, &mut value, "state");
@@ -1252,12 +1250,23 @@ pub(crate) fn policy(
                 _ => None,
             })
             .collect();
+        let computed = |name: &str| {
+            translation.fields.iter().any(|f| match &f.source {
+                Source::Computed { expr } => expr
+                    .checked()
+                    .is_some_and(|typed| typed.reads_name(NameScope::Event, name)),
+                _ => false,
+            })
+        };
         let bound: Vec<String> = event
             .fields
             .iter()
             .map(|f| f.name.as_str())
-            .filter(|f| used.contains(*f))
-            .map(str::to_owned)
+            .filter(|f| used.contains(*f) || computed(f))
+            .map(|f| match names::var(f) {
+                var if var == f => var,
+                var => format!("{f}: {var}"),
+            })
             .collect();
         let needs_emitter = matches!(translation.target, Target::EmittingAggregate)
             || translation
@@ -1269,7 +1278,7 @@ pub(crate) fn policy(
                 "{}::derived_from(&event.event_id, Self::NAME.as_bytes())",
                 scope.ty(&Type::id(&context.name, &target.name))
             ),
-            Target::EventField { field } => format!("*{field}"),
+            Target::EventField { field } => format!("*{}", names::var(field)),
             Target::EmittingAggregate => "emitter".into(),
             Target::NeedsCode { .. } => unreachable_target(),
         };
@@ -1284,11 +1293,22 @@ pub(crate) fn policy(
                             .iter()
                             .find(|e| e.name == *field)
                             .map_or(Type::Bool, |e| e.ty.clone());
-                        scope.convert(&owned(field, &ty), conversion, &translation.conversions, 0)
+                        scope.convert(
+                            &owned(&names::var(field), &ty),
+                            conversion,
+                            &translation.conversions,
+                            0,
+                        )
                     }
                     Source::AggregateId { conversion } => {
                         scope.convert("emitter", conversion, &translation.conversions, 0)
                     }
+                    Source::Computed { expr } => match expr.checked() {
+                        Some(typed) => {
+                            Writer::new(scope, Arithmetic::Saturating, "state").value(typed)
+                        }
+                        None => format!("{}::default()", scope.std("Default")),
+                    },
                     _ => format!("{}::default()", scope.std("Default")),
                 };
                 if expr == f.field.as_str() {
@@ -1389,16 +1409,31 @@ fn policy_test(
     if let Target::EventField { field } = &translation.target {
         *uses.entry(field.to_string()).or_insert(0) += 1;
     }
+    // A computed field reads its event fields besides: the event is built from clones.
+    for f in &event.fields {
+        let computed = translation.fields.iter().any(|plan| match &plan.source {
+            Source::Computed { expr } => expr
+                .checked()
+                .is_some_and(|typed| typed.reads_name(NameScope::Event, &f.name)),
+            _ => false,
+        });
+        if computed {
+            *uses.entry(f.name.to_string()).or_insert(0) += 2;
+        }
+    }
     let mut lets = Vec::new();
     let mut event_fields = Vec::new();
     for f in &event.fields {
         let sample = scope.sample(&f.ty, &f.constraints)?;
         if uses.contains_key(f.name.as_str()) {
-            lets.push(format!("let {} = {sample};", f.name));
-            event_fields.push(if is_copy(&f.ty) {
-                f.name.to_string()
+            let var = names::var(&f.name);
+            lets.push(format!("let {var} = {sample};"));
+            event_fields.push(if is_copy(&f.ty) && var == f.name.as_str() {
+                var
+            } else if is_copy(&f.ty) {
+                format!("{}: {var}", f.name)
             } else {
-                format!("{}: {}.clone()", f.name, f.name)
+                format!("{}: {var}.clone()", f.name)
             });
         } else {
             event_fields.push(format!("{}: {sample}", f.name));
@@ -1416,9 +1451,9 @@ fn policy_test(
         let left = remaining.entry(field.to_owned()).or_insert(1);
         *left -= 1;
         if *left > 0 && !is_copy(ty) {
-            format!("{field}.clone()")
+            format!("{}.clone()", names::var(field))
         } else {
-            field.to_owned()
+            names::var(field)
         }
     };
     let target_expr = match &translation.target {
@@ -1454,6 +1489,12 @@ fn policy_test(
                 Source::AggregateId { conversion } => {
                     scope.convert(&emitter_id(), conversion, &translation.conversions, 0)
                 }
+                Source::Computed { expr } => match expr.checked() {
+                    Some(typed) => Writer::new(scope, Arithmetic::Saturating, "state")
+                        .owned_events()
+                        .value(typed),
+                    None => "Default::default()".into(),
+                },
                 _ => "Default::default()".into(),
             };
             if expr == f.field.as_str() {

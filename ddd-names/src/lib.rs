@@ -37,6 +37,26 @@ pub fn ident(name: &str) -> String {
     rust::escape(snake(name))
 }
 
+/// A model field used as a variable in generated code: the name, unless generated code
+/// already names something so there (`state`, the aggregate every behaviour function takes),
+/// then with a `_` after it, which no model name has (`state_`).
+pub fn var(field: &str) -> String {
+    if is_generated_local(field) {
+        format!("{field}_")
+    } else {
+        rust::escape(field.to_owned())
+    }
+}
+
+/// Variables generated code declares where model fields are in scope too: the aggregate's
+/// `state`, and in a `sum` the running `sum` and the elements `e0`, `e1`, ...
+fn is_generated_local(name: &str) -> bool {
+    let element = name
+        .strip_prefix('e')
+        .is_some_and(|depth| !depth.is_empty() && depth.bytes().all(|b| b.is_ascii_digit()));
+    matches!(name, "state" | "sum") || element
+}
+
 /// The plural of a kebab-case noun, for HTTP paths: `order` → `orders`, `address` →
 /// `addresses`, `category` → `categories`.
 pub fn plural(kebab: &str) -> String {
@@ -169,6 +189,15 @@ impl std::error::Error for PackageNameError {}
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn variables_step_aside_for_generated_locals() {
+        assert_eq!(super::var("state"), "state_");
+        assert_eq!(super::var("e12"), "e12_");
+        assert_eq!(super::var("sum"), "sum_");
+        assert_eq!(super::var("each"), "each");
+        assert_eq!(super::var("customer"), "customer");
+    }
+
     use super::*;
 
     #[test]

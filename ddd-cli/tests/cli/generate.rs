@@ -441,3 +441,20 @@ fn two_contexts_with_an_aggregate_of_one_name_build_and_the_monolith_keeps_them_
     assert!(!paths.contains_key("/products"));
     check_workspace(&out.path("out"));
 }
+
+/// Behaviour the generator writes code for, and names that meet its own variables.
+const BEHAVIOUR: &str = include_str!("../../../models/behaviour.ddd");
+
+#[test]
+fn a_model_of_guards_sets_and_computed_mappings_builds_lints_and_passes_its_tests() {
+    let out = Test::new()
+        .file("behaviour.ddd", BEHAVIOUR)
+        .args(["generate", "behaviour.ddd", "--out", "out", "-q"])
+        .success();
+    let basket = read(&out, "services/cart/src/basket/mod.rs");
+    assert!(basket.contains("fn may_add("), "{basket}");
+    assert!(basket.contains("state_: u32"), "{basket}");
+    let policy = read(&out, "services/billing/src/policies/mod.rs");
+    assert!(policy.contains(".saturating_mul("), "{policy}");
+    check_workspace(&out.path("out"));
+}
