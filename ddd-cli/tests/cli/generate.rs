@@ -435,7 +435,12 @@ fn two_contexts_with_an_aggregate_of_one_name_build_and_the_monolith_keeps_them_
     let openapi: serde_json::Value =
         serde_json::from_str(&read(&out, "app/openapi.json")).expect("JSON");
     let paths = openapi["paths"].as_object().expect("paths");
-    for path in ["/catalog/products", "/inventory/products/{id}/receive", "/sales", "/health/live"] {
+    for path in [
+        "/catalog/products",
+        "/inventory/products/{id}/receive",
+        "/sales",
+        "/health/live",
+    ] {
         assert!(paths.contains_key(path), "{path} in {:?}", paths.keys());
     }
     assert!(!paths.contains_key("/products"));

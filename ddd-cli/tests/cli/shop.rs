@@ -439,7 +439,8 @@ impl Endpoints {
             refused.body["rule"],
             "address != none and dispatched == none"
         );
-        let address = json!({ "address": { "street": "1 Main St", "city": "Springfield", "zip": "12345" } });
+        let address =
+            json!({ "address": { "street": "1 Main St", "city": "Springfield", "zip": "12345" } });
         ok(post(
             self.shipping,
             &format!("/shipments/{shipment}/set-address"),
