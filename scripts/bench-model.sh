@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Parse + validate time of a generated 1,000-aggregate model (ddd-model's `load`), release.
-# The generator's budget is < 1 s for the whole `ddd generate`, rendering included.
+# Parse + validate time of two generated 1,000-aggregate models (ddd-model's `load`), release,
+# side by side: a plain one and one whose every aggregate has a lifecycle, guards, `sets`, an
+# `@key` and a named type. The generator's budget is < 1 s for the whole `ddd generate`,
+# rendering included.
 # Current figures and method: docs/benchmarks/model.md.
 #
 #   scripts/bench-model.sh              # 1,000 aggregates, 21 rounds
