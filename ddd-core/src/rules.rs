@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use crate::Rejection;
 
 /// `requires RULE else "reason"`: `Ok` when the rule is met, else a rejection naming it.
+#[inline]
 pub fn require(met: bool, rule: &'static str, reason: &'static str) -> Result<(), Rejection> {
     if met {
         Ok(())
@@ -16,6 +17,7 @@ pub fn require(met: bool, rule: &'static str, reason: &'static str) -> Result<()
 }
 
 /// [`require`] for a rule that calculates: an overflow rejects the command too.
+#[inline]
 pub fn require_checked(
     met: impl FnOnce() -> Option<bool>,
     rule: &'static str,
@@ -31,23 +33,27 @@ pub fn require_checked(
 }
 
 /// `count(list)`: how many, as the language's `u32` (saturating: no model holds more).
+#[inline]
 pub fn count(len: usize) -> u32 {
     u32::try_from(len).unwrap_or(u32::MAX)
 }
 
 /// `append(list, x)`
+#[inline]
 pub fn append<T>(mut list: Vec<T>, item: T) -> Vec<T> {
     list.push(item);
     list
 }
 
 /// `upsert(list, x)`: replaces the element with `x`'s key, else appends.
+#[inline]
 pub fn upsert<T, K: PartialEq>(mut list: Vec<T>, item: T, key: impl Fn(&T) -> &K) -> Vec<T> {
     upsert_in(&mut list, item, key);
     list
 }
 
 /// [`upsert`] in place.
+#[inline]
 pub fn upsert_in<T, K: PartialEq>(list: &mut Vec<T>, item: T, key: impl Fn(&T) -> &K) {
     match list.iter().position(|element| key(element) == key(&item)) {
         Some(at) => list[at] = item,
@@ -56,18 +62,21 @@ pub fn upsert_in<T, K: PartialEq>(list: &mut Vec<T>, item: T, key: impl Fn(&T) -
 }
 
 /// `remove(list, key)`: without the elements `matches` picks.
+#[inline]
 pub fn remove<T>(mut list: Vec<T>, matches: impl Fn(&T) -> bool) -> Vec<T> {
     list.retain(|element| !matches(element));
     list
 }
 
 /// `insert(map, key, value)`
+#[inline]
 pub fn insert<V>(mut map: BTreeMap<String, V>, key: String, value: V) -> BTreeMap<String, V> {
     map.insert(key, value);
     map
 }
 
 /// `delete(map, key)`
+#[inline]
 pub fn delete<V>(mut map: BTreeMap<String, V>, key: &str) -> BTreeMap<String, V> {
     map.remove(key);
     map

@@ -211,6 +211,9 @@ pub(crate) struct AggregateView {
     /// Tests of the `may_*` guards: lifecycle transitions allowed and refused, rules met and
     /// broken.
     pub(crate) guard_tests: Vec<GuardTestView>,
+    /// The states the guard tests start from, each built once by a function of the tests
+    /// module from the events that lead there.
+    pub(crate) histories: Vec<HistoryView>,
     pub(crate) test_uses: Vec<String>,
     /// Stubs for the user file: commands whose behaviour cannot be derived.
     pub(crate) stubs: Vec<usize>,
@@ -305,6 +308,15 @@ pub(crate) struct AppendView {
     values: Vec<(String, String)>,
     /// The entity's `@key`: an element with the same key is replaced.
     key: Option<String>,
+}
+
+/// `fn <name>() -> Aggregate`: the state after `events`.
+#[derive(Debug, Serialize)]
+pub(crate) struct HistoryView {
+    name: String,
+    /// The events' names, for its doc.
+    summary: String,
+    events: String,
 }
 
 /// Given events, the guard of a command decides: `ok`, refused for its `state`, refused for
@@ -422,6 +434,7 @@ pub(crate) fn aggregate(
         .collect();
     let mut guard_tests = lifecycle_tests(&test_scope, aggregate);
     guard_tests.extend(rule_tests(&test_scope, aggregate));
+    let histories = histories(aggregate, &mut guard_tests);
     if !guard_tests.is_empty() {
         test_scope.name("ddd_core::Cause");
     }
@@ -443,9 +456,67 @@ pub(crate) fn aggregate(
         std,
         tests,
         guard_tests,
+        histories,
         test_uses,
         stubs,
     }
+}
+
+/// One function per distinct history the guard tests start from (named by its events:
+/// `after_order_placed_order_paid`), which each test then calls instead of repeating it.
+fn histories(aggregate: &Aggregate, tests: &mut [GuardTestView]) -> Vec<HistoryView> {
+    let mut histories: Vec<HistoryView> = Vec::new();
+    for test in tests.iter_mut() {
+        let Some(events) = test.given.take() else {
+            continue;
+        };
+        let name = match histories.iter().find(|h| h.events == events) {
+            Some(history) => history.name.clone(),
+            None => {
+                let names = event_names(aggregate, &events);
+                let base = format!(
+                    "after_{}",
+                    names
+                        .iter()
+                        .map(|n| names::snake(n))
+                        .collect::<Vec<_>>()
+                        .join("_")
+                );
+                let taken = |name: &str| histories.iter().any(|h| h.name == name);
+                let name = (1..)
+                    .map(|n| {
+                        if n == 1 {
+                            base.clone()
+                        } else {
+                            format!("{base}_{n}")
+                        }
+                    })
+                    .find(|name| !taken(name))
+                    .unwrap_or(base);
+                histories.push(HistoryView {
+                    name: name.clone(),
+                    summary: names.join(", "),
+                    events,
+                });
+                name
+            }
+        };
+        test.given = Some(name);
+    }
+    histories
+}
+
+/// The event variants a rendered history names, in order.
+fn event_names(aggregate: &Aggregate, events: &str) -> Vec<String> {
+    let prefix = format!("{}Event::", aggregate.name);
+    events
+        .match_indices(&prefix)
+        .filter_map(|(at, _)| {
+            let rest = &events[at + prefix.len()..];
+            let end = rest.find(|c: char| !c.is_ascii_alphanumeric() && c != '_')?;
+            Some(rest[..end].to_owned())
+        })
+        .collect()
 }
 
 /// For every lifecycle transition: its command is allowed from each source state, and refused
@@ -603,8 +674,11 @@ fn guard_arg(value: String, ty: &Type) -> String {
         Type::String => value
             .strip_suffix(".to_owned()")
             .map_or_else(|| format!("&{value}"), str::to_owned),
+        // `vec![a, b]` is a slice `&[a, b]`; `vec![x; n]` stays a `Vec` (an array of `n`
+        // copies needs `x: Copy`).
         Type::Vec(_) => match value.strip_prefix("vec!") {
-            Some(items) => format!("&{items}"),
+            Some(items) if !items.contains(';') => format!("&{items}"),
+            Some(_) => format!("&{value}"),
             None => "&[]".to_owned(),
         },
         _ => format!("&{value}"),
