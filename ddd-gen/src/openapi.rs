@@ -110,23 +110,23 @@ fn monolith<'a>(
     for ((service, prefix), context) in services.iter().zip(prefixes).zip(&system.contexts) {
         if prefix.is_empty() {
             paths.extend(parts(&service["paths"]));
-            continue;
-        }
-        // The aggregates' routes move under the prefix; the probes stay where they are.
-        let routes: Vec<String> = context
-            .aggregates
-            .iter()
-            .map(|a| names::route(&a.name))
-            .collect();
-        for (path, item) in service["paths"].as_object().into_iter().flatten() {
-            let own = routes.iter().any(|route| {
-                path.strip_prefix(route.as_str())
-                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-            });
-            if own {
-                prefixed.insert(format!("{prefix}{path}"), Part::Borrowed(item));
-            } else {
-                paths.insert(path.as_str(), Part::Borrowed(item));
+        } else {
+            // The aggregates' routes move under the prefix; the probes stay where they are.
+            let routes: Vec<String> = context
+                .aggregates
+                .iter()
+                .map(|a| names::route(&a.name))
+                .collect();
+            for (path, item) in service["paths"].as_object().into_iter().flatten() {
+                let own = routes.iter().any(|route| {
+                    path.strip_prefix(route.as_str())
+                        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+                });
+                if own {
+                    prefixed.insert(format!("{prefix}{path}"), Part::Borrowed(item));
+                } else {
+                    paths.insert(path.as_str(), Part::Borrowed(item));
+                }
             }
         }
         schemas.extend(parts(&service["components"]["schemas"]));

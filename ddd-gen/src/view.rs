@@ -435,7 +435,7 @@ pub(crate) fn aggregate(
     let mut guard_tests = lifecycle_tests(&test_scope, aggregate);
     guard_tests.extend(rule_tests(&test_scope, aggregate));
     let histories = histories(aggregate, &mut guard_tests);
-    if !guard_tests.is_empty() {
+    if guard_tests.iter().any(|t| t.expect != "ok") {
         test_scope.name("ddd_core::Cause");
     }
     let test_uses = test_scope.uses();
