@@ -2,7 +2,7 @@
 """Writes a model with N aggregates (10 per context, with policies between contexts) to stdout,
 for scripts/bench-generate.sh.
 
-Usage: make-model.py N [--plain]
+Usage: make-model.py N [--plain | --lean]
 
 By default every aggregate has behaviour (the language's version 2): a `status` enum field with
 a lifecycle over three commands, `requires` guards with comparisons, `count` and arithmetic, an
@@ -11,15 +11,20 @@ named type (`Quantity`), and contexts with a subdomain kind.
 
 `--plain` writes the older model without any of that (three commands and three events per
 aggregate, no rules), which a `ddd` from before the behaviour syntax can also read: the
-side-by-side comparison with a baseline build uses it."""
+side-by-side comparison with a baseline build uses it.
+
+`--lean` writes the plain model's aggregates (the same three commands and three events) with
+behaviour added: a lifecycle, guards with `count`, `len` and arithmetic, and a `sets`. Beside
+`--plain` it shows what the rules themselves cost, on the same commands."""
 import sys
 
 args = [a for a in sys.argv[1:] if not a.startswith("--")]
 flags = {a for a in sys.argv[1:] if a.startswith("--")}
-if len(args) != 1 or not flags <= {"--plain"}:
-    sys.exit("usage: make-model.py N [--plain]")
+if len(args) != 1 or not flags <= {"--plain", "--lean"} or len(flags) > 1:
+    sys.exit("usage: make-model.py N [--plain | --lean]")
 n = int(args[0])
 plain = "--plain" in flags
+lean = "--lean" in flags
 per = 10
 contexts = (n + per - 1) // per
 out = ["system Bench", "", "value Money { amount_cents: i64 @range(0..), currency: String @len(3) }", ""]
@@ -39,6 +44,26 @@ def plain_aggregate(name):
         f"    command Close{name}() emits {name}Closed",
         f"    event {name}Created(title: String, amount: Money)",
         f"    event {name}Tagged(tags: Vec<String>)",
+        f"    event {name}Closed(title: String)",
+        "  }",
+    ]
+
+
+def lean_aggregate(name, c):
+    return [
+        f"  aggregate {name} {{",
+        "    title: String",
+        "    amount: Money",
+        "    tags: Vec<String>",
+        f"    status: Status{c}",
+        "    revision: u32",
+        f"    lifecycle status {{ Draft -> Closed by Close{name} }}",
+        f"    command Create{name}(title: String @len(1..=80), amount: Money) creates emits {name}Created",
+        f"    command Tag{name}(labels: Vec<String>) requires status == Draft and count(labels) * 2 <= 200"
+        f" else \"a closed {name} keeps its tags\" emits {name}Tagged",
+        f"    command Close{name}() requires len(title) > 0 emits {name}Closed",
+        f"    event {name}Created(title: String, amount: Money)",
+        f"    event {name}Tagged(labels: Vec<String>) sets tags = labels, revision = revision + 1",
         f"    event {name}Closed(title: String)",
         "  }",
     ]
@@ -92,7 +117,12 @@ for c in range(contexts):
     count = min(per, n - c * per)
     for a in range(count):
         name = f"A{c}x{a}"
-        out += plain_aggregate(name) if plain else behaviour_aggregate(name, c)
+        if plain:
+            out += plain_aggregate(name)
+        elif lean:
+            out += lean_aggregate(name, c)
+        else:
+            out += behaviour_aggregate(name, c)
     out.append(f"  publishes A{c}x0Created")
     if c > 0:
         out.append(f"  on C{c-1}.A{c-1}x0Created run A{c}x0.CreateA{c}x0")
