@@ -10,7 +10,7 @@ use std::cell::Cell;
 
 use ddd_model::ir::{BinaryOp, Function, NameScope, Type, Typed, TypedKind, UnaryOp};
 
-use crate::rust::{Scope, is_copy};
+use crate::rust::{Scope, is_copy, owned};
 
 /// How integer arithmetic behaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -409,9 +409,7 @@ fn reads_element(term: &Typed, depth: u32) -> bool {
 /// An owned value read from a place.
 fn owned_read(place: &str, by_ref: bool, ty: &Type) -> String {
     match ty {
-        Type::String if by_ref => format!("{place}.to_owned()"),
-        Type::Vec(_) if by_ref => format!("{place}.to_vec()"),
-        ty if is_copy(ty) && by_ref => format!("*{place}"),
+        _ if by_ref => owned(place, ty),
         ty if is_copy(ty) => place.to_owned(),
         _ => format!("{place}.clone()"),
     }

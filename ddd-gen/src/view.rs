@@ -952,15 +952,7 @@ fn command(scope: &Scope<'_>, aggregate: &Aggregate, command: &Command) -> Comma
     let derived = reason.is_none();
     let events = if derived {
         let mut remaining = uses.clone();
-        let mut value = |field: &str, ty: &Type| {
-            let left = remaining.entry(field.to_owned()).or_insert(1);
-            *left -= 1;
-            if *left > 0 && !is_copy(ty) {
-                format!("{}.clone()", names::var(field))
-            } else {
-                names::var(field)
-            }
-        };
+        let mut value = |field: &str, ty: &Type| moved_or_cloned(&mut remaining, field, ty);
         emitted(scope, aggregate, command, &mut value, "state")
     } else {
         Vec::new()
@@ -1189,15 +1181,7 @@ fn command_test(scope: &Scope<'_>, aggregate: &Aggregate, command: &Command) -> 
         }
     }
     let mut remaining = uses.clone();
-    let mut value = |field: &str, ty: &Type| {
-        let left = remaining.entry(field.to_owned()).or_insert(1);
-        *left -= 1;
-        if *left > 0 && !is_copy(ty) {
-            format!("{}.clone()", names::var(field))
-        } else {
-            names::var(field)
-        }
-    };
+    let mut value = |field: &str, ty: &Type| moved_or_cloned(&mut remaining, field, ty);
     let expected = emitted(scope, aggregate, command, &mut value, "state");
     Some(TestView {
         name: format!(
@@ -1324,14 +1308,7 @@ pub(crate) fn policy(
                 _ => None,
             })
             .collect();
-        let computed = |name: &str| {
-            translation.fields.iter().any(|f| match &f.source {
-                Source::Computed { expr } => expr
-                    .checked()
-                    .is_some_and(|typed| typed.reads_name(NameScope::Event, name)),
-                _ => false,
-            })
-        };
+        let computed = |name: &str| computed_reads(translation, name);
         let bound: Vec<String> = event
             .fields
             .iter()
@@ -1485,13 +1462,7 @@ fn policy_test(
     }
     // A computed field reads its event fields besides: the event is built from clones.
     for f in &event.fields {
-        let computed = translation.fields.iter().any(|plan| match &plan.source {
-            Source::Computed { expr } => expr
-                .checked()
-                .is_some_and(|typed| typed.reads_name(NameScope::Event, &f.name)),
-            _ => false,
-        });
-        if computed {
+        if computed_reads(translation, &f.name) {
             *uses.entry(f.name.to_string()).or_insert(0) += 2;
         }
     }
@@ -1521,15 +1492,7 @@ fn policy_test(
         )
     };
     let mut remaining = uses.clone();
-    let mut value = |field: &str, ty: &Type| {
-        let left = remaining.entry(field.to_owned()).or_insert(1);
-        *left -= 1;
-        if *left > 0 && !is_copy(ty) {
-            format!("{}.clone()", names::var(field))
-        } else {
-            names::var(field)
-        }
-    };
+    let mut value = |field: &str, ty: &Type| moved_or_cloned(&mut remaining, field, ty);
     let target_expr = match &translation.target {
         Target::NewFromEventId => format!(
             "{}::derived_from(&when.event().event_id, {name}::NAME.as_bytes())",
@@ -1614,4 +1577,27 @@ fn default_value(scope: &Scope<'_>, aggregate: &Aggregate, plan: &EmitPlan, fiel
         Some(typed) => Writer::new(scope, Arithmetic::Saturating, "state").value(typed),
         None => format!("{}::default()", scope.std("Default")),
     }
+}
+
+/// A variable for the command or event field `field`, moved at its last use and cloned
+/// before (`remaining` counts the uses still to come).
+fn moved_or_cloned(remaining: &mut BTreeMap<String, usize>, field: &str, ty: &Type) -> String {
+    let left = remaining.entry(field.to_owned()).or_insert(1);
+    *left -= 1;
+    if *left > 0 && !is_copy(ty) {
+        format!("{}.clone()", names::var(field))
+    } else {
+        names::var(field)
+    }
+}
+
+/// Whether a computed field of the translation (`with total = ...`) reads the event field
+/// `name`.
+fn computed_reads(translation: &ddd_model::ir::Translation, name: &str) -> bool {
+    translation.fields.iter().any(|plan| match &plan.source {
+        Source::Computed { expr } => expr
+            .checked()
+            .is_some_and(|typed| typed.reads_name(NameScope::Event, name)),
+        _ => false,
+    })
 }
