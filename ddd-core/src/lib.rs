@@ -83,6 +83,7 @@ pub mod store;
 pub mod testing;
 pub mod validate;
 pub mod value;
+pub mod view;
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -109,6 +110,10 @@ pub use store::{
 };
 pub use validate::{FieldPath, Validate, ValidationErrors, Violation};
 pub use value::{Entity, ValueObject};
+pub use view::{
+    ColumnType, ColumnValue, ConsistencyToken, RowMeta, View, ViewError, ViewHandle, ViewQuery,
+    ViewRunner, ViewSchema, ViewStatus, ViewStore,
+};
 
 #[cfg(feature = "derive")]
 pub use ddd_macros::{Aggregate, BoundedContext, Command, DomainEvent, Entity, ValueObject};

@@ -1,7 +1,7 @@
 //! The in-memory adapters pass the conformance suite they ship for other adapters.
 
 use ddd_core::memory::{InMemoryEventStore, InProcessBus};
-use ddd_core::testing::conformance::{event_bus, event_store, outbox, repository};
+use ddd_core::testing::conformance::{event_bus, event_store, outbox, repository, views};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn in_memory_store_conforms() {
@@ -41,4 +41,9 @@ mod in_process_bus {
     use super::*;
 
     ddd_core::for_each_bus_check!(bus_checks);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn in_memory_views_conform() {
+    views::run_all(|| async { InMemoryEventStore::new() }).await;
 }

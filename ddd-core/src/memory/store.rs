@@ -19,6 +19,7 @@ type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 trait Record: Any + Send + Sync {
     fn raw(&self) -> Result<RawEnvelope, CodecError>;
     fn as_any(&self) -> &dyn Any;
+    fn recorded_at(&self) -> chrono::DateTime<chrono::Utc>;
 }
 
 impl<E: DomainEvent> Record for Envelope<E> {
@@ -28,6 +29,10 @@ impl<E: DomainEvent> Record for Envelope<E> {
 
     fn as_any(&self) -> &dyn Any {
         self
+    }
+
+    fn recorded_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.recorded_at
     }
 }
 
@@ -44,7 +49,7 @@ fn typed<E: DomainEvent>(record: &dyn Record) -> Result<Envelope<E>, CodecError>
 }
 
 #[derive(Default)]
-struct State {
+pub(super) struct State {
     /// Positions (1-based) of each stream's events, in version order.
     streams: FastMap<StreamId, Vec<Position>>,
     /// Every event in global order; index = position - 1.
@@ -56,9 +61,41 @@ struct State {
     /// it (a relay that skipped some), so marking costs nothing per append.
     published_upto: Position,
     published_ahead: BTreeSet<Position>,
+    /// The views' tables and checkpoints, under the same lock as the log so a fold reads
+    /// and writes atomically.
+    pub(super) views: super::views::Tables,
 }
 
 impl State {
+    /// The events after `after`, at most `limit`, encoded.
+    pub(super) fn raw_after(
+        &self,
+        after: Position,
+        limit: usize,
+    ) -> Result<Vec<RawEnvelope>, CodecError> {
+        let head = self.head();
+        (after + 1..=head)
+            .take(limit)
+            .map(|position| self.record(position).raw())
+            .collect()
+    }
+
+    /// The last position.
+    pub(super) fn head(&self) -> Position {
+        self.log.len() as Position
+    }
+
+    /// When the event at `position` was recorded.
+    pub(super) fn recorded_at(&self, position: Position) -> Option<chrono::DateTime<chrono::Utc>> {
+        let index = usize::try_from(position.checked_sub(1)?).ok()?;
+        Some(self.log.get(index)?.recorded_at())
+    }
+
+    /// Where the event `id` is in the global order.
+    pub(super) fn position_of(&self, id: EventId) -> Option<Position> {
+        self.positions_by_id.get(&id).copied()
+    }
+
     fn record(&self, position: Position) -> &Arc<dyn Record> {
         &self.log[usize::try_from(position - 1).expect("positions fit in memory")]
     }
@@ -229,7 +266,7 @@ impl InMemoryEventStore {
         Self::default()
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
+    pub(super) fn lock(&self) -> MutexGuard<'_, State> {
         // Nothing in this store panics while holding the lock, and every mutation leaves the
         // state consistent before the next, so a poisoned lock's data is still sound.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)

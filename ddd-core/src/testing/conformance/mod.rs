@@ -18,6 +18,7 @@ pub mod event_bus;
 pub mod event_store;
 pub mod outbox;
 pub mod repository;
+pub mod views;
 
 use std::borrow::Cow;
 use std::time::Duration;
