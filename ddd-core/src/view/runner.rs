@@ -73,14 +73,24 @@ pub enum WaitError {
 }
 
 /// What readers hold of a running view: its status, and a way to have it catch up now.
+/// Made before the runner (routes need it first); clones share it.
 #[derive(Clone, Debug)]
 pub struct ViewHandle {
     schema: &'static ViewSchema,
-    status: watch::Receiver<ViewStatus>,
+    status: Arc<watch::Sender<ViewStatus>>,
     wake: Arc<Notify>,
 }
 
 impl ViewHandle {
+    /// The handle of view `V`, before its runner starts.
+    pub fn of<V: View>() -> Self {
+        Self {
+            schema: &V::SCHEMA,
+            status: Arc::new(watch::Sender::new(ViewStatus::Running { checkpoint: 0 })),
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
     /// The view's schema.
     pub fn schema(&self) -> &'static ViewSchema {
         self.schema
@@ -109,7 +119,7 @@ impl ViewHandle {
     ) -> Result<Position, WaitError> {
         let started = Instant::now();
         let deadline = started + timeout;
-        let mut status = self.status.clone();
+        let mut status = self.status.subscribe();
         loop {
             let current = status.borrow_and_update().clone();
             match current {
@@ -162,31 +172,24 @@ impl ViewHandle {
 #[derive(Debug)]
 pub struct ViewRunner<V, S> {
     store: S,
-    status: watch::Sender<ViewStatus>,
+    status: Arc<watch::Sender<ViewStatus>>,
     wake: Arc<Notify>,
     batch: usize,
     view: PhantomData<fn() -> V>,
 }
 
 impl<V: View, S: ViewStore> ViewRunner<V, S> {
-    /// A runner over `store` folding up to 500 events per transaction, and the handle readers
-    /// keep.
-    pub fn new(store: S) -> (Self, ViewHandle) {
-        let (status, receiver) = watch::channel(ViewStatus::Running { checkpoint: 0 });
-        let wake = Arc::new(Notify::new());
-        let handle = ViewHandle {
-            schema: &V::SCHEMA,
-            status: receiver,
-            wake: Arc::clone(&wake),
-        };
-        let runner = Self {
+    /// A runner over `store` folding up to 500 events per transaction, reporting to `handle`
+    /// (one made by [`ViewHandle::of::<V>`](ViewHandle::of)).
+    pub fn new(store: S, handle: &ViewHandle) -> Self {
+        debug_assert_eq!(handle.schema, &V::SCHEMA, "a handle of another view");
+        Self {
             store,
-            status,
-            wake,
+            status: Arc::clone(&handle.status),
+            wake: Arc::clone(&handle.wake),
             batch: 500,
             view: PhantomData,
-        };
-        (runner, handle)
+        }
     }
 
     /// Sets how many events one transaction folds (at least 1).

@@ -16,8 +16,8 @@ use crate::aggregate::ExpectedVersion;
 use crate::event::{Envelope, Position};
 use crate::store::{EventStore, StreamId};
 use crate::view::{
-    Column, ColumnType, ColumnValue, ConsistencyToken, RowMeta, View, ViewError, ViewQuery,
-    ViewRunner, ViewSchema, ViewStatus, ViewStore, ViewTarget,
+    Column, ColumnType, ColumnValue, ConsistencyToken, RowMeta, View, ViewError, ViewHandle,
+    ViewQuery, ViewRunner, ViewSchema, ViewStatus, ViewStore, ViewTarget,
 };
 
 /// Runs every check, each on a store `fresh` makes.
@@ -356,8 +356,8 @@ pub async fn concurrent_runners_fold_each_event_once<S: EventStore + ViewStore +
 pub async fn stops_before_a_failing_event<S: EventStore + ViewStore + Clone>(store: &S) {
     let stream = stream();
     append_ticks(store, &stream, 1, 1..=20).await;
-    let (runner, handle) = ViewRunner::<Unlucky, _>::new(store.clone());
-    let runner = runner.batch_size(8);
+    let handle = ViewHandle::of::<Unlucky>();
+    let runner = ViewRunner::<Unlucky, _>::new(store.clone(), &handle).batch_size(8);
     store.prepare_view(&Unlucky::SCHEMA).await.expect("prepare");
     let error = runner.catch_up().await.expect_err("tick 13 fails");
     let ViewError::Event {
