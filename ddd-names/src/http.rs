@@ -49,6 +49,19 @@ pub const UNREADABLE_BODY: Outcome = Outcome {
     title: "Unreadable body",
     response: "BadRequest",
 };
+/// A view query parameter that the view does not take or whose value does not read (the
+/// problem's `parameter` member names it).
+pub const BAD_QUERY: Outcome = Outcome {
+    status: 400,
+    title: "Bad query parameter",
+    response: "BadRequest",
+};
+/// A consistency token that is malformed or from another context.
+pub const BAD_TOKEN: Outcome = Outcome {
+    status: 400,
+    title: "Bad consistency token",
+    response: "BadRequest",
+};
 /// A write without valid credentials when authentication is configured.
 pub const UNAUTHORIZED: Outcome = Outcome {
     status: 401,
@@ -109,12 +122,29 @@ pub const UNAVAILABLE: Outcome = Outcome {
     title: "Service unavailable",
     response: "ServiceUnavailable",
 };
+/// A view read with a consistency token waited its bound and the view had still not folded
+/// the command's events (the problem says how far behind it is).
+pub const VIEW_BEHIND: Outcome = Outcome {
+    status: 503,
+    title: "View behind",
+    response: "ServiceUnavailable",
+};
+/// The view stopped at an event it could not fold; it serves its rows from before it.
+pub const VIEW_STOPPED: Outcome = Outcome {
+    status: 503,
+    title: "View stopped",
+    response: "ServiceUnavailable",
+};
 /// A bug, or a store that failed: the cause goes to the log, not to the client.
 pub const INTERNAL: Outcome = Outcome {
     status: 500,
     title: "Internal error",
     response: "InternalError",
 };
+
+/// The header a command's response carries its consistency token in, and a view read
+/// passes it back in to see the command's effects.
+pub const CONSISTENCY_TOKEN: &str = "consistency-token";
 
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";

@@ -5,6 +5,9 @@
 //!   makes it conditional (412 when the aggregate is elsewhere);
 //! - `GET /<aggregates>/{id}` → state and version; `GET /<aggregates>/{id}/events`.
 //!
+//! A command's response names the last event it recorded in a `Consistency-Token` header and
+//! a `consistency_token` member; a view read that passes it back sees the command's effects.
+//!
 //! A body is the command's fields as a JSON object. Every error is a [`Problem`]: 400 for a
 //! body that is not the command (naming the field), 413 over the size limit, 422 for broken
 //! constraints (every violation, by field path), 404, 409 for a refused command.
@@ -15,13 +18,13 @@ use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Path, Request, State};
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use ddd_core::{
-    Aggregate, Command as _, DomainEvent as _, EventStore, ExecuteError, ExpectedVersion,
-    Repository, Version,
+    Aggregate, Command as _, ConsistencyToken, DomainEvent as _, EventStore, ExecuteError,
+    ExpectedVersion, Repository, Version,
 };
 use ddd_names::http;
 use serde::Serialize;
@@ -48,6 +51,7 @@ pub struct AggregateApi<A: Aggregate, S> {
     repository: Arc<Repository<A, S>>,
     route: Cow<'static, str>,
     commands: &'static [CommandRoute],
+    context: Option<&'static str>,
 }
 
 impl<A: Aggregate, S> std::fmt::Debug for AggregateApi<A, S> {
@@ -78,7 +82,16 @@ where
             repository,
             route: route.into(),
             commands,
+            context: None,
         }
+    }
+
+    /// Gives every command's response a consistency token of `context` (the context whose
+    /// views read this aggregate's store).
+    #[must_use]
+    pub fn context(mut self, context: &'static str) -> Self {
+        self.context = Some(context);
+        self
     }
 
     /// The routes, ready to merge into a service's router.
@@ -93,6 +106,32 @@ where
                 post(execute::<A, S>),
             )
             .with_state(Arc::new(self))
+    }
+
+    /// 200 with the id, the version and, when the command recorded events, their token.
+    fn answer(&self, id: &str, done: &Done) -> Response {
+        let token = self
+            .context
+            .zip(done.last_event)
+            .map(|(context, (event_id, position))| {
+                ConsistencyToken {
+                    context: context.to_owned(),
+                    event_id,
+                    position,
+                }
+                .encode()
+            });
+        let body = match &token {
+            Some(token) => json!({ "id": id, "version": done.version, "consistency_token": token }),
+            None => json!({ "id": id, "version": done.version }),
+        };
+        let mut response = ([(header::ETAG, etag(done.version))], axum::Json(body)).into_response();
+        if let Some(value) = token.and_then(|token| HeaderValue::from_str(&token).ok()) {
+            response
+                .headers_mut()
+                .insert(http::CONSISTENCY_TOKEN, value);
+        }
+        response
     }
 
     fn find(&self, path: &str) -> Option<CommandRoute> {
@@ -145,15 +184,14 @@ where
         Err(problem) => Err(problem),
     };
     match outcome {
-        Ok(version) => (
-            status(http::CREATED),
-            [
-                (header::LOCATION, format!("{}/{id}", api.route)),
-                (header::ETAG, etag(version)),
-            ],
-            axum::Json(json!({ "id": id.to_string(), "version": version })),
-        )
-            .into_response(),
+        Ok(done) => {
+            let mut response = api.answer(&id.to_string(), &done);
+            *response.status_mut() = status(http::CREATED);
+            if let Ok(location) = HeaderValue::from_str(&format!("{}/{id}", api.route)) {
+                response.headers_mut().insert(header::LOCATION, location);
+            }
+            response
+        }
         Err(problem) => problem.into_response(),
     }
 }
@@ -187,12 +225,8 @@ where
     {
         return Err(not_found::<A>(&id.to_string()));
     }
-    let version = run(&api.repository, &id, command, expected, context).await?;
-    Ok((
-        [(header::ETAG, etag(version))],
-        axum::Json(json!({ "id": id.to_string(), "version": version })),
-    )
-        .into_response())
+    let done = run(&api.repository, &id, command, expected, context).await?;
+    Ok(api.answer(&id.to_string(), &done))
 }
 
 async fn state<A, S>(State(api): Api<A, S>, Path(id): Path<String>) -> Result<Response, Problem>
@@ -248,6 +282,13 @@ where
     Ok(axum::Json(events).into_response())
 }
 
+/// What a handled command left: the aggregate's version and its last event (id and global
+/// position, 0 when the store assigns positions later), if it recorded any.
+struct Done {
+    version: Version,
+    last_event: Option<(ddd_core::EventId, ddd_core::Position)>,
+}
+
 /// Executes `command`, counting and timing it by type and outcome.
 async fn run<A, S>(
     repository: &Repository<A, S>,
@@ -255,7 +296,7 @@ async fn run<A, S>(
     command: A::Command,
     expected: Option<ExpectedVersion>,
     context: Option<Extension<RequestContext>>,
-) -> Result<Version, Problem>
+) -> Result<Done, Problem>
 where
     A: Aggregate,
     S: EventStore,
@@ -280,7 +321,13 @@ where
     match outcome {
         Ok(done) => {
             tracing::info!(aggregate = A::TYPE, command = name, %id, version = done.version, "command handled");
-            Ok(done.version)
+            Ok(Done {
+                version: done.version,
+                last_event: done
+                    .events
+                    .last()
+                    .map(|event| (event.event_id, event.position)),
+            })
         }
         Err(ExecuteError::Invalid(errors)) => {
             Err(Problem::of(http::UNPROCESSABLE, errors.to_string())

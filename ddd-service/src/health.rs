@@ -1,6 +1,8 @@
 //! Health probes: `/health/live` says the process serves requests; `/health/ready` asks
 //! every dependency (event store, broker) and answers 503 while one of them does not, so an
 //! orchestrator stops routing to the replica, and 200 again as soon as they are back.
+//! Reported checks (a view stopped at an event) show in the answer as `degraded` without
+//! taking the replica out: the rest of it still serves.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -18,16 +20,23 @@ use tokio::task::JoinSet;
 type ProbeFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 type Probe = Arc<dyn Fn() -> ProbeFuture + Send + Sync>;
 
+/// Whether a failing check takes the replica out of service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Gate {
+    Required,
+    Reported,
+}
+
 /// The dependencies a service needs to be ready.
 #[derive(Clone)]
 pub struct Health {
-    probes: Vec<(String, Probe)>,
+    probes: Vec<(String, Probe, Gate)>,
     timeout: Duration,
 }
 
 impl std::fmt::Debug for Health {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let names: Vec<&str> = self.probes.iter().map(|(name, _)| name.as_str()).collect();
+        let names: Vec<&str> = self.probes.iter().map(|(name, ..)| name.as_str()).collect();
         f.debug_struct("Health")
             .field("probes", &names)
             .field("timeout", &self.timeout)
@@ -57,15 +66,46 @@ impl Health {
         self
     }
 
-    /// A named check.
+    /// A named check the replica needs to be ready.
     #[must_use]
-    pub fn probe<F, Fut>(mut self, name: impl Into<String>, check: F) -> Self
+    pub fn probe<F, Fut>(self, name: impl Into<String>, check: F) -> Self
     where
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), String>> + Send + 'static,
     {
-        let probe: Probe = Arc::new(move || Box::pin(check()));
-        self.probes.push((name.into(), probe));
+        self.add(
+            name.into(),
+            Arc::new(move || Box::pin(check())),
+            Gate::Required,
+        )
+    }
+
+    /// A named check that is reported (`degraded`) but leaves the replica ready.
+    #[must_use]
+    pub fn report<F, Fut>(self, name: impl Into<String>, check: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), String>> + Send + 'static,
+    {
+        self.add(
+            name.into(),
+            Arc::new(move || Box::pin(check())),
+            Gate::Reported,
+        )
+    }
+
+    /// Reports a view that stopped at an event it could not fold.
+    #[must_use]
+    pub fn view(self, handle: ddd_core::ViewHandle) -> Self {
+        let name = format!("view {}", handle.schema().name);
+        self.report(name, move || {
+            let outcome = crate::views::view_check(&handle);
+            async move { outcome }
+        })
+    }
+
+    fn add(mut self, name: String, probe: Probe, gate: Gate) -> Self {
+        self.probes.push((name, probe, gate));
         self
     }
 
@@ -90,7 +130,7 @@ impl Health {
     /// Runs every probe at once; whether all passed, and each one's answer.
     pub async fn check(&self) -> (bool, Value) {
         let mut running = JoinSet::new();
-        for (index, (_, probe)) in self.probes.iter().enumerate() {
+        for (index, (_, probe, _)) in self.probes.iter().enumerate() {
             let answer = tokio::time::timeout(self.timeout, probe());
             let timeout = self.timeout;
             running.spawn(async move {
@@ -107,12 +147,19 @@ impl Health {
                 outcomes[index] = outcome;
             }
         }
-        let ready = outcomes.iter().all(Result::is_ok);
+        let failing = |gate: Gate| {
+            self.probes
+                .iter()
+                .zip(&outcomes)
+                .any(|((.., of), outcome)| *of == gate && outcome.is_err())
+        };
+        let ready = !failing(Gate::Required);
+        let degraded = failing(Gate::Reported);
         let checks: Map<String, Value> = self
             .probes
             .iter()
             .zip(outcomes)
-            .map(|((name, _), outcome)| {
+            .map(|((name, ..), outcome)| {
                 let answer = match outcome {
                     Ok(()) => json!({ "status": "up" }),
                     Err(error) => json!({ "status": "down", "error": error }),
@@ -120,7 +167,11 @@ impl Health {
                 (name.clone(), answer)
             })
             .collect();
-        let status = if ready { "ready" } else { "not ready" };
+        let status = match (ready, degraded) {
+            (false, _) => "not ready",
+            (true, true) => "degraded",
+            (true, false) => "ready",
+        };
         (ready, json!({ "status": status, "checks": checks }))
     }
 

@@ -5,6 +5,8 @@
 //!   `If-Match` concurrency and `application/problem+json` errors ([`Problem`]);
 //! - [`request`]: W3C `traceparent` and correlation ids from the request into the command's
 //!   metadata, and a span per request that every log line inside carries;
+//! - [`views`]: a view's HTTP surface (filtered, sorted, paged lists; a row by key; rebuild)
+//!   with read-your-writes through consistency tokens, and its lag metrics;
 //! - [`health`]: `/health/live` and `/health/ready` over named probes (store, broker);
 //! - [`metrics`]: Prometheus `/metrics`, and meters around the bus, the outbox and
 //!   subscriptions (events published, outbox lag, consumer lag, redeliveries, dead letters);
@@ -25,6 +27,7 @@ pub mod otel;
 mod problem;
 pub mod request;
 pub mod server;
+pub mod views;
 
 pub use self::auth::{Auth, AuthConfig};
 pub use self::commands::{AggregateApi, CommandRoute};
@@ -36,3 +39,4 @@ pub use self::request::RequestContext;
 pub use self::server::{
     Background, LogFormat, ServiceConfig, app, init_logging, init_telemetry, serve, shutdown_signal,
 };
+pub use self::views::ViewApi;

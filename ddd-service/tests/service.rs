@@ -247,8 +247,7 @@ async fn the_requests_trace_and_correlation_reach_the_events() {
 }
 
 fn token(claims: &Value, secret: &str) -> String {
-    let key = jsonwebtoken::EncodingKey::from_secret(secret.as_bytes());
-    jsonwebtoken::encode(&jsonwebtoken::Header::default(), claims, &key).expect("a token")
+    common::signed(claims, secret)
 }
 
 #[tokio::test]

@@ -75,3 +75,15 @@ pub(crate) const COMMANDS: &[CommandRoute] = &[
         creates: false,
     },
 ];
+
+/// A bearer token signed with `secret` for `claims`.
+pub(crate) fn signed(claims: &serde_json::Value, secret: &str) -> String {
+    let key = jsonwebtoken::EncodingKey::from_secret(secret.as_bytes());
+    jsonwebtoken::encode(&jsonwebtoken::Header::default(), claims, &key).expect("a token")
+}
+
+/// A bearer token signed with `secret` that expires in an hour.
+pub(crate) fn bearer(secret: &str) -> String {
+    let exp = chrono::Utc::now().timestamp() + 3600;
+    signed(&serde_json::json!({ "sub": "test", "exp": exp }), secret)
+}
