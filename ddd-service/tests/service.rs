@@ -5,18 +5,16 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode, header};
+use axum::http::{Request, StatusCode, header};
 use ddd_core::memory::{InMemoryEventStore, InProcessBus};
 use ddd_core::{Aggregate, EventStore, Repository, StreamId};
 use ddd_service::metrics::MeteredBus;
 use ddd_service::{AuthConfig, Health, ServiceConfig, Settings};
-use http_body_util::BodyExt as _;
 use serde_json::{Value, json};
-use tower::ServiceExt as _;
 
 mod common;
 
-use common::{COMMANDS, Ticket, TicketCommand, TicketEvent, TicketId};
+use common::{COMMANDS, Ticket, TicketCommand, TicketEvent, TicketId, send};
 
 const SECRET: &str = "a-secret-of-at-least-thirty-two-bytes!";
 
@@ -35,20 +33,6 @@ fn service(store: &InMemoryEventStore, config: &ServiceConfig) -> Router {
         .store("store", store.clone())
         .bus("bus", MeteredBus::new(InProcessBus::new()));
     ddd_service::app(api, health, config, Some(r#"{"openapi":"3.1.0"}"#))
-}
-
-async fn send(app: &Router, request: Request<Body>) -> (StatusCode, HeaderMap, Value) {
-    let response = app.clone().oneshot(request).await.expect("a response");
-    let (status, headers) = (response.status(), response.headers().clone());
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("a body")
-        .to_bytes();
-    let body = serde_json::from_slice(&bytes)
-        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-    (status, headers, body)
 }
 
 fn post(uri: &str) -> axum::http::request::Builder {

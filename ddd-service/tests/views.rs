@@ -7,19 +7,17 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode, header};
+use axum::http::{Request, StatusCode, header};
 use ddd_core::memory::InMemoryEventStore;
 use ddd_core::view::{Column, ColumnType, ColumnValue, RowMeta, ViewSchema};
 use ddd_core::{Envelope, Repository, View, ViewHandle, ViewRunner};
 use ddd_service::{AggregateApi, Health, ServiceConfig, Settings, ViewApi};
-use http_body_util::BodyExt as _;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use tower::ServiceExt as _;
 
 mod common;
 
-use common::{COMMANDS, Ticket, TicketEvent};
+use common::{COMMANDS, Ticket, TicketEvent, send};
 
 /// Tickets by priority, for a board: filter on `open` and `priority`, sort by `priority`.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -140,20 +138,6 @@ fn service(running: bool, vars: &[(&str, &str)]) -> Service {
         .view(handle.clone());
     let app = ddd_service::app(api, health, &config, None);
     Service { app }
-}
-
-async fn send(app: &Router, request: Request<Body>) -> (StatusCode, HeaderMap, Value) {
-    let response = app.clone().oneshot(request).await.expect("a response");
-    let (status, headers) = (response.status(), response.headers().clone());
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("a body")
-        .to_bytes();
-    let body = serde_json::from_slice(&bytes)
-        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-    (status, headers, body)
 }
 
 fn get(uri: &str, token: Option<&str>) -> Request<Body> {

@@ -87,3 +87,29 @@ pub(crate) fn bearer(secret: &str) -> String {
     let exp = chrono::Utc::now().timestamp() + 3600;
     signed(&serde_json::json!({ "sub": "test", "exp": exp }), secret)
 }
+
+/// Sends `request` to `app`: the status, the headers and the body (JSON, or the text as a
+/// JSON string).
+pub(crate) async fn send(
+    app: &axum::Router,
+    request: axum::http::Request<axum::body::Body>,
+) -> (
+    axum::http::StatusCode,
+    axum::http::HeaderMap,
+    serde_json::Value,
+) {
+    use http_body_util::BodyExt as _;
+    use tower::ServiceExt as _;
+    let response = app.clone().oneshot(request).await.expect("a response");
+    let (status, headers) = (response.status(), response.headers().clone());
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("a body")
+        .to_bytes();
+    let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+        serde_json::Value::String(String::from_utf8_lossy(&bytes).into_owned())
+    });
+    (status, headers, body)
+}
