@@ -162,3 +162,46 @@ fn projections_are_testable_without_a_store() {
             assert_eq!(balances.by_account["b"], 0);
         });
 }
+
+mod views {
+    //! The view test kit folds like a store: the conformance suite's counting view.
+    use ddd_core::testing::ViewTest;
+    use ddd_core::testing::conformance::Tick;
+    use ddd_core::testing::conformance::views::{TickCount, TickHistory};
+    use serde_json::json;
+
+    #[test]
+    fn given_events_then_rows() {
+        let tick = |n| Tick { writer: 7, n };
+        ViewTest::<TickCount>::new()
+            .given("Clock", "a", [tick(1), tick(2)])
+            .given("Clock", "b", [tick(5)])
+            .given("Clock", "a", [tick(3)])
+            .then_row(
+                "Clock/a",
+                json!({"stream": "Clock/a", "count": 3, "total": 6, "writer": 7}),
+            )
+            .then_row(
+                "Clock/b",
+                json!({"stream": "Clock/b", "count": 1, "total": 5, "writer": 7}),
+            )
+            .then(|rows| assert_eq!(rows.len(), 2));
+        ViewTest::<TickHistory>::new()
+            .given("Clock", "a", [tick(4), tick(2)])
+            .then_row(
+                "Clock/a",
+                json!({"stream": "Clock/a", "len": 2, "ns": [4, 2], "version": 2}),
+            );
+    }
+
+    #[test]
+    #[should_panic(expected = "row `Clock/a`")]
+    fn a_wrong_row_fails_with_both_rows() {
+        let _ = ViewTest::<TickCount>::new()
+            .given("Clock", "a", [Tick { writer: 1, n: 1 }])
+            .then_row(
+                "Clock/a",
+                json!({"stream": "Clock/a", "count": 2, "total": 1, "writer": 1}),
+            );
+    }
+}

@@ -1,4 +1,4 @@
-//! Test kit: given / when / then for aggregates, policies and projections, and (feature
+//! Test kit: given / when / then for aggregates, policies, projections and views, and (feature
 //! `testing`) the conformance suite that store, bus and outbox adapters run on themselves.
 
 mod aggregate;
@@ -6,6 +6,7 @@ mod aggregate;
 pub mod conformance;
 mod policy;
 mod projection;
+mod view;
 
 use std::future::Future;
 use std::pin::pin;
@@ -16,6 +17,7 @@ use std::thread::{self, Thread};
 pub use aggregate::{AggregateTest, When};
 pub use policy::{PolicyTest, PolicyWhen};
 pub use projection::ProjectionTest;
+pub use view::ViewTest;
 
 use crate::event::{DomainEvent, Envelope};
 
