@@ -120,7 +120,6 @@ impl<V: View> ViewTest<V> {
 
     /// Asserts that the row with `key` is `expected` (its JSON, as served).
     #[track_caller]
-    #[must_use]
     pub fn then_row(self, key: &str, expected: Value) -> Self {
         match self.row(key) {
             Some(row) => assert_eq!(
@@ -140,7 +139,6 @@ impl<V: View> ViewTest<V> {
 
     /// Asserts on every row, by key.
     #[track_caller]
-    #[must_use]
     pub fn then(self, check: impl FnOnce(&[&Value])) -> Self {
         check(&self.rows());
         self
