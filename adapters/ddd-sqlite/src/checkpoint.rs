@@ -17,7 +17,10 @@ fn signed(position: Position) -> i64 {
     i64::try_from(position).unwrap_or(i64::MAX)
 }
 
-fn load(connection: &rusqlite::Connection, projection: &str) -> Result<Position, StoreError> {
+pub(crate) fn load(
+    connection: &rusqlite::Connection,
+    projection: &str,
+) -> Result<Position, StoreError> {
     let position: Option<i64> = connection
         .prepare_cached("SELECT position FROM ddd_checkpoints WHERE projection = ?1")
         .and_then(|mut statement| {
@@ -29,7 +32,11 @@ fn load(connection: &rusqlite::Connection, projection: &str) -> Result<Position,
     Ok(position.map_or(0, |position| u64::try_from(position).unwrap_or(0)))
 }
 
-fn save(tx: &WriteTx<'_>, projection: &str, position: Position) -> Result<(), StoreError> {
+pub(crate) fn save(
+    tx: &WriteTx<'_>,
+    projection: &str,
+    position: Position,
+) -> Result<(), StoreError> {
     tx.connection()
         .prepare_cached(
             "INSERT INTO ddd_checkpoints (projection, position, updated_at) VALUES (?1, ?2, ?3) \
@@ -45,6 +52,15 @@ fn save(tx: &WriteTx<'_>, projection: &str, position: Position) -> Result<(), St
         })
         .map(|_| ())
         .map_err(|error| store_error("saving a checkpoint", error))
+}
+
+/// Forgets `projection`'s checkpoint (a view's rebuild, once swapped in or abandoned).
+pub(crate) fn delete(tx: &WriteTx<'_>, projection: &str) -> Result<(), StoreError> {
+    tx.connection()
+        .prepare_cached("DELETE FROM ddd_checkpoints WHERE projection = ?1")
+        .and_then(|mut statement| statement.execute([projection]))
+        .map(|_| ())
+        .map_err(|error| store_error("deleting a checkpoint", error))
 }
 
 impl CheckpointStore for SqliteStore {

@@ -2,9 +2,11 @@
 //!
 //! The embedded SQLite adapter of ddd, the default store of a service: one file, no server.
 //! [`SqliteStore`] is an [`EventStore`](ddd_core::EventStore), an
-//! [`Outbox`](ddd_core::Outbox), an [`Inbox`](ddd_core::Inbox) and a
-//! [`CheckpointStore`](ddd_core::CheckpointStore); [`SqlProjectionRunner`] keeps read models
-//! whose rows and checkpoint commit together.
+//! [`Outbox`](ddd_core::Outbox), an [`Inbox`](ddd_core::Inbox), a
+//! [`CheckpointStore`](ddd_core::CheckpointStore) and a
+//! [`ViewStore`](ddd_core::view::ViewStore) (a table per view, each step's rows committed with
+//! its checkpoint); [`SqlProjectionRunner`] keeps read models whose rows and checkpoint commit
+//! together.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -40,6 +42,7 @@ mod row;
 mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod views;
 mod writer;
 
 pub use checkpoint::{SqlProjection, SqlProjectionRunner};

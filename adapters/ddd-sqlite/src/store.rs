@@ -132,11 +132,11 @@ fn appended<E: DomainEvent>(
     }
 }
 
-fn sql_error(doing: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
+pub(crate) fn sql_error(doing: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
     move |error| store_error(doing, error)
 }
 
-fn signed(value: u64) -> i64 {
+pub(crate) fn signed(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
@@ -468,17 +468,46 @@ impl SqliteStore {
         parameters: [i64; 2],
         doing: &'static str,
     ) -> Result<Vec<RawEnvelope>, StoreError> {
-        self.read(move |connection| {
-            let mut statement = connection.prepare_cached(sql).map_err(sql_error(doing))?;
-            let mut rows = statement.query(parameters).map_err(sql_error(doing))?;
-            let mut events = Vec::new();
-            while let Some(row) = rows.next().map_err(sql_error(doing))? {
-                events.push(row::envelope(row)?);
-            }
-            Ok(events)
-        })
-        .await
+        self.read(move |connection| query_events(connection, sql, parameters, doing))
+            .await
     }
+}
+
+/// The events `sql` (selecting [`event_columns!`]) finds with `parameters`.
+fn query_events(
+    connection: &Connection,
+    sql: &'static str,
+    parameters: [i64; 2],
+    doing: &'static str,
+) -> Result<Vec<RawEnvelope>, StoreError> {
+    let mut statement = connection.prepare_cached(sql).map_err(sql_error(doing))?;
+    let mut rows = statement.query(parameters).map_err(sql_error(doing))?;
+    let mut events = Vec::new();
+    while let Some(row) = rows.next().map_err(sql_error(doing))? {
+        events.push(row::envelope(row)?);
+    }
+    Ok(events)
+}
+
+/// Up to `limit` events after `after` in the global order: `read_all` on a reader, and a
+/// view's step in the writer's transaction (the events it folds commit with its rows).
+pub(crate) fn events_after(
+    connection: &Connection,
+    after: Position,
+    limit: usize,
+) -> Result<Vec<RawEnvelope>, StoreError> {
+    let sql = concat!(
+        "SELECT ",
+        event_columns!(),
+        " FROM ddd_events AS e WHERE e.position > ?1 ORDER BY e.position LIMIT ?2"
+    );
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    query_events(
+        connection,
+        sql,
+        [signed(after), limit],
+        "reading all events",
+    )
 }
 
 fn open_blocking(config: &Config) -> Result<SqliteStore, ConnectError> {
@@ -596,13 +625,7 @@ impl EventStore for SqliteStore {
         after: Position,
         limit: usize,
     ) -> Result<Vec<RawEnvelope>, StoreError> {
-        let sql = concat!(
-            "SELECT ",
-            event_columns!(),
-            " FROM ddd_events AS e WHERE e.position > ?1 ORDER BY e.position LIMIT ?2"
-        );
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        self.read_events(sql, [signed(after), limit], "reading all events")
+        self.read(move |connection| events_after(connection, after, limit))
             .await
     }
 

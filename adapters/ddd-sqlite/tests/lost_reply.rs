@@ -4,6 +4,8 @@
 //! seed and is killed with SIGKILL at a random moment; the parent then retries every batch
 //! with the same ids and expectations.
 
+#[path = "support/child.rs"]
+mod child;
 #[path = "support/rng.rs"]
 mod rng;
 
@@ -13,11 +15,9 @@ use ddd_core::testing::conformance::{Tick, tick};
 use ddd_core::{AppendRequest, Envelope, EventStore, ExpectedVersion, StreamId};
 use ddd_sqlite::SqliteStore;
 use ddd_sqlite::testing::TestFile;
-use tokio::io::AsyncBufReadExt as _;
 
 const CHILD_URL: &str = "DDD_APPENDER_URL";
 const CHILD_SEED: &str = "DDD_APPENDER_SEED";
-const READY: &str = "appender-child-ready";
 const BATCHES: u64 = 200;
 const ROUNDS: u64 = 20;
 
@@ -56,48 +56,10 @@ async fn appender_child_process() {
     };
     let seed: u64 = seed.parse().expect("seed");
     let store = SqliteStore::connect(&url).await.expect("child opens");
-    #[expect(clippy::print_stdout, reason = "the parent waits for this line")]
-    {
-        println!("{READY}");
-    }
+    child::up();
     for i in 0..BATCHES {
         store.append(request(seed, i)).await.expect("child append");
     }
-}
-
-async fn run_and_kill(url: &str, seed: u64, lifetime: Duration) {
-    let mut child = tokio::process::Command::new(std::env::current_exe().expect("test binary"))
-        .args([
-            "appender_child_process",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_URL, url)
-        .env(CHILD_SEED, seed.to_string())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn the appender");
-    let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let ready = tokio::time::timeout(Duration::from_secs(60), async {
-        while let Some(line) = lines.next_line().await.expect("read the child") {
-            if line.ends_with(READY) {
-                return true;
-            }
-        }
-        false
-    })
-    .await;
-    assert!(
-        matches!(ready, Ok(true)),
-        "the appender child did not start"
-    );
-    tokio::time::sleep(lifetime).await;
-    child.start_kill().expect("SIGKILL");
-    child.wait().await.expect("reap");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -108,7 +70,13 @@ async fn a_retry_after_the_appender_died_stores_one_copy() {
     let (mut retried, mut fresh) = (0, 0);
     for round in 0..ROUNDS {
         let seed = rng.next();
-        run_and_kill(&file.url(), seed, Duration::from_millis(rng.below(60))).await;
+        let env = [(CHILD_URL, file.url()), (CHILD_SEED, seed.to_string())];
+        child::run_and_kill(
+            "appender_child_process",
+            &env,
+            Duration::from_millis(rng.below(60)),
+        )
+        .await;
         for i in 0..BATCHES {
             let appended = store
                 .append(request(seed, i))

@@ -10,6 +10,8 @@
 //! separate files, exactly as with a real broker, so a kill between them republishes the
 //! batch: the at-least-once case.
 
+#[path = "support/child.rs"]
+mod child;
 #[path = "support/rng.rs"]
 mod rng;
 
@@ -28,14 +30,12 @@ use ddd_core::{
 use ddd_sqlite::SqliteStore;
 use ddd_sqlite::rusqlite::{Connection, params};
 use ddd_sqlite::testing::TestFile;
-use tokio::io::AsyncBufReadExt as _;
 
 use ddd_core::testing::conformance::account::{Account, AccountEvent};
 
 const CHILD_URL: &str = "DDD_RELAY_CHILD_URL";
 const CHILD_BUS: &str = "DDD_RELAY_CHILD_BUS";
 const CHILD_BATCH: &str = "DDD_RELAY_CHILD_BATCH";
-const READY: &str = "relay-child-ready";
 const KILLS: u32 = 100;
 const ACCOUNTS: u64 = 8;
 
@@ -111,10 +111,7 @@ async fn relay_child_process() {
         .unwrap_or(8);
     let store = SqliteStore::connect(&url).await.expect("child opens");
     let bus = FileBus::open(Path::new(&bus));
-    #[expect(clippy::print_stdout, reason = "the parent waits for this line")]
-    {
-        println!("{READY}");
-    }
+    child::up();
     let relay = Relay::new(store, bus, routing()).batch_size(batch);
     let _ = relay
         .run(Duration::from_millis(1), std::future::pending())
@@ -188,40 +185,6 @@ async fn write(store: SqliteStore, stop: Arc<AtomicBool>, seed: u64) -> HashSet<
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     uncommitted
-}
-
-async fn run_and_kill(url: &str, bus: &Path, batch: u64, lifetime: Duration) {
-    let mut child = tokio::process::Command::new(std::env::current_exe().expect("test binary"))
-        .args([
-            "relay_child_process",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_URL, url)
-        .env(CHILD_BUS, bus)
-        .env(CHILD_BATCH, batch.to_string())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn the relay");
-    let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let ready = tokio::time::timeout(Duration::from_secs(60), async {
-        while let Some(line) = lines.next_line().await.expect("read the child") {
-            // libtest prints `test relay_child_process ... ` before it on the same line.
-            if line.ends_with(READY) {
-                return true;
-            }
-        }
-        false
-    })
-    .await;
-    assert!(matches!(ready, Ok(true)), "the relay child did not start");
-    tokio::time::sleep(lifetime).await;
-    child.start_kill().expect("SIGKILL");
-    child.wait().await.expect("reap");
 }
 
 async fn everything(store: &SqliteStore) -> Vec<RawEnvelope> {
@@ -318,7 +281,12 @@ async fn relay_killed_at_random_points_publishes_every_committed_event() {
 
     for _ in 0..KILLS {
         let lifetime = Duration::from_millis(rng.below(40));
-        run_and_kill(&file.url(), &bus_path, rng.below(16) + 1, lifetime).await;
+        let env = [
+            (CHILD_URL, file.url()),
+            (CHILD_BUS, bus_path.display().to_string()),
+            (CHILD_BATCH, (rng.below(16) + 1).to_string()),
+        ];
+        child::run_and_kill("relay_child_process", &env, lifetime).await;
     }
     stop.store(true, Ordering::SeqCst);
     let uncommitted = writer.await.expect("writer");
