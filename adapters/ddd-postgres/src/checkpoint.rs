@@ -28,7 +28,7 @@ impl CheckpointStore for PostgresStore {
     }
 }
 
-async fn save<'c>(
+pub(crate) async fn save<'c>(
     executor: impl sqlx::PgExecutor<'c>,
     projection: &str,
     position: Position,
@@ -47,7 +47,7 @@ async fn save<'c>(
 
 /// Locks the projection's checkpoint row for the transaction (creating it at 0) and returns
 /// its position: a second runner of the same projection waits here.
-async fn lock_checkpoint(
+pub(crate) async fn lock_checkpoint(
     transaction: &mut PgConnection,
     projection: &str,
 ) -> Result<Position, StoreError> {

@@ -117,6 +117,11 @@ pub(crate) fn unique_violation(error: &sqlx::Error) -> Option<&str> {
     }
 }
 
+/// Whether the statement named a table that does not exist (SQLSTATE 42P01).
+pub(crate) fn undefined_table(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.code().as_deref() == Some("42P01"))
+}
+
 /// Whether an error may pass by itself: a lost connection, a server shutting down or
 /// starting up, a serialization failure or deadlock, a timeout.
 pub(crate) fn is_transient(error: &sqlx::Error) -> bool {

@@ -1,8 +1,9 @@
 //! # ddd-postgres
 //!
 //! The PostgreSQL adapter of ddd: an [`EventStore`](ddd_core::EventStore), an
-//! [`Outbox`](ddd_core::Outbox), an [`Inbox`](ddd_core::Inbox) and a
-//! [`CheckpointStore`](ddd_core::CheckpointStore) in one [`PostgresStore`], plus
+//! [`Outbox`](ddd_core::Outbox), an [`Inbox`](ddd_core::Inbox), a
+//! [`CheckpointStore`](ddd_core::CheckpointStore) and a
+//! [`ViewStore`](ddd_core::view::ViewStore) in one [`PostgresStore`], plus
 //! [`SqlProjectionRunner`] for read models whose rows and checkpoint commit together.
 //!
 //! ```no_run
@@ -23,6 +24,8 @@
 //! - `read_all` never skips an event that committed late: positions are given after commit,
 //!   in one serialized step at a time, so the global order only grows at its end.
 //! - The outbox rows and inbox mark of an append commit with its events.
+//! - A view's rows and its checkpoint commit in one transaction that holds the checkpoint:
+//!   replicas take turns, and each event is folded once.
 //! - Migrations ship with the crate and run on connect; an unreachable server is retried.
 #![warn(missing_docs)]
 
@@ -37,6 +40,7 @@ mod row;
 mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod view;
 
 pub use checkpoint::{SqlProjection, SqlProjectionRunner};
 pub use config::Config;

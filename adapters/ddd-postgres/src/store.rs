@@ -508,12 +508,21 @@ impl PostgresStore {
         query: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
         doing: &str,
     ) -> Result<Vec<RawEnvelope>, StoreError> {
-        let rows = query
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|error| store_error(doing, error))?;
-        rows.iter().map(row::envelope).collect()
+        fetch_events_on(&self.pool, query, doing).await
     }
+}
+
+/// Runs a query selecting [`event_columns!`] rows on `executor` (a transaction's connection).
+pub(crate) async fn fetch_events_on<'c>(
+    executor: impl sqlx::PgExecutor<'c>,
+    query: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    doing: &str,
+) -> Result<Vec<RawEnvelope>, StoreError> {
+    let rows = query
+        .fetch_all(executor)
+        .await
+        .map_err(|error| store_error(doing, error))?;
+    rows.iter().map(row::envelope).collect()
 }
 
 impl EventStore for PostgresStore {

@@ -9,6 +9,10 @@
 //! and marking are separate transactions, exactly as with a real broker, so a kill between
 //! them republishes the batch: the at-least-once case.
 
+#[path = "support/child.rs"]
+mod child;
+#[path = "support/events.rs"]
+mod events;
 #[path = "support/rng.rs"]
 mod rng;
 
@@ -26,13 +30,11 @@ use ddd_core::{
 use ddd_postgres::PostgresStore;
 use ddd_postgres::sqlx::PgPool;
 use ddd_postgres::testing::TestDatabase;
-use tokio::io::AsyncBufReadExt as _;
 
 use ddd_core::testing::conformance::account::{Account, AccountEvent};
 
 const CHILD_URL: &str = "DDD_RELAY_CHILD_URL";
 const CHILD_BATCH: &str = "DDD_RELAY_CHILD_BATCH";
-const READY: &str = "relay-child-ready";
 const KILLS: u32 = 100;
 const ACCOUNTS: u64 = 8;
 
@@ -89,10 +91,7 @@ async fn relay_child_process() {
     let bus = TableBus {
         pool: store.pool().clone(),
     };
-    #[expect(clippy::print_stdout, reason = "the parent waits for this line")]
-    {
-        println!("{READY}");
-    }
+    child::ready();
     let relay = Relay::new(store, bus, routing()).batch_size(batch);
     let _ = relay
         .run(Duration::from_millis(1), std::future::pending())
@@ -166,49 +165,11 @@ async fn write(store: PostgresStore, stop: Arc<AtomicBool>, seed: u64) -> HashSe
 /// Starts the relay in a child process and kills it with SIGKILL at a random moment after it
 /// is up.
 async fn run_and_kill(url: &str, batch: u64, lifetime: Duration) {
-    let mut child = tokio::process::Command::new(std::env::current_exe().expect("test binary"))
-        .args([
-            "relay_child_process",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_URL, url)
-        .env(CHILD_BATCH, batch.to_string())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn the relay");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = tokio::io::BufReader::new(stdout).lines();
-    let ready = tokio::time::timeout(Duration::from_secs(60), async {
-        while let Some(line) = lines.next_line().await.expect("read the child") {
-            // libtest prints `test relay_child_process ... ` before it on the same line.
-            if line.ends_with(READY) {
-                return true;
-            }
-        }
-        false
-    })
-    .await;
-    assert!(matches!(ready, Ok(true)), "the relay child did not start");
-    tokio::time::sleep(lifetime).await;
-    child.start_kill().expect("SIGKILL");
-    child.wait().await.expect("reap");
-}
-
-async fn everything(store: &PostgresStore) -> Vec<RawEnvelope> {
-    let mut all = Vec::new();
-    loop {
-        let page = store.read_all(all.last().map_or(0, |e: &RawEnvelope| e.position), 1000);
-        let page = page.await.expect("read_all");
-        if page.is_empty() {
-            return all;
-        }
-        all.extend(page);
-    }
+    let env = [
+        (CHILD_URL, url.to_owned()),
+        (CHILD_BATCH, batch.to_string()),
+    ];
+    child::run_and_kill("relay_child_process", &env, lifetime).await;
 }
 
 struct Published {
@@ -304,7 +265,7 @@ async fn relay_killed_at_random_points_publishes_every_committed_event() {
         .await
         .expect("the last relay drains the outbox");
 
-    let stored = everything(&store).await;
+    let stored = events::everything(&store).await;
     let published = published(store.pool()).await;
     let stored_ids: HashSet<EventId> = stored.iter().map(|e| e.event_id).collect();
     let published_ids: HashSet<EventId> = published.iter().map(|p| p.event_id).collect();
