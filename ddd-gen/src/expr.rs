@@ -32,6 +32,9 @@ pub(crate) struct Writer<'a> {
     events_by_ref: bool,
     /// How many `sum`s enclose the node being written.
     sums: Cell<u32>,
+    /// Names that read as state but are not fields of it (a view's `version`), and the
+    /// expressions that hold them.
+    implicit: &'a [(&'a str, String)],
 }
 
 impl<'a> Writer<'a> {
@@ -43,7 +46,14 @@ impl<'a> Writer<'a> {
             params_by_ref: true,
             events_by_ref: true,
             sums: Cell::new(0),
+            implicit: &[],
         }
+    }
+
+    /// Reads `name` (a state name that is no state field) as the expression beside it.
+    pub(crate) fn implicit(mut self, implicit: &'a [(&'a str, String)]) -> Self {
+        self.implicit = implicit;
+        self
     }
 
     /// Event fields are owned variables (a test that builds the event from them).
@@ -87,7 +97,10 @@ impl<'a> Writer<'a> {
             TypedKind::Name { scope, name } => Some(match scope {
                 // Guards take parameters of `Copy` types by value, the rest by reference.
                 NameScope::Param => (ddd_names::var(name), self.params_by_ref && !is_copy(&t.ty)),
-                NameScope::State => (format!("{}.{name}", self.state), false),
+                NameScope::State => match self.implicit.iter().find(|(n, _)| *n == name.as_str()) {
+                    Some((_, expr)) => (expr.clone(), false),
+                    None => (format!("{}.{name}", self.state), false),
+                },
                 NameScope::Event => (ddd_names::var(name), self.events_by_ref),
                 NameScope::Element(depth) => (format!("e{depth}.{name}"), false),
             }),

@@ -12,6 +12,7 @@ mod expr;
 pub mod format;
 mod openapi;
 mod parallel;
+mod read;
 mod runtime;
 mod rust;
 mod schemas;
@@ -105,15 +106,16 @@ fn context_names(system: &System, index: usize, context: &Context, prefix: Strin
 }
 
 /// Where the monolith mounts each context's routes: at the root, unless two contexts have an
-/// aggregate of the same name (`Catalog.Product`, `Inventory.Product`: both `/products`);
-/// then each of those contexts is mounted under `/<context>`. The services keep their routes
-/// at the root either way.
+/// aggregate or a view of the same route (`Catalog.Product`, `Inventory.Product`: both
+/// `/products`); then each of those contexts is mounted under `/<context>`. The services
+/// keep their routes at the root either way.
 pub(crate) fn monolith_prefixes(system: &System) -> Vec<String> {
     let routes = |context: &Context| -> BTreeSet<String> {
         context
             .aggregates
             .iter()
             .map(|a| names::route(&a.name))
+            .chain(context.views.iter().map(ddd_model::ir::View::route))
             .collect()
     };
     let all: Vec<BTreeSet<String>> = system.contexts.iter().map(routes).collect();
@@ -329,6 +331,7 @@ fn render_context(
     context.insert_value("c", view.c.clone());
     context.insert_value("t", view.http_test.clone());
     context.insert_value("v", view.values.clone());
+    context.insert_value("r", view.read.clone());
     if let Some(openapi) = openapi {
         context.insert("openapi", openapi);
     }
@@ -408,6 +411,8 @@ struct ContextView {
     c: tera::Value,
     http_test: tera::Value,
     values: tera::Value,
+    /// The read side: `services/<context>/src/views.rs`; null without views.
+    read: tera::Value,
     aggregates: Vec<tera::Value>,
     policies: Vec<tera::Value>,
 }
@@ -454,6 +459,7 @@ fn context_view(
         c: c_view.into(),
         http_test: templates::value(&http_test(system, context, contract_types)),
         values: templates::value(&values),
+        read: templates::value(&read::views_file(system, context, contract_types)),
         aggregates,
         policies,
     }

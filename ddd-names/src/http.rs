@@ -146,5 +146,10 @@ pub const INTERNAL: Outcome = Outcome {
 /// passes it back in to see the command's effects.
 pub const CONSISTENCY_TOKEN: &str = "consistency-token";
 
+/// How many rows a view's page has when the query does not say.
+pub const VIEW_PAGE_DEFAULT: usize = 50;
+/// The most rows a query may ask one page of a view for.
+pub const VIEW_PAGE_MAX: usize = 500;
+
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";

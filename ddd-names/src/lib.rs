@@ -77,6 +77,22 @@ pub fn route(aggregate: &str) -> String {
     format!("/{}", plural(&kebab(aggregate)))
 }
 
+/// The HTTP collection of a view: its name in the plural unless it is one already
+/// (`OrderSummary` → `/order-summaries`, `CustomerTotals` → `/customer-totals`); a final
+/// `ss`, `us` or `is` is a singular (`OrderStatus` → `/order-statuses`).
+pub fn view_route(view: &str) -> String {
+    let kebab = kebab(view);
+    let plural_already = kebab.ends_with('s')
+        && !kebab.ends_with("ss")
+        && !kebab.ends_with("us")
+        && !kebab.ends_with("is");
+    if plural_already {
+        format!("/{kebab}")
+    } else {
+        format!("/{}", plural(&kebab))
+    }
+}
+
 /// The path segment of a command on an existing aggregate: `AddItem` → `add-item`
 /// (`POST /shopping-carts/{id}/add-item`).
 pub fn command_path(command: &str) -> String {
@@ -216,6 +232,10 @@ mod tests {
         assert_eq!(route("Address"), "/addresses");
         assert_eq!(route("Category"), "/categories");
         assert_eq!(route("Day"), "/days");
+        assert_eq!(view_route("OrderSummary"), "/order-summaries");
+        assert_eq!(view_route("CustomerTotals"), "/customer-totals");
+        assert_eq!(view_route("OrderStatus"), "/order-statuses");
+        assert_eq!(view_route("ShipmentBoard"), "/shipment-boards");
         assert_eq!(command_path("AddItem"), "add-item");
         assert_eq!(
             subject("shop", "Ordering", "OrderPlaced"),

@@ -144,6 +144,14 @@ impl ColumnValue {
         Self::Text(value.to_string())
     }
 
+    /// The column value of an enum's variant: its name, as serde writes a unit variant.
+    pub fn variant<T: Serialize>(value: &T) -> Self {
+        match serde_json::to_value(value) {
+            Ok(serde_json::Value::String(name)) => Self::Text(name),
+            _ => Self::Null,
+        }
+    }
+
     fn rank(&self) -> u8 {
         match self {
             Self::Null => 0,

@@ -10,9 +10,9 @@ use chrono::{DateTime, NaiveDate};
 use super::{Column, ColumnType, ColumnValue, ViewSchema};
 
 /// The default page size.
-pub const DEFAULT_LIMIT: usize = 50;
+pub const DEFAULT_LIMIT: usize = ddd_names::http::VIEW_PAGE_DEFAULT;
 /// The largest page a query may ask for.
-pub const MAX_LIMIT: usize = 500;
+pub const MAX_LIMIT: usize = ddd_names::http::VIEW_PAGE_MAX;
 
 /// An equality filter on a `@filter` column.
 #[derive(Clone, Debug, PartialEq)]

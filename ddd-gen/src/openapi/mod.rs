@@ -1,7 +1,10 @@
 //! The OpenAPI 3.1 document of a service (`services/<context>/openapi.json`, which the
 //! service serves at `/openapi.json`) and of the modular monolith (`app/openapi.json`):
-//! the routes `ddd-service`'s `AggregateApi` serves for each aggregate, the probes and the
-//! metrics, with request and response bodies described from the model.
+//! the routes `ddd-service`'s `AggregateApi` serves for each aggregate and its `ViewApi`
+//! for each view, the probes and the metrics, with request and response bodies described
+//! from the model.
+
+mod views;
 
 use std::collections::BTreeMap;
 
@@ -111,11 +114,12 @@ fn monolith<'a>(
         if prefix.is_empty() {
             paths.extend(parts(&service["paths"]));
         } else {
-            // The aggregates' routes move under the prefix; the probes stay where they are.
+            // The aggregates' and views' routes move under the prefix; the probes stay.
             let routes: Vec<String> = context
                 .aggregates
                 .iter()
                 .map(|a| names::route(&a.name))
+                .chain(context.views.iter().map(ddd_model::ir::View::route))
                 .collect();
             for (path, item) in service["paths"].as_object().into_iter().flatten() {
                 let own = routes.iter().any(|route| {
@@ -176,6 +180,12 @@ fn document(
             describe(&mut entry, aggregate.doc.as_deref());
             tags.push(entry);
             routes(&mut schemas, context, aggregate, &mut paths);
+        }
+        for view in &context.views {
+            let mut entry = json!({ "name": view.name.as_str() });
+            describe(&mut entry, view.doc.as_deref());
+            tags.push(entry);
+            views::routes(&mut schemas, context, view, &mut paths);
         }
     }
     operations(&mut paths);
@@ -242,6 +252,11 @@ fn shared(schemas: &mut Schemas<'_>) {
                 "rule": { "type": "string", "description": "The rule of the model the command broke, as written there (409)." },
                 "current": { "type": "string", "description": "The lifecycle state the aggregate is in (409)." },
                 "allowed": { "type": "array", "items": { "type": "string" }, "description": "The states the command may start from (409)." },
+                "parameter": { "type": ["string", "null"], "description": "The query parameter or header a view read got wrong (400)." },
+                "view": { "type": "string", "description": "The view that is behind or stopped (503)." },
+                "position": { "type": "integer", "description": "Where that view is in the store's events (503)." },
+                "wanted": { "type": "integer", "description": "Where the token needs it (503)." },
+                "behind": { "type": "integer", "description": "How many events it is behind (503)." },
             },
             "required": ["type", "title", "status", "detail"],
         }),
@@ -250,10 +265,11 @@ fn shared(schemas: &mut Schemas<'_>) {
         "accepted".into(),
         json!({
             "type": "object",
-            "description": "A handled command: the aggregate and its version after it.",
+            "description": "A handled command: the aggregate and its version after it, and the token a view read passes to see the command (when it recorded events).",
             "properties": {
                 "id": { "type": "string", "format": "uuid" },
                 "version": { "type": "integer", "minimum": 1 },
+                "consistency_token": { "type": "string" },
             },
             "required": ["id", "version"],
             "additionalProperties": false,
@@ -273,7 +289,7 @@ fn responses() -> Value {
     let described = [
         (
             http::BAD_REQUEST,
-            "The body is not the command's JSON (the `field` member names the field), or `If-Match` is not a version.",
+            "The body is not the command's JSON (the `field` member names the field), `If-Match` is not a version, or a view query's parameter or consistency token is wrong (the `parameter` member names it).",
         ),
         (
             http::UNAUTHORIZED,
@@ -297,6 +313,10 @@ fn responses() -> Value {
             http::UNPROCESSABLE,
             "Constraints are broken: `violations` lists every one.",
         ),
+        (
+            http::VIEW_BEHIND,
+            "The view had not shown the command of the consistency token within its bound (`behind` says by how many events), or it stopped at an event it cannot fold.",
+        ),
     ];
     Value::Object(
         described
@@ -319,6 +339,13 @@ fn error(outcome: Outcome) -> Value {
 fn etag() -> Value {
     json!({
         "description": "The aggregate's version, for `If-Match`.",
+        "schema": { "type": "string" },
+    })
+}
+
+fn consistency_token() -> Value {
+    json!({
+        "description": "Pass it back in a view read's `Consistency-Token` to see this command there.",
         "schema": { "type": "string" },
     })
 }
@@ -367,6 +394,7 @@ fn routes(
             "headers": {
                 "Location": { "description": "The new aggregate.", "schema": { "type": "string" } },
                 "ETag": etag(),
+                "Consistency-Token": consistency_token(),
             },
             "content": { "application/json": { "schema": accepted } },
         });
@@ -392,7 +420,7 @@ fn routes(
         operation["parameters"] = json!([id, if_match]);
         operation["responses"][status(http::OK)] = json!({
             "description": "Handled.",
-            "headers": { "ETag": etag() },
+            "headers": { "ETag": etag(), "Consistency-Token": consistency_token() },
             "content": { "application/json": { "schema": accepted } },
         });
         let path = format!("{route}/{{id}}/{}", names::command_path(&command.name));

@@ -1,0 +1,554 @@
+//! What the templates see of the read side: each view of a context as a row type, the
+//! `ddd_core::View` it implements (key, fold, row, indexed columns) and its route.
+
+use std::collections::BTreeSet;
+
+use ddd_model::System;
+use ddd_model::ir::{
+    Aggregate, Context, Delivery, NameScope, Type, TypeDef, TypePath, View, ViewField, ViewHandler,
+    ViewSource,
+};
+use serde::Serialize;
+
+use super::expr::{Arithmetic, Writer};
+use super::rust::{Crate, Scope, is_copy};
+use ddd_names as names;
+
+/// The views of one context: `services/<context>/src/views.rs`.
+#[derive(Debug, Serialize)]
+pub(crate) struct ViewsFile {
+    pub(crate) views: Vec<ReadView>,
+    uses: Vec<String>,
+    std: std::collections::BTreeMap<&'static str, String>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct ReadView {
+    name: String,
+    doc: Option<String>,
+    /// The field of `Views` holding its handle: `order_summary`.
+    field: String,
+    /// `/order-summaries`.
+    route: String,
+    /// The table, without the store's prefix: `order_summary`.
+    table: String,
+    /// `from` an aggregate (state kept beside the row) or `by` a key (the row is the state).
+    from: bool,
+    key: String,
+    key_column: String,
+    /// The fold's state type and the event type it reads.
+    state: String,
+    event: String,
+    /// The aggregate a `from` view shows, as the store names its streams.
+    aggregate: Option<String>,
+    fields: Vec<RowField>,
+    columns: Vec<ColumnView>,
+    handlers: Vec<HandlerView>,
+    /// A `by` view fed by several aggregates reads an enum of their events.
+    sources: Vec<SourceView>,
+    /// `Default` (a `by` view's fresh row) derived, or written out when a field is an id
+    /// (ids have no default).
+    derive_default: bool,
+    manual_default: Vec<(String, String)>,
+    /// Whether the handlers match every event the view's event type holds (no `_` arm).
+    exhaustive: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct RowField {
+    name: String,
+    doc: Option<String>,
+    ty: String,
+    /// In `row()` of a `from` view: the value, over `state`, `key` and `meta`.
+    value: String,
+}
+
+#[derive(Debug, Serialize)]
+struct ColumnView {
+    name: String,
+    ty: String,
+    filter: bool,
+    sort: bool,
+    /// The `ColumnValue` of `row.<name>`.
+    value: String,
+}
+
+#[derive(Debug, Serialize)]
+struct HandlerView {
+    /// `OrderEvent::OrderPlaced { customer, total, .. }` (behind the view's event enum's
+    /// variant when it has one).
+    pattern: String,
+    /// The same, binding only the key.
+    key_pattern: String,
+    /// The key, from the event's field of the key's name.
+    key: String,
+    /// `state.<key> = ...`: the row carries its key.
+    key_value: String,
+    /// `(field, value)` in order; every value is computed from the row before the event.
+    sets: Vec<(String, String)>,
+}
+
+/// One aggregate whose events a `by` view reads.
+#[derive(Debug, Serialize)]
+struct SourceView {
+    /// The enum's variant: the aggregate's name.
+    variant: String,
+    /// Its event type.
+    event: String,
+    /// The event types the view handles from it.
+    handled: Vec<String>,
+}
+
+/// The views of `context`, or `None` when it has none.
+pub(crate) fn views_file(
+    system: &System,
+    context: &Context,
+    contract_types: &BTreeSet<TypePath>,
+) -> Option<ViewsFile> {
+    if context.views.is_empty() {
+        return None;
+    }
+    let mut scope = Scope::new(
+        system,
+        Crate::Service(&context.name),
+        "crate::views",
+        contract_types,
+    );
+    for view in &context.views {
+        scope.define(view.name.to_string());
+        scope.define(format!("{}Event", view.name));
+    }
+    let views = context
+        .views
+        .iter()
+        .map(|view| read_view(&scope, context, view))
+        .collect();
+    for item in [
+        "serde::Serialize",
+        "serde::Deserialize",
+        "ddd_core::Envelope",
+    ] {
+        scope.name(item);
+    }
+    Some(ViewsFile {
+        views,
+        uses: scope.uses(),
+        std: scope.std_names(),
+    })
+}
+
+fn read_view(scope: &Scope<'_>, context: &Context, view: &View) -> ReadView {
+    let common = |from: bool, key: &str, key_column: String| ReadView {
+        name: view.name.to_string(),
+        doc: view.doc.clone(),
+        field: names::snake(&view.name),
+        route: view.route(),
+        table: names::snake(&view.name),
+        from,
+        key: key.to_owned(),
+        key_column,
+        state: String::new(),
+        event: String::new(),
+        aggregate: None,
+        fields: Vec::new(),
+        columns: columns(scope, view),
+        handlers: Vec::new(),
+        sources: Vec::new(),
+        derive_default: false,
+        manual_default: Vec::new(),
+        exhaustive: false,
+    };
+    match &view.source {
+        ViewSource::From(name) => {
+            let Some(aggregate) = context.aggregate(name) else {
+                return common(true, "id", column_type(scope, &Type::Uuid));
+            };
+            let module = names::module(&aggregate.name);
+            ReadView {
+                state: scope.name(&format!("crate::{module}::{}", aggregate.name)),
+                event: scope.name(&format!("crate::{module}::{}Event", aggregate.name)),
+                aggregate: Some(aggregate.name.to_string()),
+                fields: from_fields(scope, context, aggregate, view),
+                ..common(true, "id", column_type(scope, &Type::Uuid))
+            }
+        }
+        ViewSource::By(key) => {
+            let sources = sources(scope, view);
+            let event = match sources.as_slice() {
+                [only] => only.event.clone(),
+                _ => format!("{}Event", view.name),
+            };
+            let several = sources.len() > 1;
+            let typed: Vec<(&str, &Type)> = std::iter::once((key.name.as_str(), &key.ty))
+                .chain(view.fields.iter().map(|f| (f.name.as_str(), &f.ty)))
+                .collect();
+            let has_id = typed.iter().any(|(_, ty)| mentions_id(ty));
+            let manual_default = if has_id {
+                typed
+                    .iter()
+                    .map(|(name, ty)| ((*name).to_owned(), scope.default_value(ty)))
+                    .chain([
+                        ("version".to_owned(), "0".to_owned()),
+                        (
+                            "updated_at".to_owned(),
+                            scope.default_value(&Type::DateTime),
+                        ),
+                    ])
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let exhaustive = sources.iter().all(|source| {
+                context
+                    .aggregate(&source.variant)
+                    .is_some_and(|a| a.events.len() == source.handled.len())
+            });
+            ReadView {
+                exhaustive,
+                derive_default: !has_id,
+                manual_default,
+                state: "Self".to_owned(),
+                event,
+                fields: by_fields(scope, view, key),
+                handlers: view
+                    .handlers
+                    .iter()
+                    .filter_map(|h| handler(scope, context, view, key, h, several))
+                    .collect(),
+                sources,
+                ..common(false, &key.name, column_type(scope, &key.ty))
+            }
+        }
+    }
+}
+
+/// The row of a `from` view: the implicit `id`, `version`, `created_at`, `updated_at`, then
+/// its fields, each the state field of its name or its `= EXPR`.
+fn from_fields(
+    scope: &Scope<'_>,
+    context: &Context,
+    aggregate: &Aggregate,
+    view: &View,
+) -> Vec<RowField> {
+    let reads_id = view.fields.iter().any(|field| {
+        field
+            .value
+            .as_ref()
+            .and_then(|expr| expr.checked())
+            .is_some_and(|typed| typed.reads_name(NameScope::State, "id"))
+    }) && aggregate.field("id").is_none();
+    let id_expr = if reads_id {
+        let id = Type::id(&context.name, &aggregate.name);
+        format!(
+            "key.parse::<{}>().unwrap_or_else(|_| {})",
+            scope.ty(&id),
+            scope.default_value(&id)
+        )
+    } else {
+        String::new()
+    };
+    let datetime = scope.ty(&Type::DateTime);
+    let implicit: Vec<(&str, String)> = [
+        ("id", id_expr),
+        ("version", "meta.version".to_owned()),
+        ("created_at", "meta.created_at".to_owned()),
+        ("updated_at", "meta.updated_at".to_owned()),
+    ]
+    .into_iter()
+    .filter(|(name, _)| !aggregate.fields.iter().any(|f| f.name == *name))
+    .collect();
+    let writer = Writer::new(scope, Arithmetic::Saturating, "state").implicit(&implicit);
+    let mut fields = vec![
+        row_field(
+            "id",
+            "The aggregate's id.",
+            "String".to_owned(),
+            "key.to_owned()",
+        ),
+        row_field(
+            "version",
+            "How many of its events the row shows.",
+            "u64".to_owned(),
+            "meta.version",
+        ),
+        row_field(
+            "created_at",
+            "When its first event was recorded.",
+            datetime.clone(),
+            "meta.created_at",
+        ),
+        row_field(
+            "updated_at",
+            "When its last event was recorded.",
+            datetime,
+            "meta.updated_at",
+        ),
+    ];
+    for field in &view.fields {
+        let value = match (&field.value, &field.copy) {
+            (Some(expr), _) => expr.checked().map_or_else(
+                || scope.default_value(&field.ty),
+                |typed| writer.value(typed),
+            ),
+            (None, Some(conversion)) => {
+                let state = aggregate.field(&field.name).map(|f| &f.ty);
+                let read = match state {
+                    Some(ty) if is_copy(ty) => format!("state.{}", field.name),
+                    _ => format!("state.{}.clone()", field.name),
+                };
+                scope.convert(&read, conversion, &[], 0)
+            }
+            (None, None) => scope.default_value(&field.ty),
+        };
+        fields.push(RowField {
+            name: field.name.to_string(),
+            doc: field.doc.clone(),
+            ty: scope.ty(&field.ty),
+            value,
+        });
+    }
+    fields
+}
+
+fn row_field(name: &str, doc: &str, ty: String, value: &str) -> RowField {
+    RowField {
+        name: name.to_owned(),
+        doc: Some(doc.to_owned()),
+        ty,
+        value: value.to_owned(),
+    }
+}
+
+/// The row of a `by` view: its key, its fields, then the implicit `version` and
+/// `updated_at` the runtime keeps.
+fn by_fields(scope: &Scope<'_>, view: &View, key: &ddd_model::ir::Field) -> Vec<RowField> {
+    let mut fields = vec![RowField {
+        name: key.name.to_string(),
+        doc: key
+            .doc
+            .clone()
+            .or_else(|| Some("The row's key.".to_owned())),
+        ty: scope.ty(&key.ty),
+        value: String::new(),
+    }];
+    fields.extend(view.fields.iter().map(|field| RowField {
+        name: field.name.to_string(),
+        doc: field.doc.clone(),
+        ty: scope.ty(&field.ty),
+        value: String::new(),
+    }));
+    fields.push(row_field(
+        "version",
+        "How many events the row folded.",
+        "u64".to_owned(),
+        "meta.version",
+    ));
+    fields.push(row_field(
+        "updated_at",
+        "When its last event was recorded.",
+        scope.ty(&Type::DateTime),
+        "meta.updated_at",
+    ));
+    fields
+}
+
+/// The aggregates whose events a `by` view reads, in the order its handlers name them.
+fn sources(scope: &Scope<'_>, view: &View) -> Vec<SourceView> {
+    let mut sources: Vec<SourceView> = Vec::new();
+    for handler in &view.handlers {
+        let Some(event) = handler
+            .resolved
+            .as_ref()
+            .filter(|e| e.delivery == Delivery::Local)
+        else {
+            continue;
+        };
+        let name = event.aggregate.to_string();
+        match sources.iter_mut().find(|source| source.variant == name) {
+            Some(source) => source.handled.push(event.event.to_string()),
+            None => sources.push(SourceView {
+                event: scope.name(&format!(
+                    "crate::{}::{}Event",
+                    names::module(&event.aggregate),
+                    event.aggregate
+                )),
+                variant: name,
+                handled: vec![event.event.to_string()],
+            }),
+        }
+    }
+    sources
+}
+
+fn handler(
+    scope: &Scope<'_>,
+    context: &Context,
+    view: &View,
+    key: &ddd_model::ir::Field,
+    handler: &ViewHandler,
+    several: bool,
+) -> Option<HandlerView> {
+    let resolved = handler.resolved.as_ref()?;
+    let aggregate = context.aggregate(&resolved.aggregate)?;
+    let event = aggregate.event(&resolved.event)?;
+    let key_var = names::var(&key.name);
+    let read = |name: &str| {
+        handler.sets.iter().any(|set| {
+            set.value
+                .checked()
+                .is_some_and(|typed| typed.reads_name(NameScope::Event, name))
+        })
+    };
+    let binding = |f: &ddd_model::ir::Field| match names::var(&f.name) {
+        var if var == f.name.as_str() => var,
+        var => format!("{}: {var}", f.name),
+    };
+    let enum_path = scope.name(&format!(
+        "crate::{}::{}Event",
+        names::module(&aggregate.name),
+        aggregate.name
+    ));
+    let pattern_of = |wanted: &dyn Fn(&str) -> bool| {
+        let mut fields: Vec<String> = event
+            .fields
+            .iter()
+            .filter(|f| wanted(&f.name))
+            .map(binding)
+            .collect();
+        if fields.len() < event.fields.len() {
+            fields.push("..".to_owned());
+        }
+        let variant = if fields.is_empty() {
+            format!("{enum_path}::{}", event.name)
+        } else {
+            format!("{enum_path}::{} {{ {} }}", event.name, fields.join(", "))
+        };
+        if several {
+            format!("{}Event::{}({variant})", view.name, aggregate.name)
+        } else {
+            variant
+        }
+    };
+    let pattern = pattern_of(&|name| name == key.name.as_str() || read(name));
+    let key_pattern = pattern_of(&|name| name == key.name.as_str());
+    let key_ty = event
+        .fields
+        .iter()
+        .find(|f| f.name == key.name)
+        .map_or(&key.ty, |f| &f.ty);
+    let key_owned = scope.convert(&owned_ref(&key_var, key_ty), &resolved.key, &[], 0);
+    let writer = Writer::new(scope, Arithmetic::Saturating, "state");
+    let sets = handler
+        .sets
+        .iter()
+        .map(|set| {
+            let value = set.value.checked().map_or_else(
+                || format!("state.{}", set.field),
+                |typed| writer.value(typed),
+            );
+            (set.field.to_string(), value)
+        })
+        .collect();
+    Some(HandlerView {
+        pattern,
+        key_pattern,
+        key: key_string(&key_var, &key.ty),
+        key_value: key_owned,
+        sets,
+    })
+}
+
+/// Whether a field of this type needs its default written out: a bare id has none (an
+/// option or a list of ids starts empty).
+fn mentions_id(ty: &Type) -> bool {
+    matches!(ty, Type::Id(_))
+}
+
+/// An owned copy of a field bound by reference in a `match` on `&payload`.
+fn owned_ref(var: &str, ty: &Type) -> String {
+    if is_copy(ty) {
+        format!("*{var}")
+    } else {
+        format!("{var}.clone()")
+    }
+}
+
+/// The row key as text, as `ViewSchema::parse_key` reads it back from a path.
+fn key_string(var: &str, ty: &Type) -> String {
+    match ty {
+        Type::String => format!("{var}.clone()"),
+        _ => format!("{var}.to_string()"),
+    }
+}
+
+fn columns(scope: &Scope<'_>, view: &View) -> Vec<ColumnView> {
+    view.fields
+        .iter()
+        .filter(|field| field.filter || field.sort)
+        .map(|field| column(scope, field))
+        .collect()
+}
+
+fn column(scope: &Scope<'_>, field: &ViewField) -> ColumnView {
+    let read = format!("row.{}", field.name);
+    ColumnView {
+        name: field.name.to_string(),
+        ty: column_type(scope, &field.ty),
+        filter: field.filter,
+        sort: field.sort,
+        value: column_value(&read, &field.ty),
+    }
+}
+
+/// The `ColumnType` a field is indexed as.
+fn column_type(scope: &Scope<'_>, ty: &Type) -> String {
+    let kind = match ty {
+        Type::Bool => "Bool".to_owned(),
+        Type::F32 | Type::F64 | Type::Decimal => "Real".to_owned(),
+        Type::Uuid | Type::Id(_) => "Uuid".to_owned(),
+        Type::DateTime => "Timestamp".to_owned(),
+        Type::Date => "Date".to_owned(),
+        Type::Enum(path) => match scope.system.type_def(path) {
+            Some(TypeDef::Enum(e)) => {
+                let variants: Vec<String> = e
+                    .variants
+                    .iter()
+                    .map(|v| format!("{:?}", v.name.as_str()))
+                    .collect();
+                format!("Enum(&[{}])", variants.join(", "))
+            }
+            _ => "Text".to_owned(),
+        },
+        ty => match ty.integer_bounds() {
+            Some((min, max)) => {
+                let bound = |value: i128| match value {
+                    v if v <= i128::from(i64::MIN) => "i64::MIN".to_owned(),
+                    v if v >= i128::from(i64::MAX) => "i64::MAX".to_owned(),
+                    v => v.to_string(),
+                };
+                format!("Integer {{ min: {}, max: {} }}", bound(min), bound(max))
+            }
+            None => "Text".to_owned(),
+        },
+    };
+    format!("ddd_core::ColumnType::{kind}")
+}
+
+/// The `ColumnValue` of `read` (a field of the row).
+fn column_value(read: &str, ty: &Type) -> String {
+    let value = match ty {
+        Type::Bool => format!("Bool({read})"),
+        Type::F32 | Type::F64 => format!("Real(f64::from({read}))"),
+        Type::Decimal => {
+            format!("Real(rust_decimal::prelude::ToPrimitive::to_f64(&{read}).unwrap_or_default())")
+        }
+        Type::U64 => format!("Int(i64::try_from({read}).unwrap_or(i64::MAX))"),
+        Type::I64 => format!("Int({read})"),
+        Type::DateTime => return format!("ddd_core::ColumnValue::timestamp({read})"),
+        Type::Enum(_) => return format!("ddd_core::ColumnValue::variant(&{read})"),
+        Type::String => format!("Text({read}.clone())"),
+        ty if ty.integer_bounds().is_some() => format!("Int(i64::from({read}))"),
+        _ => return format!("ddd_core::ColumnValue::text({read})"),
+    };
+    format!("ddd_core::ColumnValue::{value}")
+}
