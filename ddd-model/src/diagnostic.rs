@@ -116,6 +116,27 @@ codes! {
     NestedOption = "nested-option",
     /// Part of a policy translation or of an event the generator cannot derive: it writes a stub.
     NeedsCode = "needs-code",
+    /// `view V from A` where `A` is an aggregate of another context.
+    ForeignAggregate = "foreign-aggregate",
+    /// A field of a `from` view without `= EXPR` whose type the state field of its name does
+    /// not fit.
+    ViewFieldMismatch = "view-field-mismatch",
+    /// A view whose HTTP route is that of an aggregate or another view of its context.
+    RouteCollision = "route-collision",
+    /// `@filter` on a type that does not compare exactly, or such a type as a view's key.
+    FilterMismatch = "filter-mismatch",
+    /// `@sort` on a type without an order.
+    SortMismatch = "sort-mismatch",
+    /// What only the other kind of view has: `on` in a `from` view, `= EXPR` in a `by` view.
+    ViewKindMismatch = "view-kind-mismatch",
+    /// A `by` view without an `on`: no event ever makes a row.
+    UnfedView = "unfed-view",
+    /// An `on` whose event has no field named like the view's key, of a type the key takes.
+    MissingKey = "missing-key",
+    /// `sets` of a view's key, which identifies the row.
+    KeyAssignment = "key-assignment",
+    /// A field of a `by` view that no `on` sets.
+    UnmaintainedViewField = "unmaintained-view-field",
 }
 
 impl fmt::Display for Code {

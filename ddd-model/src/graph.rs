@@ -1,15 +1,15 @@
 //! Diagrams of the model. The context map: contexts with their subdomain kind and the events
 //! they publish, the relations of the `map` (labelled with their kind, the upstream end `U`
 //! and the downstream end `D` with the roles each side plays, as Context Mapper draws them)
-//! and the policies (dashed, from the publishing context to the one that reacts). And the
-//! lifecycle of an aggregate as a state diagram. Deterministic: the same model gives the same
-//! text.
+//! and the policies and the views fed by other contexts' events (dashed, from the publishing
+//! context to the one that reacts). And the lifecycle of an aggregate as a state diagram.
+//! Deterministic: the same model gives the same text.
 
 use std::fmt::Write as _;
 
 use crate::ir::{
-    Aggregate, Context, Lifecycle, Policy, Relation, RelationKind, SubdomainKind, System, Type,
-    TypeDef,
+    Aggregate, Context, Delivery, Lifecycle, Policy, Relation, RelationKind, SubdomainKind, System,
+    Type, TypeDef,
 };
 
 /// Mermaid `flowchart` source of the context map.
@@ -38,13 +38,13 @@ pub fn mermaid(system: &System) -> String {
             mermaid_id(&relation.to)
         );
     }
-    for (context, policy) in policies(system) {
+    for (upstream, downstream, label) in reactions(system) {
         let _ = writeln!(
             out,
             "  {} -.->|\"{}\"| {}",
-            mermaid_id(&policy.on.context),
-            escape_html(&policy_label(policy)),
-            mermaid_id(&context.name)
+            mermaid_id(upstream),
+            escape_html(&label),
+            mermaid_id(downstream)
         );
     }
     for &kind in SubdomainKind::ALL {
@@ -97,13 +97,13 @@ pub fn dot(system: &System) -> String {
     for relation in &system.relations {
         let _ = writeln!(out, "  {};", dot_relation(relation));
     }
-    for (context, policy) in policies(system) {
+    for (upstream, downstream, label) in reactions(system) {
         let _ = writeln!(
             out,
             "  {} -> {} [label={}, style=dashed];",
-            dot_string(&policy.on.context),
-            dot_string(&context.name),
-            dot_string(&policy_label(policy))
+            dot_string(upstream),
+            dot_string(downstream),
+            dot_string(&label)
         );
     }
     out.push_str("}\n");
@@ -219,11 +219,30 @@ impl KindStyle {
     }
 }
 
-fn policies(system: &System) -> impl Iterator<Item = (&Context, &Policy)> {
-    system
-        .contexts
-        .iter()
-        .flat_map(|context| context.policies.iter().map(move |policy| (context, policy)))
+/// Every reaction of a context to another's published events, `(upstream, downstream,
+/// label)`: its policies, then the views its events feed over the bus (found by
+/// [`crate::check`]).
+fn reactions(system: &System) -> Vec<(&str, &str, String)> {
+    let mut reactions = Vec::new();
+    for context in &system.contexts {
+        for policy in &context.policies {
+            reactions.push((
+                policy.on.context.as_str(),
+                context.name.as_str(),
+                policy_label(policy),
+            ));
+        }
+    }
+    for context in &system.contexts {
+        for view in &context.views {
+            let fed = view.handlers.iter().filter_map(|h| h.resolved.as_ref());
+            for event in fed.filter(|event| event.delivery == Delivery::Bus) {
+                let label = format!("{} → view {}", event.event, view.name);
+                reactions.push((event.context.as_str(), context.name.as_str(), label));
+            }
+        }
+    }
+    reactions
 }
 
 /// The context's name in bold, its subdomain kind, then what it publishes, one event per

@@ -3,12 +3,14 @@
 //!
 //! Serialized with serde; `ddd schema` prints its JSON Schema. A model that passed
 //! [`crate::check`] has every type reference resolved to a qualified path (no [`Type::Named`]
-//! left) and the derived parts (`translation`, `emit_plans`, `apply`) filled in; those are
-//! recomputed on every check, so input may leave them out.
+//! left), every expression typed, and the derived parts (`translation`, `emit_plans`,
+//! `apply`, and a view's `copy` and `resolved`) filled in; those are recomputed on every
+//! check, so input may leave them out.
 
 mod expr;
 mod plan;
 mod ty;
+mod view;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -16,6 +18,7 @@ use serde::{Deserialize, Serialize};
 pub use self::expr::*;
 pub use self::plan::*;
 pub use self::ty::*;
+pub use self::view::*;
 use crate::name::{Name, Origin};
 
 /// A whole model: the generated workspace.
@@ -65,6 +68,9 @@ pub struct Context {
     pub publishes: Vec<Name>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub policies: Vec<Policy>,
+    /// The read side: rows built from aggregates' state or from events.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub views: Vec<View>,
 }
 
 /// An aggregate. It has an implicit identity `id` of type `<Name>Id` and a `version`.
@@ -507,6 +513,10 @@ impl Context {
 
     pub fn publishes(&self, event: &str) -> bool {
         self.publishes.iter().any(|name| name == event)
+    }
+
+    pub fn view(&self, name: &str) -> Option<&View> {
+        self.views.iter().find(|view| view.name == name)
     }
 }
 

@@ -2,6 +2,8 @@
 //! or constraint is written, the spelling of a relation kind); names are resolved on the IR by
 //! [`crate::resolve`], so JSON and YAML get the very same resolution.
 
+mod views;
+
 use crate::ast::{self, ConstraintArg, Num, NumLit};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::{
@@ -135,6 +137,7 @@ impl Lower<'_> {
             aggregates: Vec::new(),
             publishes: Vec::new(),
             policies: Vec::new(),
+            views: Vec::new(),
         };
         for member in &decl.members {
             match member {
@@ -146,9 +149,7 @@ impl Lower<'_> {
                 ast::ContextMember::Publishes(events) => context.publishes.extend(names(events)),
                 ast::ContextMember::Policy(decl) => context.policies.push(self.policy(decl)),
                 ast::ContextMember::Type(decl) => context.aliases.push(self.alias(decl)),
-                // The read side is parsed (so its syntax errors are reported) but not yet
-                // part of the model.
-                ast::ContextMember::View(_) => {}
+                ast::ContextMember::View(decl) => context.views.push(self.view(decl)),
             }
         }
         context
@@ -180,6 +181,17 @@ impl Lower<'_> {
             constraints: self.constraints(&decl.constraints, Marks::NONE).0,
             ty_origin: decl.ty.span.into(),
         }
+    }
+
+    /// `field = EXPR, ...` after `sets`.
+    fn assignments(&self, decls: &[ast::AssignDecl]) -> Vec<Assignment> {
+        decls
+            .iter()
+            .map(|set| Assignment {
+                field: name(&set.field),
+                value: self.expr(&set.value),
+            })
+            .collect()
     }
 
     fn expr(&self, expr: &ast::Expr) -> Expr {
@@ -230,14 +242,7 @@ impl Lower<'_> {
                     doc: decl.doc.clone(),
                     version: decl.version.map_or(1, |(version, _)| version),
                     fields: self.fields_with(&decl.fields, Marks::DEFAULT),
-                    sets: decl
-                        .sets
-                        .iter()
-                        .map(|set| Assignment {
-                            field: name(&set.field),
-                            value: self.expr(&set.value),
-                        })
-                        .collect(),
+                    sets: self.assignments(&decl.sets),
                     apply: Default::default(),
                 }),
             }

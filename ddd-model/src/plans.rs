@@ -13,7 +13,7 @@ use crate::ir::{
 use crate::name::Name;
 use crate::resolve::Index;
 use crate::suggest;
-use crate::typing::{self, Env};
+use crate::typing::{self, Env, Visible};
 use crate::walk::Scope;
 
 pub(crate) fn derive(system: &mut System, index: &Index, out: &mut Vec<Diagnostic>) {
@@ -74,7 +74,7 @@ fn translate(
             context: Some(c),
             aggregate: None,
         },
-        names: vec![(NameScope::Event, &event.fields)],
+        names: vec![Visible::new(NameScope::Event, &event.fields)],
         unreadable: None,
         path: String::new(),
     };

@@ -85,8 +85,15 @@ pub(crate) fn finish(
         }
     }
     // What the generator would stub out is beside the point while the model is wrong, and
-    // so is a state field no event changes: the events may be what did not parse.
-    diagnostics.retain(|d| d.severity != Severity::Note && d.code != Code::UnmaintainedState);
+    // so is a state or view field nothing changes: the events or `on`s may be what did not
+    // parse.
+    diagnostics.retain(|d| {
+        d.severity != Severity::Note
+            && !matches!(
+                d.code,
+                Code::UnmaintainedState | Code::UnmaintainedViewField
+            )
+    });
     sort(&mut diagnostics);
     Err(Rejected { diagnostics })
 }

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use crate::diagnostic::{Code, Diagnostic, Location};
-use crate::ir::{Alias, Constraint, System, Type, TypeKind, TypePath};
+use crate::ir::{Alias, Constraint, System, Type, TypeKind, TypePath, View, ViewSource};
 use crate::name::{Name, Origin};
 use crate::suggest;
 use crate::symbol;
@@ -147,6 +147,16 @@ impl Index {
             .iter()
             .find(|&&(context, _)| context == c)
             .map(|&(_, a)| a)
+    }
+
+    /// Where the names of a view of context `c` are looked up from: a `from` view of an
+    /// aggregate of its context sees that aggregate's types (its state's `Vec<OrderLine>`),
+    /// any other view its context's.
+    pub(crate) fn view_scope(&self, c: usize, view: &View) -> Scope {
+        Scope {
+            context: Some(c),
+            aggregate: view.aggregate().and_then(|a| self.aggregate_in(c, a)),
+        }
     }
 
     /// What `name` (bare or `Context.Name`) means where `scope` stands. A named type is
@@ -321,6 +331,56 @@ pub(crate) fn resolve(system: &mut System, index: &Index, diagnostics: &mut Vec<
                 let own = std::mem::take(&mut field.constraints);
                 let path = owner.field_path(i);
                 field.constraints = inherit(constraints, own, &written, &path, diagnostics);
+            }
+        }
+    }
+    resolve_views(system, index, diagnostics);
+}
+
+/// Resolves the types of views' keys and fields from where each view stands (see
+/// [`Index::view_scope`]). A named type's constraints stay behind: nothing builds a view from
+/// input, so nothing would check them.
+fn resolve_views(system: &mut System, index: &Index, diagnostics: &mut Vec<Diagnostic>) {
+    for c in 0..system.contexts.len() {
+        for v in 0..system.contexts[c].views.len() {
+            let view = &system.contexts[c].views[v];
+            let scope = index.view_scope(c, view);
+            let path = format!("$.contexts[{c}].views[{v}]");
+            let key = view.key().map(|key| {
+                (
+                    key.ty.clone(),
+                    key.ty_origin,
+                    format!("{path}.source.by.type"),
+                )
+            });
+            let fields = view.fields.iter().enumerate().map(|(i, field)| {
+                let at = format!("{path}.fields[{i}].type");
+                (field.ty.clone(), field.ty_origin, at)
+            });
+            let mut types: Vec<(Type, Origin, String)> = key.into_iter().chain(fields).collect();
+            for (ty, origin, path) in &mut types {
+                let at = Resolving {
+                    system,
+                    index,
+                    scope,
+                    path: std::mem::take(path),
+                };
+                if ty.depth() > MAX_TYPE_DEPTH {
+                    diagnostics.push(too_deep(*origin, at.path));
+                    *ty = Type::Json;
+                } else {
+                    at.resolve(ty, true, diagnostics);
+                }
+            }
+            let view = &mut system.contexts[c].views[v];
+            let mut types = types.into_iter().map(|(ty, ..)| ty);
+            if let ViewSource::By(key) = &mut view.source
+                && let Some(ty) = types.next()
+            {
+                key.ty = ty;
+            }
+            for (field, ty) in view.fields.iter_mut().zip(types) {
+                field.ty = ty;
             }
         }
     }

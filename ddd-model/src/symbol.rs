@@ -106,6 +106,10 @@ pub const ID_SUFFIX: &str = "Id";
 
 /// Field names every aggregate and event envelope already has.
 pub const IMPLICIT_FIELDS: &[&str] = &["id", "version"];
+/// The fields a `from` view's row has without declaring them: its aggregate's.
+pub const FROM_VIEW_IMPLICIT: &[&str] = &["id", "version", "created_at", "updated_at"];
+/// The fields a `by` view's row has besides its declared key.
+pub const BY_VIEW_IMPLICIT: &[&str] = &["version", "updated_at"];
 
 /// Rust's strict and reserved keywords (edition 2024; `ddd-names` owns the list): not usable
 /// as field names in generated code without raw identifiers, which we do not want in code a

@@ -23,11 +23,35 @@ pub(crate) struct Env<'a> {
     pub(crate) index: &'a Index,
     pub(crate) scope: Scope,
     /// Lists of fields by what they are; a name in two lists is ambiguous.
-    pub(crate) names: Vec<(NameScope, &'a [Field])>,
+    pub(crate) names: Vec<Visible<'a>>,
     /// Fields that exist but cannot be read here, and why: said when one is named.
     pub(crate) unreadable: Option<(&'a [Field], &'static str)>,
     /// The IR path of the expression, for diagnostics of models without spans.
     pub(crate) path: String,
+}
+
+/// A list of fields an expression can read: the scope its names are typed with, and what a
+/// message calls one of them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Visible<'a> {
+    pub(crate) scope: NameScope,
+    pub(crate) fields: &'a [Field],
+    pub(crate) what: &'static str,
+}
+
+impl<'a> Visible<'a> {
+    pub(crate) fn new(scope: NameScope, fields: &'a [Field]) -> Visible<'a> {
+        Visible {
+            scope,
+            fields,
+            what: describe(scope),
+        }
+    }
+
+    /// The same fields, called otherwise in messages ("view's field").
+    pub(crate) fn called(self, what: &'static str) -> Visible<'a> {
+        Visible { what, ..self }
+    }
 }
 
 /// Types `expr` where a value of type `expected` goes (`None`: any type). Reports every
@@ -205,13 +229,16 @@ impl<'e> Typer<'_, 'e> {
                 return Some(Some((NameScope::Element(depth as u32), field)));
             }
         }
-        let found: Vec<(NameScope, &'e Field)> = self
+        let found: Vec<(&Visible<'e>, &'e Field)> = self
             .env
             .names
             .iter()
-            .filter_map(|(scope, fields)| {
-                let field = fields.iter().find(|f| f.name == ident.text.as_str())?;
-                Some((*scope, field))
+            .filter_map(|visible| {
+                let field = visible
+                    .fields
+                    .iter()
+                    .find(|f| f.name == ident.text.as_str())?;
+                Some((visible, field))
             })
             .collect();
         match found.as_slice() {
@@ -229,12 +256,12 @@ impl<'e> Typer<'_, 'e> {
                     .help = Some("rename the field or the variant".into());
                     return None;
                 }
-                Some(Some(*only))
+                Some(Some((only.0.scope, only.1)))
             }
             several => {
                 let places: Vec<String> = several
                     .iter()
-                    .map(|(scope, _)| format!("the {} `{}`", describe(*scope), ident.text))
+                    .map(|(visible, _)| format!("the {} `{}`", visible.what, ident.text))
                     .collect();
                 let related: Vec<Span> =
                     several.iter().filter_map(|(_, f)| f.name.span()).collect();
@@ -326,15 +353,20 @@ impl<'e> Typer<'_, 'e> {
         None
     }
 
+    /// Each name once (a name in two lists is ambiguous, not two names), innermost first.
     fn visible_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .elements
-            .iter()
-            .flat_map(|fields| fields.iter())
-            .chain(self.env.names.iter().flat_map(|(_, fields)| fields.iter()))
-            .map(|f| f.name.to_string())
-            .collect();
-        names.dedup();
+        let mut names: Vec<String> = Vec::new();
+        let fields = (self.elements.iter().flat_map(|fields| fields.iter())).chain(
+            self.env
+                .names
+                .iter()
+                .flat_map(|visible| visible.fields.iter()),
+        );
+        for field in fields {
+            if !names.iter().any(|name| field.name == name.as_str()) {
+                names.push(field.name.to_string());
+            }
+        }
         names
     }
 

@@ -9,6 +9,7 @@ mod cycles;
 mod names;
 mod relations;
 mod types;
+mod views;
 
 use crate::diagnostic::{Diagnostic, Location};
 use crate::ir::System;
@@ -30,6 +31,7 @@ pub fn check(mut system: System) -> (System, Vec<Diagnostic>) {
     relations::check(&system, &index, &mut diagnostics);
     cycles::check(&system, &mut diagnostics);
     behaviour::check(&mut system, &index, &mut diagnostics);
+    views::check(&mut system, &index, &mut diagnostics);
     plans::derive(&mut system, &index, &mut diagnostics);
     // What the events change is derived from plans that errors leave incomplete (a field
     // whose type did not resolve is copied from no event): only a valid model can tell.
@@ -50,6 +52,10 @@ fn context_path(c: usize) -> String {
 
 fn aggregate_path(c: usize, a: usize) -> String {
     format!("$.contexts[{c}].aggregates[{a}]")
+}
+
+fn view_path(c: usize, v: usize) -> String {
+    format!("$.contexts[{c}].views[{v}]")
 }
 
 /// Backticked, comma-separated names for messages.

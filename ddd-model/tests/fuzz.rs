@@ -1,5 +1,5 @@
 //! Property tests over the readers, parser, validator and renderer: no input makes them
-//! panic or hang. 14,900 cases in a normal run; run longer (every property with N cases) with
+//! panic or hang. 16,900 cases in a normal run; run longer (every property with N cases) with
 //! `DDD_FUZZ_CASES=50000 cargo test --release -p ddd-model --test fuzz`.
 
 use std::time::{Duration, Instant};
@@ -11,6 +11,7 @@ use proptest::prelude::*;
 const SHOP: &str = include_str!("../../models/shop.ddd");
 const UNUSUAL: &str = include_str!("models/good/unusual.ddd");
 const BEHAVIOUR: &str = include_str!("models/good/behaviour.ddd");
+const VIEWS: &str = include_str!("models/good/views.ddd");
 
 /// Generous: a case this slow means a hang (quadratic blow-up, endless loop), not slowness.
 const HANG: Duration = Duration::from_secs(5);
@@ -157,6 +158,7 @@ fn token() -> impl Strategy<Value = &'static str> {
         "view",
         "from",
         "@filter",
+        "@sort",
         "v2",
         "import",
         "core",
@@ -242,6 +244,23 @@ proptest! {
 
     #[test]
     fn mutated_behaviour(text in mutated(BEHAVIOUR)) {
+        exercise(&text, Format::Ddd);
+    }
+
+    #[test]
+    fn mutated_views(text in mutated(VIEWS)) {
+        exercise(&text, Format::Ddd);
+    }
+
+    /// Random expressions in a `from` view's field and a `by` view's `sets`.
+    #[test]
+    fn random_view_expressions(value in expression(), set in expression()) {
+        let text = with_context(
+            "    command Add(sku: String, quantity: u32) emits Added\n    event Added(sku: String, quantity: u32)\n",
+            &format!(
+                "  view V from A {{\n    x: i64 = {value}\n  }}\n  view W by sku: String {{\n    total: i64\n    on A.Added sets total = {set}\n  }}\n"
+            ),
+        );
         exercise(&text, Format::Ddd);
     }
 
@@ -338,8 +357,13 @@ fn typed_rule() -> impl Strategy<Value = String> {
 
 /// A model with state of every kind and `members` added to its aggregate.
 fn with_behaviour(members: &str) -> String {
+    with_context(members, "")
+}
+
+/// [`with_behaviour`], with `others` added to the context after the aggregate.
+fn with_context(members: &str, others: &str) -> String {
     format!(
-        "system S\nvalue Money {{ cents: i64, currency: String }}\ncontext C {{\n  enum Status {{ Open, Paid, Closed }}\n  aggregate A {{\n    n: u32\n    m: i64\n    b: bool\n    note: Option<String>\n    status: Status\n    items: Vec<Item>\n    tags: Map<String, i64>\n    entity Item {{ sku: String @key, quantity: u32, price: Money }}\n    command Make() creates emits Made\n    command Stop() emits Stopped\n    event Made()\n    event Stopped()\n{members}  }}\n}}\n"
+        "system S\nvalue Money {{ cents: i64, currency: String }}\ncontext C {{\n  enum Status {{ Open, Paid, Closed }}\n  aggregate A {{\n    n: u32\n    m: i64\n    b: bool\n    note: Option<String>\n    status: Status\n    items: Vec<Item>\n    tags: Map<String, i64>\n    entity Item {{ sku: String @key, quantity: u32, price: Money }}\n    command Make() creates emits Made\n    command Stop() emits Stopped\n    event Made()\n    event Stopped()\n{members}  }}\n{others}}}\n"
     )
 }
 

@@ -9,6 +9,7 @@ const MODELS: &[(&str, &str)] = &[
     ("shop.ddd", include_str!("../../models/shop.ddd")),
     ("unusual.ddd", include_str!("models/good/unusual.ddd")),
     ("behaviour.ddd", include_str!("models/good/behaviour.ddd")),
+    ("views.ddd", include_str!("models/good/views.ddd")),
 ];
 
 fn from_ddd(name: &str, text: &str) -> System {
@@ -49,7 +50,7 @@ fn ddd_to_yaml_to_ir_is_the_identity() {
 fn handwritten(value: &mut Value) {
     match value {
         Value::Object(map) => {
-            for derived in ["translation", "emit_plans", "apply"] {
+            for derived in ["translation", "emit_plans", "apply", "copy", "resolved"] {
                 map.remove(derived);
             }
             for kind in ["value", "entity", "enum"] {
@@ -109,6 +110,10 @@ fn the_schema_describes_the_serialized_ir() {
         "Type",
         "Translation",
         "Constraint",
+        "View",
+        "ViewField",
+        "ViewHandler",
+        "HandledEvent",
     ] {
         assert!(definitions.contains_key(name), "no {name} in the schema");
     }
@@ -136,6 +141,12 @@ fn the_schema_describes_the_serialized_ir() {
         ("Field", "default"),
         ("Relation", "from_roles"),
         ("Relation", "to_roles"),
+        ("Context", "views"),
+        ("View", "source"),
+        ("ViewField", "filter"),
+        ("ViewField", "sort"),
+        ("ViewField", "value"),
+        ("ViewHandler", "resolved"),
     ] {
         assert!(
             definitions[definition]["properties"]

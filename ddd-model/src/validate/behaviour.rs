@@ -10,7 +10,7 @@ use crate::ir::{Aggregate, Command, Lifecycle, NameScope, System, Type, TypeDef,
 use crate::name::Name;
 use crate::resolve::Index;
 use crate::suggest;
-use crate::typing::{self, Env};
+use crate::typing::{self, Env, Visible};
 use crate::walk::Scope;
 
 /// Typed trees found, by where they go: filled into the model after the checks.
@@ -74,7 +74,7 @@ fn guards(
     let (c, a) = (scope.context.unwrap_or(0), scope.aggregate.unwrap_or(0));
     for (k, command) in aggregate.commands.iter().enumerate() {
         for (g, guard) in command.requires.iter().enumerate() {
-            let mut names = vec![(NameScope::Param, command.params.as_slice())];
+            let mut names = vec![Visible::new(NameScope::Param, &command.params)];
             let mut unreadable = None;
             if command.creates {
                 unreadable = Some((
@@ -82,7 +82,7 @@ fn guards(
                     "a creating command runs before there is a state to read",
                 ));
             } else {
-                names.push((NameScope::State, &aggregate.fields));
+                names.push(Visible::new(NameScope::State, &aggregate.fields));
             }
             let env = Env {
                 system,
@@ -136,8 +136,8 @@ fn sets(
                 index,
                 scope,
                 names: vec![
-                    (NameScope::Event, &event.fields),
-                    (NameScope::State, &aggregate.fields),
+                    Visible::new(NameScope::Event, &event.fields),
+                    Visible::new(NameScope::State, &aggregate.fields),
                 ],
                 unreadable: None,
                 path: format!("{path}.value"),

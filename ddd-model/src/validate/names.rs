@@ -5,9 +5,9 @@ use std::collections::HashMap;
 
 use heck::{ToSnakeCase, ToUpperCamelCase};
 
-use super::{aggregate_path, at, context_path};
+use super::{aggregate_path, at, context_path, view_path};
 use crate::diagnostic::{Code, Diagnostic, Location};
-use crate::ir::{Enum, Record, System};
+use crate::ir::{Context, Enum, Record, System, View};
 use crate::name::Name;
 use crate::resolve::Index;
 use crate::symbol;
@@ -20,6 +20,7 @@ pub(super) fn check(system: &System, index: &Index, out: &mut Vec<Diagnostic>) {
     names.check_type_definitions(system, index);
     names.check_aggregates(system);
     names.check_fields(system);
+    names.check_views(system, index);
 }
 
 struct Names<'a> {
@@ -57,6 +58,9 @@ enum NamePath {
     /// `{aggregate}.{list}[i].name` for commands and events.
     Member(usize, usize, &'static str, usize),
     Field(Owner, usize),
+    View(usize, usize),
+    ViewKey(usize, usize),
+    ViewField(usize, usize, usize),
 }
 
 impl NamePath {
@@ -71,6 +75,9 @@ impl NamePath {
             NamePath::Aggregate(c, a) => format!("{}.name", aggregate_path(c, a)),
             NamePath::Member(c, a, list, i) => format!("{}.{list}[{i}].name", aggregate_path(c, a)),
             NamePath::Field(owner, i) => format!("{}.name", owner.field_path(i)),
+            NamePath::View(c, v) => format!("{}.name", view_path(c, v)),
+            NamePath::ViewKey(c, v) => format!("{}.source.by.name", view_path(c, v)),
+            NamePath::ViewField(c, v, i) => format!("{}.fields[{i}].name", view_path(c, v)),
         }
     }
 }
@@ -303,11 +310,19 @@ impl Names<'_> {
     }
 
     fn field_name_free(&mut self, name: &Name, path: NamePath) {
-        let (message, help) = if symbol::IMPLICIT_FIELDS.contains(&name.as_str()) {
-            (
-                format!("`{name}` cannot be a field name"),
-                "every aggregate has an implicit `id` and `version`, and so does every event envelope; choose another name",
-            )
+        self.name_free(
+            name,
+            path,
+            symbol::IMPLICIT_FIELDS,
+            "every aggregate has an implicit `id` and `version`, and so does every event envelope; choose another name",
+        );
+    }
+
+    /// Neither one of the `implicit` names of its place (`why` says what has them) nor a
+    /// Rust keyword.
+    fn name_free(&mut self, name: &Name, path: NamePath, implicit: &[&str], why: &str) {
+        let (message, help) = if implicit.contains(&name.as_str()) {
+            (format!("`{name}` cannot be a field name"), why)
         } else if symbol::is_rust_keyword(name) {
             (
                 format!("`{name}` is a Rust keyword"),
@@ -322,6 +337,67 @@ impl Names<'_> {
                 .with_label("reserved")
                 .with_help(help),
         );
+    }
+
+    // Views are PascalCase, unique among the views of their context, and named like no
+    // aggregate, value, entity, enum or named type of their context (the generated row type
+    // stands beside theirs), nor like a built-in type or an `<Aggregate>Id`.
+    fn check_views(&mut self, system: &System, index: &Index) {
+        for (c, context) in system.contexts.iter().enumerate() {
+            let taken = context_namespace(context, c);
+            let mut views = Vec::new();
+            for (v, view) in context.views.iter().enumerate() {
+                let path = NamePath::View(c, v);
+                self.pascal(&view.name, "view", path);
+                self.type_name_free(&view.name, path, index);
+                let declared = Declared {
+                    name: &view.name,
+                    path,
+                };
+                if let Some((what, other)) = taken.iter().find(|(_, d)| *d.name == view.name) {
+                    self.out.push(
+                        Diagnostic::error(
+                            Code::DuplicateName,
+                            format!(
+                                "view `{}` has the name of {what} `{}` in context `{}`",
+                                view.name, other.name, context.name
+                            ),
+                        )
+                        .at(declared.location())
+                        .with_label("declared again here")
+                        .with_related(Some(other.location()), "first declared here")
+                        .with_help("the view's row is a type of the context too: rename the view"),
+                    );
+                }
+                views.push(declared);
+                self.check_view_fields(view, c, v);
+            }
+            self.unique(&views, "view", || format!("context `{}`", context.name));
+        }
+    }
+
+    // A view's fields (its key included) are snake_case, unique, no Rust keyword, and not the
+    // row's implicit fields: a `from` view's `id`, `version`, `created_at` and `updated_at`,
+    // a `by` view's `version` and `updated_at`.
+    fn check_view_fields(&mut self, view: &View, c: usize, v: usize) {
+        let why = match view.key() {
+            None => {
+                "a `from` view's row has its aggregate's `id`, `version`, `created_at` and `updated_at` (`= EXPR` reads them); choose another name"
+            }
+            Some(_) => {
+                "a `by` view's row has a `version` and an `updated_at` besides its key; choose another name"
+            }
+        };
+        let key = view.key().map(|key| (&key.name, NamePath::ViewKey(c, v)));
+        let fields = (view.fields.iter().enumerate())
+            .map(|(i, field)| (&field.name, NamePath::ViewField(c, v, i)));
+        let mut declared = Vec::new();
+        for (name, path) in key.into_iter().chain(fields) {
+            self.snake(name, path);
+            self.name_free(name, path, view.implicit_fields(), why);
+            declared.push(Declared { name, path });
+        }
+        self.unique(&declared, "field", || format!("view `{}`", view.name));
     }
 
     fn pascal(&mut self, name: &Name, what: &str, path: NamePath) {
@@ -415,6 +491,83 @@ impl Names<'_> {
                 );
             }
         }
+    }
+}
+
+/// Every aggregate and type of a context, with what it is: names a view may not take.
+fn context_namespace(context: &Context, c: usize) -> Vec<(&'static str, Declared<'_>)> {
+    let mut taken = Vec::new();
+    let level = Level::Context(c);
+    add(&mut taken, ("value", "values"), level, &context.values);
+    add(&mut taken, ("enum", "enums"), level, &context.enums);
+    add(
+        &mut taken,
+        ("named type", "aliases"),
+        level,
+        &context.aliases,
+    );
+    for (a, aggregate) in context.aggregates.iter().enumerate() {
+        let level = Level::Aggregate(c, a);
+        add(&mut taken, ("value", "values"), level, &aggregate.values);
+        add(
+            &mut taken,
+            ("entity", "entities"),
+            level,
+            &aggregate.entities,
+        );
+        add(&mut taken, ("enum", "enums"), level, &aggregate.enums);
+        add(
+            &mut taken,
+            ("named type", "aliases"),
+            level,
+            &aggregate.aliases,
+        );
+        let path = NamePath::Aggregate(c, a);
+        taken.push((
+            "aggregate",
+            Declared {
+                name: &aggregate.name,
+                path,
+            },
+        ));
+    }
+    taken
+}
+
+/// Adds the definitions of one list, `(what they are, the list's name in the IR)`.
+fn add<'a, T: Named>(
+    taken: &mut Vec<(&'static str, Declared<'a>)>,
+    (what, list): (&'static str, &'static str),
+    level: Level,
+    definitions: &'a [T],
+) {
+    for (i, definition) in definitions.iter().enumerate() {
+        let path = NamePath::Definition(level, list, i);
+        let name = definition.name();
+        taken.push((what, Declared { name, path }));
+    }
+}
+
+/// A definition with a name.
+trait Named {
+    fn name(&self) -> &Name;
+}
+
+impl Named for Record {
+    fn name(&self) -> &Name {
+        &self.name
+    }
+}
+
+impl Named for Enum {
+    fn name(&self) -> &Name {
+        &self.name
+    }
+}
+
+impl Named for crate::ir::Alias {
+    fn name(&self) -> &Name {
+        &self.name
     }
 }
 

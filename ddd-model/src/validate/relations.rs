@@ -3,7 +3,7 @@
 use super::at;
 use crate::diagnostic::{Code, Diagnostic, Location};
 use crate::ir::{Relation, RelationKind, System};
-use crate::name::Name;
+use crate::name::{Name, Origin};
 use crate::resolve::Index;
 use crate::suggest;
 
@@ -105,41 +105,51 @@ fn check_roles(relation: &Relation, path: &str, out: &mut Vec<Diagnostic>) {
     }
 }
 
-// A policy makes its context depend on the one that publishes the event: when the model has
-// a context map, that dependency belongs on it.
+// A policy or a view fed by another context's events makes its context depend on the one
+// that publishes them: when the model has a context map, that dependency belongs on it.
 fn policies_follow_the_map(system: &System, out: &mut Vec<Diagnostic>) {
     if system.relations.is_empty() {
         return;
     }
     for (c, context) in system.contexts.iter().enumerate() {
-        for (p, policy) in context.policies.iter().enumerate() {
-            let upstream = &policy.on.context;
-            if *upstream == context.name || system.context(upstream).is_none() {
-                continue;
-            }
-            let related = system.relations.iter().any(|r| {
-                (r.from == *upstream && r.to == context.name)
-                    || (r.to == *upstream && r.from == context.name)
-            });
-            if !related {
-                out.push(
-                    Diagnostic::warning(
-                        Code::UnrelatedContexts,
-                        format!(
-                            "`{}` reacts to `{upstream}`, but the context map does not relate them",
-                            context.name
-                        ),
-                    )
-                    .at(Location::new(policy.origin.span(), format!("$.contexts[{c}].policies[{p}]")))
-                    .with_label("a dependency the map does not show")
-                    .with_help(format!(
-                        "add `{upstream} -> {} : customer-supplier` (or the kind that fits) to the `map`",
-                        context.name
-                    )),
-                );
+        let policies = context.policies.iter().enumerate().map(|(p, policy)| {
+            let path = format!("$.contexts[{c}].policies[{p}]");
+            (&policy.on.context, policy.origin, path)
+        });
+        let views = context.views.iter().enumerate().flat_map(|(v, view)| {
+            view.handlers.iter().enumerate().map(move |(h, handler)| {
+                let path = format!("$.contexts[{c}].views[{v}].handlers[{h}]");
+                (&handler.on.scope, handler.origin, path)
+            })
+        });
+        for (upstream, origin, path) in policies.chain(views) {
+            // A view's `on` may name an aggregate of its own context: no dependency.
+            let other = *upstream != context.name
+                && system.context(upstream).is_some()
+                && context.aggregate(upstream).is_none();
+            if other && !related(system, upstream, &context.name) {
+                out.push(unrelated(upstream, &context.name, origin, path));
             }
         }
     }
+}
+
+fn related(system: &System, upstream: &str, downstream: &str) -> bool {
+    system.relations.iter().any(|r| {
+        (r.from == upstream && r.to == downstream) || (r.to == upstream && r.from == downstream)
+    })
+}
+
+fn unrelated(upstream: &Name, downstream: &Name, origin: Origin, path: String) -> Diagnostic {
+    Diagnostic::warning(
+        Code::UnrelatedContexts,
+        format!("`{downstream}` reacts to `{upstream}`, but the context map does not relate them"),
+    )
+    .at(Location::new(origin.span(), path))
+    .with_label("a dependency the map does not show")
+    .with_help(format!(
+        "add `{upstream} -> {downstream} : customer-supplier` (or the kind that fits) to the `map`"
+    ))
 }
 
 fn same(a: &Relation, b: &Relation) -> bool {

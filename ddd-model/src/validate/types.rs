@@ -81,7 +81,11 @@ fn check_key(owner: Owner, before: &[Field], field: &Field, path: &str, out: &mu
 
 // `Option<Option<T>>` cannot be told apart from `Option<T>` in JSON (`null` is both "none"
 // and "some none"), so it is a warning.
-fn check_nested_option(field: &Field, path: impl Fn() -> String, out: &mut Vec<Diagnostic>) {
+pub(super) fn check_nested_option(
+    field: &Field,
+    path: impl Fn() -> String,
+    out: &mut Vec<Diagnostic>,
+) {
     fn nested(ty: &Type) -> bool {
         match ty {
             Type::Option(inner) => matches!(**inner, Type::Option(_)) || nested(inner),
