@@ -772,6 +772,12 @@ fn http_test(
             "other_kebab": other.as_ref().map(|(c, _)| names::command_path(&c.name)),
             "invalid": invalid,
             "invalid_field": invalid_field,
+            "views": context
+                .views
+                .iter()
+                .filter(|v| v.aggregate() == Some(&aggregate.name))
+                .map(ddd_model::ir::View::route)
+                .collect::<Vec<_>>(),
             "uses": scope.uses(),
             "std": scope.std_names(),
         });

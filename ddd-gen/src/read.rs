@@ -20,6 +20,22 @@ pub(crate) struct ViewsFile {
     pub(crate) views: Vec<ReadView>,
     uses: Vec<String>,
     std: std::collections::BTreeMap<&'static str, String>,
+    /// A test per view: sample events in, the rows they make.
+    tests: Vec<FoldTest>,
+    test_uses: Vec<String>,
+}
+
+/// `given` sample events of two aggregates (or one), `then` how many rows and the version
+/// of the row `key`.
+#[derive(Debug, Serialize)]
+struct FoldTest {
+    name: String,
+    view: String,
+    /// `(aggregate type, aggregate id, event literal)`, folded in order.
+    given: Vec<(String, String, String)>,
+    rows: usize,
+    key: String,
+    version: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -130,10 +146,27 @@ pub(crate) fn views_file(
     ] {
         scope.name(item);
     }
+    let mut test_scope = Scope::new(
+        system,
+        Crate::Service(&context.name),
+        "crate::views::tests",
+        contract_types,
+    );
+    for view in &context.views {
+        test_scope.define(view.name.to_string());
+        test_scope.define(format!("{}Event", view.name));
+    }
+    let tests = context
+        .views
+        .iter()
+        .filter_map(|view| fold_test(&test_scope, context, view))
+        .collect();
     Some(ViewsFile {
         views,
         uses: scope.uses(),
         std: scope.std_names(),
+        tests,
+        test_uses: test_scope.uses(),
     })
 }
 
@@ -551,4 +584,79 @@ fn column_value(read: &str, ty: &Type) -> String {
         _ => return format!("ddd_core::ColumnValue::text({read})"),
     };
     format!("ddd_core::ColumnValue::{value}")
+}
+
+/// A `from` view: the creating event of one aggregate makes its row, at version 1. A `by`
+/// view: its first handler's event from two aggregates, carrying one key, makes one row
+/// that folded both.
+fn fold_test(scope: &Scope<'_>, context: &Context, view: &View) -> Option<FoldTest> {
+    let sample = |aggregate: &Aggregate, event: &ddd_model::ir::Event| {
+        Some(format!(
+            "{}::{} {{ {} }}",
+            scope.name(&format!(
+                "crate::{}::{}Event",
+                names::module(&aggregate.name),
+                aggregate.name
+            )),
+            event.name,
+            scope.sample_fields(&event.fields)?
+        ))
+    };
+    let name = format!("{}_folds_its_events", names::snake(&view.name));
+    match &view.source {
+        ViewSource::From(shown) => {
+            let aggregate = context.aggregate(shown)?;
+            let creating = aggregate.commands.iter().find(|c| c.creates)?;
+            let event = aggregate.event(creating.emits.first()?)?;
+            let literal = sample(aggregate, event)?;
+            Some(FoldTest {
+                name,
+                view: view.name.to_string(),
+                given: vec![(aggregate.name.to_string(), "a".to_owned(), literal)],
+                rows: 1,
+                key: "a".to_owned(),
+                version: 1,
+            })
+        }
+        ViewSource::By(key) => {
+            let resolved = view
+                .handlers
+                .iter()
+                .filter_map(|h| h.resolved.as_ref())
+                .find(|e| e.delivery == Delivery::Local)?;
+            let aggregate = context.aggregate(&resolved.aggregate)?;
+            let event = aggregate.event(&resolved.event)?;
+            let mut literal = sample(aggregate, event)?;
+            if sources(scope, view).len() > 1 {
+                literal = format!("{}Event::{}({literal})", view.name, aggregate.name);
+            }
+            let key_field = event.fields.iter().find(|f| f.name == key.name)?;
+            Some(FoldTest {
+                name,
+                view: view.name.to_string(),
+                given: vec![
+                    (aggregate.name.to_string(), "a".to_owned(), literal.clone()),
+                    (aggregate.name.to_string(), "b".to_owned(), literal),
+                ],
+                rows: 1,
+                key: key_text(scope, &key_field.ty)?,
+                version: 2,
+            })
+        }
+    }
+}
+
+/// The row key a sample value of `ty` makes, as `key()` writes it.
+fn key_text(scope: &Scope<'_>, ty: &Type) -> Option<String> {
+    match ty {
+        // `uuid::Uuid::from_u128(7)`, the sample every generated test uses.
+        Type::Uuid | Type::Id(_) => Some("00000000-0000-0000-0000-000000000007".to_owned()),
+        Type::String => {
+            let sample = scope.sample(ty, &[])?;
+            sample
+                .strip_suffix(".to_owned()")
+                .and_then(|quoted| serde_json::from_str::<String>(quoted).ok())
+        }
+        _ => None,
+    }
 }
