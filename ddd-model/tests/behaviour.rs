@@ -937,6 +937,33 @@ fn roles_on_the_wrong_side_are_errors_in_json_too() {
 }
 
 #[test]
+fn a_transition_from_no_state_is_an_error_in_json() {
+    let json = r#"{"name": "S", "contexts": [{"name": "C",
+        "enums": [{"name": "Status", "variants": [{"name": "Open"}, {"name": "Shut"}]}],
+        "aggregates": [{"name": "A",
+            "fields": [{"name": "status", "type": {"named": "Status"}}],
+            "lifecycles": [{"field": "status", "transitions": [{"from": [], "to": "Shut", "by": ["Shut"]}]}],
+            "commands": [
+                {"name": "Make", "creates": true, "emits": ["Made"]},
+                {"name": "Shut", "emits": ["Shut"]}
+            ],
+            "events": [{"name": "Made"}, {"name": "Shut"}]}]}]}"#;
+    let rejected = load(json, Format::Json).expect_err("rejected");
+    let found: Vec<(Code, Option<String>)> = rejected
+        .diagnostics
+        .iter()
+        .map(|d| (d.code, d.location.as_ref().and_then(|l| l.path.clone())))
+        .collect();
+    assert_eq!(
+        found,
+        [(
+            Code::InvalidLifecycle,
+            Some("$.contexts[0].aggregates[0].lifecycles[0].transitions[0].from".into())
+        )]
+    );
+}
+
+#[test]
 fn a_creating_command_reads_its_parameters_only() {
     let model = "system S\ncontext C {\n  aggregate A {\n    open: bool\n    command Make(n: u32) creates requires n > 0 and not open emits Made\n    event Made(open: bool)\n  }\n}\n";
     let rejected = load(model, Format::Ddd).expect_err("no state before creation");

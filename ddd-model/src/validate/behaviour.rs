@@ -232,6 +232,19 @@ fn check_lifecycle(
     let mut ok = true;
     for (t, transition) in lifecycle.transitions.iter().enumerate() {
         let t_path = format!("{path}.transitions[{t}]");
+        // The syntax always has one; JSON and YAML may list none.
+        if transition.from.is_empty() {
+            ok = false;
+            out.push(
+                Diagnostic::error(
+                    Code::InvalidLifecycle,
+                    format!("the transition to `{}` starts from no state", transition.to),
+                )
+                .at(at(&transition.to, format!("{t_path}.from")))
+                .with_label("no source state")
+                .with_help("list the states it may start from: `A, B -> C by Command`"),
+            );
+        }
         for state in transition.from.iter().chain([&transition.to]) {
             if !variants.contains(&state.as_str()) {
                 ok = false;
@@ -330,6 +343,9 @@ fn unreachable_transitions(
         if transition.from.iter().any(|f| reached.contains(f.as_str())) {
             continue;
         }
+        let Some(first_from) = transition.from.first() else {
+            continue;
+        };
         let from: Vec<&str> = transition.from.iter().map(Name::as_str).collect();
         out.push(
             Diagnostic::error(
@@ -339,7 +355,7 @@ fn unreachable_transitions(
                     list(from.iter().copied()).replace(", ", " or ")
                 ),
             )
-            .at(at(&transition.from[0], format!("{path}.transitions[{t}]")))
+            .at(at(first_from, format!("{path}.transitions[{t}]")))
             .with_label("never reached")
             .with_note(format!(
                 "an aggregate starts at `{first}`, the first variant; reachable: {}",
