@@ -76,8 +76,12 @@ impl Routing {
         self
     }
 
-    /// The subject of an event, or `None` when it is not published.
+    /// The subject of an event, or `None` when it is not published (a copy of another
+    /// context's event, kept for views, never is).
     pub fn subject_of(&self, envelope: &RawEnvelope) -> Option<String> {
+        if crate::view::is_copy(&envelope.aggregate_type) {
+            return None;
+        }
         let published = self
             .published
             .as_ref()

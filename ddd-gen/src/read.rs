@@ -23,6 +23,19 @@ pub(crate) struct ViewsFile {
     /// A test per view: sample events in, the rows they make.
     tests: Vec<FoldTest>,
     test_uses: Vec<String>,
+    /// The other contexts whose published events the views read, copied into this store.
+    copies: Vec<CopyView>,
+}
+
+/// Copies of one other context's published events, for the views that read them.
+#[derive(Debug, Serialize)]
+struct CopyView {
+    context: String,
+    /// `contracts::<context>::Published`.
+    published: String,
+    consumer: String,
+    /// The events' subjects after the namespace: `Payments.PaymentCaptured`.
+    subjects: Vec<String>,
 }
 
 /// `given` sample events of two aggregates (or one), `then` how many rows and the version
@@ -161,13 +174,48 @@ pub(crate) fn views_file(
         .iter()
         .filter_map(|view| fold_test(&test_scope, context, view))
         .collect();
+    let copies = copies(&scope, context);
     Some(ViewsFile {
         views,
         uses: scope.uses(),
         std: scope.std_names(),
         tests,
         test_uses: test_scope.uses(),
+        copies,
     })
+}
+
+/// The published events of other contexts that this context's views read.
+fn copies(scope: &Scope<'_>, context: &Context) -> Vec<CopyView> {
+    let mut copies: Vec<CopyView> = Vec::new();
+    let bus_events = context
+        .views
+        .iter()
+        .flat_map(|view| &view.handlers)
+        .filter_map(|handler| handler.resolved.as_ref())
+        .filter(|event| event.delivery == Delivery::Bus);
+    for event in bus_events {
+        let subject = format!("{}.{}", event.context, event.event);
+        match copies
+            .iter_mut()
+            .find(|copy| copy.context == event.context.as_str())
+        {
+            Some(copy) if copy.subjects.contains(&subject) => {}
+            Some(copy) => copy.subjects.push(subject),
+            None => copies.push(CopyView {
+                context: event.context.to_string(),
+                published: published(scope, &event.context),
+                consumer: names::view_copy_consumer(&context.name, &event.context),
+                subjects: vec![subject],
+            }),
+        }
+    }
+    copies
+}
+
+/// The type of `context`'s published events.
+fn published(scope: &Scope<'_>, context: &str) -> String {
+    scope.name(&format!("contracts::{}::Published", names::module(context)))
 }
 
 fn read_view(scope: &Scope<'_>, context: &Context, view: &View) -> ReadView {
@@ -231,11 +279,18 @@ fn read_view(scope: &Scope<'_>, context: &Context, view: &View) -> ReadView {
             } else {
                 Vec::new()
             };
-            let exhaustive = sources.iter().all(|source| {
-                context
-                    .aggregate(&source.variant)
-                    .is_some_and(|a| a.events.len() == source.handled.len())
-            });
+            let exhaustive = view
+                .handlers
+                .iter()
+                .filter_map(|h| h.resolved.as_ref())
+                .all(|event| {
+                    let (variant, _) = source_of(scope, event);
+                    let handled = sources
+                        .iter()
+                        .find(|source| source.variant == variant)
+                        .map_or(0, |source| source.handled.len());
+                    source_size(scope.system, event) == Some(handled)
+                });
             ReadView {
                 exhaustive,
                 derive_default: !has_id,
@@ -246,7 +301,7 @@ fn read_view(scope: &Scope<'_>, context: &Context, view: &View) -> ReadView {
                 handlers: view
                     .handlers
                     .iter()
-                    .filter_map(|h| handler(scope, context, view, key, h, several))
+                    .filter_map(|h| handler(scope, view, key, h, several))
                     .collect(),
                 sources,
                 ..common(false, &key.name, column_type(scope, &key.ty))
@@ -385,27 +440,17 @@ fn by_fields(scope: &Scope<'_>, view: &View, key: &ddd_model::ir::Field) -> Vec<
     fields
 }
 
-/// The aggregates whose events a `by` view reads, in the order its handlers name them.
+/// The aggregates (of this context) and the other contexts (their published events) whose
+/// events a `by` view reads, in the order its handlers name them.
 fn sources(scope: &Scope<'_>, view: &View) -> Vec<SourceView> {
     let mut sources: Vec<SourceView> = Vec::new();
-    for handler in &view.handlers {
-        let Some(event) = handler
-            .resolved
-            .as_ref()
-            .filter(|e| e.delivery == Delivery::Local)
-        else {
-            continue;
-        };
-        let name = event.aggregate.to_string();
-        match sources.iter_mut().find(|source| source.variant == name) {
+    for event in view.handlers.iter().filter_map(|h| h.resolved.as_ref()) {
+        let (variant, ty) = source_of(scope, event);
+        match sources.iter_mut().find(|source| source.variant == variant) {
             Some(source) => source.handled.push(event.event.to_string()),
             None => sources.push(SourceView {
-                event: scope.name(&format!(
-                    "crate::{}::{}Event",
-                    names::module(&event.aggregate),
-                    event.aggregate
-                )),
-                variant: name,
+                event: ty,
+                variant,
                 handled: vec![event.event.to_string()],
             }),
         }
@@ -413,17 +458,48 @@ fn sources(scope: &Scope<'_>, view: &View) -> Vec<SourceView> {
     sources
 }
 
+/// How many events the type holding `event` has: its aggregate's, or its context's
+/// published ones.
+fn source_size(system: &System, event: &ddd_model::ir::HandledEvent) -> Option<usize> {
+    let context = system.context(&event.context)?;
+    match event.delivery {
+        Delivery::Local => Some(context.aggregate(&event.aggregate)?.events.len()),
+        Delivery::Bus => Some(context.publishes.len()),
+    }
+}
+
+/// The variant of a view's event enum that holds `event`, and the type it wraps: the
+/// aggregate's events for a local event, the context's published events for one over the
+/// bus.
+fn source_of(scope: &Scope<'_>, event: &ddd_model::ir::HandledEvent) -> (String, String) {
+    match event.delivery {
+        Delivery::Local => (
+            event.aggregate.to_string(),
+            scope.name(&format!(
+                "crate::{}::{}Event",
+                names::module(&event.aggregate),
+                event.aggregate
+            )),
+        ),
+        Delivery::Bus => (
+            format!("{}Published", event.context),
+            published(scope, &event.context),
+        ),
+    }
+}
+
 fn handler(
     scope: &Scope<'_>,
-    context: &Context,
     view: &View,
     key: &ddd_model::ir::Field,
     handler: &ViewHandler,
     several: bool,
 ) -> Option<HandlerView> {
     let resolved = handler.resolved.as_ref()?;
-    let aggregate = context.aggregate(&resolved.aggregate)?;
-    let event = aggregate.event(&resolved.event)?;
+    let source = scope.system.context(&resolved.context)?;
+    let event = source
+        .aggregate(&resolved.aggregate)?
+        .event(&resolved.event)?;
     let key_var = names::var(&key.name);
     let read = |name: &str| {
         handler.sets.iter().any(|set| {
@@ -436,11 +512,7 @@ fn handler(
         var if var == f.name.as_str() => var,
         var => format!("{}: {var}", f.name),
     };
-    let enum_path = scope.name(&format!(
-        "crate::{}::{}Event",
-        names::module(&aggregate.name),
-        aggregate.name
-    ));
+    let (variant_name, enum_path) = source_of(scope, resolved);
     let pattern_of = |wanted: &dyn Fn(&str) -> bool| {
         let mut fields: Vec<String> = event
             .fields
@@ -457,7 +529,7 @@ fn handler(
             format!("{enum_path}::{} {{ {} }}", event.name, fields.join(", "))
         };
         if several {
-            format!("{}Event::{}({variant})", view.name, aggregate.name)
+            format!("{}Event::{variant_name}({variant})", view.name)
         } else {
             variant
         }
@@ -619,24 +691,25 @@ fn fold_test(scope: &Scope<'_>, context: &Context, view: &View) -> Option<FoldTe
             })
         }
         ViewSource::By(key) => {
-            let resolved = view
-                .handlers
-                .iter()
-                .filter_map(|h| h.resolved.as_ref())
-                .find(|e| e.delivery == Delivery::Local)?;
-            let aggregate = context.aggregate(&resolved.aggregate)?;
-            let event = aggregate.event(&resolved.event)?;
-            let mut literal = sample(aggregate, event)?;
+            let resolved = view.handlers.iter().find_map(|h| h.resolved.as_ref())?;
+            let source = scope.system.context(&resolved.context)?;
+            let event = source
+                .aggregate(&resolved.aggregate)?
+                .event(&resolved.event)?;
+            let (variant, ty) = source_of(scope, resolved);
+            let fields = scope.sample_fields(&event.fields)?;
+            let mut literal = format!("{ty}::{} {{ {fields} }}", event.name);
             if sources(scope, view).len() > 1 {
-                literal = format!("{}Event::{}({literal})", view.name, aggregate.name);
+                literal = format!("{}Event::{variant}({literal})", view.name);
             }
             let key_field = event.fields.iter().find(|f| f.name == key.name)?;
+            let stream = resolved.aggregate.to_string();
             Some(FoldTest {
                 name,
                 view: view.name.to_string(),
                 given: vec![
-                    (aggregate.name.to_string(), "a".to_owned(), literal.clone()),
-                    (aggregate.name.to_string(), "b".to_owned(), literal),
+                    (stream.clone(), "a".to_owned(), literal.clone()),
+                    (stream, "b".to_owned(), literal),
                 ],
                 rows: 1,
                 key: key_text(scope, &key_field.ty)?,

@@ -77,6 +77,12 @@ pub fn route(aggregate: &str) -> String {
     format!("/{}", plural(&kebab(aggregate)))
 }
 
+/// The durable consumer that copies `source_context`'s published events into `context`'s
+/// store for its views: `ordering-views-copy-payments`.
+pub fn view_copy_consumer(context: &str, source_context: &str) -> String {
+    format!("{}-views-copy-{}", kebab(context), kebab(source_context))
+}
+
 /// The HTTP collection of a view: its name in the plural unless it is one already
 /// (`OrderSummary` → `/order-summaries`, `CustomerTotals` → `/customer-totals`); a final
 /// `ss`, `us` or `is` is a singular (`OrderStatus` → `/order-statuses`).

@@ -9,6 +9,7 @@
 //! behaves alike; the stores only move rows and checkpoints.
 
 mod fold;
+mod mirror;
 mod query;
 mod runner;
 mod token;
@@ -23,6 +24,7 @@ use crate::event::{DomainEvent, Envelope, EventId, Position};
 use crate::store::StoreError;
 
 pub use fold::{Folded, RowWrite, StoredRow, ViewBatch};
+pub use mirror::{EventMirror, copy_stream, is_copy};
 pub use query::{
     Cursor, DEFAULT_LIMIT, Direction, Filter, MAX_LIMIT, QueryError, Sort, ViewPage, ViewQuery,
     ViewRecord, select,
