@@ -179,20 +179,22 @@ impl Where {
             }
             (Range::Values { after }, Some((sort, column))) => {
                 let name = column_name(column.name);
-                self.conditions.push(format!("{name} IS NOT NULL"));
-                if let Some((value, key)) = after {
-                    let value = self.param(typed(schema, column.name, column.ty, value.clone())?);
-                    let key = self.param(Typed::Text(Some(key.to_owned())));
-                    // Either way one range of the column's index: a row comparison
-                    // ascending; descending, the bound on the value, then the ties after
-                    // the key.
-                    self.conditions.push(match sort.direction {
-                        Direction::Ascending => format!(r#"({name}, "key") > ({value}, {key})"#),
-                        Direction::Descending => {
-                            format!(r#"{name} <= {value} AND ({name} < {value} OR "key" > {key})"#)
-                        }
-                    });
-                }
+                // A bound on the value leaves NULL out by itself.
+                let Some((value, key)) = after else {
+                    self.conditions.push(format!("{name} IS NOT NULL"));
+                    return Ok(());
+                };
+                let value = self.param(typed(schema, column.name, column.ty, value.clone())?);
+                let key = self.param(Typed::Text(Some(key.to_owned())));
+                // Either way one range of an index of the column: ascending a row
+                // comparison; descending (the index on the value descending, then the key
+                // ascending) the bound on the value, then the ties after the key.
+                self.conditions.push(match sort.direction {
+                    Direction::Ascending => format!(r#"({name}, "key") > ({value}, {key})"#),
+                    Direction::Descending => {
+                        format!(r#"{name} <= {value} AND ({name} < {value} OR "key" > {key})"#)
+                    }
+                });
             }
             // `ranges` makes these of sorted queries only.
             (Range::Sorted, _) | (Range::Nulls { .. } | Range::Values { .. }, None) => {}

@@ -96,19 +96,31 @@ impl Table {
     }
 
     /// Its indexes besides the key: the index's name and what it is ordered by.
-    /// A filter column's index is ordered by key after the column, so a filtered page is one
-    /// range of it in key order; a sort column's is the sort's order (values, then key), so
-    /// a page of it is a range too. NULL comes first, as in [`ColumnValue::total_cmp`].
+    ///
+    /// Each `@filter` or `@sort` column has one on the column, then the key: a filtered page
+    /// is one range of it in key order, an ascending page one range in the sort's order. A
+    /// `@sort` column has a second one descending, then the key ascending: ties go by key
+    /// either way, so a descending page read backwards from the first index would need its
+    /// ties sorted again (a sort of every row of each tied value before the first row comes
+    /// out). NULL sorts first ascending, last descending, as in
+    /// [`ColumnValue::total_cmp`](ddd_core::view::ColumnValue::total_cmp).
     fn indexed(&self) -> impl Iterator<Item = (String, String)> + '_ {
-        self.schema
-            .columns
-            .iter()
-            .filter(|column| column.filter || column.sort)
-            .map(|column| {
-                let index = format!("{}_c_{}", self.name, column.name);
-                let on = format!(r#"{} ASC NULLS FIRST, "key""#, column_name(column.name));
-                (index, on)
-            })
+        self.schema.columns.iter().flat_map(|column| {
+            let name = column_name(column.name);
+            let ascending = (column.filter || column.sort).then(|| {
+                (
+                    format!("{}_c_{}", self.name, column.name),
+                    format!(r#"{name} ASC NULLS FIRST, "key""#),
+                )
+            });
+            let descending = column.sort.then(|| {
+                (
+                    format!("{}_d_{}", self.name, column.name),
+                    format!(r#"{name} DESC NULLS LAST, "key""#),
+                )
+            });
+            ascending.into_iter().chain(descending)
+        })
     }
 
     /// What the table's comment says about the schema it was made for: the view, where the
@@ -251,8 +263,12 @@ COMMENT ON TABLE {table} IS {comment}"#,
                FROM {} WHERE "key" = ANY($1)"#,
             self.quoted()
         );
+        // Planned for its keys every time: a plan cached while the table was young reads
+        // every row (a sequential scan that was cheapest at a few hundred rows) long after
+        // the table has grown, until an ANALYZE invalidates it.
         let rows = sqlx::query(AssertSqlSafe(select))
             .bind(keys)
+            .persistent(false)
             .fetch_all(transaction)
             .await
             .map_err(|error| store_error("loading a view's rows", error))?;
