@@ -89,18 +89,25 @@ fn the_shop_runs_end_to_end_as_a_monolith_and_its_filled_stub_survives_regenerat
     let filled = std::fs::read_to_string(dir.join(PLACE_ORDER_STUB)).expect("filled");
     build_binaries(&dir, &["build", "-p", "shop"], &["shop"]);
     let port = free_port();
-    let monolith = Process::start(
-        "shop",
-        &dir,
-        &[
-            ("HTTP_ADDR", format!("127.0.0.1:{port}")),
-            ("RUST_LOG", "info".to_owned()),
-        ],
-        port,
-    );
+    let env = [
+        ("HTTP_ADDR", format!("127.0.0.1:{port}")),
+        ("RUST_LOG", "info".to_owned()),
+    ];
+    let monolith = Process::start("shop", &dir, &env, port);
     let shop = Endpoints::all_at(port);
     let flow = shop.run_flow();
-    let log = monolith.stop_gracefully();
+    let spent = 2 * 1250 + 3 * 199;
+    views_show_the_flow(port, &flow, 1, spent);
+
+    // Killed without a chance to finish anything, restarted on the same files: the views
+    // resume from their checkpoints and count nothing twice.
+    let mut monolith = monolith;
+    monolith.kill();
+    let log = monolith.log();
+    let monolith = Process::start("shop", &dir, &env, port);
+    views_show_the_flow(port, &flow, 1, spent);
+    a_read_with_the_token_sees_the_command(port, &flow, spent);
+    monolith.stop_gracefully();
     for policy in [ORDERING_PLACES, PAYMENTS_REQUESTS, SHIPPING_PREPARES] {
         assert!(
             log.lines()
@@ -119,6 +126,71 @@ fn the_shop_runs_end_to_end_as_a_monolith_and_its_filled_stub_survives_regenerat
     let after = std::fs::read_to_string(out.path("out").join(PLACE_ORDER_STUB)).expect("kept");
     assert_eq!(after, filled, "regeneration touched the filled stub");
     build_binaries(&out.path("out"), &["build", "-p", "shop"], &["shop"]);
+}
+
+/// The customer's orders list the flow's order, shipped, and the customer's totals count
+/// `orders` orders worth `spent` cents, each once.
+fn views_show_the_flow(port: u16, flow: &Flow, orders: u64, spent: i64) {
+    let customer = flow.customer;
+    let summaries = eventually("the order summary shows the order shipped", || {
+        let page = get(
+            port,
+            &format!("/order-summaries?customer={customer}&sort=-placed_at"),
+        )
+        .body;
+        let rows = page["items"].as_array()?.clone();
+        rows.iter()
+            .any(|row| row["id"] == json!(flow.order) && row["status"] == "Shipped")
+            .then_some(rows)
+    });
+    assert_eq!(summaries[0]["line_count"], 2, "{summaries:?}");
+    let totals = eventually("the customer's totals count the orders", || {
+        let row = get(port, &format!("/customer-totals/{customer}")).body;
+        (row["orders"] == json!(orders)).then_some(row)
+    });
+    assert_eq!(totals["spent_cents"], spent, "{totals}");
+    // Nothing counted late: the totals stay.
+    std::thread::sleep(Duration::from_millis(300));
+    let again = get(port, &format!("/customer-totals/{customer}")).body;
+    assert_eq!(again, totals, "counted twice");
+}
+
+/// An order placed over HTTP shows, read with its token at once, in the customer's list and
+/// totals; a bad filter is a 400 naming it.
+fn a_read_with_the_token_sees_the_command(port: u16, flow: &Flow, spent: i64) {
+    let customer = flow.customer;
+    let total = json!({ "amount_cents": 100, "currency": "EUR" });
+    let line = json!({ "product": Uuid::now_v7(), "quantity": 1, "unit_price": total });
+    let placed = post(
+        port,
+        "/orders",
+        &json!({ "customer": customer, "lines": [line], "total": total }),
+    );
+    assert_eq!(placed.status, 201, "{}", placed.body);
+    let token = placed.token.expect("a consistency token");
+    let order = placed.body["id"].as_str().expect("an id").to_owned();
+    let page = get_after(
+        port,
+        &format!("/order-summaries?customer={customer}&sort=-placed_at"),
+        &token,
+    );
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(
+        page.body["items"][0]["id"],
+        json!(order),
+        "newest first: {}",
+        page.body
+    );
+    let totals = get_after(port, &format!("/customer-totals/{customer}"), &token);
+    assert_eq!(totals.body["orders"], 2, "{}", totals.body);
+    assert_eq!(totals.body["spent_cents"], spent + 100, "{}", totals.body);
+    let bad = get(port, "/order-summaries?total=5");
+    assert_eq!(
+        (bad.status, &bad.body["parameter"]),
+        (400, &json!("total")),
+        "{}",
+        bad.body
+    );
 }
 
 #[test]
@@ -316,6 +388,8 @@ struct Endpoints {
 /// What a flow saw.
 struct Flow {
     order_events: Vec<String>,
+    customer: Uuid,
+    order: String,
 }
 
 impl Endpoints {
@@ -465,7 +539,11 @@ impl Endpoints {
             .iter()
             .map(|event| event["type"].as_str().unwrap_or_default().to_owned())
             .collect();
-        Flow { order_events }
+        Flow {
+            order_events,
+            customer,
+            order: order.to_string(),
+        }
     }
 }
 
@@ -515,6 +593,8 @@ fn eventually<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
 pub(crate) struct Response {
     pub(crate) status: u16,
     pub(crate) body: Value,
+    /// The `Consistency-Token` header of a command's response.
+    pub(crate) token: Option<String>,
 }
 
 fn created(response: Response) -> String {
@@ -536,12 +616,24 @@ pub(crate) fn post(port: u16, path: &str, body: &Value) -> Response {
 
 /// One HTTP/1.1 exchange in the flow's trace.
 fn http(port: u16, method: &str, path: &str, body: &str) -> Response {
+    http_with(port, method, path, body, None)
+}
+
+/// A read that passes a command's consistency token.
+fn get_after(port: u16, path: &str, token: &str) -> Response {
+    http_with(port, "GET", path, "", Some(token))
+}
+
+fn http_with(port: u16, method: &str, path: &str, body: &str, token: Option<&str>) -> Response {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     let span: u64 = rand_span();
+    let token = token.map_or_else(String::new, |token| {
+        format!("Consistency-Token: {token}\r\n")
+    });
     write!(
         stream,
         "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
-         traceparent: 00-{TRACE_ID}-{span:016x}-01\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+         traceparent: 00-{TRACE_ID}-{span:016x}-01\r\n{token}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .expect("send");
@@ -553,9 +645,15 @@ fn http(port: u16, method: &str, path: &str, body: &str) -> Response {
         .nth(1)
         .and_then(|code| code.parse().ok())
         .unwrap_or(0);
+    let token = head.lines().find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        name.eq_ignore_ascii_case("consistency-token")
+            .then(|| value.trim().to_owned())
+    });
     Response {
         status,
         body: serde_json::from_str(body).unwrap_or_else(|_| Value::String(body.to_owned())),
+        token,
     }
 }
 

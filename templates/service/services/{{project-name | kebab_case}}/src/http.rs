@@ -2,18 +2,19 @@
 #![cfg_attr(rustfmt, rustfmt::skip)]
 //! The HTTP surface of {{project-name | pascal_case}}: a command endpoint per command, the state and the
 //! events of each aggregate (served by `ddd_service::AggregateApi`: problem+json errors,
-//! `If-Match`, trace and correlation from the request into the events).
+//! `If-Match`, trace and correlation from the request into the events, a consistency token
+//! in every command's response).
 
 use std::sync::Arc;
 use axum::Router;
-use ddd_core::{EventStore, Outbox};
+use ddd_core::{EventStore, Outbox, ViewStore};
 use ddd_service::{AggregateApi, CommandRoute};
 use crate::Runtime;
 
 /// The routes of every aggregate of {{project-name | pascal_case}}.
 pub fn router<S>(runtime: &Runtime<S>) -> Router
 where
-    S: EventStore + Outbox + Clone + Send + Sync + 'static,
+    S: EventStore + Outbox + ViewStore + Clone + Send + Sync + 'static,
 {
     router_under(runtime, "")
 }
@@ -22,7 +23,7 @@ where
 /// each have an aggregate of one name.
 pub fn router_under<S>(runtime: &Runtime<S>, prefix: &str) -> Router
 where
-    S: EventStore + Outbox + Clone + Send + Sync + 'static,
+    S: EventStore + Outbox + ViewStore + Clone + Send + Sync + 'static,
 {
     Router::new()
         .merge(
@@ -30,6 +31,7 @@ where
                 crate::item::Item,
                 S,
             >::new(Arc::clone(&runtime.item), format!("{prefix}/items"), ITEM_COMMANDS)
+                .context("{{project-name | pascal_case}}")
                 .router(),
         )
 }

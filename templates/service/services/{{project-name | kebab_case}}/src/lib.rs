@@ -14,7 +14,7 @@ pub mod http;
 use std::sync::Arc;
 use std::time::Duration;
 use ddd_core::{
-    BoundedContext, BusError, EventBus, EventStore, Outbox, Relay, Repository,
+    BoundedContext, BusError, EventBus, EventStore, Outbox, Relay, Repository, ViewStore,
 };
 
 use ddd_service::metrics::{MeteredBus, MeteredOutbox};
@@ -42,11 +42,12 @@ pub struct Runtime<S> {
     pub item: Arc<Repository<item::Item, S>>,
     store: S,
     namespace: String,
+    view_wait: Duration,
 }
 
 impl<S> Runtime<S>
 where
-    S: EventStore + Outbox + Clone + Send + Sync + 'static,
+    S: EventStore + Outbox + ViewStore + Clone + Send + Sync + 'static,
 {
     /// Repositories over `store`.
     pub fn new(store: S) -> Self {
@@ -54,7 +55,26 @@ where
             item: Arc::new(Repository::new(store.clone())),
             store,
             namespace: SYSTEM.to_owned(),
+            view_wait: Duration::from_secs(2),
         }
+    }
+
+    /// How long a view read with a consistency token waits for the view to show the
+    /// command (2 s unless set).
+    #[must_use]
+    pub fn view_wait(mut self, wait: Duration) -> Self {
+        self.view_wait = wait;
+        self
+    }
+
+    /// The event store, which also keeps the views.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// How long a view read with a token waits.
+    pub fn view_wait_bound(&self) -> Duration {
+        self.view_wait
     }
 
     /// Publishes and subscribes on `<namespace>.<Context>.<Event>` instead of
@@ -67,8 +87,9 @@ where
     }
 
     /// Subscribes every policy to `bus` (before anything is published, so nothing is
-    /// missed; replicas of this service compete for the events) and relays the published
-    /// events from the outbox to `bus`, as background work that stops with `background`.
+    /// missed; replicas of this service compete for the events), relays the published
+    /// events from the outbox to `bus`, as background work that stops
+    /// with `background`.
     pub async fn start<B>(
         &self,
         bus: &B,

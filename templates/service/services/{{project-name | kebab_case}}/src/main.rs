@@ -21,7 +21,7 @@
 
 use std::process::ExitCode;
 use ddd_core::memory::InProcessBus;
-use ddd_core::{EventBus, EventStore, Outbox};
+use ddd_core::{EventBus, EventStore, Outbox, ViewStore};
 use ddd_service::{Background, Health, ServiceConfig, Settings};
 use {{project-name | snake_case}}_{{project-name | snake_case}}::{Runtime, http};
 
@@ -93,7 +93,7 @@ async fn with_bus<S>(
     url: &str,
 ) -> Result<(), String>
 where
-    S: EventStore + Outbox + Clone + Send + Sync + 'static,
+    S: EventStore + Outbox + ViewStore + Clone + Send + Sync + 'static,
 {
     let scheme = url.split_once("://").map_or(url, |(scheme, _)| scheme);
     match scheme {
@@ -142,7 +142,7 @@ async fn serve<S, B>(
     bus: B,
 ) -> Result<(), String>
 where
-    S: EventStore + Outbox + Clone + Send + Sync + 'static,
+    S: EventStore + Outbox + ViewStore + Clone + Send + Sync + 'static,
     B: EventBus + Clone,
 {
     let mut background = Background::new();
