@@ -463,3 +463,48 @@ fn a_model_of_guards_sets_and_computed_mappings_builds_lints_and_passes_its_test
     assert!(policy.contains(".saturating_mul("), "{policy}");
     check_workspace(&out.path("out"));
 }
+
+/// Views of every kind: computed fields, `by` views fed by their own context and by
+/// another context's published events.
+const VIEWS: &str = include_str!("../../../ddd-model/tests/models/good/views.ddd");
+
+#[test]
+fn a_model_of_views_builds_and_a_view_fed_over_the_bus_counts_each_event_once() {
+    let out = Test::new()
+        .file("views.ddd", VIEWS)
+        .args(["generate", "views.ddd", "--out", "out", "-q"])
+        .success();
+    let dir = out.path("out");
+    check_workspace(&dir);
+    build_binaries(&dir, &["build", "-p", "shop"], &["shop"]);
+    let port = free_port();
+    let env = [("HTTP_ADDR", format!("127.0.0.1:{port}"))];
+    let monolith = Process::start("shop", &dir, &env, port);
+    let order = uuid::Uuid::now_v7();
+    let amount = json!({ "amount_cents": 700, "currency": "EUR" });
+    let requested = post(
+        port,
+        "/payments",
+        &json!({ "order": order, "amount": amount }),
+    );
+    assert_eq!(requested.status, 201, "{}", requested.body);
+    let payment = requested.body["id"].as_str().expect("an id").to_owned();
+    let captured = post(
+        port,
+        &format!("/payments/{payment}/capture"),
+        &json!({ "attempts": 3 }),
+    );
+    assert_eq!(captured.status, 200, "{}", captured.body);
+    let row = crate::shop::eventually("the order's payments show the capture", || {
+        let row = crate::shop::get(port, &format!("/order-payments/{order}")).body;
+        (row["captures"] == 1).then_some(row)
+    });
+    assert_eq!(row["captured_cents"], 700, "{row}");
+    assert_eq!(row["last_attempts"], 3, "{row}");
+    let by_attempts = crate::shop::get(port, "/by-attempts/3").body;
+    assert_eq!(by_attempts["payments"], 1, "{by_attempts}");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let again = crate::shop::get(port, &format!("/order-payments/{order}")).body;
+    assert_eq!(again, row, "counted once");
+    monolith.stop_gracefully();
+}

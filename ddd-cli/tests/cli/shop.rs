@@ -579,7 +579,7 @@ fn event_id(port: u16, aggregate: &str, event_type: &str) -> Uuid {
 /// only after it.
 const PATIENCE: Duration = Duration::from_secs(60);
 
-fn eventually<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+pub(crate) fn eventually<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + PATIENCE;
     loop {
         if let Some(found) = probe() {
@@ -606,7 +606,7 @@ fn ok(response: Response) {
     assert_eq!(response.status, 200, "{}", response.body);
 }
 
-fn get(port: u16, path: &str) -> Response {
+pub(crate) fn get(port: u16, path: &str) -> Response {
     http(port, "GET", path, "")
 }
 
