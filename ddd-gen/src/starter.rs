@@ -34,6 +34,11 @@ context {pascal} {{
     event ItemRenamed(name: String)
   }}
 
+  /// The items, for lists: `GET /item-listings?sort=name`, a page at a time.
+  view ItemListing from Item {{
+    name: String @sort
+  }}
+
   publishes ItemCreated, ItemRenamed
 }}
 "#

@@ -3,7 +3,7 @@
 //! The HTTP surface of {{project-name | pascal_case}}: a command endpoint per command, the state and the
 //! events of each aggregate (served by `ddd_service::AggregateApi`: problem+json errors,
 //! `If-Match`, trace and correlation from the request into the events, a consistency token
-//! in every command's response).
+//! in every command's response), and the views (`ddd_service::ViewApi`).
 
 use std::sync::Arc;
 use axum::Router;
@@ -34,6 +34,7 @@ where
                 .context("{{project-name | pascal_case}}")
                 .router(),
         )
+        .merge(runtime.views.router(runtime.store(), prefix, runtime.view_wait_bound()))
 }
 
 /// Item's commands, as `POST /items/{id}/<path>` takes them.
@@ -186,5 +187,79 @@ mod tests {
             )
             .await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{problem}");
+    }
+
+    /// A read that passes a command's consistency token sees the command in every view of
+    /// the aggregate; a bad parameter is a 400 that names it.
+    #[tokio::test]
+    async fn item_views_show_a_command_with_its_token() {
+        let runtime = Runtime::new(InMemoryEventStore::new());
+        let mut background = ddd_service::Background::new();
+        runtime
+            .start(&ddd_core::memory::InProcessBus::new(), &mut background)
+            .await
+            .expect("the runtime starts");
+        let app = router(&runtime);
+        let (status, headers, created) = send(
+                &app,
+                "POST",
+                "/items",
+                body(
+                    &ItemCommand::CreateItem {
+                        name: "aaa".to_owned(),
+                    },
+                ),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let id = created["id"].as_str().expect("an id").to_owned();
+        let token = headers["consistency-token"].to_str().expect("a token").to_owned();
+        assert_eq!(created["consistency_token"], token.as_str());
+        let request = Request::get("/item-listings?limit=500")
+            .header("consistency-token", token.as_str())
+            .body(Body::empty())
+            .expect("a request");
+        let response = app.clone().oneshot(request).await.expect("a response");
+        assert_eq!(response.status(), StatusCode::OK);
+        let bytes = to_bytes(response.into_body(), usize::MAX).await.expect("a body");
+        let page: Value = serde_json::from_slice(&bytes).expect("JSON");
+        let ids: Vec<&str> = page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter_map(|row| row["id"].as_str())
+            .collect();
+        assert_eq!(ids, [id.as_str()], "{page}");
+        let (status, _, row) = send(
+                &app,
+                "GET",
+                &format!("/item-listings/{id}"),
+                String::new(),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (status, row["version"].as_u64()),
+            (StatusCode::OK, Some(1)),
+            "{row}",
+        );
+        let (status, _, problem) = send(
+                &app,
+                "GET",
+                "/item-listings?no_such_parameter=1",
+                String::new(),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (status, problem["parameter"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("no_such_parameter")),
+            "{problem}",
+        );
+        background
+            .shutdown(std::time::Duration::from_secs(5))
+            .await
+            .expect("a clean stop");
     }
 }

@@ -10,6 +10,7 @@
 
 pub mod item;
 pub mod http;
+pub mod views;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,6 +41,8 @@ pub struct Context;
 pub struct Runtime<S> {
     /// Item aggregates.
     pub item: Arc<Repository<item::Item, S>>,
+    /// The views, kept in the same store.
+    pub views: views::Views,
     store: S,
     namespace: String,
     view_wait: Duration,
@@ -53,6 +56,7 @@ where
     pub fn new(store: S) -> Self {
         Self {
             item: Arc::new(Repository::new(store.clone())),
+            views: views::Views::default(),
             store,
             namespace: SYSTEM.to_owned(),
             view_wait: Duration::from_secs(2),
@@ -88,7 +92,7 @@ where
 
     /// Subscribes every policy to `bus` (before anything is published, so nothing is
     /// missed; replicas of this service compete for the events), relays the published
-    /// events from the outbox to `bus`, as background work that stops
+    /// events from the outbox to `bus` and keeps the views caught up, as background work that stops
     /// with `background`.
     pub async fn start<B>(
         &self,
@@ -99,6 +103,15 @@ where
         B: EventBus + Clone,
     {
         let bus = MeteredBus::new(bus.clone());
+        self.views
+            .start(
+                &self.store,
+                &bus,
+                &self.namespace,
+                Duration::from_millis(50),
+                background,
+            )
+            .await?;
         let outbox = MeteredOutbox::new(self.store.clone(), "{{project-name | pascal_case}}");
         let relay = Relay::new(outbox, bus, Context::routing(&self.namespace));
         let stopped = background.stopped();
@@ -115,9 +128,10 @@ where
         Ok(())
     }
 
-    /// Adds what `/health/ready` asks of this context: that its event store answers.
+    /// Adds what `/health/ready` asks of this context: that its event store answers,
+    /// and (reported, not required) that no view stopped at an event.
     pub fn health(&self, health: Health) -> Health {
-        health.store("{{project-name | kebab_case}}-store", self.store.clone())
+        self.views.health(health.store("{{project-name | kebab_case}}-store", self.store.clone()))
     }
 }
 

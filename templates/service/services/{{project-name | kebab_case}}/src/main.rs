@@ -15,11 +15,18 @@
 //! - `OTEL_EXPORTER_OTLP_ENDPOINT` [none], `OTEL_SERVICE_NAME` [`{{project-name | kebab_case}}-{{project-name | kebab_case}}`]: export
 //!   spans over OTLP/HTTP (built with `--features otlp`);
 //! - `JWT_HS256_SECRET` or `JWT_RS256_PUBLIC_KEY`(`_FILE`), with `JWT_ISSUER`,
-//!   `JWT_AUDIENCE`, `JWT_REQUIRED_SCOPE`: bearer authentication of every write.
+//!   `JWT_AUDIENCE`, `JWT_REQUIRED_SCOPE`: bearer authentication of every write;
+//! - `VIEW_WAIT_MS` [2000]: how long a view read with a consistency token waits for the
+//!   view to show the command.
+//!
+//! `{{project-name | kebab_case}}-{{project-name | kebab_case}} rebuild-view <View>` refolds one view (`ItemListing`) from every
+//! event into a fresh table and swaps it in, then exits; a running service keeps serving
+//! meanwhile. `POST /<views>/rebuild` does the same over HTTP.
 //!
 //! A bad value stops the start with every problem listed (exit code 2).
 
 use std::process::ExitCode;
+use std::time::Duration;
 use ddd_core::memory::InProcessBus;
 use ddd_core::{EventBus, EventStore, Outbox, ViewStore};
 use ddd_service::{Background, Health, ServiceConfig, Settings};
@@ -33,6 +40,9 @@ async fn main() -> ExitCode {
     let bus = settings.string("BUS_URL", "in-process");
     let namespace = settings
         .string("BUS_NAMESPACE", {{project-name | snake_case}}_{{project-name | snake_case}}::SYSTEM);
+    let view_wait = Duration::from_millis(
+        settings.parse("VIEW_WAIT_MS", 2000, "a number of milliseconds"),
+    );
     let telemetry = ddd_service::init_telemetry(
         &config,
         env!("CARGO_PKG_NAME"),
@@ -42,7 +52,29 @@ async fn main() -> ExitCode {
         tracing::error!("{error}");
         return ExitCode::from(2);
     }
-    let outcome = run(&config, &database, &bus, &namespace).await;
+    let outcome = match std::env::args().nth(1).as_deref() {
+        Some("rebuild-view") => {
+            match std::env::args().nth(2) {
+                Some(view) => rebuild_view(&database, &view).await,
+                None => {
+                    Err(
+                        format!(
+                            "rebuild-view needs a view: {}",
+                            {{project-name | snake_case}}_{{project-name | snake_case}}::views::NAMES.join(", "),
+                        ),
+                    )
+                }
+            }
+        }
+        Some(other) => {
+            Err(
+                format!(
+                    "unknown command `{other}`; the one command is `rebuild-view <View>`",
+                ),
+            )
+        }
+        None => run(&config, &database, &bus, &namespace, view_wait).await,
+    };
     telemetry.shutdown().await;
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -53,16 +85,15 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(
-    config: &ServiceConfig,
-    database: &str,
-    bus: &str,
-    namespace: &str,
-) -> Result<(), String> {
-    match database.split_once("://").map(|(scheme, _)| scheme) {
+/// Rebuilds `view` in the store at `database`, printing what it folded.
+async fn rebuild_view(database: &str, view: &str) -> Result<(), String> {
+    let rebuilt = match database.split_once("://").map(|(scheme, _)| scheme) {
         Some("sqlite") => {
-            let store = {{project-name | snake_case}}_{{project-name | snake_case}}::sqlite(database).await?;
-            with_bus(config, Runtime::new(store).namespace(namespace), bus).await
+            {{project-name | snake_case}}_{{project-name | snake_case}}::views::rebuild(
+                    &{{project-name | snake_case}}_{{project-name | snake_case}}::sqlite(database).await?,
+                    view,
+                )
+                .await?
         }
 
         #[cfg(feature = "postgres")]
@@ -70,7 +101,51 @@ async fn run(
             let store = ddd_postgres::PostgresStore::connect(database)
                 .await
                 .map_err(|error| format!("DATABASE_URL: {error}"))?;
-            with_bus(config, Runtime::new(store).namespace(namespace), bus).await
+            {{project-name | snake_case}}_{{project-name | snake_case}}::views::rebuild(&store, view).await?
+        }
+        _ => {
+            return Err(
+                format!("DATABASE_URL `{database}`: not a store this build opens"),
+            );
+        }
+    };
+    println!(
+        "{view}: rebuilt from {} events, at position {}",
+        rebuilt.applied,
+        rebuilt.checkpoint,
+    );
+    Ok(())
+}
+
+async fn run(
+    config: &ServiceConfig,
+    database: &str,
+    bus: &str,
+    namespace: &str,
+    view_wait: Duration,
+) -> Result<(), String> {
+    match database.split_once("://").map(|(scheme, _)| scheme) {
+        Some("sqlite") => {
+            let store = {{project-name | snake_case}}_{{project-name | snake_case}}::sqlite(database).await?;
+            with_bus(
+                    config,
+                    Runtime::new(store).namespace(namespace).view_wait(view_wait),
+                    bus,
+                )
+                .await
+        }
+
+        #[cfg(feature = "postgres")]
+        Some("postgres" | "postgresql") => {
+            let store = ddd_postgres::PostgresStore::connect(database)
+                .await
+                .map_err(|error| format!("DATABASE_URL: {error}"))?;
+            with_bus(
+                    config,
+                    Runtime::new(store).namespace(namespace).view_wait(view_wait),
+                    bus,
+                )
+                .await
         }
         _ => {
             Err(
