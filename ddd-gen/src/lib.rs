@@ -90,6 +90,39 @@ struct ContextNames {
     port: usize,
     /// Where the monolith mounts the context's routes (see [`monolith_prefixes`]).
     prefix: String,
+    /// Its views, for the README: name, route, filters and sorts.
+    views: Vec<ViewRoute>,
+}
+
+#[derive(Debug, Serialize)]
+struct ViewRoute {
+    name: String,
+    route: String,
+    filters: Vec<String>,
+    sorts: Vec<String>,
+}
+
+fn view_routes(context: &Context) -> Vec<ViewRoute> {
+    context
+        .views
+        .iter()
+        .map(|view| ViewRoute {
+            name: view.name.to_string(),
+            route: view.route(),
+            filters: view
+                .fields
+                .iter()
+                .filter(|f| f.filter)
+                .map(|f| f.name.to_string())
+                .collect(),
+            sorts: view
+                .fields
+                .iter()
+                .filter(|f| f.sort)
+                .map(|f| f.name.to_string())
+                .collect(),
+        })
+        .collect()
 }
 
 fn context_names(system: &System, index: usize, context: &Context, prefix: String) -> ContextNames {
@@ -102,6 +135,7 @@ fn context_names(system: &System, index: usize, context: &Context, prefix: Strin
         env: names::env_prefix(&context.name),
         port: 8081 + index,
         prefix,
+        views: view_routes(context),
     }
 }
 

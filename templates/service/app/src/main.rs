@@ -11,11 +11,14 @@
 //! - `OTEL_EXPORTER_OTLP_ENDPOINT` [none], `OTEL_SERVICE_NAME` [`{{project-name | kebab_case}}`]: export
 //!   spans over OTLP/HTTP (built with `--features otlp`);
 //! - `JWT_HS256_SECRET` or `JWT_RS256_PUBLIC_KEY`(`_FILE`), with `JWT_ISSUER`,
-//!   `JWT_AUDIENCE`, `JWT_REQUIRED_SCOPE`: bearer authentication of every write.
+//!   `JWT_AUDIENCE`, `JWT_REQUIRED_SCOPE`: bearer authentication of every write;
+//! - `VIEW_WAIT_MS` [2000]: how long a view read with a consistency token waits for the
+//!   view to show the command.
 //!
 //! A bad value stops the start with every problem listed (exit code 2).
 
 use std::process::ExitCode;
+use std::time::Duration;
 use axum::Router;
 use ddd_core::memory::InProcessBus;
 use ddd_service::{Background, Health, ServiceConfig, Settings};
@@ -38,6 +41,9 @@ async fn main() -> ExitCode {
     }
     let {{project-name | snake_case}}_{{project-name | snake_case}}_database = settings
         .string("{{project-name | shouty_snake_case}}_DATABASE_URL", "sqlite://data/{{project-name | kebab_case}}.db");
+    let view_wait = Duration::from_millis(
+        settings.parse("VIEW_WAIT_MS", 2000, "a number of milliseconds"),
+    );
     let telemetry = ddd_service::init_telemetry(
         &config,
         env!("CARGO_PKG_NAME"),
@@ -50,7 +56,7 @@ async fn main() -> ExitCode {
     let databases = Databases {
         {{project-name | snake_case}}_{{project-name | snake_case}}: {{project-name | snake_case}}_{{project-name | snake_case}}_database,
     };
-    let outcome = run(&config, &databases).await;
+    let outcome = run(&config, &databases, view_wait).await;
     telemetry.shutdown().await;
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -66,17 +72,22 @@ struct Databases {
     {{project-name | snake_case}}_{{project-name | snake_case}}: String,
 }
 
-async fn run(config: &ServiceConfig, databases: &Databases) -> Result<(), String> {
+async fn run(
+    config: &ServiceConfig,
+    databases: &Databases,
+    view_wait: Duration,
+) -> Result<(), String> {
     let bus = InProcessBus::new();
     let mut background = Background::new();
     let mut health = Health::new();
     let mut api = Router::new();
     let runtime = {{project-name | snake_case}}_{{project-name | snake_case}}::Runtime::new(
-        {{project-name | snake_case}}_{{project-name | snake_case}}::sqlite(
-                &databases.{{project-name | snake_case}}_{{project-name | snake_case}},
-            )
-            .await?,
-    );
+            {{project-name | snake_case}}_{{project-name | snake_case}}::sqlite(
+                    &databases.{{project-name | snake_case}}_{{project-name | snake_case}},
+                )
+                .await?,
+        )
+        .view_wait(view_wait);
     runtime.start(&bus, &mut background).await.map_err(|error| error.to_string())?;
     health = runtime.health(health);
     api = api.merge({{project-name | snake_case}}_{{project-name | snake_case}}::http::router(&runtime));
