@@ -106,10 +106,17 @@ struct Service {
 
 const SECRET: &str = "a-secret-of-at-least-thirty-two-bytes!";
 
-/// The ticket commands and the board, with a runner that catches up only when woken (or
-/// none: `running` false), so a test sees what the token waits for.
+/// The ticket commands and the board over the in-memory store.
 fn service(running: bool, vars: &[(&str, &str)]) -> Service {
-    let store = InMemoryEventStore::new();
+    service_over(InMemoryEventStore::new(), running, vars)
+}
+
+/// The ticket commands and the board over `store`, with a runner that catches up only when
+/// woken (or none: `running` false), so a test sees what the token waits for.
+fn service_over<S>(store: S, running: bool, vars: &[(&str, &str)]) -> Service
+where
+    S: ddd_core::EventStore + ddd_core::ViewStore + Clone,
+{
     let handle = ViewHandle::of::<TicketBoard>();
     if running {
         let runner = ViewRunner::<TicketBoard, _>::new(store.clone(), &handle);
@@ -289,7 +296,24 @@ fn base64_url(text: &str) -> String {
 
 #[tokio::test]
 async fn a_read_with_the_token_always_sees_the_command() {
-    let service = service(true, &[]);
+    sixteen_writers_read_their_writes(service(true, &[])).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_with_the_token_always_sees_the_command_on_sqlite() {
+    let file = ddd_sqlite::testing::TestFile::new();
+    sixteen_writers_read_their_writes(service_over(file.connect().await, true, &[])).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_with_the_token_always_sees_the_command_on_postgres() {
+    let database = ddd_postgres::testing::TestDatabase::new();
+    sixteen_writers_read_their_writes(service_over(database.connect().await, true, &[])).await;
+}
+
+/// 16 writers each open tickets and read each one back, with its token, by key and in a
+/// filtered list: always there.
+async fn sixteen_writers_read_their_writes(service: Service) {
     let app = Arc::new(service.app);
     let mut writers = tokio::task::JoinSet::new();
     for writer in 0..16u8 {
