@@ -429,3 +429,38 @@ async fn rebuild_refolds_the_view_behind_the_auth_of_writes() {
     opened.sort();
     assert_eq!(ids(&page), opened);
 }
+
+#[tokio::test]
+async fn view_lag_and_state_are_metrics() {
+    let store = InMemoryEventStore::new();
+    let handle = ViewHandle::of::<TicketBoard>();
+    let service = service_over(store.clone(), false, &[]);
+    open(&service.app, "t", 1).await;
+    open(&service.app, "u", 2).await;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let monitor = tokio::spawn(ddd_service::views::monitor(
+        store,
+        vec![handle],
+        Duration::from_millis(10),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (status, _, text) = send(&service.app, get("/metrics", None)).await;
+    assert_eq!(status, StatusCode::OK);
+    let text = text.as_str().expect("the exposition format").to_owned();
+    for line in [
+        r#"ddd_view_lag_events{view="TicketBoard"} 2"#,
+        r#"ddd_view_up{view="TicketBoard"} 1"#,
+    ] {
+        assert!(text.lines().any(|l| l == line), "no `{line}` in:\n{text}");
+    }
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with(r#"ddd_view_lag_seconds{view="TicketBoard"}"#)),
+        "{text}"
+    );
+    let _ = stop.send(());
+    monitor.await.expect("joins").expect("stops cleanly");
+}
