@@ -476,10 +476,10 @@ fn a_model_of_views_builds_and_a_view_fed_over_the_bus_counts_each_event_once() 
         .success();
     let dir = out.path("out");
     check_workspace(&dir);
-    build_binaries(&dir, &["build", "-p", "shop"], &["shop"]);
+    build_binaries(&dir, &["build", "-p", "reads"], &["reads"]);
     let port = free_port();
     let env = [("HTTP_ADDR", format!("127.0.0.1:{port}"))];
-    let monolith = Process::start("shop", &dir, &env, port);
+    let monolith = Process::start("reads", &dir, &env, port);
     let order = uuid::Uuid::now_v7();
     let amount = json!({ "amount_cents": 700, "currency": "EUR" });
     let requested = post(
