@@ -204,6 +204,21 @@ impl<V: View, S: ViewStore> ViewRunner<V, S> {
     /// # Errors
     /// The store failing, or an event that did not decode or apply (the status says so).
     pub async fn catch_up(&self) -> Result<usize, ViewError> {
+        // A read first: an idle view costs the store a query, not a write transaction
+        // (SQLite's one writer, PostgreSQL's checkpoint row lock) at every interval.
+        let progress = self.store.view_progress(&V::SCHEMA).await?;
+        if progress.lag_events() == 0 {
+            self.status.send_if_modified(|status| match status {
+                ViewStatus::Running { checkpoint } if *checkpoint == progress.checkpoint => false,
+                _ => {
+                    *status = ViewStatus::Running {
+                        checkpoint: progress.checkpoint,
+                    };
+                    true
+                }
+            });
+            return Ok(0);
+        }
         let target = ViewTarget::live(&V::SCHEMA);
         let mut applied = 0;
         loop {
