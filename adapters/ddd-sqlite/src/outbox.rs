@@ -11,11 +11,13 @@ use crate::store::SqliteStore;
 
 impl Outbox for SqliteStore {
     async fn pending(&self, limit: usize) -> Result<Vec<RawEnvelope>, StoreError> {
+        // `+?2`: a parameter bound straight to LIMIT is prepared again on every run (see
+        // `store::EVENTS_AFTER`).
         let sql = concat!(
             "SELECT ",
             event_columns!(),
             " FROM ddd_outbox AS o JOIN ddd_events AS e ON e.position = o.position \
-             WHERE o.position > ?1 ORDER BY o.position LIMIT ?2"
+             WHERE o.position > ?1 ORDER BY o.position LIMIT +?2"
         );
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.read_events(sql, [0, limit], "reading the outbox")

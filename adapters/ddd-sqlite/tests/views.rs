@@ -16,8 +16,8 @@ use ddd_core::memory::InMemoryEventStore;
 use ddd_core::testing::conformance::views::{TickCount, Unlucky};
 use ddd_core::testing::conformance::{Tick, request, tick};
 use ddd_core::view::{
-    Column, ColumnType, ColumnValue, Cursor, Direction, Filter, RowMeta, Sort, View, ViewPage,
-    ViewQuery, ViewSchema, ViewStore, ViewTarget,
+    Column, ColumnType, ColumnValue, Cursor, Direction, Filter, MAX_LIMIT, RowMeta, Sort, View,
+    ViewPage, ViewQuery, ViewRecord, ViewSchema, ViewStore, ViewTarget,
 };
 use ddd_core::{Envelope, EventStore, ExpectedVersion, StreamId};
 use ddd_sqlite::SqliteStore;
@@ -111,7 +111,7 @@ async fn catch_up<V: View, S: ViewStore>(store: &S) {
     {}
 }
 
-fn random_query(rng: &mut rng::Rng, values: &[Vec<ColumnValue>]) -> ViewQuery {
+fn random_query(rng: &mut rng::Rng, values: &[Vec<ColumnValue>], limit: u64) -> ViewQuery {
     let columns = Mixed::SCHEMA.columns.len() as u64;
     let mut filters = Vec::new();
     for _ in 0..rng.below(3) {
@@ -133,14 +133,21 @@ fn random_query(rng: &mut rng::Rng, values: &[Vec<ColumnValue>]) -> ViewQuery {
     ViewQuery {
         filters,
         sort,
-        limit: usize::try_from(rng.below(9) + 1).expect("limit"),
+        limit: usize::try_from(rng.below(limit) + 1).expect("limit"),
         after: None,
     }
 }
 
-/// Pages through `query` on both stores; each page, and each cursor, must be the same.
-async fn same_pages(sqlite: &SqliteStore, memory: &InMemoryEventStore, mut query: ViewQuery) {
-    loop {
+/// Pages through `query` on both stores, `pages` pages at most; each page, and each cursor,
+/// must be the same. Returns the rows seen.
+async fn same_pages(
+    sqlite: &SqliteStore,
+    memory: &InMemoryEventStore,
+    mut query: ViewQuery,
+    pages: usize,
+) -> Vec<ViewRecord> {
+    let mut seen = Vec::new();
+    for _ in 0..pages {
         let ours: ViewPage = sqlite
             .query_view(&Mixed::SCHEMA, &query)
             .await
@@ -150,46 +157,86 @@ async fn same_pages(sqlite: &SqliteStore, memory: &InMemoryEventStore, mut query
             .await
             .expect("query");
         assert_eq!(ours, reference, "{query:?}");
-        let Some(next) = ours.next else { return };
+        seen.extend(ours.rows);
+        let Some(next) = ours.next else { break };
         query.after = Cursor::decode(&next.encode());
     }
+    seen
+}
+
+/// Both stores holding `streams` rows of [`Mixed`] folded from the same ticks, and the
+/// rows' column values (to draw filters from).
+async fn mixed(
+    file: &TestFile,
+    streams: usize,
+    rng: &mut rng::Rng,
+) -> (SqliteStore, InMemoryEventStore, Vec<Vec<ColumnValue>>) {
+    let sqlite = file.connect().await;
+    let memory = InMemoryEventStore::new();
+    let mut ticks = Vec::new();
+    for i in 0..streams {
+        let stream = StreamId::new("Mixed", format!("s{i:04}"));
+        for _ in 0..=rng.below(4) {
+            ticks.push((stream.clone(), 0, rng.below(200)));
+        }
+    }
+    for (stream, writer, n) in &ticks {
+        let event = tick(&stream.aggregate_type, &stream.aggregate_id, *writer, *n);
+        memory
+            .append(request(stream, ExpectedVersion::Any, vec![event]))
+            .await
+            .expect("append");
+    }
+    support::append(&sqlite, ticks).await;
+    catch_up::<Mixed, _>(&sqlite).await;
+    catch_up::<Mixed, _>(&memory).await;
+    let everything = ViewQuery {
+        limit: MAX_LIMIT,
+        ..ViewQuery::default()
+    };
+    let values = same_pages(&sqlite, &memory, everything, usize::MAX)
+        .await
+        .iter()
+        .map(|record| Mixed::columns(&serde_json::from_str(&record.row).expect("a Mixed row")))
+        .collect();
+    (sqlite, memory, values)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_equal_the_reference_over_every_kind_of_column() {
     let file = TestFile::new();
-    let sqlite = file.connect().await;
-    let memory = InMemoryEventStore::new();
     let seed = rng::seed();
     eprintln!("seed {seed} (DDD_TEST_SEED to replay)");
     let mut rng = rng::Rng::new(seed);
-    for i in 0..80 {
-        let stream = StreamId::new("Mixed", format!("s{i:02}"));
-        for _ in 0..=rng.below(4) {
-            let n = rng.below(200);
-            let event = tick(&stream.aggregate_type, &stream.aggregate_id, 0, n);
-            let again = vec![event.clone()];
-            sqlite
-                .append(request(&stream, ExpectedVersion::Any, vec![event]))
-                .await
-                .expect("append");
-            memory
-                .append(request(&stream, ExpectedVersion::Any, again))
-                .await
-                .expect("append");
-        }
-    }
-    catch_up::<Mixed, _>(&sqlite).await;
-    catch_up::<Mixed, _>(&memory).await;
-    let values: Vec<Vec<ColumnValue>> = support::rows(&sqlite, &Mixed::SCHEMA)
-        .await
-        .into_values()
-        .map(|row| Mixed::columns(&serde_json::from_value(row).expect("a Mixed row")))
-        .collect();
+    let (sqlite, memory, values) = mixed(&file, 80, &mut rng).await;
     assert!(values.iter().any(|columns| columns[4] == ColumnValue::Null));
     for _ in 0..300 {
-        same_pages(&sqlite, &memory, random_query(&mut rng, &values)).await;
+        let query = random_query(&mut rng, &values, 9);
+        same_pages(&sqlite, &memory, query, usize::MAX).await;
     }
+}
+
+/// Filters matching thousands of rows under a sort: the store walks the sort column's index
+/// instead of sorting the matches, and must page alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_equal_the_reference_when_filters_match_many_rows() {
+    let file = TestFile::new();
+    let seed = rng::seed();
+    eprintln!("seed {seed} (DDD_TEST_SEED to replay)");
+    let mut rng = rng::Rng::new(seed);
+    let (sqlite, memory, values) = mixed(&file, 3000, &mut rng).await;
+    let mut walked = 0;
+    for _ in 0..60 {
+        let mut query = random_query(&mut rng, &values, 300);
+        // `even` holds for about half the rows: enough to walk.
+        query.filters.push(Filter {
+            column: 1,
+            value: ColumnValue::Bool(rng.below(2) == 0),
+        });
+        walked += usize::from(query.sort.is_some());
+        same_pages(&sqlite, &memory, query, 6).await;
+    }
+    assert!(walked > 20, "sorted queries with a common filter");
 }
 
 /// The runtime's part of each row, to see it round-trip.

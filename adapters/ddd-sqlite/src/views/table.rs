@@ -2,7 +2,7 @@
 //! made earlier still has the columns the view keeps.
 
 use ddd_core::StoreError;
-use ddd_core::view::{ColumnType, ViewSchema};
+use ddd_core::view::{Column, ColumnType, ViewSchema};
 use rusqlite::Connection;
 
 use crate::error::store_error;
@@ -98,21 +98,34 @@ impl Table {
     /// The indexes queries need: by each filter column then key (a filter's rows come in
     /// key order), and by each sort column then key both ways, because ties go by key
     /// ascending whichever way the sort goes, and one index scanned backwards would give
-    /// them descending.
+    /// them descending. A sort index carries the filter columns after the key, so a sorted
+    /// query with filters can walk it and check the filters without reading the rows (see
+    /// `query`).
     fn indexes(&self) -> Vec<Index> {
+        let name = |column: &Column| format!("c_{}", column.name);
         let mut indexes = Vec::new();
         for column in self.schema.columns {
-            let name = format!("c_{}", column.name);
-            if column.filter || column.sort {
+            if column.filter && !column.sort {
                 indexes.push(Index {
-                    base: format!("{}__{name}", self.name),
-                    columns: vec![(name.clone(), false), ("key".to_owned(), false)],
+                    base: format!("{}__{}", self.name, name(column)),
+                    columns: vec![(name(column), false), ("key".to_owned(), false)],
                 });
             }
-            if column.sort {
+            if !column.sort {
+                continue;
+            }
+            let filters = self
+                .schema
+                .columns
+                .iter()
+                .filter(|other| other.filter && other.name != column.name)
+                .map(|other| (name(other), false));
+            for (desc, suffix) in [(false, ""), (true, "_desc")] {
+                let mut columns = vec![(name(column), desc), ("key".to_owned(), false)];
+                columns.extend(filters.clone());
                 indexes.push(Index {
-                    base: format!("{}__{name}_desc", self.name),
-                    columns: vec![(name, true), ("key".to_owned(), false)],
+                    base: format!("{}__{}{suffix}", self.name, name(column)),
+                    columns,
                 });
             }
         }
