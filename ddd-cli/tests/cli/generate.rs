@@ -476,7 +476,11 @@ fn a_model_of_views_builds_and_a_view_fed_over_the_bus_counts_each_event_once() 
         .success();
     let dir = out.path("out");
     check_workspace(&dir);
-    build_binaries(&dir, &["build", "-p", "reads"], &["reads"]);
+    build_binaries(
+        &dir,
+        &["build", "-p", "reads", "-p", "reads-ordering"],
+        &["reads", "reads-ordering"],
+    );
     let port = free_port();
     let env = [("HTTP_ADDR", format!("127.0.0.1:{port}"))];
     let monolith = Process::start("reads", &dir, &env, port);
@@ -506,5 +510,45 @@ fn a_model_of_views_builds_and_a_view_fed_over_the_bus_counts_each_event_once() 
     std::thread::sleep(std::time::Duration::from_millis(300));
     let again = crate::shop::get(port, &format!("/order-payments/{order}")).body;
     assert_eq!(again, row, "counted once");
+
+    // Rebuilt from the service's command line beside the running monolith, and over HTTP:
+    // the same row, counted once.
+    let rebuilt = Command::new(dir.join("bin").join("reads-ordering"))
+        .args(["rebuild-view", "OrderPayments"])
+        .current_dir(&dir)
+        .env("DATABASE_URL", "sqlite://data/ordering.db")
+        .output()
+        .expect("the service binary runs");
+    let said = String::from_utf8_lossy(&rebuilt.stdout);
+    assert!(
+        rebuilt.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&rebuilt.stderr)
+    );
+    assert!(
+        said.starts_with("OrderPayments: rebuilt from 1 events"),
+        "{said}"
+    );
+    let unknown = Command::new(dir.join("bin").join("reads-ordering"))
+        .args(["rebuild-view", "Nope"])
+        .current_dir(&dir)
+        .env("DATABASE_URL", "sqlite://data/ordering.db")
+        .output()
+        .expect("the service binary runs");
+    assert!(!unknown.status.success());
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("OrderBoard, OrderPayments"),
+        "{}",
+        String::from_utf8_lossy(&unknown.stderr)
+    );
+    let over_http = post(port, "/order-payments/rebuild", &json!({}));
+    assert_eq!(over_http.status, 200, "{}", over_http.body);
+    assert_eq!(over_http.body["applied"], 1, "{}", over_http.body);
+    let after = crate::shop::get(port, &format!("/order-payments/{order}")).body;
+    assert_eq!(
+        (after["captures"].clone(), after["captured_cents"].clone()),
+        (json!(1), json!(700)),
+        "{after}"
+    );
     monolith.stop_gracefully();
 }
