@@ -154,8 +154,9 @@ impl ViewStore for PostgresStore {
                 // backlog may take more than one.
                 Some(None) => {
                     if self.sequence().await? == 0 {
-                        // Another run is positioning it: wait for that run's commit.
-                        tokio::task::yield_now().await;
+                        // Another run positioned it after this read: read again, after a
+                        // moment in case that run has yet to commit.
+                        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
                     }
                 }
             }
