@@ -108,6 +108,32 @@ pub enum Handled {
     DeadLettered(String),
 }
 
+impl Handled {
+    /// Settles `delivery` as the outcome says: acknowledged, handed back for redelivery, or
+    /// dead-lettered.
+    ///
+    /// # Errors
+    /// The bus failing to settle it.
+    pub async fn settle<D: Delivery>(&self, delivery: D) -> Result<(), BusError> {
+        match self {
+            Handled::Done | Handled::Ignored => delivery.ack().await,
+            Handled::Retried(reason) => delivery.nack(reason).await,
+            Handled::DeadLettered(reason) => delivery.dead_letter(reason).await,
+        }
+    }
+}
+
+/// The next delivery of `subscription`, or `None` once it ended or `shutdown` completed.
+pub(crate) async fn next_delivery<Sub: Subscription>(
+    subscription: &mut Sub,
+    shutdown: std::pin::Pin<&mut impl Future<Output = ()>>,
+) -> Result<Option<Sub::Delivery>, BusError> {
+    tokio::select! {
+        () = shutdown => Ok(None),
+        next = subscription.next() => next,
+    }
+}
+
 /// Runs a policy as a durable consumer: decode, react, run each command with the event's
 /// correlation and causation, record the event in the inbox with the commands' events, ack.
 pub struct PolicyRunner<P: Policy, S> {
@@ -155,14 +181,7 @@ impl<P: Policy, S: EventStore> PolicyRunner<P, S> {
         shutdown: impl Future<Output = ()>,
     ) -> Result<(), BusError> {
         tokio::pin!(shutdown);
-        loop {
-            let delivery = tokio::select! {
-                () = &mut shutdown => return Ok(()),
-                next = subscription.next() => next?,
-            };
-            let Some(delivery) = delivery else {
-                return Ok(());
-            };
+        while let Some(delivery) = next_delivery(&mut subscription, shutdown.as_mut()).await? {
             let span = delivery_span(P::NAME, delivery.message());
             let outcome = self.handle(delivery).instrument(span.clone()).await?;
             let _entered = span.enter();
@@ -174,16 +193,13 @@ impl<P: Policy, S: EventStore> PolicyRunner<P, S> {
                 Handled::Ignored => tracing::debug!("event ignored"),
             }
         }
+        Ok(())
     }
 
     /// Handles one delivery and settles it (ack, nack or dead letter).
     pub async fn handle<D: Delivery>(&self, delivery: D) -> Result<Handled, BusError> {
         let outcome = self.outcome(delivery.message().envelope.clone()).await;
-        match &outcome {
-            Handled::Done | Handled::Ignored => delivery.ack().await?,
-            Handled::Retried(reason) => delivery.nack(reason).await?,
-            Handled::DeadLettered(reason) => delivery.dead_letter(reason).await?,
-        }
+        outcome.settle(delivery).await?;
         Ok(outcome)
     }
 

@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 use crate::aggregate::ExpectedVersion;
 use crate::bus::{BusError, ConsumerConfig, Delivery, Subscription};
 use crate::event::{DomainEvent, RawEnvelope};
-use crate::policy::Handled;
+use crate::policy::{Handled, next_delivery};
 use crate::store::{AppendError, AppendRequest, EventStore, InboxMark, StreamId};
 
 /// The separator of a copied stream's aggregate type: `Ordering.Order`. Aggregate names
@@ -68,27 +68,14 @@ impl<E: DomainEvent, S: EventStore> EventMirror<E, S> {
         shutdown: impl Future<Output = ()>,
     ) -> Result<(), BusError> {
         tokio::pin!(shutdown);
-        loop {
-            let delivery = tokio::select! {
-                () = &mut shutdown => return Ok(()),
-                next = subscription.next() => next?,
-            };
-            let Some(delivery) = delivery else {
-                return Ok(());
-            };
+        while let Some(delivery) = next_delivery(&mut subscription, shutdown.as_mut()).await? {
             let outcome = self.copy(delivery.message().envelope.clone()).await;
-            match &outcome {
-                Handled::Done | Handled::Ignored => delivery.ack().await?,
-                Handled::Retried(reason) => {
-                    tracing::warn!(mirror = self.name, %reason, "copy failed; redelivering");
-                    delivery.nack(reason).await?;
-                }
-                Handled::DeadLettered(reason) => {
-                    tracing::warn!(mirror = self.name, %reason, "event cannot be copied");
-                    delivery.dead_letter(reason).await?;
-                }
+            if let Handled::Retried(reason) | Handled::DeadLettered(reason) = &outcome {
+                tracing::warn!(mirror = self.name, %reason, ?outcome, "event not copied");
             }
+            outcome.settle(delivery).await?;
         }
+        Ok(())
     }
 
     /// Copies one event: appended once, whatever the deliveries.
