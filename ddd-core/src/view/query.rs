@@ -187,6 +187,14 @@ impl ViewQuery {
                     "the cursor pages another sort; pass the same `sort` as the page it came from",
                 ));
             }
+            let fits = match (query.sort, &cursor.value) {
+                (None, None) => true,
+                (Some(sort), Some(value)) => holds(schema.columns[sort.column].ty, value),
+                _ => false,
+            };
+            if !fits {
+                return Err(QueryError::new("after", "not a cursor this view returned"));
+            }
             query.after = Some(cursor);
         }
         Ok(query)
@@ -267,6 +275,20 @@ pub fn select<'a>(
         })
         .collect();
     ViewPage::new(schema, query, fetched)
+}
+
+/// Whether a column of `ty` can hold `value` (a cursor's value read back from a client).
+fn holds(ty: ColumnType, value: &ColumnValue) -> bool {
+    match value {
+        ColumnValue::Null => true,
+        ColumnValue::Bool(_) => ty == ColumnType::Bool,
+        ColumnValue::Int(_) => matches!(ty, ColumnType::Integer { .. } | ColumnType::Timestamp),
+        ColumnValue::Real(_) => ty == ColumnType::Real,
+        ColumnValue::Text(_) => matches!(
+            ty,
+            ColumnType::Text | ColumnType::Uuid | ColumnType::Enum(_) | ColumnType::Date
+        ),
+    }
 }
 
 fn sort(schema: &ViewSchema, value: &str) -> Result<Sort, QueryError> {
@@ -370,5 +392,59 @@ fn listed(schema: &ViewSchema, wanted: impl Fn(&Column) -> bool) -> String {
         "(none)".to_owned()
     } else {
         names.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::view::Column;
+
+    const SCHEMA: ViewSchema = ViewSchema {
+        name: "Prices",
+        table: "prices",
+        key: "id",
+        key_type: ColumnType::Uuid,
+        columns: &[Column {
+            name: "price",
+            ty: ColumnType::Real,
+            filter: false,
+            sort: true,
+        }],
+        state_is_row: true,
+    };
+
+    fn parse(pairs: &[(&str, &str)]) -> Result<ViewQuery, QueryError> {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect();
+        ViewQuery::parse(&SCHEMA, &pairs, &[])
+    }
+
+    #[test]
+    fn a_real_cursor_reads_back_to_the_same_bits() {
+        let value = 7.0_f64 / 3.0 - 1.0;
+        let cursor = Cursor {
+            sort: Some("price".to_owned()),
+            value: Some(ColumnValue::Real(value)),
+            key: "k".to_owned(),
+        };
+        let query = parse(&[("sort", "price"), ("after", &cursor.encode())]).expect("a query");
+        let Some(ColumnValue::Real(read)) = query.after.and_then(|c| c.value) else {
+            panic!("a real cursor");
+        };
+        assert_eq!(read.to_bits(), value.to_bits());
+    }
+
+    #[test]
+    fn a_cursor_whose_value_the_column_cannot_hold_is_refused() {
+        let forged = Cursor {
+            sort: Some("price".to_owned()),
+            value: Some(ColumnValue::Text("cheap".to_owned())),
+            key: "k".to_owned(),
+        };
+        let error = parse(&[("sort", "price"), ("after", &forged.encode())]).expect_err("refused");
+        assert_eq!(error.parameter, "after");
     }
 }
