@@ -46,6 +46,26 @@ struct Inner {
     path: PathBuf,
     writer: Writer,
     readers: Arc<Readers>,
+    /// The views a rebuild is filling now: a second rebuild of one would drop the first's
+    /// table halfway.
+    rebuilding: std::sync::Mutex<std::collections::HashSet<&'static str>>,
+}
+
+/// A view claimed for a rebuild until dropped.
+pub(crate) struct RebuildClaim {
+    store: SqliteStore,
+    view: &'static str,
+}
+
+impl Drop for RebuildClaim {
+    fn drop(&mut self) {
+        self.store
+            .inner
+            .rebuilding
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(self.view);
+    }
 }
 
 /// An append with its events encoded, ready for the writer.
@@ -429,6 +449,19 @@ impl SqliteStore {
             .map_err(|error| ConnectError::Thread(std::io::Error::other(error.to_string())))?
     }
 
+    /// Claims `view` for a rebuild in this process; `None` while another rebuild of it runs.
+    pub(crate) fn claim_rebuild(&self, view: &'static str) -> Option<RebuildClaim> {
+        let mut rebuilding = self
+            .inner
+            .rebuilding
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        rebuilding.insert(view).then(|| RebuildClaim {
+            store: self.clone(),
+            view,
+        })
+    }
+
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.inner.path
@@ -534,6 +567,7 @@ fn open_blocking(config: &Config) -> Result<SqliteStore, ConnectError> {
             path: config.path.clone(),
             writer,
             readers: Arc::new(readers),
+            rebuilding: std::sync::Mutex::default(),
         }),
     })
 }

@@ -39,6 +39,13 @@ impl ViewStore for SqliteStore {
 
     async fn rebuild_view<V: View>(&self, batch: usize) -> Result<Advanced, ViewError> {
         let batch = batch.max(1);
+        let Some(_claim) = self.claim_rebuild(V::SCHEMA.name) else {
+            return Err(StoreError::transient(format!(
+                "view `{}` is being rebuilt already",
+                V::SCHEMA.name
+            ))
+            .into());
+        };
         self.write(|tx| start_rebuild(tx, &V::SCHEMA)).await?;
         let rebuilt = self.fill_and_swap::<V>(batch).await;
         if rebuilt.is_err() {
@@ -196,5 +203,35 @@ fn row(
             true => Err(table.error("reading a row", error)),
             false => Ok(None),
         },
+    }
+}
+
+#[cfg(all(test, feature = "testing"))]
+mod tests {
+    use ddd_core::testing::conformance::views::TickCount;
+    use ddd_core::{View as _, ViewStore as _};
+
+    /// A second rebuild of a view while one runs is refused (retryable) instead of dropping
+    /// the first one's table halfway; once it is done, the next may run.
+    #[tokio::test]
+    async fn a_second_rebuild_of_a_view_waits_its_turn() {
+        let file = crate::testing::TestFile::new();
+        let store = file.connect().await;
+        store
+            .prepare_view(&TickCount::SCHEMA)
+            .await
+            .expect("prepare");
+        let claim = store.claim_rebuild(TickCount::SCHEMA.name);
+        assert!(claim.is_some());
+        let refused = store.rebuild_view::<TickCount>(10).await;
+        assert!(
+            matches!(&refused, Err(ddd_core::ViewError::Store(error)) if error.is_retryable()),
+            "{refused:?}"
+        );
+        drop(claim);
+        store
+            .rebuild_view::<TickCount>(10)
+            .await
+            .expect("the next rebuild runs");
     }
 }
