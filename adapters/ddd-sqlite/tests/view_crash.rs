@@ -18,8 +18,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use ddd_core::testing::conformance::Tick;
-use ddd_core::testing::conformance::views::{TickCount, TickHistory};
-use ddd_core::view::{View, ViewSchema, ViewStore, ViewTarget};
+use ddd_core::testing::conformance::views::{self, TickCount, TickHistory};
+use ddd_core::view::{View, ViewSchema, ViewStore};
 use ddd_core::{EventStore as _, Position, RawEnvelope, StreamId};
 use ddd_sqlite::SqliteStore;
 use ddd_sqlite::testing::TestFile;
@@ -30,15 +30,7 @@ const KILLS: u32 = 40;
 const STREAMS: u64 = 16;
 
 async fn catch_up<V: View>(store: SqliteStore, batch: usize) {
-    store.prepare_view(&V::SCHEMA).await.expect("prepare");
-    let target = ViewTarget::live(&V::SCHEMA);
-    while store
-        .advance_view::<V>(&target, batch)
-        .await
-        .expect("advance")
-        .read
-        == batch
-    {}
+    views::catch_up::<V, _>(&store, batch).await;
 }
 
 /// The catch-up process: opens the store, says so, catches both views up, waits to be killed.
@@ -127,14 +119,14 @@ async fn rows_match_a_fold(store: &SqliteStore) -> bool {
     let at = checkpoint(store, &TickCount::SCHEMA).await;
     let expected = counts(&ticks_upto(store, at).await);
     assert_eq!(
-        support::rows(store, &TickCount::SCHEMA).await,
+        views::rows::<serde_json::Value, _>(store, &TickCount::SCHEMA).await,
         expected,
         "counts at {at}"
     );
     let at_history = checkpoint(store, &TickHistory::SCHEMA).await;
     let expected = histories(&ticks_upto(store, at_history).await);
     assert_eq!(
-        support::rows(store, &TickHistory::SCHEMA).await,
+        views::rows::<serde_json::Value, _>(store, &TickHistory::SCHEMA).await,
         expected,
         "histories at {at_history}"
     );
@@ -177,7 +169,7 @@ async fn views_caught_up_by_a_process_killed_at_random_points() {
     catch_up::<TickHistory>(store.clone(), 500).await;
     assert!(rows_match_a_fold(&store).await, "caught up at the end");
     let events = 2000 + u64::from(KILLS) * 300;
-    let rows = support::rows(&store, &TickCount::SCHEMA).await;
+    let rows = views::rows::<serde_json::Value, _>(&store, &TickCount::SCHEMA).await;
     let counted: u64 = rows
         .values()
         .map(|row| row["count"].as_u64().expect("count"))

@@ -13,11 +13,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use ddd_core::memory::InMemoryEventStore;
-use ddd_core::testing::conformance::views::{TickCount, Unlucky};
+use ddd_core::testing::conformance::views::{self, TickCount, Unlucky};
 use ddd_core::testing::conformance::{Tick, request, tick};
 use ddd_core::view::{
     Column, ColumnType, ColumnValue, Cursor, Direction, Filter, MAX_LIMIT, RowMeta, Sort, View,
-    ViewPage, ViewQuery, ViewRecord, ViewSchema, ViewStore, ViewTarget,
+    ViewPage, ViewQuery, ViewRecord, ViewSchema, ViewStore,
 };
 use ddd_core::{Envelope, EventStore, ExpectedVersion, StreamId};
 use ddd_sqlite::SqliteStore;
@@ -100,15 +100,7 @@ impl View for Mixed {
 }
 
 async fn catch_up<V: View, S: ViewStore>(store: &S) {
-    store.prepare_view(&V::SCHEMA).await.expect("prepare");
-    let target = ViewTarget::live(&V::SCHEMA);
-    while store
-        .advance_view::<V>(&target, 64)
-        .await
-        .expect("advance")
-        .read
-        == 64
-    {}
+    views::catch_up::<V, S>(store, 64).await;
 }
 
 fn random_query(rng: &mut rng::Rng, values: &[Vec<ColumnValue>], limit: u64) -> ViewQuery {
@@ -415,7 +407,7 @@ async fn a_table_of_other_columns_is_refused_until_rebuilt() {
 async fn query_while(store: SqliteStore, streams: usize, stop: Arc<AtomicBool>) -> (u64, u64) {
     let (mut old, mut new) = (0, 0);
     while !stop.load(Ordering::SeqCst) {
-        let rows = support::rows(&store, &TickCount::SCHEMA).await;
+        let rows = views::rows::<serde_json::Value, _>(&store, &TickCount::SCHEMA).await;
         assert_eq!(rows.len(), streams, "a query saw a partial table");
         let marked = rows
             .values()
@@ -488,7 +480,7 @@ async fn a_rebuild_swaps_in_while_commands_append_and_queries_run() {
 
     catch_up::<Next, _>(&store).await;
     let total = 30 * STREAMS as u64 + appended.load(Ordering::SeqCst);
-    let rows = support::rows(&store, &TickCount::SCHEMA).await;
+    let rows = views::rows::<serde_json::Value, _>(&store, &TickCount::SCHEMA).await;
     let counted: u64 = rows
         .values()
         .map(|row| row["count"].as_u64().expect("count"))
@@ -530,14 +522,17 @@ async fn a_rebuild_that_fails_leaves_the_live_table() {
     let stream = StreamId::new("Tick", "one");
     support::append(&store, (1..=12).map(|n| (stream.clone(), 0, n)).collect()).await;
     catch_up::<Unlucky, _>(&store).await;
-    let before = support::rows(&store, &Unlucky::SCHEMA).await;
+    let before = views::rows::<serde_json::Value, _>(&store, &Unlucky::SCHEMA).await;
     support::append(&store, (13..=20).map(|n| (stream.clone(), 0, n)).collect()).await;
     let error = store
         .rebuild_view::<Unlucky>(5)
         .await
         .expect_err("13 fails the rebuild");
     assert!(error.to_string().contains("13 is unlucky"), "{error}");
-    assert_eq!(support::rows(&store, &Unlucky::SCHEMA).await, before);
+    assert_eq!(
+        views::rows::<serde_json::Value, _>(&store, &Unlucky::SCHEMA).await,
+        before
+    );
     assert_eq!(
         leftovers(&store).await,
         0,

@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use ddd_core::testing::conformance::views::TickCount;
+use ddd_core::testing::conformance::views::{self, TickCount};
 use ddd_core::testing::conformance::{Tick, request, tick};
-use ddd_core::view::{View, ViewQuery, ViewStore, ViewTarget};
+use ddd_core::view::View;
 use ddd_core::{EventStore, ExpectedVersion, RawEnvelope, StreamId};
 use ddd_postgres::PostgresStore;
 
@@ -35,41 +35,12 @@ pub(crate) fn fold_from_scratch(events: &[RawEnvelope]) -> BTreeMap<String, Tick
     rows
 }
 
-/// Every row of the live `TickCount` view, paged through `query_view`.
+/// Every row of the live `TickCount` view.
 pub(crate) async fn rows(store: &PostgresStore) -> BTreeMap<String, TickCount> {
-    let mut rows = BTreeMap::new();
-    let mut query = ViewQuery {
-        limit: ddd_core::view::MAX_LIMIT,
-        ..ViewQuery::default()
-    };
-    loop {
-        let page = store
-            .query_view(&TickCount::SCHEMA, &query)
-            .await
-            .expect("query");
-        for record in page.rows {
-            let row: TickCount = serde_json::from_str(&record.row).expect("a row");
-            rows.insert(record.key, row);
-        }
-        match page.next {
-            Some(next) => query.after = Some(next),
-            None => return rows,
-        }
-    }
+    views::rows(store, &TickCount::SCHEMA).await
 }
 
 /// Folds every event recorded so far into the live `TickCount`.
 pub(crate) async fn catch_up(store: &PostgresStore) {
-    store
-        .prepare_view(&TickCount::SCHEMA)
-        .await
-        .expect("prepare");
-    let target = ViewTarget::live(&TickCount::SCHEMA);
-    while store
-        .advance_view::<TickCount>(&target, 500)
-        .await
-        .expect("advance")
-        .read
-        == 500
-    {}
+    views::catch_up::<TickCount, _>(store, 500).await;
 }

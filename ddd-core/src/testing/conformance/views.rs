@@ -236,7 +236,9 @@ async fn append_ticks<S: EventStore>(
     }
 }
 
-async fn catch_up<V: View, S: ViewStore>(store: &S, batch: usize) -> usize {
+/// Prepares `V` and folds every event recorded so far, `batch` per step; returns how many
+/// the view applied. What a test does where a service runs a [`ViewRunner`].
+pub async fn catch_up<V: View, S: ViewStore>(store: &S, batch: usize) -> usize {
     store
         .prepare_view(&V::SCHEMA)
         .await
@@ -251,6 +253,29 @@ async fn catch_up<V: View, S: ViewStore>(store: &S, batch: usize) -> usize {
         applied += step.applied;
         if step.read < batch {
             return applied;
+        }
+    }
+}
+
+/// Every row of the live table of `schema`, by key, paged through `query_view`.
+pub async fn rows<T: serde::de::DeserializeOwned, S: ViewStore>(
+    store: &S,
+    schema: &'static ViewSchema,
+) -> BTreeMap<String, T> {
+    let mut rows = BTreeMap::new();
+    let mut query = ViewQuery {
+        limit: crate::view::MAX_LIMIT,
+        ..ViewQuery::default()
+    };
+    loop {
+        let page = store.query_view(schema, &query).await.expect("query");
+        for record in page.rows {
+            let row = serde_json::from_str(&record.row).expect("a row of the view's type");
+            rows.insert(record.key, row);
+        }
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => return rows,
         }
     }
 }
