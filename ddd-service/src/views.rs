@@ -29,8 +29,12 @@ use serde_json::json;
 
 use crate::Problem;
 
+/// How long, in milliseconds, a read with a consistency token waits for the view by default
+/// (what a service's `VIEW_WAIT_MS` defaults to).
+pub const DEFAULT_WAIT_MS: u64 = 2000;
+
 /// How long a read with a consistency token waits for the view by default.
-pub const DEFAULT_WAIT: Duration = Duration::from_secs(2);
+pub const DEFAULT_WAIT: Duration = Duration::from_millis(DEFAULT_WAIT_MS);
 
 /// The HTTP surface of one view over its store.
 pub struct ViewApi<V, S> {

@@ -42,7 +42,12 @@ async fn main() -> ExitCode {
     let {{project-name | snake_case}}_{{project-name | snake_case}}_database = settings
         .string("{{project-name | shouty_snake_case}}_DATABASE_URL", "sqlite://data/{{project-name | kebab_case}}.db");
     let view_wait = Duration::from_millis(
-        settings.parse("VIEW_WAIT_MS", 2000, "a number of milliseconds"),
+        settings
+            .parse(
+                "VIEW_WAIT_MS",
+                ddd_service::views::DEFAULT_WAIT_MS,
+                "a number of milliseconds",
+            ),
     );
     let telemetry = ddd_service::init_telemetry(
         &config,

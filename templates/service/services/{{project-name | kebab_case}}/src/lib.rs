@@ -59,12 +59,12 @@ where
             views: views::Views::default(),
             store,
             namespace: SYSTEM.to_owned(),
-            view_wait: Duration::from_secs(2),
+            view_wait: ddd_service::views::DEFAULT_WAIT,
         }
     }
 
     /// How long a view read with a consistency token waits for the view to show the
-    /// command (2 s unless set).
+    /// command (`ddd_service::views::DEFAULT_WAIT` unless set).
     #[must_use]
     pub fn view_wait(mut self, wait: Duration) -> Self {
         self.view_wait = wait;

@@ -41,7 +41,12 @@ async fn main() -> ExitCode {
     let namespace = settings
         .string("BUS_NAMESPACE", {{project-name | snake_case}}_{{project-name | snake_case}}::SYSTEM);
     let view_wait = Duration::from_millis(
-        settings.parse("VIEW_WAIT_MS", 2000, "a number of milliseconds"),
+        settings
+            .parse(
+                "VIEW_WAIT_MS",
+                ddd_service::views::DEFAULT_WAIT_MS,
+                "a number of milliseconds",
+            ),
     );
     let telemetry = ddd_service::init_telemetry(
         &config,
