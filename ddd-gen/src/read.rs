@@ -109,12 +109,23 @@ struct HandlerView {
     pattern: String,
     /// The same, binding only the key.
     key_pattern: String,
-    /// The key, from the event's field of the key's name.
+    /// The key, from the event's field of the key's name: an `Option<String>`.
     key: String,
     /// `state.<key> = ...`: the row carries its key.
     key_value: String,
-    /// `(field, value)` in order; every value is computed from the row before the event.
-    sets: Vec<(String, String)>,
+    /// What the handler sets, in order; every value is computed from the row before the
+    /// event, into a local, before any field is assigned.
+    sets: Vec<SetView>,
+}
+
+/// `field = value` in a view's handler.
+#[derive(Debug, Serialize)]
+struct SetView {
+    field: String,
+    /// The local holding the new value: the field's name, escaped where it would be one of
+    /// the generated code's own (`state` is the row).
+    local: String,
+    value: String,
 }
 
 /// One aggregate whose events a `by` view reads.
@@ -551,13 +562,17 @@ fn handler(
                 || format!("state.{}", set.field),
                 |typed| writer.value(typed),
             );
-            (set.field.to_string(), value)
+            SetView {
+                field: set.field.to_string(),
+                local: names::var(&set.field),
+                value,
+            }
         })
         .collect();
     Some(HandlerView {
         pattern,
         key_pattern,
-        key: key_string(&key_var, &key.ty),
+        key: key_string(scope, &key_var, &key.ty),
         key_value: key_owned,
         sets,
     })
@@ -579,10 +594,15 @@ fn owned_ref(var: &str, ty: &Type) -> String {
 }
 
 /// The row key as text, as `ViewSchema::parse_key` reads it back from a path.
-fn key_string(var: &str, ty: &Type) -> String {
+/// The row key of `var` (an event field bound by reference), as an `Option<String>`, in the
+/// text `ViewSchema::parse_key` reads from a path: a variant's name, a time's microseconds.
+fn key_string(scope: &Scope<'_>, var: &str, ty: &Type) -> String {
+    let some = scope.std("Some");
     match ty {
-        Type::String => format!("{var}.clone()"),
-        _ => format!("{var}.to_string()"),
+        Type::String => format!("{some}({var}.clone())"),
+        Type::Enum(_) => format!("ddd_core::view::variant_name({var})"),
+        Type::DateTime => format!("{some}({var}.timestamp_micros().to_string())"),
+        _ => format!("{some}({var}.to_string())"),
     }
 }
 
@@ -643,7 +663,8 @@ fn column_type(scope: &Scope<'_>, ty: &Type) -> String {
 fn column_value(read: &str, ty: &Type) -> String {
     let value = match ty {
         Type::Bool => format!("Bool({read})"),
-        Type::F32 | Type::F64 => format!("Real(f64::from({read}))"),
+        Type::F32 => format!("Real(f64::from({read}))"),
+        Type::F64 => format!("Real({read})"),
         Type::Decimal => {
             format!("Real(rust_decimal::prelude::ToPrimitive::to_f64(&{read}).unwrap_or_default())")
         }
@@ -729,6 +750,19 @@ fn key_text(scope: &Scope<'_>, ty: &Type) -> Option<String> {
             sample
                 .strip_suffix(".to_owned()")
                 .and_then(|quoted| serde_json::from_str::<String>(quoted).ok())
+        }
+        // The first variant, the sample of an enum.
+        Type::Enum(path) => match scope.system.type_def(path)? {
+            ddd_model::ir::TypeDef::Enum(e) => Some(e.variants.first()?.name.to_string()),
+            _ => None,
+        },
+        ty if ty.integer_bounds().is_some() || *ty == Type::Bool => {
+            let sample = scope.sample(ty, &[])?;
+            sample
+                .parse::<i64>()
+                .map(|n| n.to_string())
+                .ok()
+                .or_else(|| matches!(sample.as_str(), "true" | "false").then_some(sample))
         }
         _ => None,
     }

@@ -285,8 +285,8 @@ fn the_shop_builds_passes_its_tests_and_serves_commands() {
     );
 }
 
-/// A model with unusual names (keywords, Rust's own type names) and every type of the
-/// contract.
+/// A model with unusual names (keywords, Rust's own type names, the generated code's own
+/// locals as view fields) and every type of the contract.
 const ODD: &str = r#"
 system Odd
 
@@ -330,6 +330,22 @@ context Core {
     event Made(small: i8, ratio: f32, precise: f64, id_of: Uuid, word: u32, long: u64, tiny: u8, short: u16, medium: i16, large: i32, huge: i64)
   }
 
+  view TypeRow from Type {
+    small: i8 @filter @sort
+    long: u64 @sort
+    precise: f64 @sort
+    id_of: Uuid @filter
+    state: i64 = huge + 1
+    meta: u32 = word
+  }
+
+  view Tally by kind: Kind {
+    state: u32
+    sum: i64
+    e0: u32
+    on Event.Created sets state = state + 1, sum = sum + 2, e0 = e0 + 1
+  }
+
   publishes Created
 }
 
@@ -338,6 +354,10 @@ context Std {
     origin: EventId
     command Open(origin: EventId) creates emits Opened
     event Opened(origin: EventId)
+  }
+  view Seen by event: String {
+    count: u32
+    on Core.Created sets count = count + 1
   }
   on Core.Created run Box.Open
 }

@@ -148,10 +148,7 @@ impl ColumnValue {
 
     /// The column value of an enum's variant: its name, as serde writes a unit variant.
     pub fn variant<T: Serialize>(value: &T) -> Self {
-        match serde_json::to_value(value) {
-            Ok(serde_json::Value::String(name)) => Self::Text(name),
-            _ => Self::Null,
-        }
+        variant_name(value).map_or(Self::Null, Self::Text)
     }
 
     fn rank(&self) -> u8 {
@@ -174,6 +171,15 @@ impl ColumnValue {
             (Self::Text(a), Self::Text(b)) => a.as_bytes().cmp(b.as_bytes()),
             _ => self.rank().cmp(&other.rank()),
         }
+    }
+}
+
+/// The name of an enum's unit variant as serde writes it (`Placed`): how a row keyed by an
+/// enum, and an indexed enum column, hold it. `None` for a value that is no unit variant.
+pub fn variant_name<T: Serialize>(value: &T) -> Option<String> {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => Some(name),
+        _ => None,
     }
 }
 

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 use axum::Router;
-use ddd_core::view::{Advanced, Column, RowMeta, ViewError, ViewSchema};
+use ddd_core::view::{Advanced, RowMeta, ViewError, ViewSchema};
 use ddd_core::{ColumnValue, View, ViewHandle, ViewRunner, ViewStore};
 use ddd_service::{Background, Health, ViewApi};
 use chrono::DateTime;
@@ -42,7 +42,7 @@ impl View for ItemListing {
         key: "id",
         key_type: ddd_core::ColumnType::Uuid,
         columns: &[
-            Column {
+            ddd_core::view::Column {
                 name: "name",
                 ty: ddd_core::ColumnType::Text,
                 filter: false,
