@@ -116,6 +116,15 @@ impl InProcessBus {
             state.ready.len() + state.unsettled
         })
     }
+
+    /// Whether no consumer has a message waiting or unacknowledged: everything published so
+    /// far has been handled. What a test of a whole system waits for before it looks.
+    pub fn is_idle(&self) -> bool {
+        lock(&self.inner.groups).values().all(|group| {
+            let state = lock(&group.state);
+            state.ready.is_empty() && state.unsettled == 0
+        })
+    }
 }
 
 impl BusInner {
