@@ -37,6 +37,9 @@ pub struct CommandMeta {
     pub expected: ExpectedVersion,
     /// Recorded with the events, when a policy runs the command for an event it received.
     pub inbox: Option<InboxMark>,
+    /// The aggregate must exist already: on one without events the command fails with
+    /// [`ExecuteError::NotFound`] instead of being decided on the default state.
+    pub must_exist: bool,
 }
 
 impl CommandMeta {
@@ -65,6 +68,13 @@ impl CommandMeta {
     #[must_use]
     pub fn trace(mut self, trace: TraceContext) -> Self {
         self.trace = Some(trace);
+        self
+    }
+
+    /// Runs the command only on an aggregate that exists (see [`CommandMeta::must_exist`]).
+    #[must_use]
+    pub fn on_existing(mut self) -> Self {
+        self.must_exist = true;
         self
     }
 
@@ -113,6 +123,9 @@ pub enum ExecuteError<E> {
     /// The store failed or refused the batch.
     #[error("event store: {0}")]
     Store(#[source] AppendError),
+    /// The aggregate has no events, and the command was to run on an existing one.
+    #[error("{0} does not exist")]
+    NotFound(StreamId),
 }
 
 impl<E> ExecuteError<E> {
@@ -273,7 +286,9 @@ impl<A: Aggregate, S: EventStore> Repository<A, S> {
         let mut attempt = 1;
         loop {
             let last = attempt >= max_attempts;
-            let this_try = if last {
+            // A try on a trusted cache may come back stale and go again without counting as
+            // an attempt, so it keeps its own copy even on the last attempt.
+            let this_try = if last && !trust_cache {
                 command.take()
             } else {
                 command.clone()
@@ -309,6 +324,13 @@ impl<A: Aggregate, S: EventStore> Repository<A, S> {
             Ok(loaded) => loaded,
             Err(error) => return Attempt::Done(Err(error.into())),
         };
+        if meta.must_exist && !root.exists() {
+            // Not kept: caching every id anyone asks about would evict real aggregates.
+            if !verified && self.moved_on(stream, &root).await {
+                return Attempt::Stale;
+            }
+            return Attempt::Done(Err(ExecuteError::NotFound(stream.clone())));
+        }
         if !meta.expected.accepts(root.version()) {
             let actual = root.version();
             self.keep(root);

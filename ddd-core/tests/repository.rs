@@ -345,3 +345,56 @@ async fn a_refusal_is_never_based_on_a_stale_cache() {
         other => panic!("expected a refusal on the current balance of 11, got {other:?}"),
     }
 }
+
+/// A command asked to run on an existing aggregate answers "not found" from its own load,
+/// records nothing on a missing one, and runs on one that exists.
+#[tokio::test]
+async fn a_command_on_an_existing_aggregate_is_not_found_without_one() {
+    let store = InMemoryEventStore::new();
+    let accounts = repository(&store, RepositoryConfig::default());
+    let id = AccountId::new();
+    let existing = || CommandMeta::default().on_existing();
+    match accounts
+        .execute_with(&id, AccountCommand::Open, existing())
+        .await
+    {
+        Err(ExecuteError::NotFound(missing)) => assert_eq!(missing, stream(&id)),
+        other => panic!("expected not found, got {other:?}"),
+    }
+    assert_eq!(store.len(), 0);
+    accounts.execute(&id, AccountCommand::Open).await.unwrap();
+    let done = accounts
+        .execute_with(&id, AccountCommand::Deposit(5), existing())
+        .await
+        .expect("the account exists");
+    assert_eq!(done.version, 2);
+}
+
+/// "Not found" is never decided on a cached state alone: an aggregate another writer
+/// created since is found, even when a single attempt is allowed.
+#[tokio::test]
+async fn not_found_is_never_based_on_a_stale_cache() {
+    let store = InMemoryEventStore::new();
+    let config = RepositoryConfig {
+        max_attempts: 1,
+        ..RepositoryConfig::default()
+    };
+    let here = repository(&store, config.clone());
+    let elsewhere = repository(&store, config);
+    let id = AccountId::new();
+    // Refused on the empty state, which `here` now holds at version 0.
+    assert!(matches!(
+        here.execute(&id, AccountCommand::Deposit(1)).await,
+        Err(ExecuteError::Rejected(_))
+    ));
+    elsewhere.execute(&id, AccountCommand::Open).await.unwrap();
+    let done = here
+        .execute_with(
+            &id,
+            AccountCommand::Deposit(1),
+            CommandMeta::default().on_existing(),
+        )
+        .await
+        .expect("found: it was created elsewhere");
+    assert_eq!(done.version, 2);
+}

@@ -142,6 +142,13 @@ pub const INTERNAL: Outcome = Outcome {
     response: "InternalError",
 };
 
+/// The most digits of the version an `If-Match` names: every number of 19 digits is a
+/// `u64`, and no aggregate gets near 10^19 events.
+pub const IF_MATCH_DIGITS: usize = 19;
+/// An `If-Match` a command takes, as the OpenAPI document states it: the `ETag` as sent
+/// (`"7"`) or the bare version (`7`), of at most [`IF_MATCH_DIGITS`] digits.
+pub const IF_MATCH_PATTERN: &str = r#"^("[0-9]{1,19}"|[0-9]{1,19})$"#;
+
 /// The header a command's response carries its consistency token in, and a view read
 /// passes it back in to see the command's effects.
 pub const CONSISTENCY_TOKEN: &str = "consistency-token";
@@ -153,3 +160,14 @@ pub const VIEW_PAGE_MAX: usize = 500;
 
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_if_match_pattern_allows_the_digits_the_service_reads() {
+        let digits = format!("[0-9]{{1,{IF_MATCH_DIGITS}}}");
+        assert_eq!(IF_MATCH_PATTERN, format!("^(\"{digits}\"|{digits})$"));
+    }
+}

@@ -14,6 +14,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 
 use crate::Problem;
+use crate::config::Settings;
 
 /// How tokens are checked.
 #[derive(Clone)]
@@ -139,6 +140,43 @@ impl Auth {
         }
     }
 
+    /// Reads the JWT settings: `JWT_HS256_SECRET` (at least 32 bytes), or
+    /// `JWT_RS256_PUBLIC_KEY` (PEM) or `JWT_RS256_PUBLIC_KEY_FILE`, with `JWT_ISSUER`,
+    /// `JWT_AUDIENCE` and `JWT_REQUIRED_SCOPE`; none of the keys means no authentication.
+    /// Problems are recorded in `settings`, and leave authentication off (the service will
+    /// not start with them).
+    pub fn read(settings: &mut Settings) -> Self {
+        let secret = settings.get("JWT_HS256_SECRET").map(str::to_owned);
+        let config = match (secret, read_pem(settings)) {
+            (None, None) => return Self::none(),
+            (Some(_), Some(_)) => {
+                Err("JWT_HS256_SECRET and JWT_RS256_PUBLIC_KEY: set one, not both".to_owned())
+            }
+            (Some(secret), None) => AuthConfig::hs256(secret.as_bytes())
+                .map_err(|error| format!("JWT_HS256_SECRET: {error}")),
+            (None, Some(pem)) => {
+                AuthConfig::rs256(&pem).map_err(|error| format!("JWT_RS256_PUBLIC_KEY: {error}"))
+            }
+        };
+        let mut config = match config {
+            Ok(config) => config,
+            Err(problem) => {
+                settings.problem(problem);
+                return Self::none();
+            }
+        };
+        if let Some(issuer) = settings.get("JWT_ISSUER") {
+            config = config.issuer(issuer);
+        }
+        if let Some(audience) = settings.get("JWT_AUDIENCE") {
+            config = config.audience(audience);
+        }
+        if let Some(scope) = settings.get("JWT_REQUIRED_SCOPE") {
+            config = config.required_scope(scope);
+        }
+        Self::jwt(config)
+    }
+
     /// Whether tokens are checked.
     pub fn is_enabled(&self) -> bool {
         self.config.is_some()
@@ -181,6 +219,23 @@ impl Auth {
             "authenticated"
         );
         Ok(())
+    }
+}
+
+/// The RS256 public key, given inline or in a file.
+fn read_pem(settings: &mut Settings) -> Option<Vec<u8>> {
+    if let Some(pem) = settings.get("JWT_RS256_PUBLIC_KEY") {
+        return Some(pem.as_bytes().to_vec());
+    }
+    let path = settings.get("JWT_RS256_PUBLIC_KEY_FILE")?.to_owned();
+    match std::fs::read(&path) {
+        Ok(pem) => Some(pem),
+        Err(error) => {
+            settings.problem(format!(
+                "JWT_RS256_PUBLIC_KEY_FILE: cannot read {path}: {error}"
+            ));
+            None
+        }
     }
 }
 

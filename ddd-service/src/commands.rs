@@ -23,8 +23,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use ddd_core::{
-    Aggregate, Command as _, ConsistencyToken, DomainEvent as _, EventStore, ExecuteError,
-    ExpectedVersion, Repository, Version,
+    Aggregate, Command as _, CommandMeta, ConsistencyToken, DomainEvent as _, EventStore,
+    ExecuteError, ExpectedVersion, Repository, Version,
 };
 use ddd_names::http;
 use serde::Serialize;
@@ -180,7 +180,7 @@ where
     };
     let id = A::Id::from(uuid::Uuid::now_v7());
     let outcome = match parse_command::<A::Command>(route.name, &body) {
-        Ok(command) => run(&api.repository, &id, command, None, context).await,
+        Ok(command) => run(&api.repository, &id, command, meta(context, None)).await,
         Err(problem) => Err(problem),
     };
     match outcome {
@@ -215,17 +215,11 @@ where
     let id = parse_id::<A>(&id)?;
     let expected = if_match(&headers)?;
     let command = parse_command::<A::Command>(route.name, &body)?;
-    if !route.creates
-        && api
-            .repository
-            .load(&id)
-            .await
-            .map_err(Problem::internal)?
-            .is_none()
-    {
-        return Err(not_found::<A>(&id.to_string()));
+    let mut meta = meta(context, expected);
+    if !route.creates {
+        meta = meta.on_existing();
     }
-    let done = run(&api.repository, &id, command, expected, context).await?;
+    let done = run(&api.repository, &id, command, meta).await?;
     Ok(api.answer(&id.to_string(), &done))
 }
 
@@ -289,24 +283,32 @@ struct Done {
     last_event: Option<(ddd_core::EventId, ddd_core::Position)>,
 }
 
+/// The request's metadata (trace, correlation) and its `If-Match`.
+fn meta(
+    context: Option<Extension<RequestContext>>,
+    expected: Option<ExpectedVersion>,
+) -> CommandMeta {
+    let meta = context.map_or_else(CommandMeta::default, |Extension(context)| {
+        context.command_meta()
+    });
+    match expected {
+        Some(expected) => meta.expect(expected),
+        None => meta,
+    }
+}
+
 /// Executes `command`, counting and timing it by type and outcome.
 async fn run<A, S>(
     repository: &Repository<A, S>,
     id: &A::Id,
     command: A::Command,
-    expected: Option<ExpectedVersion>,
-    context: Option<Extension<RequestContext>>,
+    meta: CommandMeta,
 ) -> Result<Done, Problem>
 where
     A: Aggregate,
     S: EventStore,
 {
-    let mut meta = context.map_or_else(ddd_core::CommandMeta::default, |Extension(context)| {
-        context.command_meta()
-    });
-    if let Some(expected) = expected {
-        meta = meta.expect(expected);
-    }
+    let conditional = meta.expected != ExpectedVersion::Any;
     let name = command.command_name();
     let started = Instant::now();
     let outcome = repository.execute_with(id, command, meta).await;
@@ -315,6 +317,7 @@ where
         Err(ExecuteError::Invalid(_)) => "invalid",
         Err(ExecuteError::Rejected(_)) => "rejected",
         Err(ExecuteError::Conflict { .. } | ExecuteError::AlreadyProcessed(_)) => "conflict",
+        Err(ExecuteError::NotFound(_)) => "not_found",
         Err(ExecuteError::Store(_)) => "failed",
     };
     crate::metrics::command(A::TYPE, name, label, started.elapsed());
@@ -337,7 +340,8 @@ where
             tracing::info!(aggregate = A::TYPE, command = name, %id, %reason, "command rejected");
             Err(rejected(&reason))
         }
-        Err(conflict @ ExecuteError::Conflict { .. }) if expected.is_some() => {
+        Err(ExecuteError::NotFound(_)) => Err(not_found::<A>(&id.to_string())),
+        Err(conflict @ ExecuteError::Conflict { .. }) if conditional => {
             Err(Problem::of(http::PRECONDITION_FAILED, conflict.to_string()))
         }
         Err(error @ (ExecuteError::Conflict { .. } | ExecuteError::AlreadyProcessed(_))) => {
@@ -350,12 +354,13 @@ where
 /// The command named `name` from a body holding its fields; a type error or an unknown or
 /// missing field is a 400 that names the field.
 pub fn parse_command<C: DeserializeOwned>(name: &str, body: &[u8]) -> Result<C, Problem> {
-    let fields: Value = if body.iter().all(u8::is_ascii_whitespace) {
+    let mut fields: Value = if body.iter().all(u8::is_ascii_whitespace) {
         json!({})
     } else {
         serde_json::from_slice(body)
             .map_err(|error| Problem::of(http::MALFORMED_JSON, error.to_string()))?
     };
+    integral_numbers(&mut fields);
     if !fields.is_object() {
         return Err(Problem::of(
             http::BAD_REQUEST,
@@ -386,6 +391,42 @@ pub fn parse_command<C: DeserializeOwned>(name: &str, body: &[u8]) -> Result<C, 
     })
 }
 
+/// Writes every number without a fraction (`27.0`, `1e3`) as the integer it is, where an
+/// `i64` or `u64` holds it: JSON Schema counts such numbers as integers, so the document's
+/// integer fields promise to take them, while serde's integers refuse a float. A float
+/// field takes the integer as well.
+fn integral_numbers(value: &mut Value) {
+    match value {
+        // An integer as written stays as it is: through an f64 it could lose digits.
+        Value::Number(number) if number.is_f64() => {
+            if let Some(integer) = number.as_f64().and_then(as_integer) {
+                *number = integer;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_numbers),
+        Value::Object(members) => members.values_mut().for_each(integral_numbers),
+        Value::Null | Value::Bool(_) | Value::String(_) | Value::Number(_) => {}
+    }
+}
+
+/// `float` as an integer, when it is one that fits.
+fn as_integer(float: f64) -> Option<serde_json::Number> {
+    // 2^63 and 2^64 are exact in an f64; below them, a float without a fraction converts
+    // exactly.
+    const I64_END: f64 = 9_223_372_036_854_775_808.0;
+    const U64_END: f64 = 18_446_744_073_709_551_616.0;
+    if float.fract() != 0.0 {
+        return None;
+    }
+    if (-I64_END..I64_END).contains(&float) {
+        Some((float as i64).into())
+    } else if (0.0..U64_END).contains(&float) {
+        Some((float as u64).into())
+    } else {
+        None
+    }
+}
+
 /// The field a deserialization error is about: its path below the command's tag, or the
 /// field an unknown/missing-field message names.
 fn field_of(error: &serde_path_to_error::Error<serde_json::Error>) -> Option<String> {
@@ -413,9 +454,27 @@ fn if_match(headers: &HeaderMap) -> Result<Option<ExpectedVersion>, Problem> {
     value
         .to_str()
         .ok()
-        .and_then(|text| text.trim().trim_matches('"').parse::<Version>().ok())
+        .and_then(version_tag)
         .map(|version| Some(ExpectedVersion::Exact(version)))
-        .ok_or_else(|| Problem::of(http::BAD_IF_MATCH, "If-Match must be a version number"))
+        .ok_or_else(|| {
+            Problem::of(
+                http::BAD_IF_MATCH,
+                "If-Match must be a version number (its ETag), quoted or not",
+            )
+        })
+}
+
+/// The version an `If-Match` names: `"7"` (the `ETag` as sent) or `7`, of at most
+/// [`http::IF_MATCH_DIGITS`] digits, as the OpenAPI document's pattern says.
+fn version_tag(text: &str) -> Option<Version> {
+    let text = text.trim();
+    let digits = text
+        .strip_prefix('"')
+        .and_then(|quoted| quoted.strip_suffix('"'))
+        .unwrap_or(text);
+    let well_formed = (1..=http::IF_MATCH_DIGITS).contains(&digits.len())
+        && digits.bytes().all(|byte| byte.is_ascii_digit());
+    well_formed.then(|| digits.parse().ok()).flatten()
 }
 
 fn etag(version: Version) -> String {

@@ -1,12 +1,19 @@
 //! Settings from environment variables, with an optional TOML file (named by `CONFIG_FILE`)
 //! of the same keys underneath: the environment wins, then the file, then the documented
 //! default. Every bad value is collected, so a service that cannot start says everything
-//! that is wrong with its configuration at once.
+//! that is wrong with its configuration at once. [`ServiceConfig`] is what every service
+//! reads; each part reads its own settings ([`Auth::read`], [`OtlpConfig::read`]).
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::net::SocketAddr;
 use std::path::Path;
 use std::str::FromStr;
+use std::time::Duration;
+
+use crate::auth::Auth;
+use crate::otel::OtlpConfig;
+use crate::telemetry::LogFormat;
 
 /// The variable that names the optional settings file.
 pub const CONFIG_FILE: &str = "CONFIG_FILE";
@@ -146,6 +153,55 @@ impl Settings {
             Err(ConfigError {
                 problems: self.problems,
             })
+        }
+    }
+}
+
+/// The settings every service shares. Read from (defaults in brackets):
+///
+/// - `HTTP_ADDR` [the service's own]: where to listen;
+/// - `BODY_LIMIT_BYTES` [65536]: the largest request body; larger is a 413;
+/// - `JWT_HS256_SECRET` (at least 32 bytes) or `JWT_RS256_PUBLIC_KEY` (PEM) or
+///   `JWT_RS256_PUBLIC_KEY_FILE`: enable bearer authentication of writes; with
+///   `JWT_ISSUER`, `JWT_AUDIENCE`, `JWT_REQUIRED_SCOPE` [none];
+/// - `SHUTDOWN_TIMEOUT_SECS` [30]: how long in-flight work may take after SIGTERM;
+/// - `LOG_FORMAT` [text]: `text` or `json`; `RUST_LOG` [info]: the log filter (of the
+///   exported spans too);
+/// - `OTEL_EXPORTER_OTLP_ENDPOINT` [none], `OTEL_SERVICE_NAME` [the crate's name]: export
+///   spans over OTLP/HTTP (see [`OtlpConfig`]; needs the `otlp` feature).
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// Where to listen.
+    pub http_addr: SocketAddr,
+    /// The largest request body.
+    pub body_limit: usize,
+    /// Authentication of writes.
+    pub auth: Auth,
+    /// How long in-flight work may take after SIGTERM.
+    pub shutdown_timeout: Duration,
+    /// How log lines are written.
+    pub log_format: LogFormat,
+    /// Where spans are exported, if anywhere.
+    pub otlp: OtlpConfig,
+}
+
+impl ServiceConfig {
+    /// Reads the shared settings; problems are recorded in `settings`.
+    pub fn read(settings: &mut Settings, default_addr: SocketAddr) -> Self {
+        let http_addr = settings.parse("HTTP_ADDR", default_addr, "HOST:PORT");
+        let body_limit = settings.parse("BODY_LIMIT_BYTES", 64 * 1024, "a number of bytes");
+        let shutdown_timeout =
+            Duration::from_secs(settings.parse("SHUTDOWN_TIMEOUT_SECS", 30, "a number of seconds"));
+        let log_format = settings.parse("LOG_FORMAT", LogFormat::Text, "`text` or `json`");
+        let auth = Auth::read(settings);
+        let otlp = OtlpConfig::read(settings);
+        Self {
+            http_addr,
+            body_limit,
+            auth,
+            shutdown_timeout,
+            log_format,
+            otlp,
         }
     }
 }

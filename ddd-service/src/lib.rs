@@ -12,31 +12,33 @@
 //!   subscriptions (events published, outbox lag, consumer lag, redeliveries, dead letters);
 //! - [`auth`]: JWT bearer authentication of write requests (HS256 secret or RS256 key);
 //! - [`config`]: settings from the environment and an optional file, every bad value
-//!   reported at start;
+//!   reported at start, and the settings every service shares ([`ServiceConfig`]);
+//! - [`telemetry`]: log lines (text or JSON) and, when configured, span export;
 //! - [`otel`]: OpenTelemetry export of the spans over OTLP/HTTP (feature `otlp`), in the
 //!   trace of the request or event that started them;
-//! - [`server`]: the whole app (body limit, fallbacks, layers) and graceful shutdown on
-//!   SIGTERM.
+//! - [`server`]: the whole app (body limit, fallbacks, layers, the OpenAPI document as the
+//!   running configuration makes it true) and graceful shutdown on SIGTERM.
 
 pub mod auth;
 pub mod commands;
 pub mod config;
 pub mod health;
 pub mod metrics;
+mod openapi;
 pub mod otel;
 mod problem;
 pub mod request;
 pub mod server;
+pub mod telemetry;
 pub mod views;
 
 pub use self::auth::{Auth, AuthConfig};
 pub use self::commands::{AggregateApi, CommandRoute};
-pub use self::config::{ConfigError, Settings};
+pub use self::config::{ConfigError, ServiceConfig, Settings};
 pub use self::health::Health;
 pub use self::otel::{OtlpConfig, Telemetry};
 pub use self::problem::Problem;
 pub use self::request::RequestContext;
-pub use self::server::{
-    Background, LogFormat, ServiceConfig, app, init_logging, init_telemetry, serve, shutdown_signal,
-};
+pub use self::server::{Background, app, serve, shutdown_signal};
+pub use self::telemetry::{LogFormat, init_logging, init_telemetry};
 pub use self::views::ViewApi;

@@ -2,7 +2,7 @@
 //!
 //! | metric | labels |
 //! |---|---|
-//! | `ddd_commands_total` (counter) | `aggregate`, `command`, `outcome` (handled, rejected, invalid, conflict, failed) |
+//! | `ddd_commands_total` (counter) | `aggregate`, `command`, `outcome` (handled, rejected, invalid, conflict, not_found, failed) |
 //! | `ddd_command_duration_seconds` (histogram) | `aggregate`, `command` |
 //! | `ddd_events_published_total` (counter) | `subject` |
 //! | `ddd_outbox_pending` (gauge), `ddd_outbox_lag_seconds` (gauge: age of the oldest unpublished event) | `context` |

@@ -117,6 +117,11 @@ async fn every_bad_input_is_a_problem_that_names_what_is_wrong() {
             Some("priority"),
         ),
         (
+            json_post("/tickets", r#"{"title":"x","priority":1.5}"#),
+            StatusCode::BAD_REQUEST,
+            Some("priority"),
+        ),
+        (
             json_post("/tickets", r#"{"priority":1}"#),
             StatusCode::BAD_REQUEST,
             Some("title"),
@@ -183,13 +188,28 @@ async fn if_match_guards_the_version() {
         .expect("a request");
     let (status, _, problem) = send(&app, stale).await;
     assert_eq!(status, StatusCode::PRECONDITION_FAILED, "{problem}");
-    let bad = post(&format!("/tickets/{id}/close"))
-        .header(header::IF_MATCH, "soon")
-        .body(Body::empty())
-        .expect("a request");
-    assert_eq!(send(&app, bad).await.0, StatusCode::BAD_REQUEST);
+    // What the document's pattern refuses, the service refuses too.
+    for bad in [
+        "soon",
+        "\"1",
+        "1\"",
+        "",
+        "123456789012345678901",
+        "-1",
+        "W/\"1\"",
+    ] {
+        let request = post(&format!("/tickets/{id}/close"))
+            .header(header::IF_MATCH, bad)
+            .body(Body::empty())
+            .expect("a request");
+        assert_eq!(
+            send(&app, request).await.0,
+            StatusCode::BAD_REQUEST,
+            "{bad}"
+        );
+    }
     let current = post(&format!("/tickets/{id}/close"))
-        .header(header::IF_MATCH, "\"1\"")
+        .header(header::IF_MATCH, "1")
         .body(Body::empty())
         .expect("a request");
     let (status, headers, _) = send(&app, current).await;
@@ -425,5 +445,70 @@ async fn the_meters_count_publishes_lag_redeliveries_and_dead_letters() {
         "ddd_consumer_lag_seconds_count{consumer=\"metered-consumer\"} 3",
     ] {
         assert!(text.contains(line), "{line} missing from\n{text}");
+    }
+}
+
+/// JSON Schema counts `2.0` as an integer, and so does a command's body: an integer field
+/// takes it, and the event records the integer.
+#[tokio::test]
+async fn a_number_without_a_fraction_fills_an_integer_field() {
+    let app = service(&InMemoryEventStore::new(), &config(&[]));
+    for body in [
+        r#"{"title":"printer","priority":2.0}"#,
+        r#"{"title":"printer","priority":2e0}"#,
+    ] {
+        let (status, _, created) = send(&app, json_post("/tickets", body)).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}: {created}");
+        let id = created["id"].as_str().expect("an id");
+        let (_, _, events) = send(&app, get(&format!("/tickets/{id}/events"))).await;
+        assert_eq!(events[0]["payload"]["priority"], json!(2), "{events}");
+    }
+}
+
+/// A command on an aggregate that does not exist is a 404 from the repository's own load,
+/// and records nothing.
+#[tokio::test]
+async fn a_command_on_a_missing_aggregate_is_not_found_and_records_nothing() {
+    let store = InMemoryEventStore::new();
+    let app = service(&store, &config(&[]));
+    let missing = uuid::Uuid::now_v7();
+    let (status, _, problem) =
+        send(&app, json_post(&format!("/tickets/{missing}/close"), "{}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{problem}");
+    assert_eq!(problem["detail"], format!("no Ticket `{missing}`"));
+    assert_eq!(store.len(), 0);
+}
+
+/// The served document declares security only when the service checks tokens.
+#[tokio::test]
+async fn the_served_document_declares_security_only_when_jwt_is_configured() {
+    let document = json!({
+        "openapi": "3.1.0",
+        "paths": { "/tickets": { "post": {
+            "security": [{ "bearer": [] }],
+            "responses": {
+                "201": { "description": "Created." },
+                "401": { "description": "No valid token." },
+            },
+        } } },
+        "components": { "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } } },
+    })
+    .to_string();
+    let document: &'static str = Box::leak(document.into_boxed_str());
+    for (config, secured) in [
+        (config(&[]), false),
+        (config(&[("JWT_HS256_SECRET", SECRET)]), true),
+    ] {
+        let app = ddd_service::app(Router::new(), Health::new(), &config, Some(document));
+        let (status, _, served) = send(&app, get("/openapi.json")).await;
+        assert_eq!(status, StatusCode::OK);
+        let post = &served["paths"]["/tickets"]["post"];
+        assert_eq!(post.get("security").is_some(), secured, "{served}");
+        assert_eq!(post["responses"].get("401").is_some(), secured, "{served}");
+        assert_eq!(
+            served["components"].get("securitySchemes").is_some(),
+            secured,
+            "{served}"
+        );
     }
 }
