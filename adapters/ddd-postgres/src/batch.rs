@@ -28,15 +28,12 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use ddd_core::StreamId;
 use sqlx::PgPool;
 use tokio::sync::oneshot;
-use uuid::Uuid;
 
+use crate::append::{Attempt, Prepared, attempt_from_row, try_append_on};
 use crate::config::Config;
 use crate::row::Columns;
-use crate::store::{Attempt, attempt_from_row, try_append_on};
 
 /// The most appends committed in one statement.
 pub(crate) const MAX_GROUP: usize = 64;
@@ -105,17 +102,6 @@ WITH decided AS (
     SELECT consumer, handled FROM decided WHERE ok AND consumer IS NOT NULL
 )
 SELECT ok, version, stored::int4::int8, processed FROM decided ORDER BY n";
-
-/// An append encoded once, for a group or for appending alone.
-#[derive(Debug)]
-pub(crate) struct Prepared {
-    pub(crate) stream: StreamId,
-    /// `-1` for any version, else the version the stream must be at.
-    pub(crate) expected: i64,
-    pub(crate) columns: Columns,
-    pub(crate) inbox: Option<(String, Uuid)>,
-    pub(crate) recorded_at: DateTime<Utc>,
-}
 
 /// What a queued append gets back.
 pub(crate) enum Grouped {

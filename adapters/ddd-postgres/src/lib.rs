@@ -29,6 +29,7 @@
 //! - Migrations ship with the crate and run on connect; an unreachable server is retried.
 #![warn(missing_docs)]
 
+mod append;
 mod batch;
 mod checkpoint;
 mod config;

@@ -4,7 +4,8 @@
 use ddd_core::{AppendRequest, DomainEvent};
 use sqlx::{ConnectOptions as _, Executor as _};
 
-use crate::batch::{Prepared, explain_group};
+use crate::append::Prepared;
+use crate::batch::explain_group;
 use crate::{Config, PostgresStore};
 
 /// The server tests use: `DATABASE_URL`, or the local default.
