@@ -268,6 +268,72 @@ pub trait Delivery: Send + 'static {
     fn dead_letter(self, reason: &str) -> impl Future<Output = Result<(), BusError>> + Send;
 }
 
+/// A broker's side of a failed delivery: how it hands a message back, and how it parks a dead
+/// letter. When to do which, and what the letter says, is the same on every broker: the
+/// provided methods, which a broker's [`Delivery::nack`] and [`Delivery::dead_letter`] call.
+pub trait Redelivery: Delivery + Sized {
+    /// The consumer it was delivered to; its dead letters go to its dead-letter subject.
+    fn consumer(&self) -> &str;
+
+    /// How many deliveries the consumer allows before a nack dead-letters the message.
+    fn max_deliver(&self) -> u32;
+
+    /// Hands the message back to the broker to be delivered again.
+    fn redeliver(self) -> impl Future<Output = Result<(), BusError>> + Send;
+
+    /// Publishes `letter`, then settles the delivery so that it never comes back. When the
+    /// letter cannot be published, the delivery stays unsettled and comes again.
+    fn park(self, letter: Message) -> impl Future<Output = Result<(), BusError>> + Send;
+
+    /// [`Delivery::nack`]: delivered again, or dead-lettered once its attempts are used up.
+    fn nack_or_dead_letter(
+        self,
+        reason: &str,
+    ) -> impl Future<Output = Result<(), BusError>> + Send {
+        let exhausted = self.attempt() >= self.max_deliver();
+        let letter = exhausted.then(|| self.letter(self.attempt(), reason));
+        async move {
+            match letter {
+                Some(letter) => self.park(letter).await,
+                None => self.redeliver().await,
+            }
+        }
+    }
+
+    /// [`Delivery::dead_letter`]: parked now, whatever attempts are left.
+    fn dead_letter_now(self, reason: &str) -> impl Future<Output = Result<(), BusError>> + Send {
+        let letter = self.letter(self.attempt(), reason);
+        self.park(letter)
+    }
+
+    /// Before a delivery is handed out: one that comes past the consumer's `max_deliver` had
+    /// its last attempt abandoned (its ack wait ran out, or its consumer died holding it), so
+    /// it is parked with `reason`, counting the attempts that reached a handler, and `None`
+    /// is returned; any other is returned to be handed out. A letter that cannot be parked
+    /// is logged: the delivery comes back and is tried again.
+    fn admit(self, reason: &str) -> impl Future<Output = Option<Self>> + Send {
+        let abandoned = self.attempt() > self.max_deliver();
+        let letter = abandoned.then(|| self.letter(self.attempt() - 1, reason));
+        async move {
+            let Some(letter) = letter else {
+                return Some(self);
+            };
+            let consumer = self.consumer().to_owned();
+            if let Err(error) = self.park(letter).await {
+                tracing::warn!(%consumer, %error, "cannot dead-letter an abandoned delivery; it comes back");
+            }
+            None
+        }
+    }
+
+    /// This delivery's message as a dead letter of its consumer after `attempts`.
+    fn letter(&self, attempts: u32, reason: &str) -> Message {
+        self.message()
+            .clone()
+            .into_dead_letter(self.consumer(), attempts, reason)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -337,5 +403,108 @@ mod tests {
                 "{name} {subjects:?}"
             );
         }
+    }
+
+    /// A delivery whose broker records what it was told.
+    #[derive(Debug)]
+    struct Recorded {
+        message: Message,
+        attempt: u32,
+        outcome: std::sync::Arc<std::sync::Mutex<Option<Result<Message, ()>>>>,
+    }
+
+    impl Delivery for Recorded {
+        fn message(&self) -> &Message {
+            &self.message
+        }
+
+        fn attempt(&self) -> u32 {
+            self.attempt
+        }
+
+        async fn ack(self) -> Result<(), BusError> {
+            Ok(())
+        }
+
+        async fn nack(self, reason: &str) -> Result<(), BusError> {
+            self.nack_or_dead_letter(reason).await
+        }
+
+        async fn dead_letter(self, reason: &str) -> Result<(), BusError> {
+            self.dead_letter_now(reason).await
+        }
+    }
+
+    impl Redelivery for Recorded {
+        fn consumer(&self) -> &str {
+            "billing"
+        }
+
+        fn max_deliver(&self) -> u32 {
+            3
+        }
+
+        async fn redeliver(self) -> Result<(), BusError> {
+            *self.outcome.lock().expect("lock") = Some(Err(()));
+            Ok(())
+        }
+
+        async fn park(self, letter: Message) -> Result<(), BusError> {
+            *self.outcome.lock().expect("lock") = Some(Ok(letter));
+            Ok(())
+        }
+    }
+
+    /// Settles delivery `attempt` with `settle`: `None` when redelivered, else the letter.
+    async fn settled<F, Fut>(attempt: u32, settle: F) -> Option<Message>
+    where
+        F: FnOnce(Recorded) -> Fut,
+        Fut: Future,
+    {
+        let envelope = Message::undecodable("x", "s.c.E", b"{}", None, 1, "r").envelope;
+        let outcome = std::sync::Arc::default();
+        let delivery = Recorded {
+            message: Message::new("shop.ordering.Tick", envelope),
+            attempt,
+            outcome: std::sync::Arc::clone(&outcome),
+        };
+        settle(delivery).await;
+        let told = outcome.lock().expect("lock").take();
+        told.expect("settled").ok()
+    }
+
+    fn attempts(letter: &Message) -> &serde_json::Value {
+        &letter.envelope.metadata[dead_letter::ATTEMPTS]
+    }
+
+    #[tokio::test]
+    async fn a_nack_redelivers_until_the_last_attempt_then_dead_letters() {
+        assert!(settled(2, |d| d.nack("boom")).await.is_none());
+        let letter = settled(3, |d| d.nack("boom")).await.expect("dead-lettered");
+        assert_eq!(letter.subject, "dead-letter.billing");
+        assert_eq!(letter.envelope.metadata[dead_letter::REASON], "boom");
+        assert_eq!(*attempts(&letter), 3);
+        let letter = settled(1, |d| d.dead_letter("never"))
+            .await
+            .expect("at once");
+        assert_eq!(*attempts(&letter), 1);
+    }
+
+    #[tokio::test]
+    async fn a_delivery_past_its_attempts_is_parked_before_it_is_handed_out() {
+        let handed_out = Recorded {
+            message: Message::undecodable("x", "s.c.E", b"{}", None, 1, "r"),
+            attempt: 3,
+            outcome: std::sync::Arc::default(),
+        };
+        assert!(handed_out.admit("expired").await.is_some());
+        let letter = settled(
+            4,
+            |d| async move { assert!(d.admit("expired").await.is_none()) },
+        )
+        .await
+        .expect("parked");
+        assert_eq!(letter.envelope.metadata[dead_letter::REASON], "expired");
+        assert_eq!(*attempts(&letter), 3, "the attempts that reached a handler");
     }
 }

@@ -90,7 +90,7 @@ pub mod view;
 pub mod __private;
 
 pub use aggregate::{Aggregate, AggregateId, AggregateRoot, ExpectedVersion, Version};
-pub use bus::{BusError, ConsumerConfig, Delivery, EventBus, Message, Subscription};
+pub use bus::{BusError, ConsumerConfig, Delivery, EventBus, Message, Redelivery, Subscription};
 pub use command::{Command, DispatchCommand, DispatchEvent, IntoEvents};
 pub use context::{AggregateInfo, BoundedContext, PolicyInfo};
 pub use error::{Cause, Rejection};
@@ -101,8 +101,8 @@ pub use event::{
 pub use outbox::{Inbox, Outbox, Relay, RelayError, Routing};
 pub use policy::{Handled, Policy, PolicyError, PolicyRunner, Reaction};
 pub use projection::{
-    CatchUpError, CheckpointStore, InMemoryCheckpoints, Projection, ProjectionError,
-    ProjectionRunner,
+    BatchError, BatchProjection, CatchUpError, CheckpointStore, InMemoryCheckpoints, Projection,
+    ProjectionError, ProjectionRunner,
 };
 pub use repository::{CommandMeta, ExecuteError, Executed, Repository, RepositoryConfig};
 pub use store::{

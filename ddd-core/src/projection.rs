@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::event::{DomainEvent, Envelope, Position};
+use crate::event::{DomainEvent, Envelope, Position, RawEnvelope};
 use crate::store::{EventStore, StoreError};
 
 /// Why a projection could not apply an event.
@@ -82,6 +82,105 @@ pub enum CatchUpError {
     },
 }
 
+/// Why one batch of a [`BatchProjection`] was not applied.
+#[derive(Debug)]
+pub enum BatchError {
+    /// The event at `index` of the batch did not decode or apply.
+    Event {
+        /// Its index in the batch.
+        index: usize,
+        /// What went wrong.
+        reason: String,
+    },
+    /// Reading or writing the checkpoint or the read model failed.
+    Store(StoreError),
+}
+
+impl BatchError {
+    /// The checkpoint of `projection` is at `found`, not at `from` where the batch starts:
+    /// another runner applied it meanwhile. Retryable: the next catch-up starts from there.
+    pub fn checkpoint_moved(projection: &str, from: Position, found: Position) -> Self {
+        Self::Store(StoreError::transient(format!(
+            "projection `{projection}`: checkpoint moved from {from} to {found}; another runner \
+             is applying it"
+        )))
+    }
+}
+
+impl From<StoreError> for BatchError {
+    fn from(error: StoreError) -> Self {
+        Self::Store(error)
+    }
+}
+
+/// A read model fed a batch of the global order at a time, each batch applied with the
+/// checkpoint after it: what [`catch_up`] drives, whatever keeps the read model.
+pub trait BatchProjection: Send {
+    /// Names its checkpoint.
+    const NAME: &'static str;
+    /// Whether a batch that fails keeps nothing of itself (a rolled-back transaction). When
+    /// it does not, `apply_batch` keeps the events before the failing one, with the
+    /// checkpoint after them, before it reports the failure.
+    const ATOMIC: bool;
+
+    /// Applies `batch` and moves the checkpoint from `from` to its last event; returns how
+    /// many events it applied. Refuses with a retryable [`StoreError`] when the checkpoint
+    /// is no longer at `from` (another runner got there first), where it can tell.
+    fn apply_batch(
+        &mut self,
+        from: Position,
+        batch: &[RawEnvelope],
+    ) -> impl Future<Output = Result<usize, BatchError>> + Send;
+}
+
+/// Applies every event of `store` after `target`'s checkpoint in `checkpoints`, `batch_size`
+/// at a time; returns how many it applied. When an event fails, the events before it are kept
+/// with the checkpoint just before it, so the next catch-up starts at the failing event.
+pub async fn catch_up<T: BatchProjection>(
+    store: &impl EventStore,
+    checkpoints: &impl CheckpointStore,
+    target: &mut T,
+    batch_size: usize,
+) -> Result<usize, CatchUpError> {
+    let mut checkpoint = checkpoints.load(T::NAME).await?;
+    let mut applied = 0;
+    loop {
+        let batch = store.read_all(checkpoint, batch_size.max(1)).await?;
+        let Some(last) = batch.last().map(|event| event.position) else {
+            return Ok(applied);
+        };
+        match target.apply_batch(checkpoint, &batch).await {
+            Ok(count) => {
+                applied += count;
+                checkpoint = last;
+            }
+            Err(BatchError::Store(error)) => return Err(error.into()),
+            Err(BatchError::Event { index, reason }) => {
+                // A rolled-back batch lost the events before the failing one too: they go
+                // in again, alone, so that only the failing event is left for next time.
+                if T::ATOMIC && index > 0 {
+                    match target.apply_batch(checkpoint, &batch[..index]).await {
+                        Ok(_) => {}
+                        Err(BatchError::Store(error)) => return Err(error.into()),
+                        Err(BatchError::Event { index, reason }) => {
+                            return Err(stopped::<T>(&batch[index], reason));
+                        }
+                    }
+                }
+                return Err(stopped::<T>(&batch[index], reason));
+            }
+        }
+    }
+}
+
+fn stopped<T: BatchProjection>(event: &RawEnvelope, reason: String) -> CatchUpError {
+    CatchUpError::Event {
+        projection: T::NAME,
+        position: event.position,
+        reason,
+    }
+}
+
 /// Feeds a projection from a store's global order and keeps its checkpoint.
 #[derive(Debug)]
 pub struct ProjectionRunner<P, S, C> {
@@ -109,38 +208,11 @@ impl<P: Projection, S: EventStore, C: CheckpointStore> ProjectionRunner<P, S, C>
 
     /// Applies every event after the checkpoint; returns how many it applied.
     pub async fn catch_up(&mut self) -> Result<usize, CatchUpError> {
-        let mut checkpoint = self.checkpoints.load(P::NAME).await?;
-        let mut applied = 0;
-        loop {
-            let batch = self.store.read_all(checkpoint, self.batch_size).await?;
-            let Some(last) = batch.last().map(|envelope| envelope.position) else {
-                return Ok(applied);
-            };
-            for raw in batch {
-                let position = raw.position;
-                let failed = |reason: String| CatchUpError::Event {
-                    projection: P::NAME,
-                    position,
-                    reason,
-                };
-                match raw.decode::<P::Event>() {
-                    Ok(Some(event)) => {
-                        if let Err(error) = self.projection.apply(&event) {
-                            self.checkpoints.save(P::NAME, checkpoint).await?;
-                            return Err(failed(error.0));
-                        }
-                        applied += 1;
-                    }
-                    Ok(None) => {}
-                    Err(error) => {
-                        self.checkpoints.save(P::NAME, checkpoint).await?;
-                        return Err(failed(error.to_string()));
-                    }
-                }
-                checkpoint = position;
-            }
-            self.checkpoints.save(P::NAME, last).await?;
-        }
+        let mut target = InMemory {
+            projection: &mut self.projection,
+            checkpoints: &self.checkpoints,
+        };
+        catch_up(&self.store, &self.checkpoints, &mut target, self.batch_size).await
     }
 
     /// Empties the read model and applies every event from the first.
@@ -148,5 +220,46 @@ impl<P: Projection, S: EventStore, C: CheckpointStore> ProjectionRunner<P, S, C>
         self.projection.reset();
         self.checkpoints.save(P::NAME, 0).await?;
         self.catch_up().await
+    }
+}
+
+/// A [`Projection`] held in memory: nothing to roll back, so a failing event leaves the
+/// events before it applied and the checkpoint after them.
+struct InMemory<'a, P, C> {
+    projection: &'a mut P,
+    checkpoints: &'a C,
+}
+
+impl<P: Projection, C: CheckpointStore> BatchProjection for InMemory<'_, P, C> {
+    const NAME: &'static str = P::NAME;
+    const ATOMIC: bool = false;
+
+    async fn apply_batch(
+        &mut self,
+        from: Position,
+        batch: &[RawEnvelope],
+    ) -> Result<usize, BatchError> {
+        let mut applied = 0;
+        let mut kept = from;
+        for (index, raw) in batch.iter().enumerate() {
+            let outcome = match raw.clone().decode::<P::Event>() {
+                Ok(Some(event)) => self.projection.apply(&event).map(|()| 1),
+                Ok(None) => Ok(0),
+                Err(error) => Err(ProjectionError(error.to_string())),
+            };
+            match outcome {
+                Ok(count) => applied += count,
+                Err(error) => {
+                    self.checkpoints.save(P::NAME, kept).await?;
+                    return Err(BatchError::Event {
+                        index,
+                        reason: error.0,
+                    });
+                }
+            }
+            kept = raw.position;
+        }
+        self.checkpoints.save(P::NAME, kept).await?;
+        Ok(applied)
     }
 }

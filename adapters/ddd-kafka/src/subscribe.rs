@@ -6,7 +6,9 @@ use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
-use ddd_core::{BusError, ConsumerConfig, Delivery, Message, RawEnvelope, Subscription};
+use ddd_core::{
+    BusError, ConsumerConfig, Delivery, Message, RawEnvelope, Redelivery, Subscription,
+};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::message::{BorrowedMessage, Headers};
 use rdkafka::{ClientContext, Message as _, Offset, TopicPartitionList};
@@ -322,12 +324,7 @@ impl KafkaSubscription {
             attempt,
             settle,
         };
-        if attempt > self.config.max_deliver {
-            if let Err(e) = delivery.give_up(ACK_WAIT_EXPIRED, attempt - 1).await {
-                tracing::warn!(consumer = %self.config.name, error = %e, "cannot dead-letter an expired delivery; it comes back");
-            }
-            return None;
-        }
+        let delivery = delivery.admit(ACK_WAIT_EXPIRED).await?;
         delivery.settle.record_attempt(attempt);
         Some(delivery)
     }
@@ -774,18 +771,6 @@ impl fmt::Debug for KafkaDelivery {
     }
 }
 
-impl KafkaDelivery {
-    /// Produces the dead letter, then commits past the record.
-    async fn give_up(self, reason: &str, attempts: u32) -> Result<(), BusError> {
-        let letter = self
-            .message
-            .clone()
-            .into_dead_letter(&self.consumer, attempts, reason);
-        publish::publish(&self.shared, &[letter]).await?;
-        self.settle.commit(self.shared.config.publish_timeout).await
-    }
-}
-
 impl Delivery for KafkaDelivery {
     fn message(&self) -> &Message {
         &self.message
@@ -800,17 +785,32 @@ impl Delivery for KafkaDelivery {
     }
 
     async fn nack(self, reason: &str) -> Result<(), BusError> {
-        if self.attempt >= self.max_deliver {
-            let attempts = self.attempt;
-            return self.give_up(reason, attempts).await;
-        }
+        self.nack_or_dead_letter(reason).await
+    }
+
+    async fn dead_letter(self, reason: &str) -> Result<(), BusError> {
+        self.dead_letter_now(reason).await
+    }
+}
+
+impl Redelivery for KafkaDelivery {
+    fn consumer(&self) -> &str {
+        &self.consumer
+    }
+
+    fn max_deliver(&self) -> u32 {
+        self.max_deliver
+    }
+
+    async fn redeliver(self) -> Result<(), BusError> {
         self.settle.retry();
         Ok(())
     }
 
-    async fn dead_letter(self, reason: &str) -> Result<(), BusError> {
-        let attempts = self.attempt;
-        self.give_up(reason, attempts).await
+    /// Produces the dead letter, then commits past the record.
+    async fn park(self, letter: Message) -> Result<(), BusError> {
+        publish::publish(&self.shared, &[letter]).await?;
+        self.settle.commit(self.shared.config.publish_timeout).await
     }
 }
 

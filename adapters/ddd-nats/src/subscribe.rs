@@ -11,7 +11,9 @@ use async_nats::jetstream::consumer::{AckPolicy, Consumer, DeliverPolicy};
 use async_nats::jetstream::message::AckKind;
 use async_nats::jetstream::stream::ConsumerErrorKind;
 use async_nats::jetstream::{self};
-use ddd_core::{BusError, ConsumerConfig, Delivery, Message, RawEnvelope, Subscription};
+use ddd_core::{
+    BusError, ConsumerConfig, Delivery, Message, RawEnvelope, Redelivery, Subscription,
+};
 use futures_util::StreamExt;
 use futures_util::stream::SelectAll;
 
@@ -157,14 +159,7 @@ impl NatsSubscription {
             attempt,
             raw,
         };
-        if attempt > self.config.max_deliver {
-            let attempts = attempt - 1;
-            if let Err(e) = delivery.give_up(ACK_WAIT_EXPIRED, attempts).await {
-                tracing::warn!(consumer = %self.config.name, error = %e, "cannot dead-letter an expired delivery; it comes back");
-            }
-            return None;
-        }
-        Some(delivery)
+        delivery.admit(ACK_WAIT_EXPIRED).await
     }
 
     async fn reject_undecodable(
@@ -391,25 +386,6 @@ impl fmt::Debug for NatsDelivery {
     }
 }
 
-impl NatsDelivery {
-    /// Publishes the dead letter, then terminates the delivery so it never comes back.
-    async fn give_up(self, reason: &str, attempts: u32) -> Result<(), BusError> {
-        let member = self.member;
-        let id = format!(
-            "dead-letter:{}:{}",
-            member.consumer, self.message.envelope.event_id
-        );
-        let letter = self
-            .message
-            .into_dead_letter(&member.consumer, attempts, reason);
-        publish_outgoing(&member.shared, &[Outgoing::with_id(&letter, &id)?]).await?;
-        self.raw
-            .double_ack_with(AckKind::Term)
-            .await
-            .map_err(|e| error::settle("term", &e))
-    }
-}
-
 impl Delivery for NatsDelivery {
     fn message(&self) -> &Message {
         &self.message
@@ -439,18 +415,41 @@ impl Delivery for NatsDelivery {
     }
 
     async fn nack(self, reason: &str) -> Result<(), BusError> {
-        if self.attempt >= self.member.max_deliver {
-            let attempts = self.attempt;
-            return self.give_up(reason, attempts).await;
-        }
+        self.nack_or_dead_letter(reason).await
+    }
+
+    async fn dead_letter(self, reason: &str) -> Result<(), BusError> {
+        self.dead_letter_now(reason).await
+    }
+}
+
+impl Redelivery for NatsDelivery {
+    fn consumer(&self) -> &str {
+        &self.member.consumer
+    }
+
+    fn max_deliver(&self) -> u32 {
+        self.member.max_deliver
+    }
+
+    async fn redeliver(self) -> Result<(), BusError> {
         self.raw
             .ack_with(AckKind::Nak(None))
             .await
             .map_err(|e| error::settle("nak", &e))
     }
 
-    async fn dead_letter(self, reason: &str) -> Result<(), BusError> {
-        let attempts = self.attempt;
-        self.give_up(reason, attempts).await
+    /// Publishes the dead letter, then terminates the delivery so it never comes back.
+    async fn park(self, letter: Message) -> Result<(), BusError> {
+        let member = self.member;
+        let id = format!(
+            "dead-letter:{}:{}",
+            member.consumer, letter.envelope.event_id
+        );
+        publish_outgoing(&member.shared, &[Outgoing::with_id(&letter, &id)?]).await?;
+        self.raw
+            .double_ack_with(AckKind::Term)
+            .await
+            .map_err(|e| error::settle("term", &e))
     }
 }

@@ -3,9 +3,10 @@
 
 use std::future::Future;
 
+use ddd_core::projection::{self, BatchError, BatchProjection};
 use ddd_core::{
-    CatchUpError, CheckpointStore, DomainEvent, Envelope, EventStore, Position, ProjectionError,
-    RawEnvelope, StoreError,
+    CatchUpError, CheckpointStore, DomainEvent, Envelope, Position, ProjectionError, RawEnvelope,
+    StoreError,
 };
 use sqlx::{Acquire as _, PgConnection};
 
@@ -88,22 +89,6 @@ pub trait SqlProjection: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), ProjectionError>> + Send;
 }
 
-/// Why one batch was not applied.
-enum BatchError {
-    /// The event at this index of the batch failed; nothing of the batch was kept.
-    Event {
-        index: usize,
-        reason: String,
-    },
-    Store(StoreError),
-}
-
-impl From<StoreError> for BatchError {
-    fn from(error: StoreError) -> Self {
-        Self::Store(error)
-    }
-}
-
 /// Feeds a [`SqlProjection`] from the global order: each batch of events and the checkpoint
 /// after it commit in one transaction.
 #[derive(Debug)]
@@ -138,33 +123,8 @@ impl<P: SqlProjection> SqlProjectionRunner<P> {
     /// Applies every event after the checkpoint; returns how many it applied. When an event
     /// fails, the events before it are kept with the checkpoint just before it.
     pub async fn catch_up(&self) -> Result<usize, CatchUpError> {
-        let mut checkpoint = CheckpointStore::load(&self.store, P::NAME).await?;
-        let mut applied = 0;
-        loop {
-            let batch = self.store.read_all(checkpoint, self.batch_size).await?;
-            let Some(last) = batch.last().map(|event| event.position) else {
-                return Ok(applied);
-            };
-            match self.apply_batch(checkpoint, &batch).await {
-                Ok(count) => {
-                    applied += count;
-                    checkpoint = last;
-                }
-                Err(BatchError::Store(error)) => return Err(error.into()),
-                Err(BatchError::Event { index, reason }) => {
-                    if index > 0 {
-                        match self.apply_batch(checkpoint, &batch[..index]).await {
-                            Ok(_) => {}
-                            Err(BatchError::Store(error)) => return Err(error.into()),
-                            Err(BatchError::Event { reason, .. }) => {
-                                return Err(self.failed(&batch[index], reason));
-                            }
-                        }
-                    }
-                    return Err(self.failed(&batch[index], reason));
-                }
-            }
-        }
+        let mut batches = Transactional(self);
+        projection::catch_up(&self.store, &self.store, &mut batches, self.batch_size).await
     }
 
     /// Empties the read model and sets the checkpoint to 0 in one transaction, then applies
@@ -185,31 +145,26 @@ impl<P: SqlProjection> SqlProjectionRunner<P> {
         transaction.commit().await.map_err(failed)?;
         self.catch_up().await
     }
+}
 
-    fn failed(&self, event: &RawEnvelope, reason: String) -> CatchUpError {
-        CatchUpError::Event {
-            projection: P::NAME,
-            position: event.position,
-            reason,
-        }
-    }
+/// A runner's batches, each applied in one transaction with the checkpoint after it.
+struct Transactional<'a, P>(&'a SqlProjectionRunner<P>);
 
-    /// Applies `batch` and moves the checkpoint from `from` to its last event, in one
-    /// transaction; refuses when the checkpoint is no longer at `from` (another runner).
+impl<P: SqlProjection> BatchProjection for Transactional<'_, P> {
+    const NAME: &'static str = P::NAME;
+    const ATOMIC: bool = true;
+
     async fn apply_batch(
-        &self,
+        &mut self,
         from: Position,
         batch: &[RawEnvelope],
     ) -> Result<usize, BatchError> {
+        let Self(runner) = *self;
         let failed = |error| BatchError::Store(store_error("applying a batch", error));
-        let mut transaction = self.store.pool().begin().await.map_err(failed)?;
+        let mut transaction = runner.store.pool().begin().await.map_err(failed)?;
         let found = lock_checkpoint(&mut transaction, P::NAME).await?;
         if found != from {
-            return Err(BatchError::Store(StoreError::transient(format!(
-                "projection `{}`: checkpoint moved from {from} to {found}; another runner \
-                 is applying it",
-                P::NAME
-            ))));
+            return Err(BatchError::checkpoint_moved(P::NAME, from, found));
         }
         let mut applied = 0;
         for (index, raw) in batch.iter().enumerate() {
@@ -224,7 +179,8 @@ impl<P: SqlProjection> SqlProjectionRunner<P> {
                 }
             };
             let connection = transaction.acquire().await.map_err(failed)?;
-            self.projection
+            runner
+                .projection
                 .apply(connection, &event)
                 .await
                 .map_err(|error| BatchError::Event {

@@ -5,7 +5,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ddd_core::{BusError, ConsumerConfig, Delivery, Message, RawEnvelope, Subscription};
+use ddd_core::{
+    BusError, ConsumerConfig, Delivery, Message, RawEnvelope, Redelivery, Subscription,
+};
 use futures_util::StreamExt;
 use lapin::options::{
     BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions, QueueBindOptions,
@@ -108,13 +110,7 @@ impl RabbitMqSubscription {
             acker,
             settled: false,
         };
-        if attempt > self.config.max_deliver {
-            if let Err(e) = delivery.give_up(ABANDONED, attempt - 1).await {
-                tracing::warn!(consumer = %self.config.name, error = %e, "cannot dead-letter an abandoned delivery; it comes back");
-            }
-            return None;
-        }
-        Some(delivery)
+        delivery.admit(ABANDONED).await
     }
 
     async fn reject_undecodable(
@@ -354,20 +350,6 @@ fn lost(what: &str, sent: Result<bool, lapin::Error>) -> Result<(), BusError> {
     }
 }
 
-impl RabbitMqDelivery {
-    /// Publishes the dead letter, then acks the delivery so it never comes back.
-    /// When the dead letter cannot be published, the delivery is requeued (by `Drop`).
-    async fn give_up(mut self, reason: &str, attempts: u32) -> Result<(), BusError> {
-        let letter = self
-            .message
-            .clone()
-            .into_dead_letter(&self.consumer, attempts, reason);
-        publish::publish(&self.shared, vec![letter]).await?;
-        self.settled = true;
-        lost("ack", self.acker.ack(BasicAckOptions::default()).await)
-    }
-}
-
 impl Delivery for RabbitMqDelivery {
     fn message(&self) -> &Message {
         &self.message
@@ -382,18 +364,35 @@ impl Delivery for RabbitMqDelivery {
         lost("ack", self.acker.ack(BasicAckOptions::default()).await)
     }
 
-    async fn nack(mut self, reason: &str) -> Result<(), BusError> {
-        if self.attempt >= self.max_deliver {
-            let attempts = self.attempt;
-            return self.give_up(reason, attempts).await;
-        }
+    async fn nack(self, reason: &str) -> Result<(), BusError> {
+        self.nack_or_dead_letter(reason).await
+    }
+
+    async fn dead_letter(self, reason: &str) -> Result<(), BusError> {
+        self.dead_letter_now(reason).await
+    }
+}
+
+impl Redelivery for RabbitMqDelivery {
+    fn consumer(&self) -> &str {
+        &self.consumer
+    }
+
+    fn max_deliver(&self) -> u32 {
+        self.max_deliver
+    }
+
+    async fn redeliver(mut self) -> Result<(), BusError> {
         self.settled = true;
         lost("nack", self.acker.nack(requeue()).await)
     }
 
-    async fn dead_letter(self, reason: &str) -> Result<(), BusError> {
-        let attempts = self.attempt;
-        self.give_up(reason, attempts).await
+    /// Publishes the dead letter, then acks the delivery so it never comes back.
+    /// When the dead letter cannot be published, the delivery is requeued (by `Drop`).
+    async fn park(mut self, letter: Message) -> Result<(), BusError> {
+        publish::publish(&self.shared, vec![letter]).await?;
+        self.settled = true;
+        lost("ack", self.acker.ack(BasicAckOptions::default()).await)
     }
 }
 

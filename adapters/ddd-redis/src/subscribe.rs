@@ -6,7 +6,9 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use ddd_core::{BusError, ConsumerConfig, Delivery, Message, RawEnvelope, Subscription};
+use ddd_core::{
+    BusError, ConsumerConfig, Delivery, Message, RawEnvelope, Redelivery, Subscription,
+};
 use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
 use redis::streams::{
@@ -219,14 +221,7 @@ impl RedisSubscription {
             attempt: entry.attempt,
             retries: Arc::clone(&self.retries),
         };
-        if delivery.attempt > self.config.max_deliver {
-            let attempts = delivery.attempt - 1;
-            if let Err(e) = delivery.give_up(ACK_WAIT_EXPIRED, attempts).await {
-                tracing::warn!(consumer = %self.config.name, error = %e, "cannot dead-letter an expired entry; it comes back");
-            }
-            return None;
-        }
-        Some(delivery)
+        delivery.admit(ACK_WAIT_EXPIRED).await
     }
 
     /// Dead-letters an entry that is not a message, then acks it.
@@ -412,17 +407,6 @@ impl RedisDelivery {
         Ok(())
     }
 
-    /// Adds the dead letter, then acks the entry so it never comes back.
-    async fn give_up(self, reason: &str, attempts: u32) -> Result<(), BusError> {
-        let letter = self
-            .message
-            .clone()
-            .into_dead_letter(&self.consumer, attempts, reason);
-        let entry = Entry::dead_letter(&letter, &self.consumer)?;
-        publish::publish(&self.shared, &[entry]).await?;
-        self.xack().await
-    }
-
     /// Claims the entry back for this member (which counts the delivery) and queues it for
     /// the subscription's next `next`.
     async fn retry(self) -> Result<(), BusError> {
@@ -457,15 +441,31 @@ impl Delivery for RedisDelivery {
     }
 
     async fn nack(self, reason: &str) -> Result<(), BusError> {
-        if self.attempt >= self.max_deliver {
-            let attempts = self.attempt;
-            return self.give_up(reason, attempts).await;
-        }
-        self.retry().await
+        self.nack_or_dead_letter(reason).await
     }
 
     async fn dead_letter(self, reason: &str) -> Result<(), BusError> {
-        let attempts = self.attempt;
-        self.give_up(reason, attempts).await
+        self.dead_letter_now(reason).await
+    }
+}
+
+impl Redelivery for RedisDelivery {
+    fn consumer(&self) -> &str {
+        &self.consumer
+    }
+
+    fn max_deliver(&self) -> u32 {
+        self.max_deliver
+    }
+
+    async fn redeliver(self) -> Result<(), BusError> {
+        self.retry().await
+    }
+
+    /// Adds the dead letter, then acks the entry so it never comes back.
+    async fn park(self, letter: Message) -> Result<(), BusError> {
+        let entry = Entry::dead_letter(&letter, &self.consumer)?;
+        publish::publish(&self.shared, &[entry]).await?;
+        self.xack().await
     }
 }

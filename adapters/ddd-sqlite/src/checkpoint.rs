@@ -3,9 +3,10 @@
 
 use std::sync::Arc;
 
+use ddd_core::projection::{self, BatchError, BatchProjection};
 use ddd_core::{
-    CatchUpError, CheckpointStore, DomainEvent, Envelope, EventStore, Position, ProjectionError,
-    RawEnvelope, StoreError,
+    CatchUpError, CheckpointStore, DomainEvent, Envelope, Position, ProjectionError, RawEnvelope,
+    StoreError,
 };
 use rusqlite::{OptionalExtension as _, params};
 
@@ -95,23 +96,6 @@ pub trait SqlProjection: Send + Sync + 'static {
     fn reset(&self, tx: &WriteTx<'_>) -> Result<(), ProjectionError>;
 }
 
-/// Why one batch was not applied.
-#[derive(Debug)]
-enum BatchError {
-    /// The event at this index of the batch failed; nothing of the batch was kept.
-    Event {
-        index: usize,
-        reason: String,
-    },
-    Store(StoreError),
-}
-
-impl From<StoreError> for BatchError {
-    fn from(error: StoreError) -> Self {
-        Self::Store(error)
-    }
-}
-
 /// Feeds a [`SqlProjection`] from the global order: each batch of events and the checkpoint
 /// after it commit in one transaction.
 #[derive(Debug)]
@@ -146,36 +130,8 @@ impl<P: SqlProjection> SqlProjectionRunner<P> {
     /// Applies every event after the checkpoint; returns how many it applied. When an event
     /// fails, the events before it are kept with the checkpoint just before it.
     pub async fn catch_up(&self) -> Result<usize, CatchUpError> {
-        let mut checkpoint = CheckpointStore::load(&self.store, P::NAME).await?;
-        let mut applied = 0;
-        loop {
-            let batch = self.store.read_all(checkpoint, self.batch_size).await?;
-            let Some(last) = batch.last().map(|event| event.position) else {
-                return Ok(applied);
-            };
-            match self.apply_batch(checkpoint, batch.clone()).await {
-                Ok(count) => {
-                    applied += count;
-                    checkpoint = last;
-                }
-                Err(BatchError::Store(error)) => return Err(error.into()),
-                Err(BatchError::Event { index, reason }) => {
-                    let failing = batch[index].position;
-                    if index > 0 {
-                        let mut before = batch;
-                        before.truncate(index);
-                        match self.apply_batch(checkpoint, before).await {
-                            Ok(_) => {}
-                            Err(BatchError::Store(error)) => return Err(error.into()),
-                            Err(BatchError::Event { reason, .. }) => {
-                                return Err(self.failed(failing, reason));
-                            }
-                        }
-                    }
-                    return Err(self.failed(failing, reason));
-                }
-            }
-        }
+        let mut batches = Transactional(self);
+        projection::catch_up(&self.store, &self.store, &mut batches, self.batch_size).await
     }
 
     /// Empties the read model and sets the checkpoint to 0 in one transaction, then applies
@@ -195,32 +151,29 @@ impl<P: SqlProjection> SqlProjectionRunner<P> {
             .await?;
         self.catch_up().await
     }
+}
 
-    fn failed(&self, position: Position, reason: String) -> CatchUpError {
-        CatchUpError::Event {
-            projection: P::NAME,
-            position,
-            reason,
-        }
-    }
+/// A runner's batches, each applied in one write with the checkpoint after it.
+struct Transactional<'a, P>(&'a SqlProjectionRunner<P>);
 
-    /// Applies `batch` and moves the checkpoint from `from` to its last event, in one write;
-    /// refuses when the checkpoint is no longer at `from` (another runner).
+impl<P: SqlProjection> BatchProjection for Transactional<'_, P> {
+    const NAME: &'static str = P::NAME;
+    const ATOMIC: bool = true;
+
     async fn apply_batch(
-        &self,
+        &mut self,
         from: Position,
-        batch: Vec<RawEnvelope>,
+        batch: &[RawEnvelope],
     ) -> Result<usize, BatchError> {
-        let projection = Arc::clone(&self.projection);
-        self.store
+        let projection = Arc::clone(&self.0.projection);
+        // The write runs on the writer's thread, which needs the events to own.
+        let batch = batch.to_vec();
+        self.0
+            .store
             .write(move |tx| {
                 let found = load(tx.connection(), P::NAME)?;
                 if found != from {
-                    return Err(BatchError::Store(StoreError::transient(format!(
-                        "projection `{}`: checkpoint moved from {from} to {found}; another \
-                         runner is applying it",
-                        P::NAME
-                    ))));
+                    return Err(BatchError::checkpoint_moved(P::NAME, from, found));
                 }
                 let mut applied = 0;
                 let last = batch.last().map_or(from, |event| event.position);
