@@ -3,7 +3,7 @@
 # in one run (target: the service at ≥ 0.5× the raw store). Current figures and method:
 # docs/benchmarks/http.md.
 #
-# Generates models/shop.ddd into target/bench-http/shop, builds its Cart service (`shop-cart`,
+# Generates examples/shop/shop.ddd into target/bench-http/shop, builds its Cart service (`shop-cart`,
 # --features postgres) and benches/http (`raw-append`) in release, then per backend (SQLite,
 # PostgreSQL), each contender on a fresh database file / database:
 #   1. raw: `raw-append`: one event on a new stream per `store.append`, C concurrent tasks
@@ -57,7 +57,7 @@ if [[ "${BUILD:-1}" != 0 ]]; then
     mkdir -p "$root/target/bench-http"
     # Regenerating over the last run's workspace leaves unchanged files untouched, so cargo
     # rebuilds only what changed.
-    "$CARGO_TARGET_DIR/debug/ddd" generate "$root/models/shop.ddd" --out "$shop" \
+    "$CARGO_TARGET_DIR/debug/ddd" generate "$root/examples/shop/shop.ddd" --out "$shop" \
         ${DDD_TEMPLATES:+--templates "$DDD_TEMPLATES"} >/dev/null 2>"$root/target/bench-http/generate.log" || {
         cat "$root/target/bench-http/generate.log" >&2
         exit 1

@@ -4,7 +4,7 @@
 # how many view queries per second the service answers (against reads of an aggregate's
 # state). Current figures and method: docs/benchmarks/views.md, "Views over HTTP".
 #
-# Generates models/shop.ddd into target/bench-view-http/shop, builds its Ordering service
+# Generates examples/shop/shop.ddd into target/bench-view-http/shop, builds its Ordering service
 # (`shop-ordering`, --features postgres) and benches/view-http (`view-http-client`) in
 # release, then per backend (SQLite, PostgreSQL), on one fresh database file / database, with
 # the service running (RUST_LOG=warn):
@@ -83,7 +83,7 @@ if [[ "${BUILD:-1}" != 0 ]]; then
     mkdir -p "$out"
     # Regenerating over the last run's workspace leaves unchanged files untouched, so cargo
     # rebuilds only what changed.
-    "$CARGO_TARGET_DIR/debug/ddd" generate "$root/models/shop.ddd" --out "$shop" \
+    "$CARGO_TARGET_DIR/debug/ddd" generate "$root/examples/shop/shop.ddd" --out "$shop" \
         ${DDD_TEMPLATES:+--templates "$DDD_TEMPLATES"} ${DDD_RUNTIME:+--runtime "$DDD_RUNTIME"} \
         >/dev/null 2>"$out/generate.log" || {
         cat "$out/generate.log" >&2

@@ -82,6 +82,8 @@ pub enum GenerateError {
 #[derive(Debug, Serialize)]
 struct ContextNames {
     name: String,
+    /// The field holding the context where one struct holds them all: `ordering`.
+    field: String,
     doc: Option<String>,
     dir: String,
     crate_name: String,
@@ -97,6 +99,8 @@ struct ContextNames {
 #[derive(Debug, Serialize)]
 struct ViewRoute {
     name: String,
+    /// The field of the context's `Views` holding its handle.
+    field: String,
     route: String,
     filters: Vec<String>,
     sorts: Vec<String>,
@@ -108,6 +112,7 @@ fn view_routes(context: &Context) -> Vec<ViewRoute> {
         .iter()
         .map(|view| ViewRoute {
             name: view.name.to_string(),
+            field: read::handle_field(view),
             route: view.route(),
             filters: view
                 .fields
@@ -128,6 +133,7 @@ fn view_routes(context: &Context) -> Vec<ViewRoute> {
 fn context_names(system: &System, index: usize, context: &Context, prefix: String) -> ContextNames {
     ContextNames {
         name: context.name.to_string(),
+        field: names::ident(&context.name),
         doc: context.doc.clone(),
         dir: names::kebab(&context.name),
         crate_name: names::service_package(&system.name, &context.name),
@@ -823,7 +829,7 @@ fn http_test(
 mod tests {
     use super::*;
 
-    const SHOP: &str = include_str!("../../models/shop.ddd");
+    const SHOP: &str = include_str!("../../examples/shop/shop.ddd");
 
     fn shop() -> Vec<File> {
         let system = ddd_model::load(SHOP, ddd_model::Format::Ddd)

@@ -229,11 +229,17 @@ fn published(scope: &Scope<'_>, context: &str) -> String {
     scope.name(&format!("contracts::{}::Published", names::module(context)))
 }
 
+/// The field of a context's `Views` that holds the view's handle: `order_summary` (escaped
+/// where a view's name is a keyword: `Type` → `type_`).
+pub(crate) fn handle_field(view: &View) -> String {
+    names::ident(&view.name)
+}
+
 fn read_view(scope: &Scope<'_>, context: &Context, view: &View) -> ReadView {
     let common = |from: bool, key: &str, key_column: String| ReadView {
         name: view.name.to_string(),
         doc: view.doc.clone(),
-        field: names::snake(&view.name),
+        field: handle_field(view),
         route: view.route(),
         table: names::snake(&view.name),
         from,

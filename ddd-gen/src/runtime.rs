@@ -17,6 +17,7 @@ pub(crate) const CRATES: &[(&str, &str)] = &[
     ("ddd-nats", "adapters/ddd-nats"),
     ("ddd-rabbitmq", "adapters/ddd-rabbitmq"),
     ("ddd-redis", "adapters/ddd-redis"),
+    ("ddd-scenario", "ddd-scenario"),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,6 +128,16 @@ impl Runtime {
                 )
             }
             Runtime::Version(version) => toml_string(version),
+        }
+    }
+
+    /// The runtime as seen from the working directory, for a workspace written to `out`: a
+    /// relative `path` is relative to the workspace (where Cargo reads it), not to where
+    /// `ddd` runs.
+    pub fn seen_from(&self, out: &Path) -> Runtime {
+        match self {
+            Runtime::Path(root) if root.is_relative() => Runtime::Path(out.join(root)),
+            other => other.clone(),
         }
     }
 

@@ -1548,7 +1548,7 @@ mod tests {
     use super::*;
     use crate::rust::Crate;
 
-    const SHOP: &str = include_str!("../../models/shop.ddd");
+    const SHOP: &str = include_str!("../../examples/shop/shop.ddd");
 
     /// Accounts with a limit, keyed entries and a balance: arithmetic, sums, widening,
     /// overflow, enums and a rule nothing can meet.

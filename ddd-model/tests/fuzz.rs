@@ -8,7 +8,7 @@ use ddd_model::diagnostic::{self, SourceFile};
 use ddd_model::{Diagnostic, Format, load, load_bytes};
 use proptest::prelude::*;
 
-const SHOP: &str = include_str!("../../models/shop.ddd");
+const SHOP: &str = include_str!("../../examples/shop/shop.ddd");
 const UNUSUAL: &str = include_str!("models/good/unusual.ddd");
 const BEHAVIOUR: &str = include_str!("models/good/behaviour.ddd");
 const VIEWS: &str = include_str!("models/good/views.ddd");

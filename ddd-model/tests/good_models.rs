@@ -175,7 +175,7 @@ fn policies_between_unusual_names_translate() {
 
 #[test]
 fn windows_line_endings_read_the_same() {
-    let shop = include_str!("../../models/shop.ddd");
+    let shop = include_str!("../../examples/shop/shop.ddd");
     let unix = load(shop, Format::Ddd).expect("shop").system;
     let windows = load(&shop.replace('\n', "\r\n"), Format::Ddd)
         .expect("shop with CRLF")

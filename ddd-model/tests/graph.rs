@@ -3,7 +3,7 @@
 use ddd_model::{Format, graph, load};
 
 fn shop() -> ddd_model::System {
-    load(include_str!("../../models/shop.ddd"), Format::Ddd)
+    load(include_str!("../../examples/shop/shop.ddd"), Format::Ddd)
         .expect("shop")
         .system
 }

@@ -6,7 +6,7 @@ use ddd_model::{Format, load};
 use serde_json::Value;
 
 const MODELS: &[(&str, &str)] = &[
-    ("shop.ddd", include_str!("../../models/shop.ddd")),
+    ("shop.ddd", include_str!("../../examples/shop/shop.ddd")),
     ("unusual.ddd", include_str!("models/good/unusual.ddd")),
     ("behaviour.ddd", include_str!("models/good/behaviour.ddd")),
     ("views.ddd", include_str!("models/good/views.ddd")),

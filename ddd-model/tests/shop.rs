@@ -6,7 +6,7 @@ use ddd_model::ir::{
 };
 use ddd_model::{Code, Format, Name, Severity, load};
 
-const SHOP: &str = include_str!("../../models/shop.ddd");
+const SHOP: &str = include_str!("../../examples/shop/shop.ddd");
 
 fn shop() -> ddd_model::Loaded {
     load(SHOP, Format::Ddd).unwrap_or_else(|rejected| {

@@ -285,7 +285,7 @@ fn records_sharing_a_failing_field_type_are_compared_quickly() {
 
 #[test]
 fn ir_lookups_find_definitions() {
-    let system = accepted(include_str!("../../models/shop.ddd"));
+    let system = accepted(include_str!("../../examples/shop/shop.ddd"));
     let line = TypePath::parse("Ordering.Order.OrderLine").unwrap();
     assert_eq!(
         system.type_def(&line).map(|d| d.kind().as_str()),

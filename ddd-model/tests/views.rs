@@ -7,7 +7,7 @@ use ddd_model::ir::{
 };
 use ddd_model::{Code, Format, Severity, graph, load};
 
-const SHOP: &str = include_str!("../../models/shop.ddd");
+const SHOP: &str = include_str!("../../examples/shop/shop.ddd");
 const VIEWS: &str = include_str!("models/good/views.ddd");
 
 fn accepted(name: &str, text: &str) -> ddd_model::Loaded {

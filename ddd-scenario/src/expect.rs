@@ -44,6 +44,16 @@ impl Expect {
         self
     }
 
+    /// How the closest recorded event of the same type differs from the fields expected.
+    fn nearest(&self, recorded: &[&Recorded]) -> Option<Vec<String>> {
+        let fields = self.fields.as_ref()?;
+        let same_type = recorded
+            .iter()
+            .copied()
+            .filter(|event| event.event_type == self.event_type);
+        nearest(same_type, |event| &event.payload, fields)
+    }
+
     fn matches(&self, recorded: &Recorded) -> bool {
         recorded.event_type == self.event_type
             && self
@@ -85,6 +95,52 @@ pub(crate) fn contains(actual: &Value, expected: &Value) -> bool {
         }
         _ => actual == expected,
     }
+}
+
+/// Where `actual` differs from `expected` (by subset, as [`contains`]): one line per field,
+/// `total.amount_cents: expected 1220, recorded 770`.
+pub(crate) fn differences(actual: &Value, expected: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    collect_differences(actual, expected, "", &mut out);
+    out
+}
+
+fn collect_differences(actual: &Value, expected: &Value, path: &str, out: &mut Vec<String>) {
+    match (actual, expected) {
+        (Value::Object(actual), Value::Object(expected)) => {
+            for (key, value) in expected {
+                let at = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                match actual.get(key) {
+                    Some(field) => collect_differences(field, value, &at, out),
+                    None => out.push(format!("{at}: expected {value}, absent")),
+                }
+            }
+        }
+        _ if contains(actual, expected) => {}
+        _ => {
+            let at = if path.is_empty() { "the value" } else { path };
+            out.push(format!("{at}: expected {expected}, found {actual}"));
+        }
+    }
+}
+
+/// The candidate that differs least from `expected`, with the differences.
+pub(crate) fn nearest<'a, T>(
+    candidates: impl IntoIterator<Item = &'a T>,
+    payload: impl Fn(&T) -> &Value,
+    expected: &Value,
+) -> Option<Vec<String>>
+where
+    T: 'a,
+{
+    candidates
+        .into_iter()
+        .map(|candidate| differences(payload(candidate), expected))
+        .min_by_key(Vec::len)
 }
 
 /// What the last `when` should have caused, built up and then checked with
@@ -255,6 +311,13 @@ impl<'s, S: System> Then<'s, S> {
             let expected = self.expected_events(index);
             let (missing, unexpected) = pair_up(&expected, recorded, Expect::matches);
             if !missing.is_empty() || !unexpected.is_empty() {
+                let missing = missing
+                    .into_iter()
+                    .map(|expect| {
+                        let near = expect.nearest(&unexpected);
+                        (expect, near)
+                    })
+                    .collect();
                 contexts.push(ContextDiff {
                     context: self.scenario.contexts[index].name.to_owned(),
                     missing,
@@ -273,6 +336,13 @@ impl<'s, S: System> Then<'s, S> {
                     let (missing, unexpected) =
                         pair_up(expected, rows, |expected, row| contains(row, expected));
                     if !missing.is_empty() || !unexpected.is_empty() {
+                        let missing = missing
+                            .into_iter()
+                            .map(|row| {
+                                let near = nearest(unexpected.iter().copied(), |row| row, &row);
+                                (row, near)
+                            })
+                            .collect();
                         views.push(ViewDiff::Rows {
                             view: format!("{context}.{view}"),
                             missing,
@@ -365,6 +435,23 @@ mod tests {
         ));
         assert!(!contains(&payload, &json!({"lines": [1]})));
         assert!(!contains(&payload, &json!({"customer": null})));
+    }
+
+    #[test]
+    fn differences_name_each_field_that_differs_by_its_path() {
+        let payload = json!({"total": {"amount_cents": 770, "currency": "EUR"}, "lines": [1]});
+        assert_eq!(
+            differences(
+                &payload,
+                &json!({"total": {"amount_cents": 1220, "currency": "EUR"}, "lines": [1, 2], "customer": 1})
+            ),
+            [
+                "customer: expected 1, absent",
+                "lines: expected [1,2], found [1]",
+                "total.amount_cents: expected 1220, found 770",
+            ]
+        );
+        assert!(differences(&payload, &json!({"total": {"currency": "EUR"}})).is_empty());
     }
 
     #[test]

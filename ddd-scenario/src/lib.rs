@@ -46,6 +46,7 @@ use ddd_core::{
 use ddd_service::Background;
 
 pub use expect::{Expect, Then};
+pub use observe::Recorded;
 pub use report::Mismatch;
 
 /// How long [`Then`] waits for what it expects, unless [`Scenario::timeout`] says otherwise.
@@ -264,6 +265,25 @@ impl<S: System> Scenario<S> {
             .map(|member| member.store.len() as u64)
             .collect();
         repository(&self.system).execute(id, command).await
+    }
+
+    /// The events `context` recorded since the last `when` (its own, not its copies of
+    /// other contexts' events) once the system has settled, for ids the system made: the
+    /// payment a policy requested.
+    ///
+    /// # Panics
+    /// When the system has no context `context`, or does not settle within the timeout.
+    pub async fn recorded(&self, context: &str) -> Vec<Recorded> {
+        let Some((index, member)) = self.member(context) else {
+            panic!(
+                "no context `{context}`; the contexts are {}",
+                self.context_names().join(", ")
+            );
+        };
+        if let Err(busy) = observe::settle(self, self.timeout).await {
+            panic!("the system did not settle: {busy}");
+        }
+        observe::recorded_since(member, self.marks[index]).await
     }
 
     /// What the last `when` should have caused.

@@ -18,10 +18,14 @@ const QUIET_LOOKS: u32 = 3;
 
 /// An event a context recorded.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Recorded {
+pub struct Recorded {
+    /// The aggregate's type (`Payment`).
     pub aggregate_type: String,
+    /// The aggregate's id, as the store keeps it.
     pub aggregate_id: String,
+    /// The event's type (`PaymentRequested`).
     pub event_type: String,
+    /// The event's fields.
     pub payload: Value,
 }
 
@@ -71,7 +75,7 @@ pub(crate) async fn observe<S: System>(
     }
 }
 
-async fn recorded_since(member: &Member, mark: u64) -> Vec<Recorded> {
+pub(crate) async fn recorded_since(member: &Member, mark: u64) -> Vec<Recorded> {
     let raw = member
         .store
         .read_all(mark, usize::MAX)

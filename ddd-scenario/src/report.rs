@@ -39,7 +39,8 @@ enum When {
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct ContextDiff {
     pub context: String,
-    pub missing: Vec<Expect>,
+    /// Each expectation not met, with how the nearest recorded event of its type differs.
+    pub missing: Vec<(Expect, Option<Vec<String>>)>,
     pub unexpected: Vec<Recorded>,
     pub recorded: Vec<Recorded>,
 }
@@ -48,7 +49,8 @@ pub(crate) struct ContextDiff {
 pub(crate) enum ViewDiff {
     Rows {
         view: String,
-        missing: Vec<Value>,
+        /// Each row not there, with how the nearest row there differs.
+        missing: Vec<(Value, Option<Vec<String>>)>,
         unexpected: Vec<Value>,
     },
     Stopped {
@@ -173,15 +175,16 @@ impl fmt::Display for Mismatch {
 impl fmt::Display for ContextDiff {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "  {}:", self.context)?;
-        for expected in &self.missing {
+        for (expected, near) in &self.missing {
             writeln!(f, "    - expected, not recorded: {expected}")?;
+            write_near(f, near.as_deref(), "the nearest event recorded")?;
         }
         for recorded in &self.unexpected {
             writeln!(f, "    + recorded, not expected: {}", Shown(recorded))?;
         }
         if self.recorded.is_empty() {
             writeln!(f, "      (it recorded no event)")?;
-        } else {
+        } else if self.recorded.len() > self.unexpected.len() {
             writeln!(f, "      it recorded, in order:")?;
             for recorded in &self.recorded {
                 writeln!(f, "        {}", Shown(recorded))?;
@@ -200,8 +203,9 @@ impl fmt::Display for ViewDiff {
                 unexpected,
             } => {
                 writeln!(f, "  view {view}:")?;
-                for row in missing {
+                for (row, near) in missing {
                     writeln!(f, "    - expected row, not there: {}", cut(row))?;
+                    write_near(f, near.as_deref(), "the nearest row")?;
                 }
                 for row in unexpected {
                     writeln!(f, "    + row there, not expected: {}", cut(row))?;
@@ -218,6 +222,18 @@ impl fmt::Display for ViewDiff {
             }
         }
     }
+}
+
+/// How the nearest candidate differs, indented under what was expected.
+fn write_near(f: &mut fmt::Formatter<'_>, near: Option<&[String]>, nearest: &str) -> fmt::Result {
+    let Some(differences) = near.filter(|differences| !differences.is_empty()) else {
+        return Ok(());
+    };
+    writeln!(f, "        {nearest} differs in:")?;
+    for difference in differences {
+        writeln!(f, "          {difference}")?;
+    }
+    Ok(())
 }
 
 /// A recorded event on one line.

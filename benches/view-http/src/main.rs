@@ -1,5 +1,5 @@
 //! The client of the views' HTTP benchmark (`scripts/bench-view-http.sh`,
-//! docs/benchmarks/views.md), against the generated Ordering service of `models/shop.ddd`
+//! docs/benchmarks/views.md), against the generated Ordering service of `examples/shop/shop.ddd`
 //! (`shop-ordering`) and its two views: `OrderSummary` (`GET /order-summaries`, a row per
 //! order, filtered on `customer`) and `CustomerTotals` (`GET /customer-totals/{customer}`,
 //! a row per customer).

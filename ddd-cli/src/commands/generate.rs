@@ -81,7 +81,7 @@ pub fn exec(args: &Args, display: &Display) -> Result<(), Error> {
         templates: args.source.templates.clone(),
     };
     let mut files = ddd_gen::workspace(&loaded.system, &options).map_err(Error::generate)?;
-    files.extend(ddd_gen::seed_lock(&runtime));
+    files.extend(ddd_gen::seed_lock(&runtime.seen_from(&args.out)));
     let mode = match (args.check, args.dry_run) {
         (true, _) => write::Mode::Check,
         (_, true) => write::Mode::DryRun,

@@ -10,7 +10,8 @@ mod help;
 mod imports;
 mod new;
 mod schema;
+mod schemathesis;
 mod shop;
 
 /// The contract's example model.
-const SHOP: &str = include_str!("../../../models/shop.ddd");
+const SHOP: &str = include_str!("../../../examples/shop/shop.ddd");
