@@ -10,7 +10,6 @@ mod help;
 mod imports;
 mod new;
 mod schema;
-mod schemathesis;
 mod shop;
 
 /// The contract's example model.
