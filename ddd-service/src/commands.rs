@@ -371,8 +371,11 @@ pub fn parse_command<C: DeserializeOwned>(name: &str, body: &[u8]) -> Result<C, 
     let tagged = json!({ name: fields });
     let parsed = serde_path_to_error::deserialize(tagged);
     // A command without fields may be a unit variant, which serde writes as its bare name.
+    // When that fails too, the first error (a missing field) says more than the second.
     let parsed = match parsed {
-        Err(_) if empty => serde_path_to_error::deserialize(Value::String(name.to_owned())),
+        Err(first) if empty => {
+            serde_path_to_error::deserialize(Value::String(name.to_owned())).map_err(|_| first)
+        }
         parsed => parsed,
     };
     parsed.map_err(|error| {

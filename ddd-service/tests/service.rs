@@ -122,6 +122,11 @@ async fn every_bad_input_is_a_problem_that_names_what_is_wrong() {
             Some("priority"),
         ),
         (
+            json_post("/tickets", "{}"),
+            StatusCode::BAD_REQUEST,
+            Some("title"),
+        ),
+        (
             json_post("/tickets", r#"{"priority":1}"#),
             StatusCode::BAD_REQUEST,
             Some("title"),

@@ -10,6 +10,7 @@ mod help;
 mod imports;
 mod new;
 mod schema;
+mod schemathesis;
 mod shop;
 
 /// The contract's example model.

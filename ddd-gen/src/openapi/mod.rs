@@ -205,7 +205,7 @@ fn document(
                     "type": "http",
                     "scheme": "bearer",
                     "bearerFormat": "JWT",
-                    "description": "Checked on every write when the service is configured with `JWT_HS256_SECRET` or `JWT_RS256_PUBLIC_KEY`; reads are open.",
+                    "description": "Checked on every write when the service is configured with `JWT_HS256_SECRET`, `JWT_RS256_PUBLIC_KEY` or `JWT_RS256_PUBLIC_KEY_FILE`; reads are open. Without them no write asks for a token: the document a running service serves at `/openapi.json` then declares no security and no 401 or 403.",
                 },
             },
             "responses": responses(),
@@ -314,6 +314,10 @@ fn responses() -> Value {
             "Constraints are broken: `violations` lists every one.",
         ),
         (
+            http::INTERNAL,
+            "The request failed, in the store most likely: the cause is in the service's log, not in the answer.",
+        ),
+        (
             http::VIEW_BEHIND,
             "The view had not shown the command of the consistency token within its bound (`behind` says by how many events), or it stopped at an event it cannot fold.",
         ),
@@ -371,7 +375,7 @@ fn routes(
         "in": "header",
         "required": false,
         "description": "Run the command only if the aggregate is at this version (its `ETag`); 412 otherwise.",
-        "schema": { "type": "string", "pattern": "^\"?[0-9]+\"?$" },
+        "schema": { "type": "string", "pattern": http::IF_MATCH_PATTERN },
     });
     let accepted = schemas.reference("accepted");
 
@@ -469,6 +473,7 @@ fn routes(
                     } } },
                 },
                 status(http::NOT_FOUND): error(http::NOT_FOUND),
+                status(http::INTERNAL): error(http::INTERNAL),
             },
         }),
     );
@@ -512,6 +517,7 @@ fn routes(
                     "content": { "application/json": { "schema": { "type": "array", "items": recorded } } },
                 },
                 status(http::NOT_FOUND): error(http::NOT_FOUND),
+                status(http::INTERNAL): error(http::INTERNAL),
             },
         }),
     );
@@ -551,6 +557,7 @@ fn write(
         http::PRECONDITION_FAILED,
         http::CONTENT_TOO_LARGE,
         http::UNPROCESSABLE,
+        http::INTERNAL,
     ] {
         let applies = match outcome {
             http::NOT_FOUND | http::PRECONDITION_FAILED => on_existing,

@@ -9,14 +9,20 @@ use crate::schemas::{Schemas, describe};
 use ddd_names::http;
 use ddd_names::http::{VIEW_PAGE_DEFAULT as DEFAULT_LIMIT, VIEW_PAGE_MAX as MAX_LIMIT};
 
+/// A value the service issues (a consistency token, a cursor): unpadded base64url, which
+/// is all a client can know of it.
+fn opaque() -> Value {
+    json!({ "type": "string", "minLength": 1, "pattern": "^[A-Za-z0-9_-]+$" })
+}
+
 /// The `Consistency-Token` a read may send.
 fn token() -> Value {
     json!({
         "name": "Consistency-Token",
         "in": "header",
         "required": false,
-        "description": "The token of a command's response: the read waits (bounded) until the view shows that command, or answers 503.",
-        "schema": { "type": "string" },
+        "description": "The token of a command's response: the read waits (bounded) until the view shows that command, or answers 503. Opaque: a token the service did not issue is a 400.",
+        "schema": opaque(),
     })
 }
 
@@ -36,18 +42,13 @@ pub(super) fn routes(
     let (key_name, key_type) = key(context, view);
     let key_schema = schemas.ty(&key_type);
     list(schemas, &scope, tag, view, &route, &row, paths);
-    add(
-        paths,
-        format!("{route}/{{{key_name}}}"),
-        "get",
+    let one = |operation_id: String, summary: String, key: Option<Value>| {
+        let parameters: Vec<Value> = key.into_iter().chain([token()]).collect();
         json!({
-            "operationId": format!("{scope}.get"),
+            "operationId": operation_id,
             "tags": [tag],
-            "summary": format!("One row of {}, by its `{key_name}`.", view.name),
-            "parameters": [
-                { "name": key_name, "in": "path", "required": true, "schema": key_schema },
-                token(),
-            ],
+            "summary": summary,
+            "parameters": parameters,
             "responses": {
                 status(http::OK): {
                     "description": "The row.",
@@ -55,9 +56,34 @@ pub(super) fn routes(
                 },
                 status(http::BAD_TOKEN): error(http::BAD_TOKEN),
                 status(http::NOT_FOUND): error(http::NOT_FOUND),
+                status(http::INTERNAL): error(http::INTERNAL),
                 status(http::VIEW_BEHIND): error(http::VIEW_BEHIND),
             },
-        }),
+        })
+    };
+    add(
+        paths,
+        format!("{route}/{{{key_name}}}"),
+        "get",
+        one(
+            format!("{scope}.get"),
+            format!("One row of {}, by its `{key_name}`.", view.name),
+            Some(json!({ "name": key_name, "in": "path", "required": true, "schema": key_schema })),
+        ),
+    );
+    // The rebuild's path is also the path of a row keyed `rebuild`, which a GET reads.
+    add(
+        paths,
+        format!("{route}/rebuild"),
+        "get",
+        one(
+            format!("{scope}.get_rebuild"),
+            format!(
+                "The row of {} whose `{key_name}` is `rebuild`, which this path shadows.",
+                view.name
+            ),
+            None,
+        ),
     );
     add(
         paths,
@@ -85,6 +111,7 @@ pub(super) fn routes(
                 },
                 status(http::UNAUTHORIZED): error(http::UNAUTHORIZED),
                 status(http::FORBIDDEN): error(http::FORBIDDEN),
+                status(http::INTERNAL): error(http::INTERNAL),
                 status(http::VIEW_STOPPED): error(http::VIEW_STOPPED),
             },
         }),
@@ -140,8 +167,8 @@ fn list(
         "name": "after",
         "in": "query",
         "required": false,
-        "description": "The `next` cursor of the previous page (with the same `sort`).",
-        "schema": { "type": "string" },
+        "description": "The `next` cursor of the previous page (with the same `sort`). Opaque: a cursor the service did not issue is a 400.",
+        "schema": opaque(),
     }));
     parameters.push(token());
     let mut operation = json!({
@@ -163,6 +190,7 @@ fn list(
                 } } },
             },
             status(http::BAD_QUERY): error(http::BAD_QUERY),
+            status(http::INTERNAL): error(http::INTERNAL),
             status(http::VIEW_BEHIND): error(http::VIEW_BEHIND),
         },
     });

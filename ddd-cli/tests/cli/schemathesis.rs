@@ -1,0 +1,141 @@
+//! The shop's monolith against its own OpenAPI document: schemathesis (PyPI, `st`) generates
+//! requests from the document the running service serves, valid and invalid, and runs all
+//! of its checks on the answers (no 5xx, only documented statuses, bodies and headers as
+//! documented, schema-valid requests accepted and invalid ones refused, writes that the
+//! document says need a token refused without one). A fixed seed and a bounded number of
+//! examples per operation keep a run reproducible and short.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::SHOP;
+use crate::harness::Test;
+use crate::shop::{Process, build_binaries, free_port, get};
+
+/// A system name of its own: generated workspaces share one target directory, and another
+/// test builds the shop's packages under the shop's name at the same time.
+const SYSTEM: &str = "ShopContract";
+const BINARY: &str = "shop-contract";
+
+/// The seed of every run, so that a failure found once is found again.
+const SEED: &str = "20261207";
+/// Examples per operation and phase: enough to reach every documented status of the shop.
+const EXAMPLES: &str = "25";
+
+/// Statuses a schema-valid request may get besides a success, because they depend on the
+/// state it meets rather than on its form: schemathesis' default list (no token, no such
+/// aggregate, a refused command, throttled, a server error which its own check reports)
+/// with 412, the answer to an `If-Match` naming another version than the aggregate's.
+const STATE_DEPENDENT: [&str; 9] = [
+    "2xx", "3xx", "401", "403", "404", "409", "412", "429", "5xx",
+];
+
+#[test]
+fn the_shop_answers_as_its_openapi_document_says() {
+    let model = SHOP.replacen("system Shop\n", &format!("system {SYSTEM}\n"), 1);
+    assert_ne!(
+        model, SHOP,
+        "the shop's model no longer starts with `system Shop`"
+    );
+    let out = Test::new()
+        .file("shop.ddd", &model)
+        .args(["generate", "shop.ddd", "--out", "out", "-q"])
+        .success();
+    let dir = out.path("out");
+    build_binaries(&dir, &["build", "-p", BINARY], &[BINARY]);
+    let port = free_port();
+    let env = [
+        ("HTTP_ADDR", format!("127.0.0.1:{port}")),
+        ("RUST_LOG", "warn".to_owned()),
+    ];
+    let monolith = Process::start(BINARY, &dir, &env, port);
+    let document = get(port, "/openapi.json").body;
+    let config = dir.join("schemathesis.toml");
+    std::fs::write(&config, checks_config(&document)).expect("the config is written");
+    let run = schemathesis(&dir, &config, port);
+    monolith.stop_gracefully();
+    let said = String::from_utf8_lossy(&run.stdout) + String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "schemathesis failed:\n{said}");
+    // Every operation but the one serving the document schemathesis reads.
+    let tested = operations(&document).count() - 1;
+    assert!(
+        said.contains(&format!("Tested: {tested}\n")),
+        "not every one of the {tested} operations was tested:\n{said}"
+    );
+}
+
+/// `st run` over the served document with every check.
+fn schemathesis(dir: &Path, config: &Path, port: u16) -> std::process::Output {
+    let config = config.to_str().expect("a UTF-8 path");
+    let url = format!("http://127.0.0.1:{port}/openapi.json");
+    Command::new("st")
+        .args(["--config-file", config, "run", &url, "--checks", "all"])
+        .args(["--seed", SEED, "--max-examples", EXAMPLES])
+        // One worker and no example database: the same seed makes the same requests.
+        .args([
+            "--workers",
+            "1",
+            "--generation-database",
+            "none",
+            "--no-color",
+        ])
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|error| {
+            panic!(
+                "cannot run schemathesis' `st` ({error}): install it with \
+                 `python3 -m pip install --user schemathesis` (scripts/test-all.sh does)"
+            )
+        })
+}
+
+/// The checks' configuration: [`STATE_DEPENDENT`] statuses for schema-valid requests, and
+/// also 400 on the operations that take a value only the service issues (a consistency
+/// token, a page cursor). The document can say no more of such a value than its alphabet,
+/// so a generated one matches the schema and is still not one the service made.
+fn checks_config(document: &Value) -> String {
+    let quoted = |statuses: &[&str]| {
+        let quoted: Vec<String> = statuses.iter().map(|s| format!("\"{s}\"")).collect();
+        format!("[{}]", quoted.join(", "))
+    };
+    let opaque: Vec<String> = operations(document)
+        .filter(|operation| {
+            operation["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|parameter| {
+                    ["after", "Consistency-Token"]
+                        .contains(&parameter["name"].as_str().unwrap_or_default())
+                })
+        })
+        .filter_map(|operation| operation["operationId"].as_str())
+        .map(|id| format!("\"{id}\""))
+        .collect();
+    assert!(
+        !opaque.is_empty(),
+        "the shop's views take tokens and cursors"
+    );
+    let mut with_400 = STATE_DEPENDENT.to_vec();
+    with_400.push("400");
+    format!(
+        "[checks.positive_data_acceptance]\nexpected-statuses = {}\n\n\
+         [[operations]]\ninclude-operation-id = [{}]\n\
+         checks.positive_data_acceptance.expected-statuses = {}\n",
+        quoted(&STATE_DEPENDENT),
+        opaque.join(", "),
+        quoted(&with_400),
+    )
+}
+
+/// Every operation of the document.
+fn operations(document: &Value) -> impl Iterator<Item = &Value> {
+    document["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|paths| paths.values())
+        .filter_map(Value::as_object)
+        .flat_map(|item| item.values())
+}
