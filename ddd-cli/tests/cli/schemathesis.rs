@@ -45,16 +45,39 @@ fn the_shop_answers_as_its_openapi_document_says() {
         .success();
     let dir = out.path("out");
     build_binaries(&dir, &["build", "-p", BINARY], &[BINARY]);
+    let open = run_against(&dir, &[], EXAMPLES);
+    assert!(
+        !secured(&open),
+        "without JWT settings the document declares security"
+    );
+    // With a secret, the writes the document says need a token refuse requests without one
+    // (schemathesis sends none): fewer examples, as every write stops at the 401.
+    let secret = ("JWT_HS256_SECRET", "a-secret-of-at-least-thirty-two-bytes!");
+    let guarded = run_against(&dir, &[secret], "5");
+    assert!(
+        secured(&guarded),
+        "with a secret the document declares no security"
+    );
+}
+
+/// Runs the monolith with `settings` and schemathesis against it; returns the document it
+/// served.
+fn run_against(dir: &Path, settings: &[(&str, &str)], examples: &str) -> Value {
     let port = free_port();
-    let env = [
+    let mut env = vec![
         ("HTTP_ADDR", format!("127.0.0.1:{port}")),
         ("RUST_LOG", "warn".to_owned()),
     ];
-    let monolith = Process::start(BINARY, &dir, &env, port);
+    env.extend(
+        settings
+            .iter()
+            .map(|(name, value)| (*name, (*value).to_owned())),
+    );
+    let monolith = Process::start(BINARY, dir, &env, port);
     let document = get(port, "/openapi.json").body;
     let config = dir.join("schemathesis.toml");
     std::fs::write(&config, checks_config(&document)).expect("the config is written");
-    let run = schemathesis(&dir, &config, port);
+    let run = schemathesis(dir, &config, port, examples);
     monolith.stop_gracefully();
     let said = String::from_utf8_lossy(&run.stdout) + String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "schemathesis failed:\n{said}");
@@ -64,15 +87,22 @@ fn the_shop_answers_as_its_openapi_document_says() {
         said.contains(&format!("Tested: {tested}\n")),
         "not every one of the {tested} operations was tested:\n{said}"
     );
+    document
+}
+
+/// Whether the document declares a security scheme and writes that need it.
+fn secured(document: &Value) -> bool {
+    document["components"].get("securitySchemes").is_some()
+        && operations(document).any(|operation| operation.get("security").is_some())
 }
 
 /// `st run` over the served document with every check.
-fn schemathesis(dir: &Path, config: &Path, port: u16) -> std::process::Output {
+fn schemathesis(dir: &Path, config: &Path, port: u16, examples: &str) -> std::process::Output {
     let config = config.to_str().expect("a UTF-8 path");
     let url = format!("http://127.0.0.1:{port}/openapi.json");
     Command::new("st")
         .args(["--config-file", config, "run", &url, "--checks", "all"])
-        .args(["--seed", SEED, "--max-examples", EXAMPLES])
+        .args(["--seed", SEED, "--max-examples", examples])
         // One worker and no example database: the same seed makes the same requests.
         .args([
             "--workers",
