@@ -1,5 +1,8 @@
 //! Test helpers: a throw-away schema per test, so tests run in parallel against one server
-//! and each outbox check drains only its own outbox.
+//! and each outbox check drains only its own outbox; and what `ddd-store-testkit`'s
+//! scenarios need of the store.
+
+mod kit;
 
 use ddd_core::{AppendRequest, DomainEvent};
 use sqlx::{ConnectOptions as _, Executor as _};

@@ -1,5 +1,7 @@
-//! Append, lose the connection before the reply, retry with the same event ids: exactly one
-//! copy. A TCP proxy drops the server's answer after the server committed.
+//! Append, lose the reply, retry with the same event ids: exactly one copy. A TCP proxy
+//! drops the server's answer after the server committed; and, as every store runs it
+//! (`ddd_store_testkit::lost_reply`), the appending process dies between its commits and
+//! their replies.
 
 #[path = "support/proxy.rs"]
 mod proxy;
@@ -10,6 +12,7 @@ use ddd_core::testing::conformance::{Tick, request, ticks};
 use ddd_core::{AppendError, EventStore, ExpectedVersion, StreamId};
 use ddd_postgres::PostgresStore;
 use ddd_postgres::testing::TestDatabase;
+use ddd_store_testkit::lost_reply;
 use proxy::Proxy;
 
 async fn upstream() -> std::net::SocketAddr {
@@ -129,4 +132,17 @@ async fn a_retry_after_a_lost_commit_reply_stores_one_copy() {
     let stored = direct.load::<Tick>(&stream, 0).await.expect("load");
     assert_eq!(stored.len(), 2, "exactly one copy");
     assert_eq!(retried.events, stored);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "the child process of a_retry_after_the_appender_died_stores_one_copy"]
+async fn appender_child_process() {
+    lost_reply::child::<PostgresStore>().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_after_the_appender_died_stores_one_copy() {
+    let database = TestDatabase::new();
+    let store = database.connect().await;
+    lost_reply::a_retry_after_the_appender_died_stores_one_copy(&store, &database.url()).await;
 }

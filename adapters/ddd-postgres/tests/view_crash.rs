@@ -7,12 +7,6 @@
 //! a kill can land anywhere: between statements of a step's transaction, during its commit,
 //! between steps.
 
-#[path = "support/child.rs"]
-mod child;
-#[path = "support/events.rs"]
-mod events;
-#[path = "support/rng.rs"]
-mod rng;
 #[path = "support/views.rs"]
 mod support;
 
@@ -25,6 +19,7 @@ use ddd_core::testing::conformance::views::TickCount;
 use ddd_core::view::{View, ViewHandle, ViewRunner, ViewStore};
 use ddd_postgres::PostgresStore;
 use ddd_postgres::testing::TestDatabase;
+use ddd_store_testkit::{child, rng};
 
 use support::{append_tick, catch_up, fold_from_scratch, rows};
 
@@ -52,7 +47,7 @@ async fn view_child_process() {
         .prepare_view(&TickCount::SCHEMA)
         .await
         .expect("prepare");
-    child::ready();
+    child::up();
     let handle = ViewHandle::of::<TickCount>();
     let runner = ViewRunner::<TickCount, _>::new(store, &handle).batch_size(batch);
     let _ = runner
@@ -141,7 +136,7 @@ async fn a_catch_up_killed_with_sigkill_folds_each_event_once() {
         .checkpoint;
     catch_up(&store).await;
 
-    let stored = events::everything(&store).await;
+    let stored = ddd_store_testkit::everything(&store).await;
     eprintln!(
         "{} events ({appended} during the kills), {folded_by_children} folded by the killed \
          runners, {behind_at_kill} of {KILLS} kills mid-catch-up",

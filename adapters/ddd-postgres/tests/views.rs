@@ -3,8 +3,6 @@
 //! writers append; a rebuild while commands append and queries read; a view whose columns
 //! changed.
 
-#[path = "support/events.rs"]
-mod events;
 #[path = "support/views.rs"]
 mod support;
 
@@ -277,7 +275,7 @@ async fn three_replicas_fold_each_event_once() {
     stop.store(true, Ordering::SeqCst);
     let applied: usize = replicas.join_all().await.into_iter().sum();
     assert_eq!(applied, 1200, "each of the 1,200 ticks folded once");
-    let expected = fold_from_scratch(&events::everything(&writer_store).await);
+    let expected = fold_from_scratch(&ddd_store_testkit::everything(&writer_store).await);
     assert_eq!(rows(&writer_store).await, expected);
 }
 
@@ -344,7 +342,7 @@ async fn rebuild_while_commands_append_and_queries_run() {
     let counts = tasks.join_all().await;
     assert!(counts.iter().all(|count| *count > 0), "{counts:?}");
     catch_up(&store).await;
-    let expected = fold_from_scratch(&events::everything(&store).await);
+    let expected = fold_from_scratch(&ddd_store_testkit::everything(&store).await);
     assert_eq!(rows(&store).await, expected);
 }
 

@@ -1,4 +1,7 @@
-//! Test helpers: a database file in a temporary directory, removed with it.
+//! Test helpers: a database file in a temporary directory, removed with it, and what
+//! `ddd-store-testkit`'s scenarios need of the store.
+
+mod kit;
 
 use std::path::{Path, PathBuf};
 

@@ -7,10 +7,6 @@
 //! view keeping state beside its row (`TickHistory`), concurrently, so their steps share the
 //! writer's transactions.
 
-#[path = "support/child.rs"]
-mod child;
-#[path = "support/rng.rs"]
-mod rng;
 #[path = "support/views.rs"]
 mod support;
 
@@ -23,6 +19,7 @@ use ddd_core::view::{View, ViewSchema, ViewStore};
 use ddd_core::{EventStore as _, Position, RawEnvelope, StreamId};
 use ddd_sqlite::SqliteStore;
 use ddd_sqlite::testing::TestFile;
+use ddd_store_testkit::{child, rng};
 
 const CHILD_URL: &str = "DDD_VIEW_CHILD_URL";
 const CHILD_BATCH: &str = "DDD_VIEW_CHILD_BATCH";

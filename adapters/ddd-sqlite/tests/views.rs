@@ -3,8 +3,6 @@
 //! row kept to the microsecond; a table made for other columns refused until rebuilt; a
 //! rebuild while commands append and queries run.
 
-#[path = "support/rng.rs"]
-mod rng;
 #[path = "support/views.rs"]
 mod support;
 
@@ -22,6 +20,7 @@ use ddd_core::view::{
 use ddd_core::{Envelope, EventStore, ExpectedVersion, StreamId};
 use ddd_sqlite::SqliteStore;
 use ddd_sqlite::testing::TestFile;
+use ddd_store_testkit::rng;
 use serde::{Deserialize, Serialize};
 
 /// Texts whose byte order differs from a human one: case, accents, an emoji, the empty one.

@@ -1,7 +1,7 @@
-//! A small seeded random number generator, so a failing random run can be replayed.
+//! A small seeded random number generator, so that a failing random run can be replayed.
 
 /// `DDD_TEST_SEED` if set, else the clock.
-pub(crate) fn seed() -> u64 {
+pub fn seed() -> u64 {
     std::env::var("DDD_TEST_SEED")
         .ok()
         .and_then(|seed| seed.parse().ok())
@@ -14,14 +14,21 @@ pub(crate) fn seed() -> u64 {
 }
 
 /// xorshift64*.
-pub(crate) struct Rng(u64);
+#[derive(Debug)]
+pub struct Rng(u64);
 
 impl Rng {
-    pub(crate) fn new(seed: u64) -> Self {
+    /// A generator started at `seed`.
+    pub fn new(seed: u64) -> Self {
         Self(seed | 1)
     }
 
-    pub(crate) fn next(&mut self) -> u64 {
+    /// The next number.
+    #[expect(
+        clippy::should_implement_trait,
+        reason = "an endless generator, not an iterator"
+    )]
+    pub fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -29,7 +36,7 @@ impl Rng {
     }
 
     /// A number in `0..bound`.
-    pub(crate) fn below(&mut self, bound: u64) -> u64 {
+    pub fn below(&mut self, bound: u64) -> u64 {
         self.next() % bound.max(1)
     }
 }

@@ -1,15 +1,15 @@
-//! The child process of a crash test: this test binary run again on one of its ignored tests,
-//! told what to do by environment variables, killed with SIGKILL once it is up.
+//! A crash test's child process: the store's test binary run again on one of its ignored
+//! tests, told what to do by environment variables, and killed with SIGKILL once it is up.
 
 use std::time::Duration;
 
 use tokio::io::AsyncBufReadExt as _;
 
-/// What a child prints once it is up.
+/// The line a child prints once it is up.
 const UP: &str = "crash-test-child-up";
 
 /// Tells the parent this child is up: the kill may come from now on.
-pub(crate) fn up() {
+pub fn up() {
     #[expect(clippy::print_stdout, reason = "the parent waits for this line")]
     {
         println!("{UP}");
@@ -18,7 +18,7 @@ pub(crate) fn up() {
 
 /// Runs the ignored test `test` of this binary in a child process with `env`, waits until it
 /// is [`up`], lets it run for `lifetime`, then kills it with SIGKILL and reaps it.
-pub(crate) async fn run_and_kill(test: &str, env: &[(&str, String)], lifetime: Duration) {
+pub async fn run_and_kill(test: &str, env: &[(&str, String)], lifetime: Duration) {
     let binary = std::env::current_exe().expect("the test binary");
     let mut child = tokio::process::Command::new(binary)
         .args([
@@ -47,9 +47,14 @@ pub(crate) async fn run_and_kill(test: &str, env: &[(&str, String)], lifetime: D
     .await;
     assert!(
         matches!(started, Ok(true)),
-        "the child {test} did not start"
+        "the child {test} did not start (is it an ignored test of this binary?)"
     );
     tokio::time::sleep(lifetime).await;
     child.start_kill().expect("SIGKILL");
     child.wait().await.expect("reap");
+}
+
+/// The environment variable `name` of a child, parsed; `None` in a run that is not a child.
+pub fn var<T: std::str::FromStr>(name: &str) -> Option<T> {
+    std::env::var(name).ok()?.parse().ok()
 }
