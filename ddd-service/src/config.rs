@@ -157,17 +157,17 @@ impl Settings {
     }
 }
 
-/// The settings every service shares. Read from (defaults in brackets):
+/// The settings every service shares. Read from (defaults after the equals sign):
 ///
-/// - `HTTP_ADDR` [the service's own]: where to listen;
-/// - `BODY_LIMIT_BYTES` [65536]: the largest request body; larger is a 413;
+/// - `HTTP_ADDR` = the service's own: where to listen;
+/// - `BODY_LIMIT_BYTES` = 65536: the largest request body; larger is a 413;
 /// - `JWT_HS256_SECRET` (at least 32 bytes) or `JWT_RS256_PUBLIC_KEY` (PEM) or
 ///   `JWT_RS256_PUBLIC_KEY_FILE`: enable bearer authentication of writes; with
-///   `JWT_ISSUER`, `JWT_AUDIENCE`, `JWT_REQUIRED_SCOPE` [none];
-/// - `SHUTDOWN_TIMEOUT_SECS` [30]: how long in-flight work may take after SIGTERM;
-/// - `LOG_FORMAT` [text]: `text` or `json`; `RUST_LOG` [info]: the log filter (of the
+///   `JWT_ISSUER`, `JWT_AUDIENCE`, `JWT_REQUIRED_SCOPE` = none (see [`Auth::read`]);
+/// - `SHUTDOWN_TIMEOUT_SECS` = 30: how long in-flight work may take after SIGTERM;
+/// - `LOG_FORMAT` = text: `text` or `json`; `RUST_LOG` = info: the log filter (of the
 ///   exported spans too);
-/// - `OTEL_EXPORTER_OTLP_ENDPOINT` [none], `OTEL_SERVICE_NAME` [the crate's name]: export
+/// - `OTEL_EXPORTER_OTLP_ENDPOINT` = none, `OTEL_SERVICE_NAME` = the crate's name: export
 ///   spans over OTLP/HTTP (see [`OtlpConfig`]; needs the `otlp` feature).
 #[derive(Debug, Clone)]
 pub struct ServiceConfig {
