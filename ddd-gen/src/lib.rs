@@ -262,6 +262,7 @@ pub fn workspace(system: &System, options: &Options) -> Result<Vec<File>, Genera
         "contexts": contexts,
         "contracts": contracts_view(system, &contract_types),
         "map": ddd_model::graph::mermaid(system),
+        "event_flow": ddd_model::graph::event_flow_mermaid(system),
         "subdomains": subdomains(system),
         "relations": relations(system),
         "lifecycles": lifecycles(system),

@@ -19,9 +19,36 @@ fn dot() {
 }
 
 #[test]
+fn event_flow() {
+    insta::assert_snapshot!(graph::event_flow_mermaid(&shop()).expect("the shop has policies"));
+}
+
+#[test]
+fn a_model_without_policies_has_no_event_flow() {
+    let system = load(
+        "system Solo
+context Alone {
+  aggregate Thing {
+    n: u32
+    command Make(n: u32) creates emits Made
+    event Made(n: u32)
+  }
+}",
+        Format::Ddd,
+    )
+    .expect("a model")
+    .system;
+    assert_eq!(graph::event_flow_mermaid(&system), None);
+}
+
+#[test]
 fn the_same_model_gives_the_same_text() {
     assert_eq!(graph::mermaid(&shop()), graph::mermaid(&shop()));
     assert_eq!(graph::dot(&shop()), graph::dot(&shop()));
+    assert_eq!(
+        graph::event_flow_mermaid(&shop()),
+        graph::event_flow_mermaid(&shop())
+    );
 }
 
 fn lifecycle(aggregate: &str) -> String {

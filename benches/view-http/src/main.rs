@@ -39,9 +39,9 @@
 //! `--iterations` and `--warmup` are totals over the tasks.
 
 mod http;
+mod options;
 
-use std::collections::HashMap;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -49,6 +49,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use http::{Connection, Response};
+use options::Options;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -89,42 +90,6 @@ fn main() -> ExitCode {
             eprintln!("view-http-client: FAILED: {error}");
             ExitCode::FAILURE
         }
-    }
-}
-
-/// `--name value` pairs.
-struct Options(HashMap<String, String>);
-
-impl Options {
-    fn parse(args: &[String]) -> Result<Self, String> {
-        let mut options = HashMap::new();
-        let mut args = args.iter();
-        while let Some(name) = args.next() {
-            let name = name
-                .strip_prefix("--")
-                .ok_or_else(|| format!("unexpected `{name}`"))?;
-            let value = args
-                .next()
-                .ok_or_else(|| format!("--{name} needs a value"))?;
-            options.insert(name.to_owned(), value.clone());
-        }
-        Ok(Self(options))
-    }
-
-    fn addr(&self) -> Result<SocketAddr, String> {
-        let addr = self.0.get("addr").ok_or("--addr is required")?;
-        addr.to_socket_addrs()
-            .map_err(|error| format!("--addr {addr}: {error}"))?
-            .next()
-            .ok_or_else(|| format!("--addr {addr}: no address"))
-    }
-
-    fn number(&self, name: &str, default: usize) -> Result<usize, String> {
-        self.0.get(name).map_or(Ok(default), |value| {
-            value
-                .parse()
-                .map_err(|_| format!("--{name} `{value}` is not a number"))
-        })
     }
 }
 
@@ -263,7 +228,7 @@ fn p50_p99(values: &mut [Duration]) -> (f64, f64) {
 }
 
 async fn latency(options: &Options) -> Result<(), String> {
-    let addr = options.addr()?;
+    let addr = options.addr("addr")?;
     let tasks = options.number("tasks", 1)?.max(1);
     let iterations = options.number("iterations", 3000)?;
     let warmup = options.number("warmup", 300)?;
@@ -404,11 +369,11 @@ async fn wait_visible(
 }
 
 async fn load(options: &Options) -> Result<(), String> {
-    let addr = options.addr()?;
+    let addr = options.addr("addr")?;
     let orders = options.number("orders", 100_000)?;
     let count = options.number("customers", 300)?.max(1);
     let concurrency = options.number("concurrency", 16)?.max(1);
-    let out = PathBuf::from(options.0.get("out").ok_or("--out is required")?);
+    let out = PathBuf::from(options.get("out").ok_or("--out is required")?);
     let customers: Arc<Vec<String>> =
         Arc::new((0..count).map(|_| Uuid::new_v4().to_string()).collect());
 

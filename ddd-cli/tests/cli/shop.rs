@@ -1,7 +1,8 @@
-//! The shop, end to end: generated from the contract's model, its one anticorruption stub
-//! (Cart → Ordering: the order's total) filled the way a user would, then run as a modular
-//! monolith and as services on this machine's PostgreSQL and NATS (and once on RabbitMQ),
-//! driven over HTTP from an open cart to a shipped order.
+//! The shop, end to end: `examples/shop` as the repository keeps it (its generated part up to
+//! date with its model, the files a person wrote filled in), built, linted and tested, then
+//! run as a modular monolith and as services on this machine's PostgreSQL and NATS (and once
+//! on RabbitMQ), driven over HTTP from an open cart to a shipped order, by this test and by
+//! the README's `scripts/shop-flow.sh`.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -14,80 +15,61 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::SHOP;
-use crate::generate::{TARGET_DIR_LOCK, cargo, cargo_locked, generated_target_dir};
+use crate::generate::{TARGET_DIR_LOCK, cargo_locked, check_workspace, generated_target_dir};
 use crate::harness::{Output, Test};
 
 /// The trace every request of a flow carries, as a client's own trace would.
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
-
-/// What a person writes into the stub `ddd generate` leaves for Cart → Ordering.
-const PLACE_ORDER: &str = r#"// Yours: the anticorruption layer between Cart and Ordering.
-
-use contracts::cart::Published;
-use contracts::ids::ordering::OrderId;
-use contracts::kernel::Money;
-use contracts::ordering::OrderLine;
-use ddd_core::{Envelope, Policy as _, PolicyError, Reaction};
-
-use crate::order::{Order, OrderCommand};
-
-/// A checked-out cart becomes an order of the same lines; the total is what they cost.
-pub(super) async fn react(event: &Envelope<Published>) -> Result<Vec<Reaction<Order>>, PolicyError> {
-    let Published::CartCheckedOut { customer, items } = &event.payload;
-    let Some(first) = items.first() else {
-        return Err(PolicyError::Permanent("an empty cart was checked out".to_owned()));
-    };
-    let currency = first.unit_price.currency.clone();
-    if items.iter().any(|item| item.unit_price.currency != currency) {
-        return Err(PolicyError::Permanent("a cart in several currencies".to_owned()));
-    }
-    let amount_cents = items
-        .iter()
-        .map(|item| i64::from(item.quantity) * item.unit_price.amount_cents)
-        .sum();
-    let lines = items
-        .iter()
-        .map(|item| OrderLine {
-            product: item.product,
-            quantity: item.quantity,
-            unit_price: item.unit_price.clone(),
-        })
-        .collect();
-    let order = OrderId::derived_from(&event.event_id, super::PlaceOrderOnCartCheckedOut::NAME.as_bytes());
-    Ok(vec![Reaction::create(
-        order,
-        OrderCommand::PlaceOrder { customer: *customer, lines, total: Money { amount_cents, currency } },
-    )])
-}
-"#;
-
-const PLACE_ORDER_STUB: &str = "services/ordering/src/policies/place_order_on_cart_checked_out.rs";
 
 /// Consumers whose created aggregate ids the flow derives, as the generated policies do.
 const ORDERING_PLACES: &str = "ordering-on-cart-cart-checked-out-run-order-place-order";
 const PAYMENTS_REQUESTS: &str = "payments-on-ordering-order-placed-run-payment-request-payment";
 const SHIPPING_PREPARES: &str = "shipping-on-ordering-order-paid-run-shipment-prepare-shipment";
 
-fn generate_filled_shop() -> Output {
-    let out = Test::new()
-        .file("shop.ddd", SHOP)
-        .args(["generate", "shop.ddd", "--out", "out", "-q"])
+/// The repository's root.
+fn repository() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("ddd-cli is in the repository")
+        .to_path_buf()
+}
+
+/// `examples/shop`: the shop as a user keeps it.
+fn example() -> PathBuf {
+    repository().join("examples/shop")
+}
+
+/// A scratch directory where the example's `binaries`, built in place, run from
+/// `out/bin`: their data and logs stay out of the repository.
+fn built_example(args: &[&str], binaries: &[&str]) -> Output {
+    let scratch = Test::new().args(["--version"]).success();
+    build_into(&example(), args, binaries, &scratch.path("out"));
+    scratch
+}
+
+/// What CI asks of the example: its generated part is what its model generates (a stale one
+/// fails with the files named), and it builds with no warnings, passes clippy and rustfmt,
+/// and its tests pass (the scenarios of the whole flow, the behaviour it overrides).
+#[test]
+fn the_shop_example_is_up_to_date_and_builds_lints_and_tests() {
+    Test::new()
+        .args([
+            "generate",
+            &example().join("shop.ddd").to_string_lossy(),
+            "--out",
+            &example().to_string_lossy(),
+            "--runtime",
+            "path:../..",
+            "--check",
+        ])
         .success();
-    let stub = out.path("out").join(PLACE_ORDER_STUB);
-    let generated = std::fs::read_to_string(&stub).expect("the stub is generated");
-    assert!(generated.contains("PolicyError::Unmapped"), "{generated}");
-    std::fs::write(&stub, PLACE_ORDER).expect("fill the stub");
-    cargo(&out.path("out"), &["fmt"]);
-    out
+    check_workspace(&example());
 }
 
 #[test]
-fn the_shop_runs_end_to_end_as_a_monolith_and_its_filled_stub_survives_regeneration() {
-    let out = generate_filled_shop();
+fn the_shop_runs_end_to_end_as_a_monolith_and_the_readme_walk_is_green() {
+    let out = built_example(&["build", "-p", "shop"], &["shop"]);
     let dir = out.path("out");
-    let filled = std::fs::read_to_string(dir.join(PLACE_ORDER_STUB)).expect("filled");
-    build_binaries(&dir, &["build", "-p", "shop"], &["shop"]);
     let port = free_port();
     let env = [
         ("HTTP_ADDR", format!("127.0.0.1:{port}")),
@@ -107,6 +89,7 @@ fn the_shop_runs_end_to_end_as_a_monolith_and_its_filled_stub_survives_regenerat
     let monolith = Process::start("shop", &dir, &env, port);
     views_show_the_flow(port, &flow, 1, spent);
     a_read_with_the_token_sees_the_command(port, &flow, spent);
+    walk_with_the_flow_script(&[("SHOP_URL", format!("http://127.0.0.1:{port}"))]);
     monolith.stop_gracefully();
     for policy in [ORDERING_PLACES, PAYMENTS_REQUESTS, SHIPPING_PREPARES] {
         assert!(
@@ -119,13 +102,26 @@ fn the_shop_runs_end_to_end_as_a_monolith_and_its_filled_stub_survives_regenerat
         flow.order_events,
         ["OrderPlaced", "OrderPaid", "OrderShipped"]
     );
+}
 
-    let out = Test::within(out)
-        .args(["generate", "shop.ddd", "--out", "out", "-q"])
-        .success();
-    let after = std::fs::read_to_string(out.path("out").join(PLACE_ORDER_STUB)).expect("kept");
-    assert_eq!(after, filled, "regeneration touched the filled stub");
-    build_binaries(&out.path("out"), &["build", "-p", "shop"], &["shop"]);
+/// `scripts/shop-flow.sh`, as the README has a newcomer run it, completes every step.
+fn walk_with_the_flow_script(urls: &[(&str, String)]) {
+    let output = Command::new(repository().join("scripts/shop-flow.sh"))
+        .envs(urls.iter().map(|(name, value)| (*name, value.as_str())))
+        .env("WAIT_SECS", PATIENCE.as_secs().to_string())
+        .output()
+        .expect("the flow script runs (bash, curl and jq)");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "the walk failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("[14] Views: the customer's totals"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("the whole flow took 14 steps"), "{stdout}");
 }
 
 /// The customer's orders list the flow's order, shipped, and the customer's totals count
@@ -215,8 +211,6 @@ fn env_url(name: &str, default: &str) -> String {
 /// the checkout and started again. The flow completes with every step done once, and the
 /// flow's trace id is in the log of every service it crossed.
 fn services_scenario(bus_url: &str) {
-    let out = generate_filled_shop();
-    let dir = out.path("out");
     let binaries = [
         "shop-catalog",
         "shop-cart",
@@ -224,11 +218,11 @@ fn services_scenario(bus_url: &str) {
         "shop-payments",
         "shop-shipping",
     ];
-    build_binaries(
-        &dir,
+    let out = built_example(
         &["build", "--workspace", "--bins", "--all-features"],
         &binaries,
     );
+    let dir = out.path("out");
     let run = Uuid::new_v4().simple().to_string()[..12].to_owned();
     let namespace = format!("shop-e2e-{run}");
     let databases = Databases::create(
@@ -297,6 +291,14 @@ fn services_scenario(bus_url: &str) {
         placed_orders,
         "handled per replica: {per_replica:?}"
     );
+    let url = |port: u16| format!("http://127.0.0.1:{port}");
+    walk_with_the_flow_script(&[
+        ("CATALOG_URL", url(shop.catalog)),
+        ("CART_URL", url(shop.cart)),
+        ("ORDERING_URL", url(shop.ordering)),
+        ("PAYMENTS_URL", url(shop.payments[0])),
+        ("SHIPPING_URL", url(shop.shipping)),
+    ]);
 
     let ordering = ordering.take().expect("ordering runs");
     let logs = [
@@ -664,15 +666,20 @@ fn rand_span() -> u64 {
 /// Builds and copies the binaries into `dir/bin`, where [`Process`] runs them from: the
 /// shared target directory's copies belong to whichever test built last.
 pub(crate) fn build_binaries(dir: &Path, args: &[&str], binaries: &[&str]) {
+    build_into(dir, args, binaries, dir);
+}
+
+/// Builds in the workspace `dir` and copies the binaries into `into/bin`.
+fn build_into(dir: &Path, args: &[&str], binaries: &[&str], into: &Path) {
     let _lock = TARGET_DIR_LOCK
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     cargo_locked(dir, args);
-    std::fs::create_dir_all(dir.join("bin")).expect("a bin directory");
+    std::fs::create_dir_all(into.join("bin")).expect("a bin directory");
     for binary in binaries {
         std::fs::copy(
             generated_target_dir().join("debug").join(binary),
-            dir.join("bin").join(binary),
+            into.join("bin").join(binary),
         )
         .expect("the binary was built");
     }
