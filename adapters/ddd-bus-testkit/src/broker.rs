@@ -1,11 +1,15 @@
-//! Stopping and starting the machine's brokers, the way they run here, for outage tests.
+//! Stopping and starting the machine's brokers for outage tests.
 //!
 //! A broker is found by the port of its URL (the process listening on it is the one
-//! stopped, by pid) and started again with the command this machine uses. An [`Outage`]
-//! restarts its broker when dropped, so a failing test leaves it running.
+//! stopped, by pid) and started again as it ran: NATS with the arguments it was started
+//! with, Redis with the directory it reports. Programs come from `PATH`, or from the
+//! variables [`Broker::server_variable`] names; `NATS_STORE_DIR` and `REDIS_DIR` override the
+//! data directories found. An [`Outage`] restarts its broker when dropped, so a failing test
+//! leaves it running.
 
 use std::net::TcpStream;
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A local broker the tests can stop and start.
@@ -26,12 +30,55 @@ impl Broker {
     /// The URL the tests use for this broker: the environment variable or this machine's
     /// default.
     pub fn url(self) -> String {
-        let (var, default) = match self {
-            Self::Nats => ("NATS_URL", "nats://127.0.0.1:4222"),
-            Self::Redis => ("REDIS_URL", "redis://127.0.0.1:6379"),
-            Self::RabbitMq => ("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f"),
-        };
-        std::env::var(var).unwrap_or_else(|_| default.to_owned())
+        std::env::var(self.url_variable()).unwrap_or_else(|_| self.default_url().to_owned())
+    }
+
+    fn url_variable(self) -> &'static str {
+        match self {
+            Self::Nats => "NATS_URL",
+            Self::Redis => "REDIS_URL",
+            Self::RabbitMq => "AMQP_URL",
+        }
+    }
+
+    fn default_url(self) -> &'static str {
+        match self {
+            Self::Nats => "nats://127.0.0.1:4222",
+            Self::Redis => "redis://127.0.0.1:6379",
+            Self::RabbitMq => "amqp://guest:guest@127.0.0.1:5672/%2f",
+        }
+    }
+
+    /// The server program, and the variable that names it when it is not on `PATH`.
+    pub fn server_variable(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Nats => ("nats-server", "NATS_SERVER_BIN"),
+            Self::Redis => ("redis-server", "REDIS_SERVER_BIN"),
+            Self::RabbitMq => ("rabbitmq-server", "RABBITMQ_SERVER_BIN"),
+        }
+    }
+
+    /// The Debian package and the command that start the broker as the tests expect it.
+    fn how_to_start(self) -> &'static str {
+        match self {
+            Self::Nats => {
+                "Debian package nats-server; `nats-server -js -sd /var/lib/nats-server &` \
+                 (JetStream on, a store directory of its own)"
+            }
+            Self::Redis => "Debian package redis-server; `redis-server --daemonize yes`",
+            Self::RabbitMq => "Debian package rabbitmq-server; `rabbitmq-server -detached`",
+        }
+    }
+
+    /// Why a test cannot reach the broker, and how to start it: for a test's `expect`.
+    pub fn not_running(self) -> String {
+        format!(
+            "{self:?} does not answer at {} ({}); start it ({}) or point {} at one that runs",
+            self.url(),
+            self.url_variable(),
+            self.how_to_start(),
+            self.url_variable()
+        )
     }
 
     /// `host:port` of the URL.
@@ -56,11 +103,13 @@ impl Broker {
                 "{self:?} runs on {host}: only a local broker can be restarted"
             ));
         }
-        let pid = listening_pid(port)?;
+        let pid = listening_pid(port).map_err(|e| format!("{e}: {}", self.not_running()))?;
+        // Found before the broker stops: how it runs is read from the running process.
+        let restart = self.restart(pid, port)?;
         match self {
             Self::Nats => terminate(pid)?,
             Self::Redis => redis_shutdown(port)?,
-            Self::RabbitMq => run("rabbitmqctl", &["stop"])?,
+            Self::RabbitMq => run(&program("rabbitmqctl", "RABBITMQCTL_BIN")?, &["stop"])?,
         }
         wait_until(
             || !alive(pid) && !accepts(&host, port),
@@ -70,61 +119,100 @@ impl Broker {
             broker: self,
             host,
             port,
+            restart,
             running: false,
         })
     }
 
-    fn start(self, host: &str, port: u16) -> Result<(), String> {
+    fn server(self, pid: u32) -> Result<PathBuf, String> {
+        let (name, variable) = self.server_variable();
+        program(name, variable).or_else(|missing| {
+            // The running server's own program, when it is not on this PATH (Debian's sbin).
+            std::fs::read_link(format!("/proc/{pid}/exe")).map_err(|_| missing)
+        })
+    }
+
+    /// How to start the broker running as `pid` again, as it runs now.
+    fn restart(self, pid: u32, port: u16) -> Result<Restart, String> {
+        let server = self.server(pid)?;
+        Ok(match self {
+            Self::Nats => Restart::Spawn {
+                args: nats_arguments(
+                    &running_arguments(pid)?,
+                    std::env::var("NATS_STORE_DIR").ok(),
+                ),
+                program: server,
+            },
+            Self::Redis => redis_restart(server, port)?,
+            Self::RabbitMq => Restart::Run {
+                program: server,
+                args: vec!["-detached".to_owned()],
+            },
+        })
+    }
+}
+
+/// How a stopped broker is started again.
+#[derive(Debug)]
+enum Restart {
+    /// A program that detaches by itself.
+    Run { program: PathBuf, args: Vec<String> },
+    /// Redis, which detaches by itself and loads the snapshot `dump` its shutdown wrote.
+    Redis {
+        program: PathBuf,
+        args: Vec<String>,
+        dump: PathBuf,
+    },
+    /// A server that stays in the foreground: started in a process group of its own, not
+    /// waited for.
+    Spawn { program: PathBuf, args: Vec<String> },
+}
+
+impl Restart {
+    fn start(&self, host: &str, port: u16) -> Result<(), String> {
+        let mut spawned: Option<Child> = None;
         match self {
-            Self::Nats => run(
-                "start-stop-daemon",
-                &[
-                    "--start",
-                    "--oknodo",
-                    "--background",
-                    "--exec",
-                    "/usr/sbin/nats-server",
-                    "--",
-                    "-a",
-                    "127.0.0.1",
-                    "-p",
-                    &port.to_string(),
-                    "-js",
-                    "-sd",
-                    "/var/lib/nats-server",
-                    "-l",
-                    "/var/log/nats-server.log",
-                ],
-            )?,
-            Self::Redis => {
-                run(
-                    "redis-server",
-                    &[
-                        "--daemonize",
-                        "yes",
-                        "--bind",
-                        "127.0.0.1",
-                        "-::1",
-                        "--port",
-                        &port.to_string(),
-                        "--save",
-                        "",
-                        "--appendonly",
-                        "no",
-                        "--dir",
-                        "/var/lib/redis",
-                        "--logfile",
-                        "/var/log/redis/ci.log",
-                    ],
-                )?;
+            Self::Run { program, args } => run(program, &as_strs(args))?,
+            Self::Redis {
+                program,
+                args,
+                dump,
+            } => {
+                run(program, &as_strs(args))?;
                 wait_until(|| redis_ready(port), "redis loaded its data")?;
                 // The snapshot only carried the data over the restart: the machine runs
                 // Redis without persistence, and a stale dump must not come back later.
-                let _ = std::fs::remove_file(REDIS_DUMP);
+                let _ = std::fs::remove_file(dump);
             }
-            Self::RabbitMq => run("rabbitmq-server", &["-detached"])?,
+            Self::Spawn { program, args } => {
+                use std::os::unix::process::CommandExt as _;
+                let child = Command::new(program)
+                    .args(args)
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .process_group(0)
+                    .spawn()
+                    .map_err(|e| format!("{}: {e}", program.display()))?;
+                spawned = Some(child);
+            }
         }
-        wait_until(|| accepts(host, port), "the broker accepts connections")
+        wait_until(
+            || {
+                accepts(host, port)
+                    || spawned
+                        .as_mut()
+                        .is_some_and(|child| child.try_wait().ok().flatten().is_some())
+            },
+            "the broker accepts connections",
+        )?;
+        if let Some(status) = spawned
+            .as_mut()
+            .and_then(|child| child.try_wait().ok().flatten())
+        {
+            return Err(format!("{self:?} exited at once: {status}"));
+        }
+        Ok(())
     }
 }
 
@@ -134,6 +222,7 @@ pub struct Outage {
     broker: Broker,
     host: String,
     port: u16,
+    restart: Restart,
     running: bool,
 }
 
@@ -142,7 +231,7 @@ impl Outage {
     pub fn restore(&mut self) -> Result<Duration, String> {
         let started = Instant::now();
         if !self.running {
-            self.broker.start(&self.host, self.port)?;
+            self.restart.start(&self.host, self.port)?;
             self.running = true;
         }
         Ok(started.elapsed())
@@ -153,18 +242,124 @@ impl Drop for Outage {
     fn drop(&mut self) {
         if let Err(e) = self.restore() {
             // Nothing else can be done from a destructor; say it loudly.
-            eprintln!("ddd-bus-testkit: could not restart {:?}: {e}", self.broker);
+            eprintln!(
+                "ddd-bus-testkit: could not restart {:?}: {e}; {}",
+                self.broker,
+                self.broker.not_running()
+            );
         }
     }
 }
 
-/// Where `SHUTDOWN SAVE` leaves Redis' data (`--dir /var/lib/redis`, default file name).
-const REDIS_DUMP: &str = "/var/lib/redis/dump.rdb";
+/// `name` from the variable `variable`, else from `PATH`.
+fn program(name: &str, variable: &str) -> Result<PathBuf, String> {
+    if let Some(path) = std::env::var_os(variable) {
+        return Ok(PathBuf::from(path));
+    }
+    on_path(name, &std::env::var_os("PATH").unwrap_or_default())
+        .ok_or_else(|| format!("`{name}` is not on PATH; add its directory or set {variable}"))
+}
+
+/// The first file `name` in the directories of `path` (a `PATH` value).
+fn on_path(name: &str, path: &std::ffi::OsStr) -> Option<PathBuf> {
+    std::env::split_paths(path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
+}
+
+/// The arguments (after the program) of the running process `pid`.
+fn running_arguments(pid: u32) -> Result<Vec<String>, String> {
+    let raw = std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map_err(|e| format!("the command line of process {pid}: {e}"))?;
+    Ok(raw
+        .split(|byte| *byte == 0)
+        .filter(|argument| !argument.is_empty())
+        .skip(1)
+        .map(|argument| String::from_utf8_lossy(argument).into_owned())
+        .collect())
+}
+
+/// The running server's arguments, its JetStream store directory replaced by `store` (from
+/// `NATS_STORE_DIR`) when there is one.
+fn nats_arguments(running: &[String], store: Option<String>) -> Vec<String> {
+    let Some(store) = store else {
+        return running.to_vec();
+    };
+    let mut args = Vec::with_capacity(running.len() + 2);
+    let mut iter = running.iter();
+    while let Some(argument) = iter.next() {
+        if matches!(argument.as_str(), "-sd" | "--store_dir") {
+            iter.next();
+        } else {
+            args.push(argument.clone());
+        }
+    }
+    args.extend(["-sd".to_owned(), store]);
+    args
+}
+
+/// Redis started again on `port` without persistence, in the directory it runs in now (or
+/// `REDIS_DIR`) so that it loads the snapshot its shutdown writes there.
+fn redis_restart(server: PathBuf, port: u16) -> Result<Restart, String> {
+    let dir = match std::env::var("REDIS_DIR") {
+        Ok(dir) => dir,
+        Err(_) => redis_config(port, "dir")?,
+    };
+    let dump = redis_config(port, "dbfilename")?;
+    let logfile = redis_config(port, "logfile")?;
+    let port = port.to_string();
+    let mut args: Vec<String> = [
+        "--daemonize",
+        "yes",
+        "--bind",
+        "127.0.0.1",
+        "-::1",
+        "--port",
+        &port,
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        &dir,
+        "--dbfilename",
+        &dump,
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    if !logfile.is_empty() {
+        args.extend(["--logfile".to_owned(), logfile]);
+    }
+    Ok(Restart::Redis {
+        program: server,
+        args,
+        dump: Path::new(&dir).join(dump),
+    })
+}
+
+fn redis_cli() -> Result<PathBuf, String> {
+    program("redis-cli", "REDIS_CLI_BIN")
+}
+
+/// One setting of the running Redis (`CONFIG GET`).
+fn redis_config(port: u16, key: &str) -> Result<String, String> {
+    let out = Command::new(redis_cli()?)
+        .args(["-p", &port.to_string(), "config", "get", key])
+        .output()
+        .map_err(|e| format!("redis-cli: {e}"))?;
+    // The reply is the key, then its value, one a line.
+    let said = String::from_utf8_lossy(&out.stdout);
+    let mut lines = said.lines();
+    match (lines.next(), lines.next()) {
+        (Some(name), Some(value)) if name == key => Ok(value.to_owned()),
+        _ => Err(format!("redis did not tell its {key}: {said}")),
+    }
+}
 
 /// Stops Redis with a snapshot: this machine's Redis runs without persistence, and the
 /// outage test is about the bus, not about configuring Redis' durability.
 fn redis_shutdown(port: u16) -> Result<(), String> {
-    let out = Command::new("redis-cli")
+    let out = Command::new(redis_cli()?)
         .args(["-p", &port.to_string(), "shutdown", "save"])
         .output()
         .map_err(|e| format!("redis-cli: {e}"))?;
@@ -177,10 +372,16 @@ fn redis_shutdown(port: u16) -> Result<(), String> {
 }
 
 fn redis_ready(port: u16) -> bool {
-    Command::new("redis-cli")
-        .args(["-p", &port.to_string(), "ping"])
-        .output()
-        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "PONG")
+    redis_cli().is_ok_and(|cli| {
+        Command::new(cli)
+            .args(["-p", &port.to_string(), "ping"])
+            .output()
+            .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "PONG")
+    })
+}
+
+fn as_strs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
 }
 
 /// The pid of the process listening on `port`.
@@ -198,7 +399,7 @@ fn listening_pid(port: u16) -> Result<u32, String> {
 }
 
 fn terminate(pid: u32) -> Result<(), String> {
-    run("kill", &["-TERM", &pid.to_string()])
+    run(Path::new("kill"), &["-TERM", &pid.to_string()])
 }
 
 fn alive(pid: u32) -> bool {
@@ -215,16 +416,17 @@ fn accepts(host: &str, port: u16) -> bool {
         .is_some_and(|address| TcpStream::connect_timeout(&address, Duration::from_secs(1)).is_ok())
 }
 
-fn run(program: &str, args: &[&str]) -> Result<(), String> {
+fn run(program: &Path, args: &[&str]) -> Result<(), String> {
     let out = Command::new(program)
         .args(args)
         .output()
-        .map_err(|e| format!("{program}: {e}"))?;
+        .map_err(|e| format!("{}: {e}", program.display()))?;
     if out.status.success() {
         Ok(())
     } else {
         Err(format!(
-            "{program} {args:?}: {}{}",
+            "{} {args:?}: {}{}",
+            program.display(),
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         ))
@@ -245,6 +447,42 @@ fn wait_until(mut done: impl FnMut() -> bool, what: &str) -> Result<(), String> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn strings(args: &[&str]) -> Vec<String> {
+        args.iter().map(|arg| (*arg).to_owned()).collect()
+    }
+
+    #[test]
+    fn nats_comes_back_with_its_arguments_and_the_store_directory_asked_for() {
+        let running = strings(&["-p", "4222", "-js", "-sd", "/srv/old", "-l", "nats.log"]);
+        assert_eq!(nats_arguments(&running, None), running);
+        assert_eq!(
+            nats_arguments(&running, Some("/srv/new".to_owned())),
+            strings(&["-p", "4222", "-js", "-l", "nats.log", "-sd", "/srv/new"])
+        );
+    }
+
+    #[test]
+    fn programs_are_found_on_the_path_in_order() {
+        let first = tempfile_dir("first");
+        let second = tempfile_dir("second");
+        std::fs::write(second.join("broker"), "").expect("write");
+        let path = std::env::join_paths([&first, &second]).expect("a PATH");
+        assert_eq!(on_path("broker", &path), Some(second.join("broker")));
+        std::fs::write(first.join("broker"), "").expect("write");
+        assert_eq!(on_path("broker", &path), Some(first.join("broker")));
+        assert_eq!(on_path("missing", &path), None);
+        let _ = std::fs::remove_dir_all(first.parent().expect("parent"));
+    }
+
+    /// A fresh directory `name` under a directory of this test run.
+    fn tempfile_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir()
+            .join(format!("ddd-bus-testkit-{}", std::process::id()))
+            .join(name);
+        std::fs::create_dir_all(&dir).expect("create");
+        dir
+    }
 
     #[test]
     fn addresses_come_from_the_urls() {

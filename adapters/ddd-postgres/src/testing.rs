@@ -75,9 +75,14 @@ impl TestDatabase {
         let url = self.url_with(options);
         PostgresStore::connect(&url)
             .await
-            .unwrap_or_else(|error| panic!("connecting to {url}: {error}"))
+            .unwrap_or_else(|error| panic!("connecting to {url}: {error}; {NOT_RUNNING}"))
     }
 }
+
+/// What a test that cannot reach the server says about starting one.
+const NOT_RUNNING: &str = "is PostgreSQL running there? Start it (Debian package postgresql: \
+    `pg_ctlcluster <version> main start`, then `createdb test` as the postgres user) or point \
+    DATABASE_URL at a server that runs";
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {

@@ -31,9 +31,12 @@ pub(crate) async fn bus() -> NatsBus {
 }
 
 pub(crate) async fn connect(config: NatsConfig) -> NatsBus {
-    NatsBus::connect(config)
-        .await
-        .expect("NATS with JetStream runs at NATS_URL")
+    NatsBus::connect(config).await.unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}",
+            ddd_bus_testkit::broker::Broker::Nats.not_running()
+        )
+    })
 }
 
 /// Deletes the streams `bus` created, and those of earlier runs that died before doing so.

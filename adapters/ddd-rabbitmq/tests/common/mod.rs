@@ -24,7 +24,10 @@ pub(crate) async fn bus() -> RabbitMqBus {
 }
 
 pub(crate) async fn connect(config: RabbitMqConfig) -> RabbitMqBus {
-    RabbitMqBus::connect(config)
-        .await
-        .expect("RabbitMQ runs at AMQP_URL")
+    RabbitMqBus::connect(config).await.unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}",
+            ddd_bus_testkit::broker::Broker::RabbitMq.not_running()
+        )
+    })
 }

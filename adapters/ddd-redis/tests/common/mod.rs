@@ -22,9 +22,12 @@ pub(crate) async fn bus() -> RedisBus {
 }
 
 pub(crate) async fn connect(config: RedisConfig) -> RedisBus {
-    RedisBus::connect(config)
-        .await
-        .expect("Redis runs at REDIS_URL")
+    RedisBus::connect(config).await.unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}",
+            ddd_bus_testkit::broker::Broker::Redis.not_running()
+        )
+    })
 }
 
 /// Deletes every key of the bus' prefix.
