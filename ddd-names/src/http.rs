@@ -110,6 +110,12 @@ pub const CONTENT_TOO_LARGE: Outcome = Outcome {
     title: "Body too large",
     response: "ContentTooLarge",
 };
+/// A body sent as something else than JSON (its `Content-Type`).
+pub const UNSUPPORTED_MEDIA_TYPE: Outcome = Outcome {
+    status: 415,
+    title: "Unsupported media type",
+    response: "UnsupportedMediaType",
+};
 /// A command whose fields break their constraints: the violations name the fields.
 pub const UNPROCESSABLE: Outcome = Outcome {
     status: 422,

@@ -9,8 +9,9 @@
 //! a `consistency_token` member; a view read that passes it back sees the command's effects.
 //!
 //! A body is the command's fields as a JSON object. Every error is a [`Problem`]: 400 for a
-//! body that is not the command (naming the field), 413 over the size limit, 422 for broken
-//! constraints (every violation, by field path), 404, 409 for a refused command.
+//! body that is not the command (naming the field), 413 over the size limit, 415 for a
+//! body sent as something else than JSON, 422 for broken constraints (every violation, by
+//! field path), 404, 409 for a refused command.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -149,9 +150,12 @@ impl<St: Send + Sync> FromRequest<St> for Body {
     type Rejection = Problem;
 
     async fn from_request(request: Request, state: &St) -> Result<Self, Problem> {
-        Bytes::from_request(request, state)
+        let json = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(is_json);
+        let body = Bytes::from_request(request, state)
             .await
-            .map(Body)
             .map_err(|rejection| {
                 // axum answers 413 over the limit, 400 for a body it could not read.
                 let outcome = if rejection.status().as_u16() == http::CONTENT_TOO_LARGE.status {
@@ -160,8 +164,28 @@ impl<St: Send + Sync> FromRequest<St> for Body {
                     http::UNREADABLE_BODY
                 };
                 Problem::of(outcome, rejection.body_text())
-            })
+            })?;
+        // A command without fields may come without a body, and so without a type.
+        if !json && !body.iter().all(u8::is_ascii_whitespace) {
+            return Err(Problem::of(
+                http::UNSUPPORTED_MEDIA_TYPE,
+                "a command's body is JSON: send it as `Content-Type: application/json`",
+            ));
+        }
+        Ok(Body(body))
     }
+}
+
+/// Whether a `Content-Type` is JSON: `application/json` or a `+json` type, any parameters.
+fn is_json(value: &HeaderValue) -> bool {
+    let Ok(text) = value.to_str() else {
+        return false;
+    };
+    let essence = text.split(';').next().unwrap_or_default().trim();
+    essence.eq_ignore_ascii_case("application/json")
+        || essence
+            .rsplit_once('+')
+            .is_some_and(|(kind, suffix)| kind.contains('/') && suffix.eq_ignore_ascii_case("json"))
 }
 
 async fn create<A, S>(

@@ -154,6 +154,21 @@ async fn every_bad_input_is_a_problem_that_names_what_is_wrong() {
             StatusCode::NOT_FOUND,
             None,
         ),
+        (
+            Request::post("/tickets")
+                .header(header::CONTENT_TYPE, "text/plain")
+                .body(Body::from(r#"{"title":"x","priority":1}"#))
+                .expect("a request"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            None,
+        ),
+        (
+            Request::post("/tickets")
+                .body(Body::from(r#"{"title":"x","priority":1}"#))
+                .expect("a request"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            None,
+        ),
         (get("/no/such/route"), StatusCode::NOT_FOUND, None),
         (
             Request::delete("/tickets")
@@ -516,4 +531,29 @@ async fn the_served_document_declares_security_only_when_jwt_is_configured() {
             "{served}"
         );
     }
+}
+
+/// A body is JSON by its type (`application/json`, with parameters, or a `+json` type); a
+/// command without fields may come with no body and no type.
+#[tokio::test]
+async fn json_bodies_come_as_json_and_empty_ones_as_anything() {
+    let app = service(&InMemoryEventStore::new(), &config(&[]));
+    for content_type in [
+        "application/json",
+        "Application/JSON; charset=utf-8",
+        "application/merge-patch+json",
+    ] {
+        let request = Request::post("/tickets")
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(r#"{"title":"x","priority":1}"#))
+            .expect("a request");
+        let (status, _, body) = send(&app, request).await;
+        assert_eq!(status, StatusCode::CREATED, "{content_type}: {body}");
+    }
+    let id = open(&app).await;
+    let bare = Request::post(format!("/tickets/{id}/close"))
+        .body(Body::empty())
+        .expect("a request");
+    let (status, _, body) = send(&app, bare).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
 }

@@ -283,7 +283,7 @@ fn the_cart_document_describes_its_routes_and_bodies() {
     assert_eq!(
         statuses(add),
         [
-            "200", "400", "401", "403", "404", "409", "412", "413", "422", "500"
+            "200", "400", "401", "403", "404", "409", "412", "413", "415", "422", "500"
         ]
     );
     // Nothing to break in `CheckOut()`: no 422; and an empty body will do.

@@ -310,6 +310,10 @@ fn responses() -> Value {
             "The body is over `BODY_LIMIT_BYTES`.",
         ),
         (
+            http::UNSUPPORTED_MEDIA_TYPE,
+            "The body is not sent as `Content-Type: application/json`.",
+        ),
+        (
             http::UNPROCESSABLE,
             "Constraints are broken: `violations` lists every one.",
         ),
@@ -556,6 +560,7 @@ fn write(
         http::CONFLICT,
         http::PRECONDITION_FAILED,
         http::CONTENT_TOO_LARGE,
+        http::UNSUPPORTED_MEDIA_TYPE,
         http::UNPROCESSABLE,
         http::INTERNAL,
     ] {
