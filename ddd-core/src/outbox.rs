@@ -2,7 +2,10 @@
 
 use std::collections::HashSet;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::watch;
 
 use crate::bus::{BusError, EventBus, Message, subject};
 use crate::event::{EventId, RawEnvelope};
@@ -25,6 +28,35 @@ pub trait Outbox: Send + Sync + 'static {
         &self,
         event_ids: &[EventId],
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// A signal that changes whenever this handle's store records events, so a relay
+    /// publishes them at once instead of at its next poll; `None` (the default) where the
+    /// store cannot tell. Writes by other processes are still found by polling.
+    fn signal(&self) -> Option<watch::Receiver<u64>> {
+        None
+    }
+}
+
+/// What a store raises when it records events, for [`Outbox::signal`]. Clones share it.
+#[derive(Clone, Debug)]
+pub struct OutboxSignal(Arc<watch::Sender<u64>>);
+
+impl Default for OutboxSignal {
+    fn default() -> Self {
+        Self(Arc::new(watch::channel(0).0))
+    }
+}
+
+impl OutboxSignal {
+    /// Events were recorded: wakes every relay waiting on [`subscribe`](Self::subscribe).
+    pub fn raise(&self) {
+        self.0.send_modify(|count| *count = count.wrapping_add(1));
+    }
+
+    /// What [`Outbox::signal`] hands a relay.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.0.subscribe()
+    }
 }
 
 /// The ids of events a consumer has processed, so a redelivered event has no second effect.
@@ -165,29 +197,47 @@ impl<O: Outbox, B: EventBus> Relay<O, B> {
         }
     }
 
-    /// Relays until `shutdown` completes, polling every `interval` when idle and backing
-    /// off on errors; drains once more before returning so nothing recorded stays behind.
+    /// Relays until `shutdown` completes: at once when the outbox [signals](Outbox::signal)
+    /// that events were recorded, else every `interval` when idle; backing off on errors;
+    /// drains once more before returning so nothing recorded stays behind.
     pub async fn run(
         &self,
         interval: Duration,
         shutdown: impl Future<Output = ()>,
     ) -> Result<(), RelayError> {
         tokio::pin!(shutdown);
+        let mut signal = self.outbox.signal();
         let mut backoff = interval;
         loop {
-            let wait = match self.drain().await {
+            // Seen before draining: events recorded during the drain change it again.
+            if let Some(signal) = &mut signal {
+                signal.borrow_and_update();
+            }
+            let (wait, listen) = match self.drain().await {
                 Ok(_) => {
                     backoff = interval;
-                    interval
+                    (interval, true)
                 }
+                // While the bus or the store fails, only the backoff decides the next try.
                 Err(_) => {
                     backoff = (backoff * 2).min(Duration::from_secs(5));
-                    backoff
+                    (backoff, false)
+                }
+            };
+            let recorded = async {
+                match &mut signal {
+                    Some(signal) if listen => signal.changed().await.is_ok(),
+                    _ => std::future::pending().await,
                 }
             };
             tokio::select! {
                 () = &mut shutdown => break,
                 () = tokio::time::sleep(wait) => {}
+                still = recorded => {
+                    if !still {
+                        signal = None;
+                    }
+                }
             }
         }
         self.drain().await.map(|_| ())

@@ -247,6 +247,10 @@ impl<O: Outbox> Outbox for MeteredOutbox<O> {
     async fn mark_published(&self, event_ids: &[EventId]) -> Result<(), StoreError> {
         self.inner.mark_published(event_ids).await
     }
+
+    fn signal(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        self.inner.signal()
+    }
 }
 
 fn lag_seconds(envelope: &RawEnvelope) -> f64 {

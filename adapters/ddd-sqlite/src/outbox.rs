@@ -43,4 +43,8 @@ impl Outbox for SqliteStore {
         })
         .await
     }
+
+    fn signal(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        Some(self.relay_signal())
+    }
 }

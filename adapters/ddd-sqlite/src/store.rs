@@ -49,6 +49,8 @@ struct Inner {
     /// The views a rebuild is filling now: a second rebuild of one would drop the first's
     /// table halfway.
     rebuilding: std::sync::Mutex<std::collections::HashSet<&'static str>>,
+    /// Raised after each append commits, so this process's relays publish at once.
+    signal: ddd_core::OutboxSignal,
 }
 
 /// A view claimed for a rebuild until dropped.
@@ -568,6 +570,7 @@ fn open_blocking(config: &Config) -> Result<SqliteStore, ConnectError> {
             writer,
             readers: Arc::new(readers),
             rebuilding: std::sync::Mutex::default(),
+            signal: ddd_core::OutboxSignal::default(),
         }),
     })
 }
@@ -637,6 +640,13 @@ fn open_writer(config: &Config) -> Result<Connection, ConnectError> {
     Ok(connection)
 }
 
+impl SqliteStore {
+    /// What this store's relays wait on between polls.
+    pub(crate) fn relay_signal(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.signal.subscribe()
+    }
+}
+
 impl EventStore for SqliteStore {
     async fn append<E: DomainEvent>(
         &self,
@@ -644,6 +654,7 @@ impl EventStore for SqliteStore {
     ) -> Result<Appended<E>, AppendError> {
         let encoded = EncodedAppend::new(&request)?;
         let written = self.write(move |tx| tx.append_encoded(&encoded)).await?;
+        self.inner.signal.raise();
         appended(request, written)
     }
 

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::aggregate::{ExpectedVersion, Version};
 use crate::event::{CodecError, DomainEvent, Envelope, EventId, Position, RawEnvelope};
-use crate::outbox::{Inbox, Outbox};
+use crate::outbox::{Inbox, Outbox, OutboxSignal};
 use crate::store::{
     AppendError, AppendRequest, Appended, EventStore, Snapshot, StoreError, StreamId, checks,
 };
@@ -248,6 +248,7 @@ impl State {
 #[derive(Clone, Default)]
 pub struct InMemoryEventStore {
     state: Arc<Mutex<State>>,
+    signal: OutboxSignal,
 }
 
 impl std::fmt::Debug for InMemoryEventStore {
@@ -288,7 +289,9 @@ impl EventStore for InMemoryEventStore {
         &self,
         request: AppendRequest<E>,
     ) -> Result<Appended<E>, AppendError> {
-        self.lock().append(request)
+        let appended = self.lock().append(request)?;
+        self.signal.raise();
+        Ok(appended)
     }
 
     async fn load<E: DomainEvent>(
@@ -369,6 +372,10 @@ impl Outbox for InMemoryEventStore {
             }
         }
         Ok(())
+    }
+
+    fn signal(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        Some(self.signal.subscribe())
     }
 }
 

@@ -15,6 +15,7 @@ use crate::store::{AppendRequest, EventStore, StreamId};
 /// Runs every check.
 pub async fn run_all<S: EventStore + Outbox + Inbox + Clone>(store: S) {
     relay_publishes_appended_events_in_order(&store).await;
+    a_signalling_store_wakes_its_relay_at_once(&store).await;
     unpublished_types_stay_inside(&store).await;
     a_crash_before_marking_publishes_again(&store).await;
     inbox_records_each_event_once(&store).await;
@@ -103,6 +104,52 @@ pub async fn relay_publishes_appended_events_in_order<S: EventStore + Outbox + C
         ours.is_disjoint(&still_pending),
         "relayed events are marked published"
     );
+}
+
+/// A store whose outbox [signals](Outbox::signal) recorded events has a running relay
+/// publish an append at once, not at its next poll (a minute away here). A store that
+/// cannot signal passes: its relays poll.
+pub async fn a_signalling_store_wakes_its_relay_at_once<S: EventStore + Outbox + Clone>(store: &S) {
+    if store.signal().is_none() {
+        return;
+    }
+    let system = unique("sys");
+    let bus = InProcessBus::new();
+    let mut consumer = bus
+        .subscribe(ConsumerConfig::new(unique("c"), [format!("{system}.>")]))
+        .await
+        .expect("subscribe");
+    let relay = Relay::new(store.clone(), bus.clone(), Routing::new(system, "Ledger"));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(async move {
+        relay
+            .run(std::time::Duration::from_secs(60), async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    // The relay's first drain, then its wait: what comes next must wake it.
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let sent = append_ticks(store, &StreamId::new("Signalled", unique("a")), 1).await;
+    let started = tokio::time::Instant::now();
+    loop {
+        let delivery = super::event_bus::next(&mut consumer, "the signalled append").await;
+        let id = delivery.message().envelope.event_id;
+        delivery.ack().await.expect("ack");
+        if id == sent[0].event_id {
+            break;
+        }
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "published {:?} after the append: the relay waited for its poll",
+        started.elapsed()
+    );
+    let _ = stop.send(());
+    running
+        .await
+        .expect("the relay task")
+        .expect("the relay stops cleanly");
 }
 
 /// Events whose types the context does not publish are settled without being published.
