@@ -315,6 +315,8 @@ impl<S: EventStore + ?Sized> EventStore for Arc<S> {
     }
 }
 
+pub mod options;
+
 /// The checks every store makes before writing, shared so backends agree on them.
 pub mod checks {
     use super::{AppendError, AppendRequest, StreamId};

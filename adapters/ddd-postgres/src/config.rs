@@ -7,6 +7,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+use ddd_core::store::options::{at_least, duration, flag, invalid};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::error::ConfigError;
@@ -152,15 +153,15 @@ impl Config {
     fn set(&mut self, key: &str, value: &str) -> Result<(), ConfigError> {
         match key {
             "schema" => self.schema = Some(schema_name(value)?),
-            "max_connections" => self.max_connections = number(key, value, 1)?,
-            "min_connections" => self.min_connections = number(key, value, 0)?,
+            "max_connections" => self.max_connections = at_least(key, value, 1)?,
+            "min_connections" => self.min_connections = at_least(key, value, 0)?,
             "acquire_timeout" => self.acquire_timeout = duration(key, value)?,
             "connect_timeout" => self.connect_timeout = duration(key, value)?,
             "connect_retry" => self.connect_retry = duration(key, value)?,
             "outbox" => self.outbox = flag(key, value)?,
             "migrate" => self.migrate = flag(key, value)?,
-            "sequencer_batch" => self.sequencer_batch = number(key, value, 1)?,
-            "append_concurrency" => self.append_concurrency = Some(number(key, value, 0)?),
+            "sequencer_batch" => self.sequencer_batch = at_least(key, value, 1)?,
+            "append_concurrency" => self.append_concurrency = Some(at_least(key, value, 0)?),
             "append_stall_after" => self.append_stall_after = duration(key, value)?,
             _ => unreachable!("every name of OWN_OPTIONS is matched"),
         }
@@ -274,59 +275,11 @@ fn schema_name(value: &str) -> Result<String, ConfigError> {
     if plain {
         Ok(value.to_owned())
     } else {
-        Err(ConfigError::InvalidOption {
-            name: "schema".to_owned(),
-            value: value.to_owned(),
-            reason: "a schema name is 1 to 63 of a-z, 0-9 and _, not starting with a digit"
-                .to_owned(),
-        })
-    }
-}
-
-fn invalid(name: &str, value: &str, reason: &str) -> ConfigError {
-    ConfigError::InvalidOption {
-        name: name.to_owned(),
-        value: value.to_owned(),
-        reason: reason.to_owned(),
-    }
-}
-
-fn number<T: FromStr + PartialOrd + TryFrom<u8>>(
-    name: &str,
-    value: &str,
-    min: u8,
-) -> Result<T, ConfigError> {
-    let parsed: T = value
-        .parse()
-        .map_err(|_| invalid(name, value, "expected a whole number"))?;
-    let min = T::try_from(min).map_err(|_| invalid(name, value, "out of range"))?;
-    if parsed < min {
-        return Err(invalid(name, value, "too small"));
-    }
-    Ok(parsed)
-}
-
-fn flag(name: &str, value: &str) -> Result<bool, ConfigError> {
-    match value {
-        "true" | "on" | "1" | "yes" => Ok(true),
-        "false" | "off" | "0" | "no" => Ok(false),
-        _ => Err(invalid(name, value, "expected true or false")),
-    }
-}
-
-/// `500ms`, `5s`, `2m` or plain seconds.
-pub(crate) fn duration(name: &str, value: &str) -> Result<Duration, ConfigError> {
-    let (digits, unit) = value
-        .find(|c: char| !c.is_ascii_digit())
-        .map_or((value, ""), |at| value.split_at(at));
-    let amount: u64 = digits
-        .parse()
-        .map_err(|_| invalid(name, value, "expected a duration such as 500ms, 5s or 2m"))?;
-    match unit {
-        "ms" => Ok(Duration::from_millis(amount)),
-        "" | "s" => Ok(Duration::from_secs(amount)),
-        "m" => Ok(Duration::from_secs(amount.saturating_mul(60))),
-        _ => Err(invalid(name, value, "the unit must be ms, s or m")),
+        Err(invalid(
+            "schema",
+            value,
+            "a schema name is 1 to 63 of a-z, 0-9 and _, not starting with a digit",
+        ))
     }
 }
 

@@ -15,44 +15,7 @@ pub(crate) mod constraint {
     pub(crate) const INBOX: &str = "ddd_inbox_pkey";
 }
 
-/// A URL or option that cannot be used.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// The URL does not parse.
-    #[error("malformed database URL `{url}`: {reason}")]
-    Malformed {
-        /// The URL, password redacted.
-        url: String,
-        /// What is wrong.
-        reason: String,
-    },
-    /// The URL is for another database.
-    #[error("unsupported URL scheme `{found}`: expected {expected}")]
-    Scheme {
-        /// The scheme found.
-        found: String,
-        /// The schemes accepted.
-        expected: &'static str,
-    },
-    /// An option with a bad value.
-    #[error("option `{name}={value}`: {reason}")]
-    InvalidOption {
-        /// The option.
-        name: String,
-        /// Its value.
-        value: String,
-        /// What is wrong.
-        reason: String,
-    },
-    /// An option nobody reads.
-    #[error("unknown option `{name}` in the database URL; known options: {known}")]
-    UnknownOption {
-        /// The option.
-        name: String,
-        /// Every option accepted.
-        known: String,
-    },
-}
+pub use ddd_core::store::options::ConfigError;
 
 /// Why [`PostgresStore::connect`](crate::PostgresStore::connect) failed.
 #[derive(Debug, thiserror::Error)]

@@ -3,8 +3,9 @@
 //! error rather than a silent no-op.
 
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::time::Duration;
+
+use ddd_core::store::options::{at_least, between, duration, flag, invalid};
 
 use crate::error::ConfigError;
 
@@ -124,9 +125,9 @@ impl Config {
         match key {
             "synchronous" => self.synchronous = synchronous(value)?,
             "busy_timeout" => self.busy_timeout = duration(key, value)?,
-            "readers" => self.readers = number(key, value, 1, 64)?,
-            "batch" => self.batch = number(key, value, 1, usize::MAX)?,
-            "queue" => self.queue = number(key, value, 1, usize::MAX)?,
+            "readers" => self.readers = between(key, value, 1, 64)?,
+            "batch" => self.batch = at_least(key, value, 1)?,
+            "queue" => self.queue = at_least(key, value, 1)?,
             "outbox" => self.outbox = flag(key, value)?,
             "create" => self.create = flag(key, value)?,
             "migrate" => self.migrate = flag(key, value)?,
@@ -168,14 +169,6 @@ impl Config {
     }
 }
 
-fn invalid(name: &str, value: &str, reason: &str) -> ConfigError {
-    ConfigError::InvalidOption {
-        name: name.to_owned(),
-        value: value.to_owned(),
-        reason: reason.to_owned(),
-    }
-}
-
 fn synchronous(value: &str) -> Result<Synchronous, ConfigError> {
     match value.to_ascii_lowercase().as_str() {
         "full" => Ok(Synchronous::Full),
@@ -191,49 +184,6 @@ fn synchronous(value: &str) -> Result<Synchronous, ConfigError> {
             value,
             "expected full, extra or normal",
         )),
-    }
-}
-
-fn number<T: FromStr + PartialOrd + std::fmt::Display>(
-    name: &str,
-    value: &str,
-    min: T,
-    max: T,
-) -> Result<T, ConfigError> {
-    let parsed: T = value
-        .parse()
-        .map_err(|_| invalid(name, value, "expected a whole number"))?;
-    if parsed < min || parsed > max {
-        return Err(invalid(
-            name,
-            value,
-            &format!("must be from {min} to {max}"),
-        ));
-    }
-    Ok(parsed)
-}
-
-fn flag(name: &str, value: &str) -> Result<bool, ConfigError> {
-    match value {
-        "true" | "on" | "1" | "yes" => Ok(true),
-        "false" | "off" | "0" | "no" => Ok(false),
-        _ => Err(invalid(name, value, "expected true or false")),
-    }
-}
-
-/// `500ms`, `5s`, `2m` or plain seconds.
-fn duration(name: &str, value: &str) -> Result<Duration, ConfigError> {
-    let (digits, unit) = value
-        .find(|c: char| !c.is_ascii_digit())
-        .map_or((value, ""), |at| value.split_at(at));
-    let amount: u64 = digits
-        .parse()
-        .map_err(|_| invalid(name, value, "expected a duration such as 500ms, 5s or 2m"))?;
-    match unit {
-        "ms" => Ok(Duration::from_millis(amount)),
-        "" | "s" => Ok(Duration::from_secs(amount)),
-        "m" => Ok(Duration::from_secs(amount.saturating_mul(60))),
-        _ => Err(invalid(name, value, "the unit must be ms, s or m")),
     }
 }
 

@@ -6,44 +6,7 @@ use std::time::Duration;
 use ddd_core::StoreError;
 use rusqlite::ErrorCode;
 
-/// A URL or option that cannot be used.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// The URL does not name a usable file.
-    #[error("malformed database URL `{url}`: {reason}")]
-    Malformed {
-        /// The URL.
-        url: String,
-        /// What is wrong.
-        reason: String,
-    },
-    /// The URL is for another database.
-    #[error("unsupported URL scheme `{found}`: expected {expected}")]
-    Scheme {
-        /// The scheme found.
-        found: String,
-        /// The scheme accepted.
-        expected: &'static str,
-    },
-    /// An option with a bad value.
-    #[error("option `{name}={value}`: {reason}")]
-    InvalidOption {
-        /// The option.
-        name: String,
-        /// Its value.
-        value: String,
-        /// What is wrong.
-        reason: String,
-    },
-    /// An option nobody reads.
-    #[error("unknown option `{name}` in the database URL; known options: {known}")]
-    UnknownOption {
-        /// The option.
-        name: String,
-        /// Every option accepted.
-        known: String,
-    },
-}
+pub use ddd_core::store::options::ConfigError;
 
 /// Why [`SqliteStore::connect`](crate::SqliteStore::connect) failed.
 #[derive(Debug, thiserror::Error)]
