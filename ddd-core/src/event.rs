@@ -115,6 +115,14 @@ impl TraceContext {
         )
     }
 
+    /// The context of a `traceparent` and `tracestate` pair as a store keeps them; `None`
+    /// without a well-formed `traceparent`.
+    pub fn from_parts(traceparent: Option<&str>, tracestate: Option<String>) -> Option<Self> {
+        let mut trace = Self::from_traceparent(traceparent?)?;
+        trace.state = tracestate;
+        Some(trace)
+    }
+
     /// Parses a `traceparent` header value; `None` unless it is well-formed version 00 with
     /// non-zero ids, as the W3C spec asks.
     pub fn from_traceparent(value: &str) -> Option<Self> {
@@ -316,6 +324,14 @@ impl RawEnvelope {
             envelope
         }))
     }
+
+    /// Decodes the payload as `E`, where an event type `E` does not know is an error: a
+    /// stream holds only its aggregate's events.
+    pub fn decode_own<E: DomainEvent>(self) -> Result<Envelope<E>, CodecError> {
+        let event_type = self.event_type.to_string();
+        self.decode::<E>()?
+            .ok_or(CodecError::UnknownType(event_type))
+    }
 }
 
 impl<E> Envelope<Option<E>> {
@@ -425,6 +441,16 @@ pub(crate) fn from_payload<T: DeserializeOwned>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stored_trace_needs_a_well_formed_traceparent() {
+        let header = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let trace = TraceContext::from_parts(Some(header), Some("vendor=1".into())).unwrap();
+        assert_eq!(trace.traceparent(), header);
+        assert_eq!(trace.state.as_deref(), Some("vendor=1"));
+        assert!(TraceContext::from_parts(None, Some("vendor=1".into())).is_none());
+        assert!(TraceContext::from_parts(Some("00-bad"), None).is_none());
+    }
 
     #[test]
     fn traceparent_round_trips_and_rejects_malformed_values() {

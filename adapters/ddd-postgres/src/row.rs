@@ -115,22 +115,14 @@ pub(crate) fn envelope(row: &PgRow) -> Result<RawEnvelope, StoreError> {
             .map_err(|error| corrupt("schema version", error))?,
         correlation_id: row.try_get(8).map_err(get_error)?,
         causation_id: row.try_get(9).map_err(get_error)?,
-        trace: trace(traceparent, tracestate),
+        trace: TraceContext::from_parts(traceparent.as_deref(), tracestate),
         metadata,
         payload: row.try_get(13).map_err(get_error)?,
     })
 }
 
-fn trace(traceparent: Option<String>, tracestate: Option<String>) -> Option<TraceContext> {
-    let mut trace = TraceContext::from_traceparent(&traceparent?)?;
-    trace.state = tracestate;
-    Some(trace)
-}
-
 /// Decodes a stored event as `E`; an event of a type `E` does not know is an error here,
 /// because a stream only holds its aggregate's events.
 pub(crate) fn typed<E: DomainEvent>(raw: RawEnvelope) -> Result<Envelope<E>, StoreError> {
-    let event_type = raw.event_type.to_string();
-    raw.decode::<E>()?
-        .ok_or_else(|| StoreError::from(CodecError::UnknownType(event_type)))
+    Ok(raw.decode_own()?)
 }

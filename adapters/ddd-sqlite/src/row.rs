@@ -101,7 +101,7 @@ pub(crate) fn envelope(row: &rusqlite::Row<'_>) -> Result<RawEnvelope, StoreErro
         causation_id: causation
             .map(|bytes| uuid("causation id", &bytes))
             .transpose()?,
-        trace: trace(traceparent, tracestate),
+        trace: TraceContext::from_parts(traceparent.as_deref(), tracestate),
         metadata: serde_json::from_str::<Metadata>(&metadata)
             .map_err(|error| corrupt("metadata", error))?,
         payload: serde_json::from_str::<Payload>(&payload)
@@ -109,16 +109,8 @@ pub(crate) fn envelope(row: &rusqlite::Row<'_>) -> Result<RawEnvelope, StoreErro
     })
 }
 
-fn trace(traceparent: Option<String>, tracestate: Option<String>) -> Option<TraceContext> {
-    let mut trace = TraceContext::from_traceparent(&traceparent?)?;
-    trace.state = tracestate;
-    Some(trace)
-}
-
 /// Decodes a stored event as `E`; an event of a type `E` does not know is an error here,
 /// because a stream only holds its aggregate's events.
 pub(crate) fn typed<E: DomainEvent>(raw: RawEnvelope) -> Result<Envelope<E>, StoreError> {
-    let event_type = raw.event_type.to_string();
-    raw.decode::<E>()?
-        .ok_or_else(|| StoreError::from(CodecError::UnknownType(event_type)))
+    Ok(raw.decode_own()?)
 }

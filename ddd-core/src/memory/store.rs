@@ -42,10 +42,7 @@ fn typed<E: DomainEvent>(record: &dyn Record) -> Result<Envelope<E>, CodecError>
     }
     // Read as another type than it was written with (a view over several aggregates, a
     // newer schema): go through the encoded form, as a database-backed store would.
-    let raw = record.raw()?;
-    let event_type = raw.event_type.to_string();
-    raw.decode::<E>()?
-        .ok_or(CodecError::UnknownType(event_type))
+    record.raw()?.decode_own()
 }
 
 #[derive(Default)]
