@@ -39,6 +39,15 @@ install_tools() {
     step "installing cargo-generate (0.23: the series that builds on this toolchain)"
     cargo install cargo-generate --version '~0.23' --locked
   fi
+  # schemathesis, whose `st` holds the shop's HTTP surface to its OpenAPI document; in a
+  # venv of its own, as Debian's Python refuses installs beside its packages (PEP 668).
+  local venv="$HOME/.local/share/ddd-schemathesis"
+  export PATH="$venv/bin:$PATH"
+  if ! command -v st >/dev/null 2>&1; then
+    step "installing schemathesis 4.32.5"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet 'schemathesis==4.32.5'
+  fi
 }
 
 step "services"
