@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::SHOP;
 use crate::generate::{TARGET_DIR_LOCK, cargo_locked, check_workspace, generated_target_dir};
 use crate::harness::{Output, Test};
 
@@ -106,11 +107,7 @@ fn the_shop_runs_end_to_end_as_a_monolith_and_the_readme_walk_is_green() {
 
 /// `scripts/shop-flow.sh`, as the README has a newcomer run it, completes every step.
 fn walk_with_the_flow_script(urls: &[(&str, String)]) {
-    let output = Command::new(repository().join("scripts/shop-flow.sh"))
-        .envs(urls.iter().map(|(name, value)| (*name, value.as_str())))
-        .env("WAIT_SECS", PATIENCE.as_secs().to_string())
-        .output()
-        .expect("the flow script runs (bash, curl and jq)");
+    let output = flow_script(urls, PATIENCE);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
@@ -122,6 +119,56 @@ fn walk_with_the_flow_script(urls: &[(&str, String)]) {
         "{stdout}"
     );
     assert!(stdout.contains("the whole flow took 14 steps"), "{stdout}");
+}
+
+/// `scripts/shop-flow.sh` with these variables, each wait on the bus bounded by `wait`.
+fn flow_script(env: &[(&str, String)], wait: Duration) -> std::process::Output {
+    Command::new(repository().join("scripts/shop-flow.sh"))
+        .envs(env.iter().map(|(name, value)| (*name, value.as_str())))
+        .env("WAIT_SECS", wait.as_secs().to_string())
+        .output()
+        .expect("the flow script runs (bash, curl and jq)")
+}
+
+/// The shop as `ddd generate` leaves it, before anyone writes the Cart -> Ordering
+/// translation: the walk stops at the order that never comes, saying which step, what it
+/// asked and what came back, and showing the dead letter's warning from the log.
+#[test]
+fn the_walk_stops_at_the_unwritten_translation_and_shows_why() {
+    let out = Test::new()
+        .file("shop.ddd", &SHOP.replace("system Shop", "system Unwritten"))
+        .args(["generate", "shop.ddd", "--out", "out", "-q"])
+        .success();
+    let dir = out.path("out");
+    build_binaries(&dir, &["build", "-p", "unwritten"], &["unwritten"]);
+    let port = free_port();
+    let env = [
+        ("HTTP_ADDR", format!("127.0.0.1:{port}")),
+        ("RUST_LOG", "info".to_owned()),
+    ];
+    let monolith = Process::start("unwritten", &dir, &env, port);
+    let output = flow_script(
+        &[
+            ("SHOP_URL", format!("http://127.0.0.1:{port}")),
+            ("SHOP_LOGS", monolith.log.to_string_lossy().into_owned()),
+            ("QUIET", "1".to_owned()),
+        ],
+        Duration::from_secs(3),
+    );
+    monolith.stop_gracefully();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "the walk cannot pass:\n{stderr}");
+    for expected in [
+        "FAILED at step 5: the order did not happen within 3s",
+        "request:  GET http://127.0.0.1:",
+        "/order-summaries?customer=",
+        r#"response: 200 {"items":[],"next":null}"#,
+        "warnings and errors in",
+        "event not handled",
+        "has no field `total` of type `Money`",
+    ] {
+        assert!(stderr.contains(expected), "no `{expected}` in:\n{stderr}");
+    }
 }
 
 /// The customer's orders list the flow's order, shipped, and the customer's totals count
