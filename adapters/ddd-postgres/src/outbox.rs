@@ -32,4 +32,8 @@ impl Outbox for PostgresStore {
         .map_err(|error| crate::error::store_error("marking events published", error))?;
         Ok(())
     }
+
+    fn signal(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        Some(self.relay_signal())
+    }
 }

@@ -44,6 +44,9 @@ pub struct PostgresStore {
     pub(crate) settings: Arc<Settings>,
     /// Group commit of pooled appends; `None` when `append_concurrency=0`.
     grouper: Option<Arc<Grouper>>,
+    /// Raised after each append commits, so this process's relays publish at once; what
+    /// other processes append is found by polling.
+    signal: ddd_core::OutboxSignal,
 }
 
 impl PostgresStore {
@@ -70,6 +73,7 @@ impl PostgresStore {
         Ok(Self {
             pool,
             grouper,
+            signal: ddd_core::OutboxSignal::default(),
             settings: Arc::new(Settings {
                 outbox: config.outbox,
                 sequencer_batch: config.sequencer_batch,
@@ -410,12 +414,21 @@ pub(crate) async fn fetch_events_on<'c>(
     rows.iter().map(row::envelope).collect()
 }
 
+impl PostgresStore {
+    /// What this process's relays wait on between polls.
+    pub(crate) fn relay_signal(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.signal.subscribe()
+    }
+}
+
 impl EventStore for PostgresStore {
     async fn append<E: DomainEvent>(
         &self,
         request: AppendRequest<E>,
     ) -> Result<Appended<E>, AppendError> {
-        self.append_pooled(request).await
+        let appended = self.append_pooled(request).await?;
+        self.signal.raise();
+        Ok(appended)
     }
 
     async fn load<E: DomainEvent>(
