@@ -13,6 +13,9 @@
 //!   messages; after deduplication by event id each is handled exactly once.
 //! - [`republish::republished_event`]: the same event published three times reaches a
 //!   consumer once where the bus deduplicates, three times where it does not.
+//! - [`undecodable::dead_lettered_and_consuming_goes_on`]: a body that is not a message is
+//!   dead-lettered and the consumer goes on to the next message.
+//! - [`filters`]: filters over several systems; a consumer name keeps its filters.
 //!
 //! [`broker`] stops and starts the local brokers the way this machine runs them and
 //! restarts them when a test fails halfway. [`inbox::FileInbox`] is an inbox that several
@@ -21,10 +24,12 @@
 
 pub mod broker;
 pub mod competing;
+pub mod filters;
 pub mod inbox;
 pub mod killed;
 pub mod outage;
 pub mod republish;
+pub mod undecodable;
 
 use ddd_core::Message;
 use ddd_core::testing::conformance::{tick, unique};

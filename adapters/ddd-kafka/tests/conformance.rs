@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 
-use ddd_core::bus::{dead_letter, dead_letter_subject};
-use ddd_core::testing::conformance::event_bus::{self, next, nothing_more};
+use ddd_bus_testkit::undecodable;
+use ddd_core::testing::conformance::event_bus::{self, next};
 use ddd_core::testing::conformance::unique;
 use ddd_core::{BusError, ConsumerConfig, Delivery, EventBus, Subscription};
 use rdkafka::message::{Header, OwnedHeaders};
@@ -35,53 +35,27 @@ mod suite {
 async fn a_record_that_is_not_a_message_is_dead_lettered_and_consuming_goes_on() {
     let cluster = common::cluster(1);
     let bus = common::bus(&cluster).await;
-    let prefix = unique("t");
-    let name = unique("c");
-    let mut dead = bus
-        .subscribe(ConsumerConfig::new(
-            unique("dlq"),
-            [dead_letter_subject(&name)],
-        ))
-        .await
-        .expect("subscribe to dead letters");
-    let mut consumer = bus
-        .subscribe(ConsumerConfig::new(name.clone(), [format!("{prefix}.>")]))
-        .await
-        .expect("subscribe");
-    let subject = format!("{prefix}.ctx.Tick");
-    let topic = bus.topic_of(&subject).await.expect("topic");
-    let headers = OwnedHeaders::new().insert(Header {
-        key: "ddd-subject",
-        value: Some(subject.as_bytes()),
-    });
-    bus.producer()
-        .send(
-            FutureRecord::to(&topic)
-                .key("Testkit/agg-1")
-                .payload("{\"not\": 1")
-                .headers(headers),
-            std::time::Duration::from_secs(5),
-        )
-        .await
-        .expect("produce garbage");
-    let mut good = ddd_bus_testkit::events(&subject, 1).remove(0);
-    good.envelope.aggregate_id = "agg-1".to_owned();
-    bus.publish(vec![good.clone()]).await.expect("publish");
-
-    let delivery = next(&mut consumer, "the message after the garbage").await;
-    assert_eq!(delivery.message(), &good);
-    delivery.ack().await.expect("ack");
-    let letter = next(&mut dead, "the garbage's dead letter").await;
-    let envelope = &letter.message().envelope;
-    assert_eq!(envelope.event_type, dead_letter::UNDECODABLE);
-    let reason = envelope.metadata[dead_letter::REASON]
-        .as_str()
-        .expect("reason");
-    assert!(reason.starts_with("does not decode"), "{reason}");
-    assert_eq!(envelope.metadata[dead_letter::SUBJECT], subject.as_str());
-    letter.ack().await.expect("ack");
-    nothing_more(&mut consumer, "the garbage itself").await;
-    drop((dead, consumer, bus));
+    undecodable::dead_lettered_and_consuming_goes_on(&bus, async |subject: &str| {
+        let topic = bus.topic_of(subject).await.expect("topic");
+        let headers = OwnedHeaders::new().insert(Header {
+            key: "ddd-subject",
+            value: Some(subject.as_bytes()),
+        });
+        // The key of the message the kit publishes next: one partition, garbage first.
+        bus.producer()
+            .send(
+                FutureRecord::to(&topic)
+                    .key("Testkit/agg-1")
+                    .payload("{\"not\": 1")
+                    .headers(headers),
+                std::time::Duration::from_secs(5),
+            )
+            .await
+            .expect("produce garbage");
+        None
+    })
+    .await;
+    drop(bus);
 }
 
 /// Competing members share the aggregates, and each aggregate's events arrive in order.

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use ddd_core::bus::{dead_letter, dead_letter_subject};
+use ddd_bus_testkit::{filters, undecodable};
 use ddd_core::testing::conformance::event_bus::{self, next, nothing_more};
 use ddd_core::testing::conformance::unique;
 use ddd_core::{BusError, ConsumerConfig, Delivery, EventBus};
@@ -30,10 +30,6 @@ mod suite {
     ddd_core::for_each_bus_check!(bus_checks);
 }
 
-fn one(subject: &str) -> ddd_core::Message {
-    ddd_bus_testkit::events(subject, 1).remove(0)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_republished_event_id_is_stored_once() {
     let config = common::config();
@@ -46,42 +42,17 @@ async fn a_republished_event_id_is_stored_once() {
 async fn a_body_that_is_not_a_message_is_dead_lettered_and_consuming_goes_on() {
     let config = common::config();
     let bus = common::connect(config.clone()).await;
-    let prefix = unique("t");
-    let name = unique("c");
-    let mut dead = bus
-        .subscribe(ConsumerConfig::new(
-            unique("dlq"),
-            [dead_letter_subject(&name)],
-        ))
-        .await
-        .expect("subscribe to dead letters");
-    let mut consumer = bus
-        .subscribe(ConsumerConfig::new(name.clone(), [format!("{prefix}.>")]))
-        .await
-        .expect("subscribe");
-    let subject = format!("{prefix}.ctx.Tick");
-    bus.jetstream()
-        .publish(subject.clone(), "{\"not\": \"an envelope\"".into())
-        .await
-        .expect("publish garbage")
-        .await
-        .expect("stored");
-    let good = one(&subject);
-    bus.publish(vec![good.clone()]).await.expect("publish");
-
-    let delivery = next(&mut consumer, "the message after the garbage").await;
-    assert_eq!(delivery.message(), &good);
-    delivery.ack().await.expect("ack");
-    let letter = next(&mut dead, "the garbage's dead letter").await;
-    let envelope = &letter.message().envelope;
-    assert_eq!(envelope.event_type, dead_letter::UNDECODABLE);
-    let reason = envelope.metadata[dead_letter::REASON]
-        .as_str()
-        .expect("reason");
-    assert!(reason.starts_with("does not decode"), "{reason}");
-    assert_eq!(envelope.metadata[dead_letter::SUBJECT], subject.as_str());
-    assert_eq!(envelope.payload["body"], "{\"not\": \"an envelope\"");
-    letter.ack().await.expect("ack");
+    let body = "{\"not\": \"an envelope\"";
+    undecodable::dead_lettered_and_consuming_goes_on(&bus, async |subject: &str| {
+        bus.jetstream()
+            .publish(subject.to_owned(), body.into())
+            .await
+            .expect("publish garbage")
+            .await
+            .expect("stored");
+        Some(body.to_owned())
+    })
+    .await;
     common::clean(&bus, &config).await;
 }
 
@@ -89,38 +60,7 @@ async fn a_body_that_is_not_a_message_is_dead_lettered_and_consuming_goes_on() {
 async fn filters_may_span_systems_and_several_filters_share_a_stream() {
     let config = common::config();
     let bus = common::connect(config.clone()).await;
-    let (first, second) = (unique("t"), unique("t"));
-    let mut consumer = bus
-        .subscribe(ConsumerConfig::new(
-            unique("c"),
-            [
-                format!("{first}.a.*"),
-                format!("{first}.b.Tick"),
-                format!("{second}.>"),
-            ],
-        ))
-        .await
-        .expect("subscribe");
-    let wanted = [
-        one(&format!("{first}.a.Tick")),
-        one(&format!("{first}.b.Tick")),
-        one(&format!("{second}.c.Tick")),
-    ];
-    bus.publish(vec![one(&format!("{first}.c.Tick"))])
-        .await
-        .expect("publish unwanted");
-    bus.publish(wanted.to_vec()).await.expect("publish");
-    let mut got = Vec::new();
-    for _ in &wanted {
-        let delivery = next(&mut consumer, "a wanted subject").await;
-        got.push(delivery.message().envelope.event_id);
-        delivery.ack().await.expect("ack");
-    }
-    got.sort();
-    let mut expected: Vec<_> = wanted.iter().map(|m| m.envelope.event_id).collect();
-    expected.sort();
-    assert_eq!(got, expected);
-    nothing_more(&mut consumer, "an unwanted subject").await;
+    filters::filters_span_systems(&bus).await;
     common::clean(&bus, &config).await;
 }
 
@@ -128,27 +68,7 @@ async fn filters_may_span_systems_and_several_filters_share_a_stream() {
 async fn a_consumer_name_keeps_its_filters() {
     let config = common::config();
     let bus = common::connect(config.clone()).await;
-    let prefix = unique("t");
-    let name = unique("c");
-    drop(
-        bus.subscribe(ConsumerConfig::new(name.clone(), [format!("{prefix}.a.>")]))
-            .await
-            .expect("subscribe"),
-    );
-    let other = bus
-        .subscribe(ConsumerConfig::new(name, [format!("{prefix}.b.>")]))
-        .await;
-    assert!(
-        matches!(other, Err(BusError::InvalidConsumer(_))),
-        "{other:?}"
-    );
-    let wildcard = bus
-        .subscribe(ConsumerConfig::new(unique("c"), ["*.a.>"]))
-        .await;
-    assert!(
-        matches!(wildcard, Err(BusError::InvalidConsumer(_))),
-        "{wildcard:?}"
-    );
+    filters::a_consumer_name_keeps_its_filters(&bus).await;
     common::clean(&bus, &config).await;
 }
 

@@ -2,8 +2,8 @@
 //! the RabbitMQ-specific promises: unroutable messages are refused, undecodable messages
 //! are dead-lettered, a consumer's queue keeps its type.
 
-use ddd_core::bus::{dead_letter, dead_letter_subject};
-use ddd_core::testing::conformance::event_bus::{self, next, nothing_more};
+use ddd_bus_testkit::undecodable;
+use ddd_core::testing::conformance::event_bus::{self, next};
 use ddd_core::testing::conformance::unique;
 use ddd_core::{BusError, ConsumerConfig, Delivery, EventBus};
 use lapin::BasicProperties;
@@ -61,55 +61,29 @@ async fn a_message_nobody_subscribes_to_is_accepted_unless_refusal_is_asked_for(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_that_is_not_a_message_is_dead_lettered_and_consuming_goes_on() {
     let bus = common::bus().await;
-    let prefix = unique("t");
-    let name = unique("c");
-    let mut dead = bus
-        .subscribe(ConsumerConfig::new(
-            unique("dlq"),
-            [dead_letter_subject(&name)],
-        ))
-        .await
-        .expect("subscribe to dead letters");
-    let mut consumer = bus
-        .subscribe(ConsumerConfig::new(name.clone(), [format!("{prefix}.>")]))
-        .await
-        .expect("subscribe");
-    let subject = format!("{prefix}.ctx.Tick");
-    let channel = bus.channel().await.expect("channel");
-    // Confirmed before the good message goes out on another channel, so the garbage is
-    // queued first and the consumer meets it on its way to the good one.
-    channel
-        .confirm_select(ConfirmSelectOptions::default())
-        .await
-        .expect("confirm mode");
-    channel
-        .basic_publish(
-            bus.config().exchange.as_str().into(),
-            subject.as_str().into(),
-            BasicPublishOptions::default(),
-            b"{\"not\": \"an envelope\"",
-            BasicProperties::default(),
-        )
-        .await
-        .expect("publish garbage")
-        .await
-        .expect("garbage confirmed");
-    let good = one(&subject);
-    bus.publish(vec![good.clone()]).await.expect("publish");
-
-    let delivery = next(&mut consumer, "the message after the garbage").await;
-    assert_eq!(delivery.message(), &good);
-    delivery.ack().await.expect("ack");
-    let letter = next(&mut dead, "the garbage's dead letter").await;
-    let envelope = &letter.message().envelope;
-    assert_eq!(envelope.event_type, dead_letter::UNDECODABLE);
-    let reason = envelope.metadata[dead_letter::REASON]
-        .as_str()
-        .expect("reason");
-    assert!(reason.starts_with("does not decode"), "{reason}");
-    assert_eq!(envelope.metadata[dead_letter::SUBJECT], subject.as_str());
-    letter.ack().await.expect("ack");
-    nothing_more(&mut consumer, "the garbage itself").await;
+    undecodable::dead_lettered_and_consuming_goes_on(&bus, async |subject: &str| {
+        let channel = bus.channel().await.expect("channel");
+        // Confirmed before the good message goes out on another channel, so the garbage is
+        // queued first and the consumer meets it on its way to the good one.
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await
+            .expect("confirm mode");
+        channel
+            .basic_publish(
+                bus.config().exchange.as_str().into(),
+                subject.into(),
+                BasicPublishOptions::default(),
+                b"{\"not\": \"an envelope\"",
+                BasicProperties::default(),
+            )
+            .await
+            .expect("publish garbage")
+            .await
+            .expect("garbage confirmed");
+        None
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
