@@ -238,20 +238,8 @@ pub struct Envelope<E> {
 impl<E> Envelope<E> {
     /// Replaces the payload, keeping everything else.
     pub fn map<F>(self, f: impl FnOnce(E) -> F) -> Envelope<F> {
-        Envelope {
-            event_id: self.event_id,
-            aggregate_type: self.aggregate_type,
-            aggregate_id: self.aggregate_id,
-            version: self.version,
-            position: self.position,
-            recorded_at: self.recorded_at,
-            event_type: self.event_type,
-            schema_version: self.schema_version,
-            correlation_id: self.correlation_id,
-            causation_id: self.causation_id,
-            trace: self.trace,
-            metadata: self.metadata,
-            payload: f(self.payload),
+        match self.try_map(|payload| Ok::<_, std::convert::Infallible>(f(payload))) {
+            Ok(envelope) => envelope,
         }
     }
 
@@ -337,22 +325,7 @@ impl RawEnvelope {
 impl<E> Envelope<Option<E>> {
     /// `Some(envelope)` when the payload is present.
     pub fn transpose(self) -> Option<Envelope<E>> {
-        let payload = self.payload?;
-        Some(Envelope {
-            event_id: self.event_id,
-            aggregate_type: self.aggregate_type,
-            aggregate_id: self.aggregate_id,
-            version: self.version,
-            position: self.position,
-            recorded_at: self.recorded_at,
-            event_type: self.event_type,
-            schema_version: self.schema_version,
-            correlation_id: self.correlation_id,
-            causation_id: self.causation_id,
-            trace: self.trace,
-            metadata: self.metadata,
-            payload,
-        })
+        self.try_map(|payload| payload.ok_or(())).ok()
     }
 }
 
