@@ -97,6 +97,14 @@ pub enum BatchError {
 }
 
 impl BatchError {
+    /// The event at `index` of the batch did not decode or apply, for `reason`.
+    pub fn event(index: usize, reason: impl std::fmt::Display) -> Self {
+        Self::Event {
+            index,
+            reason: reason.to_string(),
+        }
+    }
+
     /// The checkpoint of `projection` is at `found`, not at `from` where the batch starts:
     /// another runner applied it meanwhile. Retryable: the next catch-up starts from there.
     pub fn checkpoint_moved(projection: &str, from: Position, found: Position) -> Self {
@@ -178,6 +186,107 @@ fn stopped<T: BatchProjection>(event: &RawEnvelope, reason: String) -> CatchUpEr
         projection: T::NAME,
         position: event.position,
         reason,
+    }
+}
+
+impl CatchUpError {
+    /// `projection`'s read model could not be emptied for a rebuild.
+    pub fn not_reset(projection: &'static str, error: ProjectionError) -> Self {
+        Self::Event {
+            projection,
+            position: 0,
+            reason: error.0,
+        }
+    }
+}
+
+/// A store that keeps projections of kind `P` in its own tables: it applies a batch and
+/// moves the checkpoint after it in one of its transactions, and empties a read model with
+/// its checkpoint in another. What a [`TransactionalRunner`] drives.
+pub trait Transactional<P>: EventStore + CheckpointStore + Clone {
+    /// The projection's name, and its checkpoint's.
+    const NAME: &'static str;
+
+    /// Applies `batch` and moves the checkpoint from `from` to its last event, in one
+    /// transaction that keeps nothing when an event fails; refuses with
+    /// [`BatchError::checkpoint_moved`] when the checkpoint is no longer at `from`.
+    fn apply_batch(
+        &self,
+        projection: &Arc<P>,
+        from: Position,
+        batch: &[RawEnvelope],
+    ) -> impl Future<Output = Result<usize, BatchError>> + Send;
+
+    /// Empties the read model and sets its checkpoint to 0, in one transaction.
+    fn reset(&self, projection: &Arc<P>) -> impl Future<Output = Result<(), CatchUpError>> + Send;
+}
+
+/// Feeds a projection kept in a store's tables from the store's global order: each batch of
+/// events and the checkpoint after it commit in one transaction, so after a crash the two
+/// never disagree (no event applied twice or skipped).
+#[derive(Debug)]
+pub struct TransactionalRunner<S, P> {
+    store: S,
+    projection: Arc<P>,
+    batch_size: usize,
+}
+
+impl<S: Transactional<P>, P: Send + Sync + 'static> TransactionalRunner<S, P> {
+    /// A runner applying up to 500 events per transaction.
+    pub fn new(store: S, projection: P) -> Self {
+        Self {
+            store,
+            projection: Arc::new(projection),
+            batch_size: 500,
+        }
+    }
+
+    /// Sets how many events one transaction applies (at least 1).
+    #[must_use]
+    pub fn batch_size(mut self, batch_size: usize) -> Self {
+        self.batch_size = batch_size.max(1);
+        self
+    }
+
+    /// The projection.
+    pub fn projection(&self) -> &P {
+        &self.projection
+    }
+
+    /// Applies every event after the checkpoint; returns how many it applied. When an event
+    /// fails, the events before it are kept with the checkpoint just before it.
+    pub async fn catch_up(&self) -> Result<usize, CatchUpError> {
+        let mut batches = StoreBatches {
+            store: &self.store,
+            projection: &self.projection,
+        };
+        catch_up(&self.store, &self.store, &mut batches, self.batch_size).await
+    }
+
+    /// Empties the read model and sets the checkpoint to 0 in one transaction, then applies
+    /// every event from the first. Readers see the read model grow back, not a mix.
+    pub async fn rebuild(&self) -> Result<usize, CatchUpError> {
+        self.store.reset(&self.projection).await?;
+        self.catch_up().await
+    }
+}
+
+/// A [`TransactionalRunner`]'s batches.
+struct StoreBatches<'a, S, P> {
+    store: &'a S,
+    projection: &'a Arc<P>,
+}
+
+impl<S: Transactional<P>, P: Send + Sync + 'static> BatchProjection for StoreBatches<'_, S, P> {
+    const NAME: &'static str = S::NAME;
+    const ATOMIC: bool = true;
+
+    fn apply_batch(
+        &mut self,
+        from: Position,
+        batch: &[RawEnvelope],
+    ) -> impl Future<Output = Result<usize, BatchError>> + Send {
+        self.store.apply_batch(self.projection, from, batch)
     }
 }
 

@@ -2,8 +2,9 @@
 //! transaction, so after a crash the two never disagree (no event applied twice or skipped).
 
 use std::future::Future;
+use std::sync::Arc;
 
-use ddd_core::projection::{self, BatchError, BatchProjection};
+use ddd_core::projection::{BatchError, Transactional, TransactionalRunner};
 use ddd_core::{
     CatchUpError, CheckpointStore, DomainEvent, Envelope, Position, ProjectionError, RawEnvelope,
     StoreError,
@@ -91,107 +92,52 @@ pub trait SqlProjection: Send + Sync + 'static {
 
 /// Feeds a [`SqlProjection`] from the global order: each batch of events and the checkpoint
 /// after it commit in one transaction.
-#[derive(Debug)]
-pub struct SqlProjectionRunner<P> {
-    store: PostgresStore,
-    projection: P,
-    batch_size: usize,
-}
+pub type SqlProjectionRunner<P> = TransactionalRunner<PostgresStore, P>;
 
-impl<P: SqlProjection> SqlProjectionRunner<P> {
-    /// A runner applying up to 500 events per transaction.
-    pub fn new(store: PostgresStore, projection: P) -> Self {
-        Self {
-            store,
-            projection,
-            batch_size: 500,
-        }
-    }
-
-    /// Sets how many events one transaction applies (at least 1).
-    #[must_use]
-    pub fn batch_size(mut self, batch_size: usize) -> Self {
-        self.batch_size = batch_size.max(1);
-        self
-    }
-
-    /// The projection.
-    pub fn projection(&self) -> &P {
-        &self.projection
-    }
-
-    /// Applies every event after the checkpoint; returns how many it applied. When an event
-    /// fails, the events before it are kept with the checkpoint just before it.
-    pub async fn catch_up(&self) -> Result<usize, CatchUpError> {
-        let mut batches = Transactional(self);
-        projection::catch_up(&self.store, &self.store, &mut batches, self.batch_size).await
-    }
-
-    /// Empties the read model and sets the checkpoint to 0 in one transaction, then applies
-    /// every event from the first. Readers see the read model grow back, not a mix.
-    pub async fn rebuild(&self) -> Result<usize, CatchUpError> {
-        let failed = |error| store_error("rebuilding", error);
-        let mut transaction = self.store.pool().begin().await.map_err(failed)?;
-        lock_checkpoint(&mut transaction, P::NAME).await?;
-        self.projection
-            .reset(&mut transaction)
-            .await
-            .map_err(|error| CatchUpError::Event {
-                projection: P::NAME,
-                position: 0,
-                reason: error.0,
-            })?;
-        save(&mut *transaction, P::NAME, 0).await?;
-        transaction.commit().await.map_err(failed)?;
-        self.catch_up().await
-    }
-}
-
-/// A runner's batches, each applied in one transaction with the checkpoint after it.
-struct Transactional<'a, P>(&'a SqlProjectionRunner<P>);
-
-impl<P: SqlProjection> BatchProjection for Transactional<'_, P> {
+impl<P: SqlProjection> Transactional<P> for PostgresStore {
     const NAME: &'static str = P::NAME;
-    const ATOMIC: bool = true;
 
     async fn apply_batch(
-        &mut self,
+        &self,
+        projection: &Arc<P>,
         from: Position,
         batch: &[RawEnvelope],
     ) -> Result<usize, BatchError> {
-        let Self(runner) = *self;
         let failed = |error| BatchError::Store(store_error("applying a batch", error));
-        let mut transaction = runner.store.pool().begin().await.map_err(failed)?;
+        let mut transaction = self.pool().begin().await.map_err(failed)?;
         let found = lock_checkpoint(&mut transaction, P::NAME).await?;
         if found != from {
             return Err(BatchError::checkpoint_moved(P::NAME, from, found));
         }
         let mut applied = 0;
         for (index, raw) in batch.iter().enumerate() {
-            let event = match raw.clone().decode::<P::Event>() {
-                Ok(Some(event)) => event,
-                Ok(None) => continue,
-                Err(error) => {
-                    return Err(BatchError::Event {
-                        index,
-                        reason: error.to_string(),
-                    });
-                }
+            let decoded = raw.clone().decode::<P::Event>();
+            let Some(event) = decoded.map_err(|error| BatchError::event(index, error))? else {
+                continue;
             };
             let connection = transaction.acquire().await.map_err(failed)?;
-            runner
-                .projection
+            projection
                 .apply(connection, &event)
                 .await
-                .map_err(|error| BatchError::Event {
-                    index,
-                    reason: error.0,
-                })?;
+                .map_err(|error| BatchError::event(index, error))?;
             applied += 1;
         }
         let last = batch.last().map_or(from, |event| event.position);
         save(&mut *transaction, P::NAME, last).await?;
         transaction.commit().await.map_err(failed)?;
         Ok(applied)
+    }
+
+    async fn reset(&self, projection: &Arc<P>) -> Result<(), CatchUpError> {
+        let failed = |error| store_error("rebuilding", error);
+        let mut transaction = self.pool().begin().await.map_err(failed)?;
+        lock_checkpoint(&mut transaction, P::NAME).await?;
+        projection
+            .reset(&mut transaction)
+            .await
+            .map_err(|error| CatchUpError::not_reset(P::NAME, error))?;
+        save(&mut *transaction, P::NAME, 0).await?;
+        transaction.commit().await.map_err(failed)?;
+        Ok(())
     }
 }

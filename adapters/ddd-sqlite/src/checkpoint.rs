@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use ddd_core::projection::{self, BatchError, BatchProjection};
+use ddd_core::projection::{BatchError, Transactional, TransactionalRunner};
 use ddd_core::{
     CatchUpError, CheckpointStore, DomainEvent, Envelope, Position, ProjectionError, RawEnvelope,
     StoreError,
@@ -98,101 +98,52 @@ pub trait SqlProjection: Send + Sync + 'static {
 
 /// Feeds a [`SqlProjection`] from the global order: each batch of events and the checkpoint
 /// after it commit in one transaction.
-#[derive(Debug)]
-pub struct SqlProjectionRunner<P> {
-    store: SqliteStore,
-    projection: Arc<P>,
-    batch_size: usize,
-}
+pub type SqlProjectionRunner<P> = TransactionalRunner<SqliteStore, P>;
 
-impl<P: SqlProjection> SqlProjectionRunner<P> {
-    /// A runner applying up to 500 events per transaction.
-    pub fn new(store: SqliteStore, projection: P) -> Self {
-        Self {
-            store,
-            projection: Arc::new(projection),
-            batch_size: 500,
-        }
-    }
-
-    /// Sets how many events one transaction applies (at least 1).
-    #[must_use]
-    pub fn batch_size(mut self, batch_size: usize) -> Self {
-        self.batch_size = batch_size.max(1);
-        self
-    }
-
-    /// The projection.
-    pub fn projection(&self) -> &P {
-        &self.projection
-    }
-
-    /// Applies every event after the checkpoint; returns how many it applied. When an event
-    /// fails, the events before it are kept with the checkpoint just before it.
-    pub async fn catch_up(&self) -> Result<usize, CatchUpError> {
-        let mut batches = Transactional(self);
-        projection::catch_up(&self.store, &self.store, &mut batches, self.batch_size).await
-    }
-
-    /// Empties the read model and sets the checkpoint to 0 in one transaction, then applies
-    /// every event from the first. Readers see the read model grow back, not a mix.
-    pub async fn rebuild(&self) -> Result<usize, CatchUpError> {
-        let projection = Arc::clone(&self.projection);
-        self.store
-            .write(move |tx| {
-                projection.reset(tx).map_err(|error| CatchUpError::Event {
-                    projection: P::NAME,
-                    position: 0,
-                    reason: error.0,
-                })?;
-                save(tx, P::NAME, 0)?;
-                Ok::<_, CatchUpError>(())
-            })
-            .await?;
-        self.catch_up().await
-    }
-}
-
-/// A runner's batches, each applied in one write with the checkpoint after it.
-struct Transactional<'a, P>(&'a SqlProjectionRunner<P>);
-
-impl<P: SqlProjection> BatchProjection for Transactional<'_, P> {
+impl<P: SqlProjection> Transactional<P> for SqliteStore {
     const NAME: &'static str = P::NAME;
-    const ATOMIC: bool = true;
 
     async fn apply_batch(
-        &mut self,
+        &self,
+        projection: &Arc<P>,
         from: Position,
         batch: &[RawEnvelope],
     ) -> Result<usize, BatchError> {
-        let projection = Arc::clone(&self.0.projection);
+        let projection = Arc::clone(projection);
         // The write runs on the writer's thread, which needs the events to own.
         let batch = batch.to_vec();
-        self.0
-            .store
-            .write(move |tx| {
-                let found = load(tx.connection(), P::NAME)?;
-                if found != from {
-                    return Err(BatchError::checkpoint_moved(P::NAME, from, found));
-                }
-                let mut applied = 0;
-                let last = batch.last().map_or(from, |event| event.position);
-                for (index, raw) in batch.into_iter().enumerate() {
-                    let failed = |reason: String| BatchError::Event { index, reason };
-                    match raw.decode::<P::Event>() {
-                        Ok(Some(event)) => {
-                            projection
-                                .apply(tx, &event)
-                                .map_err(|error| failed(error.0))?;
-                            applied += 1;
-                        }
-                        Ok(None) => {}
-                        Err(error) => return Err(failed(error.to_string())),
-                    }
-                }
-                save(tx, P::NAME, last)?;
-                Ok(applied)
-            })
-            .await
+        self.write(move |tx| {
+            let found = load(tx.connection(), P::NAME)?;
+            if found != from {
+                return Err(BatchError::checkpoint_moved(P::NAME, from, found));
+            }
+            let mut applied = 0;
+            let last = batch.last().map_or(from, |event| event.position);
+            for (index, raw) in batch.into_iter().enumerate() {
+                let decoded = raw.decode::<P::Event>();
+                let Some(event) = decoded.map_err(|error| BatchError::event(index, error))? else {
+                    continue;
+                };
+                projection
+                    .apply(tx, &event)
+                    .map_err(|error| BatchError::event(index, error))?;
+                applied += 1;
+            }
+            save(tx, P::NAME, last)?;
+            Ok(applied)
+        })
+        .await
+    }
+
+    async fn reset(&self, projection: &Arc<P>) -> Result<(), CatchUpError> {
+        let projection = Arc::clone(projection);
+        self.write(move |tx| {
+            projection
+                .reset(tx)
+                .map_err(|error| CatchUpError::not_reset(P::NAME, error))?;
+            save(tx, P::NAME, 0)?;
+            Ok::<_, CatchUpError>(())
+        })
+        .await
     }
 }
