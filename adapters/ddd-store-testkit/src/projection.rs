@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 
+use ddd_core::projection::{Transactional, TransactionalRunner};
 use ddd_core::testing::conformance::account::AccountEvent;
 use ddd_core::{
     AppendRequest, CatchUpError, CheckpointStore, Envelope, EventStore, ExpectedVersion,
@@ -22,27 +23,14 @@ pub const NAME: &str = "balances";
 /// Balances per account as `account -> (balance, events)`.
 pub type Balances = HashMap<String, (i64, i64)>;
 
-/// What a projection runner is asked to do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Run {
-    /// Apply the events after the checkpoint.
-    CatchUp,
-    /// Empty the read model, then apply every event.
-    Rebuild,
-}
+/// The balances read model kept by a store's SQL projection runner: the store's
+/// [`Transactional`] runs [`SqlBalances::Balances`], its projection of the table.
+pub trait SqlBalances: Clone {
+    /// The store's projection of the balances table, named [`NAME`], folding with [`change`].
+    type Balances: Default + Send + Sync + 'static;
 
-/// The balances read model kept by a store's SQL projection runner.
-pub trait SqlBalances: EventStore + CheckpointStore + Clone {
     /// Creates the read model's table, empty.
     fn create_balances(&self) -> impl Future<Output = ()> + Send;
-
-    /// Runs the projection as `run` says, with a runner applying `batch_size` events per
-    /// transaction.
-    fn run_balances(
-        &self,
-        run: Run,
-        batch_size: usize,
-    ) -> impl Future<Output = Result<usize, CatchUpError>> + Send;
 
     /// The read model's rows.
     fn balances(&self) -> impl Future<Output = Balances> + Send;
@@ -58,6 +46,14 @@ pub fn change(event: &Envelope<AccountEvent>) -> Result<i64, ProjectionError> {
         AccountEvent::Deposited { amount } => Ok(amount),
         AccountEvent::Withdrawn { amount } => Ok(-amount),
     }
+}
+
+/// A runner of the store's balances projection, `batch_size` events per transaction.
+fn runner<S>(store: &S, batch_size: usize) -> TransactionalRunner<S, S::Balances>
+where
+    S: SqlBalances + Transactional<S::Balances>,
+{
+    TransactionalRunner::new(store.clone(), S::Balances::default()).batch_size(batch_size)
 }
 
 async fn store_deposit(store: &impl EventStore, account: u64, amount: i64) {
@@ -95,45 +91,34 @@ async fn checkpoint(store: &impl CheckpointStore) -> u64 {
 }
 
 /// Catch-up from the start, then only what is new.
-pub async fn catch_up_from_the_start_then_only_what_is_new<S: SqlBalances>(store: &S) {
+pub async fn catch_up_from_the_start_then_only_what_is_new<S>(store: &S)
+where
+    S: SqlBalances + Transactional<S::Balances>,
+{
     store.create_balances().await;
     for n in 0..200 {
         store_deposit(store, n % 5, 1 + i64::try_from(n % 7).expect("small")).await;
     }
-    assert_eq!(
-        store
-            .run_balances(Run::CatchUp, 32)
-            .await
-            .expect("catch up"),
-        200
-    );
+    assert_eq!(runner(store, 32).catch_up().await.expect("catch up"), 200);
     assert_eq!(store.balances().await, fold(store).await);
     for n in 0..50 {
         store_deposit(store, n % 5, 2).await;
     }
     assert_eq!(
-        store
-            .run_balances(Run::CatchUp, 32)
-            .await
-            .expect("catch up"),
+        runner(store, 32).catch_up().await.expect("catch up"),
         50,
         "only the new events"
     );
-    assert_eq!(
-        store
-            .run_balances(Run::CatchUp, 32)
-            .await
-            .expect("catch up"),
-        0
-    );
+    assert_eq!(runner(store, 32).catch_up().await.expect("catch up"), 0);
     assert_eq!(store.balances().await, fold(store).await);
     assert_eq!(checkpoint(store).await, 250);
 }
 
 /// The 11th event fails: the 10 before it are kept, once, with the checkpoint after them.
-pub async fn a_failing_event_keeps_what_came_before_it_and_nothing_twice<S: SqlBalances>(
-    store: &S,
-) {
+pub async fn a_failing_event_keeps_what_came_before_it_and_nothing_twice<S>(store: &S)
+where
+    S: SqlBalances + Transactional<S::Balances>,
+{
     store.create_balances().await;
     for _ in 0..10 {
         store_deposit(store, 1, 5).await;
@@ -143,7 +128,7 @@ pub async fn a_failing_event_keeps_what_came_before_it_and_nothing_twice<S: SqlB
         store_deposit(store, 1, 5).await;
     }
     for attempt in 0..2 {
-        match store.run_balances(Run::CatchUp, 100).await {
+        match runner(store, 100).catch_up().await {
             Err(CatchUpError::Event { position: 11, .. }) => {}
             other => panic!("attempt {attempt}: the 11th event fails: {other:?}"),
         }
@@ -158,25 +143,25 @@ pub async fn a_failing_event_keeps_what_came_before_it_and_nothing_twice<S: SqlB
 }
 
 /// A rebuild replays everything into an emptied read model.
-pub async fn rebuild_replays_everything_into_an_emptied_model<S: SqlBalances>(store: &S) {
+pub async fn rebuild_replays_everything_into_an_emptied_model<S>(store: &S)
+where
+    S: SqlBalances + Transactional<S::Balances>,
+{
     store.create_balances().await;
     for n in 0..60 {
         store_deposit(store, n % 3, 3).await;
     }
-    store
-        .run_balances(Run::CatchUp, 16)
-        .await
-        .expect("catch up");
+    runner(store, 16).catch_up().await.expect("catch up");
     store.damage_balances().await;
-    assert_eq!(
-        store.run_balances(Run::Rebuild, 16).await.expect("rebuild"),
-        60
-    );
+    assert_eq!(runner(store, 16).rebuild().await.expect("rebuild"), 60);
     assert_eq!(store.balances().await, fold(store).await);
 }
 
 /// Two runners at once apply each event once.
-pub async fn two_runners_at_once_apply_each_event_once<S: SqlBalances>(store: &S) {
+pub async fn two_runners_at_once_apply_each_event_once<S>(store: &S)
+where
+    S: SqlBalances + Transactional<S::Balances>,
+{
     store.create_balances().await;
     for n in 0..300 {
         store_deposit(store, n % 4, 1).await;
@@ -184,7 +169,7 @@ pub async fn two_runners_at_once_apply_each_event_once<S: SqlBalances>(store: &S
     let run = |store: S| async move {
         // The loser of a race for a batch is told the checkpoint moved; it tries again.
         loop {
-            match store.run_balances(Run::CatchUp, 10).await {
+            match runner(&store, 10).catch_up().await {
                 Ok(_) => return,
                 Err(CatchUpError::Store(error)) if error.is_retryable() => {}
                 Err(other) => panic!("{other}"),

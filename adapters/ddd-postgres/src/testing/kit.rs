@@ -6,14 +6,12 @@ use std::time::Duration;
 
 use ddd_core::testing::conformance::Tick;
 use ddd_core::testing::conformance::account::AccountEvent;
-use ddd_core::{
-    AppendError, AppendRequest, CatchUpError, DomainEvent, Envelope, EventId, ProjectionError,
-};
-use ddd_store_testkit::projection::{self, Balances, Run};
+use ddd_core::{AppendError, AppendRequest, DomainEvent, Envelope, EventId, ProjectionError};
+use ddd_store_testkit::projection::{self, Balances};
 use ddd_store_testkit::{OwnWrites, SqlBalances, TestStore};
 use sqlx::PgConnection;
 
-use crate::{PostgresStore, SqlProjection, SqlProjectionRunner};
+use crate::{PostgresStore, SqlProjection};
 
 impl TestStore for PostgresStore {
     const CONCURRENT_WRITES: bool = true;
@@ -81,8 +79,8 @@ impl OwnWrites for PostgresStore {
 }
 
 /// The kit's balances read model in a table of the schema.
-#[derive(Debug)]
-struct BalancesTable;
+#[derive(Debug, Default)]
+pub struct BalancesTable;
 
 impl SqlProjection for BalancesTable {
     type Event = AccountEvent;
@@ -116,6 +114,8 @@ impl SqlProjection for BalancesTable {
 }
 
 impl SqlBalances for PostgresStore {
+    type Balances = BalancesTable;
+
     async fn create_balances(&self) {
         sqlx::query(
             "CREATE TABLE balances (account TEXT PRIMARY KEY, balance BIGINT NOT NULL, \
@@ -124,14 +124,6 @@ impl SqlBalances for PostgresStore {
         .execute(self.pool())
         .await
         .expect("read model table");
-    }
-
-    async fn run_balances(&self, run: Run, batch_size: usize) -> Result<usize, CatchUpError> {
-        let runner = SqlProjectionRunner::new(self.clone(), BalancesTable).batch_size(batch_size);
-        match run {
-            Run::CatchUp => runner.catch_up().await,
-            Run::Rebuild => runner.rebuild().await,
-        }
     }
 
     async fn balances(&self) -> Balances {

@@ -6,14 +6,14 @@ use std::time::Duration;
 use ddd_core::testing::conformance::Tick;
 use ddd_core::testing::conformance::account::AccountEvent;
 use ddd_core::{
-    AppendError, AppendRequest, CatchUpError, DomainEvent, Envelope, EventId, ProjectionError,
-    StoreError, StreamId,
+    AppendError, AppendRequest, DomainEvent, Envelope, EventId, ProjectionError, StoreError,
+    StreamId,
 };
-use ddd_store_testkit::projection::{self, Balances, Run};
+use ddd_store_testkit::projection::{self, Balances};
 use ddd_store_testkit::{OwnWrites, SqlBalances, TestStore};
 use rusqlite::params;
 
-use crate::{SqlProjection, SqlProjectionRunner, SqliteStore, WriteTx};
+use crate::{SqlProjection, SqliteStore, WriteTx};
 
 fn permanent(error: rusqlite::Error) -> StoreError {
     StoreError::permanent(error.to_string())
@@ -93,8 +93,8 @@ impl OwnWrites for SqliteStore {
 }
 
 /// The kit's balances read model in a table of the file.
-#[derive(Debug)]
-struct BalancesTable;
+#[derive(Debug, Default)]
+pub struct BalancesTable;
 
 impl SqlProjection for BalancesTable {
     type Event = AccountEvent;
@@ -124,6 +124,8 @@ impl SqlProjection for BalancesTable {
 }
 
 impl SqlBalances for SqliteStore {
+    type Balances = BalancesTable;
+
     async fn create_balances(&self) {
         self.write(|tx| {
             tx.connection()
@@ -135,14 +137,6 @@ impl SqlBalances for SqliteStore {
         })
         .await
         .expect("read model table");
-    }
-
-    async fn run_balances(&self, run: Run, batch_size: usize) -> Result<usize, CatchUpError> {
-        let runner = SqlProjectionRunner::new(self.clone(), BalancesTable).batch_size(batch_size);
-        match run {
-            Run::CatchUp => runner.catch_up().await,
-            Run::Rebuild => runner.rebuild().await,
-        }
     }
 
     async fn balances(&self) -> Balances {
