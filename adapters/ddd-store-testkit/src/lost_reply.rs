@@ -4,7 +4,7 @@
 //! and is killed with SIGKILL at a random moment; the parent then retries every batch with
 //! the same ids and expectations.
 //!
-//! The store's ignored test [`CHILD_TEST`] runs [`child`]; its parent test runs
+//! The store's ignored test [`CHILD_TEST`] runs [`child()`]; its parent test runs
 //! [`a_retry_after_the_appender_died_stores_one_copy`].
 
 use std::time::Duration;
@@ -15,7 +15,7 @@ use ddd_core::{AppendRequest, Envelope, ExpectedVersion, StreamId};
 use crate::rng::{self, Rng};
 use crate::{TestStore, child};
 
-/// The name the store's ignored test that runs [`child`] must have.
+/// The name the store's ignored test that runs [`child()`] must have.
 pub const CHILD_TEST: &str = "appender_child_process";
 const CHILD_URL: &str = "DDD_APPENDER_URL";
 const CHILD_SEED: &str = "DDD_APPENDER_SEED";

@@ -39,7 +39,7 @@ use ddd_core::{
 use crate::rng::{self, Rng};
 use crate::{TestStore, child, deposit, everything};
 
-/// The name the store's ignored test that runs [`child`] must have.
+/// The name the store's ignored test that runs [`child()`] must have.
 pub const CHILD_TEST: &str = "relay_child_process";
 const CHILD_URL: &str = "DDD_RELAY_CHILD_URL";
 const CHILD_BUS: &str = "DDD_RELAY_CHILD_BUS";
