@@ -26,7 +26,7 @@ check_services() {
   done
   if ((${#down[@]})); then
     echo "error: these services do not answer: ${down[*]}" >&2
-    echo "start them (see the library's env entry, machines/rust-svc.md) or point the URL variables elsewhere" >&2
+    echo "start them (README.md, \"Services for the test suite\": the Debian packages and the commands) or point the URL variables elsewhere" >&2
     exit 1
   fi
 }
