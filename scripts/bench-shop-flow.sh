@@ -18,8 +18,10 @@
 # (20), SERVICE_LOG (warn), DATABASE_URL (the PostgreSQL server; databases
 # `bench_shop_flow_<pid>_<context>` are created and dropped), NATS_URL
 # (nats://127.0.0.1:4222), BUILD (1; 0 runs the last build), CARGO_TARGET_DIR (default
-# <repo>/target/gen-projects, shared with the test suite's generated workspaces), TMPDIR
-# (the SQLite files: a real disk). The markdown report goes to stdout, progress to stderr.
+# <repo>/target/gen-projects, shared with the test suite's generated workspaces), BIN_DIR
+# (where the shop's binaries are copied and run from: <repo>/target/bench-shop-flow/bin; with
+# BUILD=0, a directory of binaries built otherwise, to compare builds), TMPDIR (the SQLite
+# files: a real disk). The markdown report goes to stdout, progress to stderr.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -48,17 +50,19 @@ fail() {
 }
 
 # --- build -------------------------------------------------------------------------------
-mkdir -p "$out/bin"
+bin="${BIN_DIR:-$out/bin}"
+mkdir -p "$bin"
+bin="$(cd "$bin" && pwd)"
 if [[ "${BUILD:-1}" != 0 ]]; then
     (cd "$shop" && cargo build --release --workspace --bins --all-features >&2)
     for binary in shop "${contexts[@]/#/shop-}"; do
-        cp "$CARGO_TARGET_DIR/release/$binary" "$out/bin/"
+        cp "$CARGO_TARGET_DIR/release/$binary" "$bin/"
     done
     echo "commit $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD 2>/dev/null ||
-        echo ' (uncommitted changes in the tree)')" >"$out/bin/built-from"
+        echo ' (uncommitted changes in the tree)')" >"$bin/built-from"
     cargo build --release --manifest-path "$root/benches/shop-flow/Cargo.toml" >&2
 fi
-[[ -x "$client" && -x "$out/bin/shop" ]] || fail "not built (run without BUILD=0)"
+[[ -x "$client" && -x "$bin/shop" ]] || fail "not built (run without BUILD=0)"
 
 # --- processes and databases, cleaned up on exit -------------------------------------------
 work="$(mktemp -d "${TMPDIR:-/tmp}/bench-shop-flow.XXXXXX")"
@@ -78,10 +82,14 @@ trap cleanup EXIT
 start() {
     local name="$1" port="$2"
     shift 2
-    (cd "$work" && env HTTP_ADDR="127.0.0.1:$port" RUST_LOG="$service_log" "$@" \
-        "$out/bin/$name" >"$out/$name-$port.log" 2>&1) &
-    pids+=($!)
+    # exec: the pid kept is the binary's, which the cleanup stops.
+    (cd "$work" && exec env HTTP_ADDR="127.0.0.1:$port" RUST_LOG="$service_log" "$@" \
+        "$bin/$name" >"$out/$name-$port.log" 2>&1) &
+    local pid=$!
+    pids+=("$pid")
     for _ in $(seq 1 300); do
+        # Ours, not another process on the port.
+        kill -0 "$pid" 2>/dev/null || break
         curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && return
         sleep 0.1
     done
@@ -152,7 +160,7 @@ done
 cpu="$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n1)"
 echo "- machine: $(nproc) cores${cpu:+ ($cpu)}, $(uname -sr); load average at start: $load, at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "- $(rustc --version); release profile; $(psql -XtAc 'SHOW server_version' "$pg_url" 2>/dev/null | sed 's/^/PostgreSQL /'); NATS at $nats_url"
-echo "- shop built from: $(cat "$out/bin/built-from" 2>/dev/null || echo unknown)"
+echo "- shop built from: $(cat "$bin/built-from" 2>/dev/null || echo unknown)"
 echo "- disk for SQLite: $(df --output=source,fstype "$work" | tail -n1 | tr -s ' ')"
 echo "- one customer: $flows flows after $warmup untimed; many: $customers customers for ${seconds}s"
 echo
