@@ -134,9 +134,6 @@ pub enum RelayError {
     Bus(#[from] BusError),
 }
 
-/// The least time between two drains a [`Relay`] makes on its store's signal.
-pub const SIGNAL_GAP: Duration = Duration::from_millis(5);
-
 /// Moves events from an outbox to a bus: read a batch, publish it in order, mark it
 /// published. A crash between publish and mark publishes the batch again (at-least-once);
 /// consumers deduplicate by event id.
@@ -200,13 +197,9 @@ impl<O: Outbox, B: EventBus> Relay<O, B> {
         }
     }
 
-    /// Relays until `shutdown` completes: when the outbox [signals](Outbox::signal) that
-    /// events were recorded, else every `interval` when idle; backing off on errors; drains
-    /// once more before returning so nothing recorded stays behind.
-    ///
-    /// A signal drains at once after a quiet spell, but no sooner than [`SIGNAL_GAP`] after
-    /// the last drain: under a stream of appends each drain takes what came meanwhile, so a
-    /// busy store is read a bounded number of times a second, not once per append.
+    /// Relays until `shutdown` completes: at once when the outbox [signals](Outbox::signal)
+    /// that events were recorded, else every `interval` when idle; backing off on errors;
+    /// drains once more before returning so nothing recorded stays behind.
     pub async fn run(
         &self,
         interval: Duration,
@@ -215,9 +208,7 @@ impl<O: Outbox, B: EventBus> Relay<O, B> {
         tokio::pin!(shutdown);
         let mut signal = self.outbox.signal();
         let mut backoff = interval;
-        let gap = SIGNAL_GAP.min(interval);
         loop {
-            let drained = tokio::time::Instant::now();
             // Seen before draining: events recorded during the drain change it again.
             if let Some(signal) = &mut signal {
                 signal.borrow_and_update();
@@ -245,10 +236,6 @@ impl<O: Outbox, B: EventBus> Relay<O, B> {
                 still = recorded => {
                     if !still {
                         signal = None;
-                    }
-                    tokio::select! {
-                        () = &mut shutdown => break,
-                        () = tokio::time::sleep_until(drained + gap) => {}
                     }
                 }
             }
