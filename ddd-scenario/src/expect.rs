@@ -252,22 +252,15 @@ impl<'s, S: System> Then<'s, S> {
     }
 
     fn unknown_names(&self) -> Vec<String> {
-        let contexts = self.scenario.context_names().join(", ");
         let mut problems = Vec::new();
         for (context, _) in &self.events {
             if self.scenario.member(context).is_none() {
-                problems.push(format!(
-                    "no context `{context}`; the contexts are {contexts}"
-                ));
+                problems.push(self.scenario.no_context(context));
             }
         }
         for (context, view, _) in &self.rows {
             match self.scenario.member(context) {
-                None => {
-                    problems.push(format!(
-                        "no context `{context}`; the contexts are {contexts}"
-                    ));
-                }
+                None => problems.push(self.scenario.no_context(context)),
                 Some((_, member)) if member.view_named(view).is_none() => {
                     let views: Vec<&str> = member
                         .views

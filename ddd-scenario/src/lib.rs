@@ -275,10 +275,7 @@ impl<S: System> Scenario<S> {
     /// When the system has no context `context`, or does not settle within the timeout.
     pub async fn recorded(&self, context: &str) -> Vec<Recorded> {
         let Some((index, member)) = self.member(context) else {
-            panic!(
-                "no context `{context}`; the contexts are {}",
-                self.context_names().join(", ")
-            );
+            panic!("{}", self.no_context(context));
         };
         if let Err(busy) = observe::settle(self, self.timeout).await {
             panic!("the system did not settle: {busy}");
@@ -326,8 +323,10 @@ impl<S: System> Scenario<S> {
             .find(|(_, member)| member.name == name)
     }
 
-    fn context_names(&self) -> Vec<&'static str> {
-        self.contexts.iter().map(|member| member.name).collect()
+    /// What a scenario is told when it names a context the system does not have.
+    fn no_context(&self, name: &str) -> String {
+        let names: Vec<&str> = self.contexts.iter().map(|member| member.name).collect();
+        format!("no context `{name}`; the contexts are {}", names.join(", "))
     }
 
     fn dead_letters(&self) -> Vec<DeadLetter> {

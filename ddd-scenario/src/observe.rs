@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use ddd_core::view::is_copy;
-use ddd_core::{EventStore as _, Outbox as _, ViewHandle, ViewQuery, ViewStatus, ViewStore as _};
+use ddd_core::{EventStore as _, Outbox as _, ViewHandle, ViewStatus};
 use serde_json::Value;
 use tokio::time::Instant;
 
@@ -99,24 +99,17 @@ async fn read_rows(member: &Member, handle: &ViewHandle) -> Rows {
     {
         return Rows::Stopped { position, reason };
     }
-    let mut rows = Vec::new();
-    let mut query = ViewQuery {
-        limit: ddd_core::view::MAX_LIMIT,
-        ..ViewQuery::default()
-    };
-    loop {
-        let page = match member.store.query_view(handle.schema(), &query).await {
-            Ok(page) => page,
-            // Not prepared yet: its runner has not made its first step.
-            Err(error) => return Rows::Unreadable(error.to_string()),
-        };
-        for record in page.rows {
-            rows.push(serde_json::from_str(&record.row).unwrap_or(Value::String(record.row)));
-        }
-        match page.next {
-            Some(next) => query.after = Some(next),
-            None => return Rows::Read(rows),
-        }
+    match ddd_core::view::all_rows(&member.store, handle.schema()).await {
+        Ok(records) => Rows::Read(
+            records
+                .into_iter()
+                .map(|record| {
+                    serde_json::from_str(&record.row).unwrap_or(Value::String(record.row))
+                })
+                .collect(),
+        ),
+        // Not prepared yet: its runner has not made its first step.
+        Err(error) => Rows::Unreadable(error.to_string()),
     }
 }
 

@@ -30,6 +30,15 @@ pub(crate) struct Output {
 }
 
 impl Output {
+    /// An empty directory and no output, for a test that runs something other than `ddd`.
+    pub(crate) fn scratch() -> Output {
+        Output {
+            stdout: String::new(),
+            stderr: String::new(),
+            dir: tempfile::tempdir().expect("a temporary directory"),
+        }
+    }
+
     pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }

@@ -43,7 +43,7 @@ fn example() -> PathBuf {
 /// A scratch directory where the example's `binaries`, built in place, run from
 /// `out/bin`: their data and logs stay out of the repository.
 fn built_example(args: &[&str], binaries: &[&str]) -> Output {
-    let scratch = Test::new().args(["--version"]).success();
+    let scratch = Output::scratch();
     build_into(&example(), args, binaries, &scratch.path("out"));
     scratch
 }

@@ -29,6 +29,30 @@ pub use query::{
     Cursor, DEFAULT_LIMIT, Direction, Filter, MAX_LIMIT, QueryError, Sort, ViewPage, ViewQuery,
     ViewRecord, select,
 };
+
+/// Every row of the live table of `schema`, in key order, read a page of [`MAX_LIMIT`] at a
+/// time: what a test looks at when it checks a view whole.
+///
+/// # Errors
+/// The store's, as `query_view` returns it (a view not prepared yet, a store down).
+pub async fn all_rows<S: ViewStore>(
+    store: &S,
+    schema: &'static ViewSchema,
+) -> Result<Vec<ViewRecord>, StoreError> {
+    let mut rows = Vec::new();
+    let mut query = ViewQuery {
+        limit: MAX_LIMIT,
+        ..ViewQuery::default()
+    };
+    loop {
+        let page = store.query_view(schema, &query).await?;
+        rows.extend(page.rows);
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => return Ok(rows),
+        }
+    }
+}
 pub use runner::{ViewHandle, ViewRunner, ViewStatus, WaitError};
 pub use token::{ConsistencyToken, TokenError};
 

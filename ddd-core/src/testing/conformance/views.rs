@@ -262,22 +262,15 @@ pub async fn rows<T: serde::de::DeserializeOwned, S: ViewStore>(
     store: &S,
     schema: &'static ViewSchema,
 ) -> BTreeMap<String, T> {
-    let mut rows = BTreeMap::new();
-    let mut query = ViewQuery {
-        limit: crate::view::MAX_LIMIT,
-        ..ViewQuery::default()
-    };
-    loop {
-        let page = store.query_view(schema, &query).await.expect("query");
-        for record in page.rows {
+    crate::view::all_rows(store, schema)
+        .await
+        .expect("query")
+        .into_iter()
+        .map(|record| {
             let row = serde_json::from_str(&record.row).expect("a row of the view's type");
-            rows.insert(record.key, row);
-        }
-        match page.next {
-            Some(next) => query.after = Some(next),
-            None => return rows,
-        }
-    }
+            (record.key, row)
+        })
+        .collect()
 }
 
 async fn read_row<V: View, S: ViewStore>(store: &S, key: &str) -> Option<serde_json::Value> {
