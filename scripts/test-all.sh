@@ -16,19 +16,29 @@ host_port() { # URL -> host port
   echo "${rest%%:*} ${rest##*:}"
 }
 
+answers() { # URL -> whether something listens at its host and port
+  local host port
+  read -r host port < <(host_port "$1")
+  timeout 3 bash -c "exec 3<>/dev/tcp/$host/$port" 2>/dev/null
+}
+
+# A machine that boots its services beside this script (CI does) may still be starting
+# them, so a service gets SERVICES_WAIT_SECS to answer before the suite fails.
 check_services() {
-  local down=()
-  for url in "$DATABASE_URL" "$REDIS_URL" "$AMQP_URL" "$NATS_URL"; do
-    read -r host port < <(host_port "$url")
-    if ! timeout 3 bash -c "exec 3<>/dev/tcp/$host/$port" 2>/dev/null; then
-      down+=("$url")
-    fi
+  local deadline=$((SECONDS + ${SERVICES_WAIT_SECS:-120})) down
+  while :; do
+    down=()
+    for url in "$DATABASE_URL" "$REDIS_URL" "$AMQP_URL" "$NATS_URL"; do
+      answers "$url" || down+=("$url")
+    done
+    ((${#down[@]})) || return 0
+    ((SECONDS < deadline)) || break
+    echo "waiting for ${down[*]}" >&2
+    sleep 2
   done
-  if ((${#down[@]})); then
-    echo "error: these services do not answer: ${down[*]}" >&2
-    echo "start them (README.md, \"Services for the test suite\": the Debian packages and the commands) or point the URL variables elsewhere" >&2
-    exit 1
-  fi
+  echo "error: these services do not answer after ${SERVICES_WAIT_SECS:-120} s: ${down[*]}" >&2
+  echo "start them (README.md, \"Services for the test suite\": the Debian packages and the commands) or point the URL variables elsewhere" >&2
+  exit 1
 }
 
 step() { printf '\n==> %s\n' "$*"; }

@@ -185,13 +185,15 @@ impl Restart {
                 let _ = std::fs::remove_file(dump);
             }
             Self::Spawn { program, args } => {
-                use std::os::unix::process::CommandExt as _;
-                let child = Command::new(program)
+                // In a session of its own (util-linux `setsid`, which execs in place): the
+                // broker outlives the test run and whatever ends the run's session, as the
+                // machine's own broker would.
+                let child = Command::new(self::program("setsid", "SETSID_BIN")?)
+                    .arg(program)
                     .args(args)
                     .stdin(Stdio::null())
                     .stdout(Stdio::null())
                     .stderr(Stdio::null())
-                    .process_group(0)
                     .spawn()
                     .map_err(|e| format!("{}: {e}", program.display()))?;
                 spawned = Some(child);
