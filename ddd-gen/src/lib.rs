@@ -8,6 +8,7 @@
 //! model `ddd new` starts a service from, and the cargo-generate template made from it.
 
 mod asyncapi;
+mod chains;
 mod expr;
 pub mod format;
 mod openapi;
@@ -266,6 +267,7 @@ pub fn workspace(system: &System, options: &Options) -> Result<Vec<File>, Genera
         "subdomains": subdomains(system),
         "relations": relations(system),
         "lifecycles": lifecycles(system),
+        "chains": chains::file(system, &contract_types),
     });
     let globals = tera_context(&globals)?;
     // The API documents are a third of the work at 1,000 aggregates and only the templates

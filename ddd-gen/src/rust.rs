@@ -30,6 +30,8 @@ pub(crate) enum Crate<'a> {
     Contracts,
     /// The service of this context.
     Service(&'a str),
+    /// The workspace's scenarios, which name every service's items by its library.
+    Scenarios,
 }
 
 /// The names one generated file uses, and the `use` lines that bring them into scope. A
@@ -139,7 +141,15 @@ impl<'a> Scope<'a> {
     fn contracts(&self) -> &'static str {
         match self.krate {
             Crate::Contracts => "crate",
-            Crate::Service(_) => "contracts",
+            Crate::Service(_) | Crate::Scenarios => "contracts",
+        }
+    }
+
+    /// How this file names the service crate of `context`.
+    pub(crate) fn service(&self, context: &str) -> String {
+        match self.krate {
+            Crate::Scenarios => names::service_lib(&self.system.name, context),
+            Crate::Contracts | Crate::Service(_) => "crate".to_owned(),
         }
     }
 
@@ -163,8 +173,12 @@ impl<'a> Scope<'a> {
             (Some(context), _) if self.contract_types.contains(path) => {
                 format!("{contracts}::{}::{name}", names::module(context))
             }
-            (Some(_), Some(aggregate)) => format!("crate::{}::{name}", names::module(aggregate)),
-            (Some(_), None) => format!("crate::values::{name}"),
+            (Some(context), Some(aggregate)) => format!(
+                "{}::{}::{name}",
+                self.service(context),
+                names::module(aggregate)
+            ),
+            (Some(context), None) => format!("{}::values::{name}", self.service(context)),
         }
     }
 

@@ -28,7 +28,7 @@ use std::rc::Rc;
 
 use ddd_model::ir::{
     Aggregate, BinaryOp, Command, Constraint, Conversion, Event, Function, NameScope, Number,
-    RecordConversion, Source, Type, TypeDef, TypePath, Typed, TypedKind, UnaryOp,
+    RecordConversion, Source, Translation, Type, TypeDef, TypePath, Typed, TypedKind, UnaryOp,
 };
 use ddd_model::{Name, System};
 
@@ -106,7 +106,13 @@ pub(crate) fn requires_cases(
     command: &Command,
     rule: usize,
 ) -> (Option<Case>, Option<Case>) {
-    search(system, aggregate, command, rule, Strictness::Prefer)
+    search(
+        system,
+        aggregate,
+        command,
+        Goal::Rule(rule, Strictness::Prefer),
+        &[],
+    )
 }
 
 /// For a test of the guard itself: only cases the guard decides by this rule, a met one
@@ -117,7 +123,13 @@ pub(crate) fn guard_cases(
     command: &Command,
     rule: usize,
 ) -> (Option<Case>, Option<Case>) {
-    search(system, aggregate, command, rule, Strictness::Require)
+    search(
+        system,
+        aggregate,
+        command,
+        Goal::Rule(rule, Strictness::Require),
+        &[],
+    )
 }
 
 /// The Rust expression of `value`, a value of `ty`, in the shapes [`Scope::sample`] writes.
@@ -243,7 +255,8 @@ enum Outcome {
     Overflow,
 }
 
-type Fields = Vec<(Name, Value)>;
+/// Named values, in their declaration's order: a state, parameters, an event's fields.
+pub(crate) type Fields = Vec<(Name, Value)>;
 
 fn get<'v>(fields: &'v [(Name, Value)], name: &str) -> Option<&'v Value> {
     fields
@@ -267,7 +280,23 @@ struct Env<'a> {
     event: &'a [(Name, Value)],
 }
 
-impl Env<'_> {
+impl<'a> Env<'a> {
+    /// What a command's rules and emit plans see: the state before it and its parameters,
+    /// with the checked arithmetic of `decide`.
+    fn deciding(
+        system: &'a System,
+        state: &'a [(Name, Value)],
+        params: &'a [(Name, Value)],
+    ) -> Self {
+        Env {
+            system,
+            arithmetic: Arithmetic::Checked,
+            state,
+            params,
+            event: &[],
+        }
+    }
+
     fn outcome(&self, rule: &Typed) -> Option<Outcome> {
         match self.eval(rule, &[]) {
             Ok(Value::Bool(true)) => Some(Outcome::Met),
@@ -1018,6 +1047,15 @@ fn variations(lens: &[usize], cap: usize) -> Vec<Vec<usize>> {
 // ---------------------------------------------------------------------------------------
 // Search
 
+/// What a search looks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Goal {
+    /// A met and a broken case of the rule at this index.
+    Rule(usize, Strictness),
+    /// One case that passes the whole guard: the lifecycle and every rule.
+    Accepted,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Strictness {
     /// Cases the whole guard decides by this rule where there are any, else any.
@@ -1240,8 +1278,7 @@ struct Search<'a> {
     system: &'a System,
     command: &'a Command,
     rules: Vec<Option<&'a Typed>>,
-    target: usize,
-    strictness: Strictness,
+    goal: Goal,
     lifecycles: Vec<(&'a Name, &'a [Name])>,
     params: Vec<Vec<Value>>,
     combinations: Vec<Vec<usize>>,
@@ -1263,13 +1300,15 @@ impl Search<'_> {
 
     /// Tries the parameters on the state `node` leaves; true when the search is over.
     fn visit(&mut self, node: &Node) -> bool {
-        let lifecycle_met = self.lifecycles.iter().all(|(field, from)| {
-            matches!(get(&node.state, field), Some(Value::Variant(v)) if from.contains(v))
-        });
-        if self.strictness == Strictness::Require && !lifecycle_met {
+        let lifecycle_met = lifecycle_met(&self.lifecycles, &node.state);
+        let (rule, strictness) = match self.goal {
+            Goal::Rule(rule, strictness) => (rule, strictness),
+            Goal::Accepted => return lifecycle_met && self.visit_accepted(node),
+        };
+        if strictness == Strictness::Require && !lifecycle_met {
             return false;
         }
-        let Some(target) = self.rules[self.target] else {
+        let Some(target) = self.rules[rule] else {
             return true;
         };
         for c in 0..self.combinations.len() {
@@ -1277,22 +1316,11 @@ impl Search<'_> {
                 return true;
             }
             self.work += 1;
-            let params: Fields = (self.command.params.iter().enumerate())
-                .map(|(at, p)| {
-                    let pick = self.combinations[c][at];
-                    (p.name.clone(), self.params[at][pick].clone())
-                })
-                .collect();
-            let env = Env {
-                system: self.system,
-                arithmetic: Arithmetic::Checked,
-                state: &node.state,
-                params: &params,
-                event: &[],
-            };
+            let params = self.params_of(c);
+            let env = Env::deciding(self.system, &node.state, &params);
             let met_before = |upto: usize| {
                 (self.rules[..upto].iter().enumerate())
-                    .filter(|(i, _)| *i != self.target)
+                    .filter(|(i, _)| *i != rule)
                     .all(|(_, rule)| rule.and_then(|r| env.outcome(r)) == Some(Outcome::Met))
             };
             let (slot, rank) = match env.outcome(target) {
@@ -1307,11 +1335,11 @@ impl Search<'_> {
                     if !improves(&self.broken, overflow) {
                         continue;
                     }
-                    let first = lifecycle_met && met_before(self.target);
+                    let first = lifecycle_met && met_before(rule);
                     (&mut self.broken, overflow + if first { 0 } else { 2 })
                 }
             };
-            let allowed = self.strictness == Strictness::Prefer || rank < 2;
+            let allowed = strictness == Strictness::Prefer || rank < 2;
             if allowed && improves(slot, rank) {
                 *slot = Some(Found {
                     rank,
@@ -1327,6 +1355,47 @@ impl Search<'_> {
     }
 }
 
+impl Search<'_> {
+    /// The parameters of the combination at `c`.
+    fn params_of(&self, c: usize) -> Fields {
+        (self.command.params.iter().enumerate())
+            .map(|(at, p)| {
+                let pick = self.combinations[c][at];
+                (p.name.clone(), self.params[at][pick].clone())
+            })
+            .collect()
+    }
+
+    /// Tries the parameters on a state the lifecycle allows until every rule is met.
+    fn visit_accepted(&mut self, node: &Node) -> bool {
+        for c in 0..self.combinations.len() {
+            if self.out_of_budget() {
+                return true;
+            }
+            self.work += 1;
+            let params = self.params_of(c);
+            let env = Env::deciding(self.system, &node.state, &params);
+            let all_met = (self.rules.iter())
+                .all(|rule| rule.and_then(|r| env.outcome(r)) == Some(Outcome::Met));
+            if all_met {
+                self.met = Some(Found {
+                    rank: 0,
+                    given: given(node.history.as_ref()),
+                    params,
+                });
+                return true;
+            }
+        }
+        false
+    }
+}
+
+fn lifecycle_met(lifecycles: &[(&Name, &[Name])], state: &[(Name, Value)]) -> bool {
+    lifecycles.iter().all(
+        |(field, from)| matches!(get(state, field), Some(Value::Variant(v)) if from.contains(v)),
+    )
+}
+
 fn improves(found: &Option<Found>, rank: u8) -> bool {
     found.as_ref().is_none_or(|f| rank < f.rank)
 }
@@ -1335,11 +1404,15 @@ fn search(
     system: &System,
     aggregate: &Aggregate,
     command: &Command,
-    rule: usize,
-    strictness: Strictness,
+    goal: Goal,
+    fixed: &[(Name, Value)],
 ) -> (Option<Case>, Option<Case>) {
     let rules: Vec<Option<&Typed>> = command.requires.iter().map(|g| g.rule.checked()).collect();
-    if rules.get(rule).copied().flatten().is_none() {
+    let checkable = match goal {
+        Goal::Rule(rule, _) => rules.get(rule).copied().flatten().is_some(),
+        Goal::Accepted => rules.iter().all(Option::is_some),
+    };
+    if !checkable {
         return (None, None);
     }
     let checks: Vec<&Typed> = rules.iter().copied().flatten().collect();
@@ -1355,6 +1428,10 @@ fn search(
     let read = names_read(checks.iter().copied(), NameScope::Param);
     let mut params = Vec::new();
     for param in &command.params {
+        if let Some(value) = get(fixed, &param.name) {
+            params.push(vec![value.clone()]);
+            continue;
+        }
         let mut choices = chooser.choices(&param.ty, &param.constraints, 0);
         if !read.contains(param.name.as_str()) {
             choices.truncate(1);
@@ -1369,8 +1446,7 @@ fn search(
         system,
         command,
         rules,
-        target: rule,
-        strictness,
+        goal,
         lifecycles,
         combinations: combinations(&lens, MAX_COMBINATIONS),
         params,
@@ -1537,6 +1613,148 @@ fn step<'a>(
         conversions,
         variants: combinations(&lens, MAX_COMBINATIONS),
     })
+}
+
+// ---------------------------------------------------------------------------------------
+// Whole commands, for the scenarios of policy chains
+
+/// A history and parameters with which `command` passes its whole guard (its lifecycle and
+/// every rule); the parameters named in `fixed` keep their values there, as a policy's
+/// translation decides them.
+pub(crate) fn accepted_case(
+    system: &System,
+    aggregate: &Aggregate,
+    command: &Command,
+    fixed: &[(Name, Value)],
+) -> Option<Case> {
+    search(system, aggregate, command, Goal::Accepted, fixed).0
+}
+
+/// The state `events` leave, from the state no event has changed.
+pub(crate) fn replay(system: &System, aggregate: &Aggregate, events: &[Given]) -> Option<Fields> {
+    let mut state = initial_state(system, aggregate);
+    evolve(system, aggregate, &mut state, events)?;
+    Some(state)
+}
+
+/// Applies `events` to `state` in order.
+pub(crate) fn evolve(
+    system: &System,
+    aggregate: &Aggregate,
+    state: &mut Fields,
+    events: &[Given],
+) -> Option<()> {
+    for given in events {
+        apply(system, aggregate.event(&given.event)?, &given.fields, state)?;
+    }
+    Some(())
+}
+
+/// Whether `command` with `params` passes its whole guard on `state`; `None` where the
+/// simulation cannot tell (a rule on the clock).
+pub(crate) fn accepts(
+    system: &System,
+    aggregate: &Aggregate,
+    command: &Command,
+    state: &[(Name, Value)],
+    params: &[(Name, Value)],
+) -> Option<bool> {
+    let lifecycles: Vec<(&Name, &[Name])> = aggregate
+        .transitions_of(&command.name)
+        .map(|(lifecycle, transition)| (&lifecycle.field, transition.from.as_slice()))
+        .collect();
+    if !lifecycle_met(&lifecycles, state) {
+        return Some(false);
+    }
+    let env = Env::deciding(system, state, params);
+    for guard in &command.requires {
+        if env.outcome(guard.rule.checked()?)? != Outcome::Met {
+            return Some(false);
+        }
+    }
+    Some(true)
+}
+
+/// The events `command` emits with `params` on `state`, by the aggregate whose id is `id`,
+/// their fields filled as the generated `decide` fills them; `None` where a field needs
+/// code or cannot be computed.
+pub(crate) fn decide(
+    system: &System,
+    aggregate: &Aggregate,
+    command: &Command,
+    state: &[(Name, Value)],
+    params: &[(Name, Value)],
+    id: u128,
+) -> Option<Vec<Given>> {
+    let env = Env::deciding(system, state, params);
+    let mut events = Vec::new();
+    for name in &command.emits {
+        let event = aggregate.event(name)?;
+        let plan = command.emit_plans.iter().find(|p| p.event == *name)?;
+        let conversions = &plan.conversions;
+        let mut fields = Fields::new();
+        for (field, fill) in event.fields.iter().zip(&plan.fields) {
+            let value = match &fill.source {
+                Source::CommandField { field, conversion } => {
+                    convert(get(params, field)?.clone(), conversion, conversions)
+                }
+                Source::StateField { field, conversion } => {
+                    convert(get(state, field)?.clone(), conversion, conversions)
+                }
+                Source::AggregateId { conversion } => {
+                    convert(Value::Id(id), conversion, conversions)
+                }
+                Source::Default => env.eval(field.default.as_ref()?.checked()?, &[]).ok()?,
+                Source::Computed { expr } => env.eval(expr.checked()?, &[]).ok()?,
+                Source::EventField { .. } | Source::NeedsCode { .. } => return None,
+            };
+            fields.push((field.name.clone(), value));
+        }
+        events.push(Given {
+            event: name.clone(),
+            fields,
+        });
+    }
+    Some(events)
+}
+
+/// The parameters a policy's `translation` gives its command from the event's `fields`;
+/// `emitter` is the id of the aggregate that emitted the event. `None` where a person
+/// writes the translation or the simulation cannot compute a field.
+pub(crate) fn translate(
+    system: &System,
+    translation: &Translation,
+    fields: &[(Name, Value)],
+    emitter: u128,
+) -> Option<Fields> {
+    let env = Env {
+        system,
+        arithmetic: Arithmetic::Checked,
+        state: &[],
+        params: &[],
+        event: fields,
+    };
+    let conversions = &translation.conversions;
+    translation
+        .fields
+        .iter()
+        .map(|plan| {
+            let value = match &plan.source {
+                Source::EventField { field, conversion } => {
+                    convert(get(fields, field)?.clone(), conversion, conversions)
+                }
+                Source::AggregateId { conversion } => {
+                    convert(Value::Id(emitter), conversion, conversions)
+                }
+                Source::Computed { expr } => env.eval(expr.checked()?, &[]).ok()?,
+                Source::CommandField { .. }
+                | Source::StateField { .. }
+                | Source::Default
+                | Source::NeedsCode { .. } => return None,
+            };
+            Some((plan.field.clone(), value))
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use serde::Serialize;
 use serde_json::Value;
 use tokio::time::Instant;
 
@@ -41,6 +42,26 @@ impl Expect {
     #[must_use]
     pub fn with(mut self, fields: Value) -> Self {
         self.fields = Some(fields);
+        self
+    }
+
+    /// Whose payload's field `name` holds `value` as it serializes (a record matches by
+    /// subset, as with [`with`](Expect::with)). Adds to the fields expected so far.
+    ///
+    /// # Panics
+    /// When `value` does not serialize to JSON (a map with keys that are not strings), or
+    /// the fields expected so far are not an object.
+    #[must_use]
+    pub fn field<T: Serialize>(mut self, name: &str, value: T) -> Self {
+        let value = serde_json::to_value(value)
+            .unwrap_or_else(|e| panic!("the value expected of `{name}` is not JSON: {e}"));
+        let fields = self
+            .fields
+            .get_or_insert_with(|| Value::Object(serde_json::Map::new()));
+        let Value::Object(fields) = fields else {
+            panic!("`field` adds to an object, and `with` gave {fields}");
+        };
+        fields.insert(name.to_owned(), value);
         self
     }
 
@@ -428,6 +449,46 @@ mod tests {
         ));
         assert!(!contains(&payload, &json!({"lines": [1]})));
         assert!(!contains(&payload, &json!({"customer": null})));
+    }
+
+    #[test]
+    fn fields_expected_one_by_one_add_up_to_an_object_matched_by_subset() {
+        #[derive(Serialize)]
+        struct Money {
+            amount_cents: i64,
+            currency: &'static str,
+        }
+        let expect = Expect::event("OrderPlaced")
+            .with(json!({"customer": "ada"}))
+            .field(
+                "total",
+                Money {
+                    amount_cents: 1220,
+                    currency: "EUR",
+                },
+            )
+            .field("note", None::<String>);
+        assert_eq!(
+            expect.fields,
+            Some(json!({
+                "customer": "ada",
+                "total": {"amount_cents": 1220, "currency": "EUR"},
+                "note": null,
+            }))
+        );
+        let recorded = Recorded {
+            event_type: "OrderPlaced".to_owned(),
+            aggregate_type: "Order".to_owned(),
+            aggregate_id: "1".to_owned(),
+            payload: json!({
+                "customer": "ada",
+                "total": {"amount_cents": 1220, "currency": "EUR"},
+                "note": null,
+                "lines": [],
+            }),
+        };
+        assert!(expect.matches(&recorded));
+        assert!(!expect.field("note", "gift").matches(&recorded));
     }
 
     #[test]
