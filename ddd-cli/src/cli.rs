@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::builder::styling::{AnsiColor, Effects, Styles};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::commands::{check, completions, generate, graph, new, schema};
+use crate::commands::{check, completions, diff, generate, graph, new, schema};
 
 pub(crate) mod heading {
     pub(crate) const MODEL: &str = "Model";
@@ -22,7 +22,8 @@ Exit status:
   4  generate: generated files were edited by hand, or the directory has no manifest yet
      and files differ from the model's (nothing written; see --force)
   5  generate --check: generated files are out of date
-  6  generate: a template failed to render";
+  6  generate: a template failed to render
+  7  diff: a change breaks stored events, other contexts or HTTP clients";
 
 /// Cargo's look.
 fn styles() -> Styles {
@@ -64,6 +65,28 @@ pub enum Command {
     /// Start a new service: a one-context workspace with a starter model.
     #[command(after_help = EXIT_STATUS)]
     New(new::Args),
+    /// Compare two models and fail on a change that breaks stored events, other contexts or
+    /// HTTP clients.
+    ///
+    /// Lists what was added, removed and changed (contexts, aggregates, commands and their
+    /// parameters, events and their fields, versions and defaults, state, views, values,
+    /// entities, enums, published events and their subjects, policies, the context map),
+    /// each located in both models, and whom it breaks:
+    ///
+    /// - stored events: an event removed; a field of it removed or retyped, or added with no
+    ///   default and not optional; a default removed or changed; the same inside a value,
+    ///   entity or enum an event carries;
+    /// - other contexts: an event no longer published; a published event's field removed,
+    ///   retyped, widened or made optional; a subject changed (the system renamed);
+    /// - HTTP clients: an endpoint removed or moved; a command parameter added that is not
+    ///   optional, removed, retyped or constrained more tightly; a state or view field removed
+    ///   or retyped; a `@filter` or `@sort` removed.
+    ///
+    /// A change to stored events or other contexts is allowed when its event's version goes
+    /// up (`event E v2(...)`); a version that goes down is an error. A model with errors on
+    /// either side is reported as `ddd check` reports it, and nothing is compared.
+    #[command(after_help = EXIT_STATUS)]
+    Diff(diff::Args),
     /// Print the JSON Schema of the model (the IR), for JSON and YAML models.
     #[command(after_help = EXIT_STATUS)]
     Schema(schema::Args),

@@ -20,6 +20,8 @@ pub mod exit {
     pub const STALE: u8 = 5;
     /// A template failed to render, or a name would escape the output directory.
     pub const TEMPLATE: u8 = 6;
+    /// `ddd diff`: a change breaks stored events, other contexts or HTTP clients.
+    pub const BREAKING: u8 = 7;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +34,18 @@ pub enum Error {
     /// The diagnostics have been printed already; this is the summary.
     #[error("`{model}` has {errors} error(s); nothing was written")]
     Model { model: String, errors: usize },
+    /// `ddd diff`: the diagnostics of the models that have errors have been printed.
+    #[error("{}; nothing was compared", sides.join(" and "))]
+    Rejected { sides: Vec<String> },
+    /// `ddd diff`: the changes have been printed.
+    #[error("{changes} breaking change(s) from `{old}` to `{new}`")]
+    Breaking {
+        changes: usize,
+        old: String,
+        new: String,
+    },
+    #[error("cannot tell the model's root file in `{}`: {reason}", dir.display())]
+    Root { dir: PathBuf, reason: String },
     #[error("{0:#}")]
     Io(anyhow::Error),
     #[error("`{}` exists and is not empty", path.display())]
@@ -59,7 +73,9 @@ impl Error {
         match self {
             Error::Usage(error) if error.exit_code() == 0 => exit::OK,
             Error::Usage(_) | Error::UnknownFormat { .. } => exit::USAGE,
-            Error::Model { .. } => exit::MODEL,
+            Error::Model { .. } | Error::Rejected { .. } => exit::MODEL,
+            Error::Breaking { .. } => exit::BREAKING,
+            Error::Root { .. } => exit::USAGE,
             Error::Io(_) | Error::Exists { .. } => exit::IO,
             Error::Generate(_) => exit::TEMPLATE,
             Error::Starter(ddd_gen::starter::StarterError::Name { .. }) => exit::USAGE,

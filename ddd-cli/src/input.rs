@@ -6,7 +6,8 @@ use std::path::Path;
 use anyhow::Context as _;
 use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
 use ddd_model::diagnostic::{self, Severity, Style};
-use ddd_model::{Format, Loaded, sources};
+use ddd_model::sources::{self, Outcome};
+use ddd_model::{Diagnostic, Format, Loaded, Sources};
 
 use crate::cli::{ColorWhen, Display, InputFormat, MessageFormat, ModelInput};
 use crate::error::Error;
@@ -31,27 +32,48 @@ pub(crate) fn load(input: &ModelInput, display: &Display) -> Result<Loaded, Erro
     })
     .context("cannot read the model")
     .map_err(Error::Io)?;
-    let diagnostics = match &outcome.result {
-        Ok(loaded) => &loaded.diagnostics,
-        Err(rejected) => &rejected.diagnostics,
-    };
-    let shown: Vec<_> = diagnostics
-        .iter()
-        .filter(|d| !input.quiet || d.severity == Severity::Error)
-        .cloned()
-        .collect();
     let style = match input.message_format {
         MessageFormat::Human => Style::Rich,
         MessageFormat::Short => Style::Short,
     };
-    let mut stderr = StandardStream::stderr(color_choice(display.color));
-    diagnostic::render(&mut stderr, &outcome.sources, &shown, style)
-        .context("cannot write diagnostics")
-        .map_err(Error::Io)?;
+    show(
+        &outcome.sources,
+        diagnostics(&outcome),
+        input.quiet,
+        style,
+        display,
+    )?;
     outcome.result.map_err(|rejected| Error::Model {
         model: name,
         errors: diagnostic::count(&rejected.diagnostics).0,
     })
+}
+
+/// Every diagnostic of a model read from files, whether it passed its checks or not.
+pub(crate) fn diagnostics(outcome: &Outcome) -> &[Diagnostic] {
+    match &outcome.result {
+        Ok(loaded) => &loaded.diagnostics,
+        Err(rejected) => &rejected.diagnostics,
+    }
+}
+
+/// Prints a model's diagnostics to stderr, each in its file: all of them, or only the errors.
+pub(crate) fn show(
+    sources: &Sources,
+    diagnostics: &[Diagnostic],
+    errors_only: bool,
+    style: Style,
+    display: &Display,
+) -> Result<(), Error> {
+    let shown: Vec<_> = diagnostics
+        .iter()
+        .filter(|d| !errors_only || d.severity == Severity::Error)
+        .cloned()
+        .collect();
+    let mut stderr = StandardStream::stderr(color_choice(display.color));
+    diagnostic::render(&mut stderr, sources, &shown, style)
+        .context("cannot write diagnostics")
+        .map_err(Error::Io)
 }
 
 fn format_of(input: &ModelInput) -> Result<Format, Error> {

@@ -4,8 +4,10 @@
 pub mod cli;
 pub mod commands;
 pub mod error;
+mod git;
 mod input;
 mod output;
+mod spec;
 
 use clap::Parser as _;
 

@@ -137,6 +137,8 @@ codes! {
     KeyAssignment = "key-assignment",
     /// A field of a `by` view that no `on` sets.
     UnmaintainedViewField = "unmaintained-view-field",
+    /// Between two models (`ddd diff`): an event's version lower than before.
+    Evolution = "evolution",
 }
 
 impl fmt::Display for Code {

@@ -274,6 +274,10 @@ pub struct Event {
     #[serde(default = "first_version", skip_serializing_if = "is_first_version")]
     #[schemars(range(min = 1))]
     pub version: u32,
+    /// Where the version was written (`v2`); none for a first version left implicit.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub version_origin: Origin,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<Field>,
     /// How applying the event changes the state, on top of copying same-name fields.

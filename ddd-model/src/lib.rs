@@ -19,6 +19,7 @@
 pub mod ast;
 pub mod convert;
 pub mod diagnostic;
+pub mod diff;
 pub mod graph;
 pub mod ir;
 pub mod lexer;

@@ -241,6 +241,7 @@ impl Lower<'_> {
                     name: name(&decl.name),
                     doc: decl.doc.clone(),
                     version: decl.version.map_or(1, |(version, _)| version),
+                    version_origin: decl.version.map(|(_, span)| span).into(),
                     fields: self.fields_with(&decl.fields, Marks::DEFAULT),
                     sets: self.assignments(&decl.sets),
                     apply: Default::default(),

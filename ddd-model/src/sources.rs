@@ -91,6 +91,14 @@ impl Sources {
         }
     }
 
+    /// Renames every file, for diagnostics that must tell where a model was read from
+    /// (`git:main:shop.ddd` rather than the `shop.ddd` the loader was asked for).
+    pub fn rename(&mut self, name: impl Fn(&Source) -> String) {
+        for file in &mut self.files {
+            file.name = name(file);
+        }
+    }
+
     /// The root first, then the imported files in the order they were met.
     pub fn files(&self) -> &[Source] {
         &self.files
@@ -125,7 +133,11 @@ impl Sources {
     /// The file's name and the 1-based line and column (in characters) of a diagnostic's
     /// primary span.
     pub fn line_col(&self, diagnostic: &Diagnostic) -> Option<(&str, usize, usize)> {
-        let span = diagnostic.location.as_ref()?.span?;
+        self.position(diagnostic.location.as_ref()?.span?)
+    }
+
+    /// The file's name and the 1-based line and column (in characters) where a span starts.
+    pub fn position(&self, span: Span) -> Option<(&str, usize, usize)> {
         let (index, range) = self.locate(span)?;
         let file = &self.files[index];
         let (line, column) = diagnostic::line_col(&file.text, range.start);

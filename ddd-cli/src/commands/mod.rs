@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod completions;
+pub mod diff;
 pub mod generate;
 pub mod graph;
 pub mod new;
@@ -18,6 +19,7 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
         Command::Generate(args) => generate::exec(&args, &display),
         Command::New(args) => new::exec(&args),
         Command::Schema(args) => schema::exec(&args),
+        Command::Diff(args) => diff::exec(&args, &display),
         Command::Completions(args) => completions::exec(&args),
     }
 }

@@ -3,6 +3,7 @@
 mod artefacts;
 mod check;
 mod completions;
+mod diff;
 mod generate;
 mod graph;
 mod harness;
