@@ -1,12 +1,18 @@
 //! The transactional outbox, the inbox, and the relay between the outbox and the bus.
 
+pub mod lease;
+
 use std::collections::HashSet;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::watch;
+use tokio::time::Instant;
+use uuid::Uuid;
 
+use self::lease::{Held, LeaseTiming};
+pub use self::lease::{Lease, LeaseRecord};
 use crate::bus::{BusError, EventBus, Message, subject};
 use crate::event::{EventId, RawEnvelope};
 use crate::store::StoreError;
@@ -28,6 +34,29 @@ pub trait Outbox: Send + Sync + 'static {
         &self,
         event_ids: &[EventId],
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Takes the store's relay lease for `holder` for `ttl` by the store's clock (when it is
+    /// free or expired; the generation grows), or extends it when `holder` holds it (the
+    /// generation stays); `None` while another holder's lease runs. Why a lease: see
+    /// [`lease`].
+    fn claim_lease(
+        &self,
+        holder: Uuid,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<Option<Lease>, StoreError>> + Send;
+
+    /// Ends `lease` now if it is still current, so a standby takes over at its next try
+    /// instead of after the expiry.
+    fn release_lease(&self, lease: Lease) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// [`mark_published`](Self::mark_published), in a transaction that first checks that
+    /// `lease` is still current (no other holder took over since); `false`, and nothing
+    /// marked, when it is not.
+    fn mark_published_under(
+        &self,
+        event_ids: &[EventId],
+        lease: Lease,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// A signal that changes whenever this handle's store records events, so a relay
     /// publishes them at once instead of at its next poll; `None` (the default) where the
@@ -137,22 +166,42 @@ pub enum RelayError {
 /// Moves events from an outbox to a bus: read a batch, publish it in order, mark it
 /// published. A crash between publish and mark publishes the batch again (at-least-once);
 /// consumers deduplicate by event id.
+///
+/// [`run`](Self::run) publishes only while it holds the store's relay [`Lease`], so any
+/// number of replicas may each run a relay over one database: one publishes, the others
+/// stand by and take over within the lease's time-to-live when it dies or hangs.
 #[derive(Debug)]
 pub struct Relay<O, B> {
     outbox: O,
     bus: B,
     routing: Routing,
     batch_size: usize,
+    holder: Uuid,
+    timing: LeaseTiming,
+}
+
+/// What one batch came to.
+enum Batch {
+    /// This many outbox entries were settled.
+    Settled(usize),
+    /// The lease ran out before the publish, or was taken over before the mark: nothing of
+    /// the batch was marked.
+    Fenced,
 }
 
 impl<O: Outbox, B: EventBus> Relay<O, B> {
-    /// A relay with batches of 256 events.
+    /// A relay with batches of 256 events and a lease of 3 seconds: a standby takes over
+    /// at most 3.5 s after the holder stopped renewing.
     pub fn new(outbox: O, bus: B, routing: Routing) -> Self {
         Self {
             outbox,
             bus,
             routing,
             batch_size: 256,
+            holder: Uuid::new_v4(),
+            timing: LeaseTiming {
+                ttl: Duration::from_secs(3),
+            },
         }
     }
 
@@ -163,29 +212,37 @@ impl<O: Outbox, B: EventBus> Relay<O, B> {
         self
     }
 
-    /// Relays one batch; returns how many outbox entries it settled (published or, when not
-    /// published by this context, just marked).
-    pub async fn relay_once(&self) -> Result<usize, RelayError> {
-        let pending = self.outbox.pending(self.batch_size).await?;
-        if pending.is_empty() {
-            return Ok(0);
-        }
-        let ids: Vec<EventId> = pending.iter().map(|envelope| envelope.event_id).collect();
-        let messages: Vec<Message> = pending
-            .into_iter()
-            .filter_map(|envelope| {
-                let subject = self.routing.subject_of(&envelope)?;
-                Some(Message::new(subject, envelope))
-            })
-            .collect();
-        if !messages.is_empty() {
-            self.bus.publish(messages).await?;
-        }
-        self.outbox.mark_published(&ids).await?;
-        Ok(ids.len())
+    /// Sets the lease's time-to-live (at least 60 ms): the holder renews three times per
+    /// time-to-live, a standby tries six times, so a takeover comes at most 7/6 of it after
+    /// the holder stopped. Shorter means a faster takeover, and a holder that loses the
+    /// lease to a stall of its own (a long pause, a slow store) more often.
+    #[must_use]
+    pub fn lease_ttl(mut self, ttl: Duration) -> Self {
+        self.timing.ttl = ttl.max(Duration::from_millis(60));
+        self
     }
 
-    /// Relays until the outbox is empty; returns how many entries it settled.
+    /// Sets who this relay is to the lease (a random id unless set). Ids must differ
+    /// between relays that run at once; a process restarted with its predecessor's id
+    /// resumes its lease at once instead of waiting for it to expire.
+    #[must_use]
+    pub fn lease_holder(mut self, holder: Uuid) -> Self {
+        self.holder = holder;
+        self
+    }
+
+    /// Relays one batch, whether or not this relay holds the lease (for a process that
+    /// knows it relays alone: tools, tests); returns how many outbox entries it settled
+    /// (published or, when not published by this context, just marked).
+    pub async fn relay_once(&self) -> Result<usize, RelayError> {
+        match self.relay_batch(None).await? {
+            Batch::Settled(settled) => Ok(settled),
+            Batch::Fenced => Ok(0),
+        }
+    }
+
+    /// Relays until the outbox is empty, as [`relay_once`](Self::relay_once) does; returns
+    /// how many entries it settled.
     pub async fn drain(&self) -> Result<usize, RelayError> {
         let mut total = 0;
         loop {
@@ -197,9 +254,112 @@ impl<O: Outbox, B: EventBus> Relay<O, B> {
         }
     }
 
-    /// Relays until `shutdown` completes: at once when the outbox [signals](Outbox::signal)
-    /// that events were recorded, else every `interval` when idle; backing off on errors;
-    /// drains once more before returning so nothing recorded stays behind.
+    /// Reads a batch, publishes it and marks it; under the lease in `held`, only while it is
+    /// valid by this relay's clock (checked just before the publish) and current (checked
+    /// by the store with the mark).
+    async fn relay_batch(&self, held: Option<&Held>) -> Result<Batch, RelayError> {
+        let pending = self.outbox.pending(self.batch_size).await?;
+        if pending.is_empty() {
+            return Ok(Batch::Settled(0));
+        }
+        let ids: Vec<EventId> = pending.iter().map(|envelope| envelope.event_id).collect();
+        let messages: Vec<Message> = pending
+            .into_iter()
+            .filter_map(|envelope| {
+                let subject = self.routing.subject_of(&envelope)?;
+                Some(Message::new(subject, envelope))
+            })
+            .collect();
+        let lease = match held.map(|held| held.valid(Instant::now())) {
+            None => None,
+            Some(Some(lease)) => Some(lease),
+            Some(None) => return Ok(Batch::Fenced),
+        };
+        if !messages.is_empty() {
+            self.bus.publish(messages).await?;
+        }
+        match lease {
+            None => self.outbox.mark_published(&ids).await?,
+            Some(lease) => {
+                if !self.outbox.mark_published_under(&ids, lease).await? {
+                    return Ok(Batch::Fenced);
+                }
+            }
+        }
+        Ok(Batch::Settled(ids.len()))
+    }
+
+    /// Claims or renews the lease when due; returns the lease while this relay holds it.
+    async fn lead(&self, held: &mut Held) -> Result<Option<Lease>, RelayError> {
+        let sent = Instant::now();
+        if !held.due(sent) {
+            return Ok(held.valid(sent));
+        }
+        match self.outbox.claim_lease(self.holder, self.timing.ttl).await {
+            Ok(Some(lease)) => {
+                if held.granted(lease, sent, self.timing) {
+                    tracing::info!(
+                        context = %self.routing.context,
+                        holder = %lease.holder,
+                        generation = lease.generation,
+                        "took the outbox relay lease: this replica publishes"
+                    );
+                }
+                Ok(held.valid(Instant::now()))
+            }
+            Ok(None) => {
+                self.lose(held, "another replica holds it");
+                Ok(None)
+            }
+            Err(error) => {
+                if held.valid(Instant::now()).is_none() {
+                    self.lose(held, "it expired while the store did not answer");
+                }
+                Err(error.into())
+            }
+        }
+    }
+
+    fn lose(&self, held: &mut Held, why: &str) {
+        if let Some(lease) = held.lost() {
+            tracing::info!(
+                context = %self.routing.context,
+                holder = %lease.holder,
+                generation = lease.generation,
+                why,
+                "lost the outbox relay lease: this replica stands by"
+            );
+        }
+    }
+
+    /// Relays batches while this relay holds the lease, until the outbox is empty; the
+    /// lease is renewed between batches when due and checked before each publish.
+    async fn drain_leading(&self, held: &mut Held) -> Result<(), RelayError> {
+        loop {
+            if self.lead(held).await?.is_none() {
+                // Not the holder, or the lease ran out by this relay's clock (a stall): a
+                // standby may publish already.
+                if held.valid(Instant::now()).is_none() {
+                    self.lose(held, "it ran out before it was renewed");
+                }
+                return Ok(());
+            }
+            match self.relay_batch(Some(held)).await? {
+                Batch::Settled(0) => return Ok(()),
+                Batch::Settled(_) => {}
+                Batch::Fenced => {
+                    self.lose(held, "it ran out or another replica took it over");
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    /// Relays until `shutdown` completes, while it holds the store's relay [`Lease`]: at
+    /// once when the outbox [signals](Outbox::signal) that events were recorded, else every
+    /// `interval` when idle; backing off on errors. Without the lease it stands by, trying
+    /// for it six times per time-to-live. On `shutdown` the holder drains once more, so
+    /// nothing recorded stays behind, and releases the lease to a standby.
     pub async fn run(
         &self,
         interval: Duration,
@@ -207,16 +367,24 @@ impl<O: Outbox, B: EventBus> Relay<O, B> {
     ) -> Result<(), RelayError> {
         tokio::pin!(shutdown);
         let mut signal = self.outbox.signal();
+        let mut held = Held::default();
         let mut backoff = interval;
         loop {
             // Seen before draining: events recorded during the drain change it again.
             if let Some(signal) = &mut signal {
                 signal.borrow_and_update();
             }
-            let (wait, listen) = match self.drain().await {
-                Ok(_) => {
+            let (wait, listen) = match self.drain_leading(&mut held).await {
+                Ok(()) => {
                     backoff = interval;
-                    (interval, true)
+                    match held.renew_at() {
+                        Some(renew_at) => (
+                            interval.min(renew_at.saturating_duration_since(Instant::now())),
+                            true,
+                        ),
+                        // A standby waits for the lease, not for events.
+                        None => (self.timing.standby_every(), false),
+                    }
                 }
                 // While the bus or the store fails, only the backoff decides the next try.
                 Err(_) => {
@@ -240,6 +408,26 @@ impl<O: Outbox, B: EventBus> Relay<O, B> {
                 }
             }
         }
-        self.drain().await.map(|_| ())
+        if held.renew_at().is_none() {
+            return Ok(());
+        }
+        let drained = self.drain_leading(&mut held).await;
+        if let Some(lease) = held.lost() {
+            match self.outbox.release_lease(lease).await {
+                Ok(()) => tracing::info!(
+                    context = %self.routing.context,
+                    holder = %lease.holder,
+                    generation = lease.generation,
+                    "released the outbox relay lease: stopping"
+                ),
+                // A standby then takes over when the lease expires instead of at once.
+                Err(error) => tracing::warn!(
+                    context = %self.routing.context,
+                    %error,
+                    "could not release the outbox relay lease"
+                ),
+            }
+        }
+        drained
     }
 }

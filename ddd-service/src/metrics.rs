@@ -6,6 +6,7 @@
 //! | `ddd_command_duration_seconds` (histogram) | `aggregate`, `command` |
 //! | `ddd_events_published_total` (counter) | `subject` |
 //! | `ddd_outbox_pending` (gauge), `ddd_outbox_lag_seconds` (gauge: age of the oldest unpublished event) | `context` |
+//! | `ddd_outbox_relay_leader` (gauge: 1 while this replica's relay holds the lease and publishes, 0 while it stands by) | `context` |
 //! | `ddd_consumer_lag_seconds` (histogram: recorded → delivered) | `consumer` |
 //! | `ddd_events_handled_total` (counter) | `consumer`, `outcome` (acked, retried, dead_lettered) |
 //! | `ddd_redeliveries_total`, `ddd_dead_letters_total` (counters) | `consumer` |
@@ -23,10 +24,11 @@ use axum::routing::get;
 use chrono::Utc;
 use ddd_core::event::EventId;
 use ddd_core::{
-    BusError, ConsumerConfig, Delivery, EventBus, Message, Outbox, RawEnvelope, StoreError,
+    BusError, ConsumerConfig, Delivery, EventBus, Lease, Message, Outbox, RawEnvelope, StoreError,
     Subscription,
 };
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use uuid::Uuid;
 
 /// Latency buckets in seconds, from a cached in-memory command to a slow broker.
 const LATENCY_BUCKETS: &[f64] = &[
@@ -250,6 +252,40 @@ impl<O: Outbox> Outbox for MeteredOutbox<O> {
 
     fn signal(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
         self.inner.signal()
+    }
+
+    async fn claim_lease(&self, holder: Uuid, ttl: Duration) -> Result<Option<Lease>, StoreError> {
+        let claimed = self.inner.claim_lease(holder, ttl).await?;
+        self.leading(claimed.is_some());
+        Ok(claimed)
+    }
+
+    async fn release_lease(&self, lease: Lease) -> Result<(), StoreError> {
+        self.leading(false);
+        self.inner.release_lease(lease).await
+    }
+
+    async fn mark_published_under(
+        &self,
+        event_ids: &[EventId],
+        lease: Lease,
+    ) -> Result<bool, StoreError> {
+        let marked = self.inner.mark_published_under(event_ids, lease).await?;
+        if !marked {
+            self.leading(false);
+        }
+        Ok(marked)
+    }
+}
+
+impl<O> MeteredOutbox<O> {
+    fn leading(&self, leading: bool) {
+        let context = self.context.clone();
+        metrics::gauge!("ddd_outbox_relay_leader", "context" => context).set(if leading {
+            1.0
+        } else {
+            0.0
+        });
     }
 }
 

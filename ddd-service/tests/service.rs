@@ -468,6 +468,43 @@ async fn the_meters_count_publishes_lag_redeliveries_and_dead_letters() {
     }
 }
 
+/// Of two replicas' metered outboxes over one store, the one whose relay holds the lease
+/// shows 1 on `ddd_outbox_relay_leader`, the other 0; a released lease shows 0.
+#[tokio::test]
+async fn the_leader_gauge_says_which_replica_publishes() {
+    use ddd_core::Outbox as _;
+    use ddd_service::metrics::MeteredOutbox;
+
+    let handle = ddd_service::metrics::install();
+    let store = InMemoryEventStore::new();
+    let (first, second) = (
+        MeteredOutbox::new(store.clone(), "LeaderFirst"),
+        MeteredOutbox::new(store.clone(), "LeaderSecond"),
+    );
+    let ttl = std::time::Duration::from_secs(60);
+    let lease = first
+        .claim_lease(uuid::Uuid::new_v4(), ttl)
+        .await
+        .expect("claim")
+        .expect("a free lease");
+    let refused = second
+        .claim_lease(uuid::Uuid::new_v4(), ttl)
+        .await
+        .expect("claim");
+    assert_eq!(refused, None);
+    let text = handle.render();
+    for line in [
+        r#"ddd_outbox_relay_leader{context="LeaderFirst"} 1"#,
+        r#"ddd_outbox_relay_leader{context="LeaderSecond"} 0"#,
+    ] {
+        assert!(text.contains(line), "{line} missing from\n{text}");
+    }
+    first.release_lease(lease).await.expect("release");
+    let text = handle.render();
+    let line = r#"ddd_outbox_relay_leader{context="LeaderFirst"} 0"#;
+    assert!(text.contains(line), "{line} missing from\n{text}");
+}
+
 /// JSON Schema counts `2.0` as an integer, and so does a command's body: an integer field
 /// takes it, and the event records the integer.
 #[tokio::test]

@@ -33,6 +33,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "partial_position_index",
         sql: include_str!("../migrations/0003_partial_position_index.sql"),
     },
+    Migration {
+        version: 4,
+        name: "relay_lease",
+        sql: include_str!("../migrations/0004_relay_lease.sql"),
+    },
 ];
 
 /// Applies the migrations `connection`'s database lacks; creates `schema` first if named.

@@ -1,8 +1,12 @@
 //! The transactional outbox: the append statement writes an outbox row per event, so an
-//! event is pending if and only if it was recorded. Run one relay per database: two relays
-//! would each publish the same pending events (still at-least-once, but interleaved).
+//! event is pending if and only if it was recorded. The relays of all the replicas over one
+//! database (one schema) take turns through the lease row of `ddd_relay_lease`: one
+//! publishes, the others stand by.
 
-use ddd_core::{EventId, Outbox, RawEnvelope, StoreError};
+use std::time::Duration;
+
+use ddd_core::{EventId, Lease, Outbox, RawEnvelope, StoreError};
+use uuid::Uuid;
 
 use crate::row::event_columns;
 use crate::store::{PostgresStore, limit_param};
@@ -33,7 +37,79 @@ impl Outbox for PostgresStore {
         Ok(())
     }
 
+    /// One statement: a free or expired lease goes to `holder` with the next generation,
+    /// `holder`'s own is extended. Concurrent claims on an expired lease queue on its row,
+    /// and each re-reads it before deciding, so one of them wins.
+    async fn claim_lease(&self, holder: Uuid, ttl: Duration) -> Result<Option<Lease>, StoreError> {
+        let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+        let generation: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO ddd_relay_lease AS l (name, holder, generation, expires_at) \
+             VALUES ('outbox', $1, 1, clock_timestamp() + $2 * interval '1 millisecond') \
+             ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, \
+                 generation = CASE WHEN l.holder = EXCLUDED.holder THEN l.generation \
+                                   ELSE l.generation + 1 END, \
+                 expires_at = EXCLUDED.expires_at \
+             WHERE l.holder = EXCLUDED.holder OR l.expires_at <= clock_timestamp() \
+             RETURNING generation",
+        )
+        .bind(holder)
+        .bind(ttl_ms)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(|error| crate::error::store_error("claiming the relay lease", error))?;
+        Ok(generation.map(|generation| Lease {
+            holder,
+            generation: generation.unsigned_abs(),
+        }))
+    }
+
+    async fn release_lease(&self, lease: Lease) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE ddd_relay_lease SET expires_at = clock_timestamp() \
+             WHERE name = 'outbox' AND holder = $1 AND generation = $2",
+        )
+        .bind(lease.holder)
+        .bind(generation(lease))
+        .execute(self.pool())
+        .await
+        .map_err(|error| crate::error::store_error("releasing the relay lease", error))?;
+        Ok(())
+    }
+
+    /// One statement, so one transaction: the lease row is read `FOR SHARE` (a takeover
+    /// waits until the mark commits) and the outbox rows are deleted only if it is still
+    /// `lease`'s generation.
+    async fn mark_published_under(
+        &self,
+        event_ids: &[EventId],
+        lease: Lease,
+    ) -> Result<bool, StoreError> {
+        sqlx::query_scalar(
+            "WITH current AS ( \
+                 SELECT 1 FROM ddd_relay_lease \
+                 WHERE name = 'outbox' AND holder = $2 AND generation = $3 FOR SHARE \
+             ), marked AS ( \
+                 DELETE FROM ddd_outbox AS o USING ddd_events AS e \
+                 WHERE o.event_row = e.id AND e.event_id = ANY($1) \
+                   AND EXISTS (SELECT 1 FROM current) \
+             ) \
+             SELECT EXISTS (SELECT 1 FROM current)",
+        )
+        .bind(event_ids)
+        .bind(lease.holder)
+        .bind(generation(lease))
+        .fetch_one(self.pool())
+        .await
+        .map_err(|error| crate::error::store_error("marking events published", error))
+    }
+
     fn signal(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
         Some(self.relay_signal())
     }
+}
+
+/// A generation as the `BIGINT` column holds it; generations start at 1 and grow by one per
+/// takeover, so they never come near the end of the range.
+fn generation(lease: Lease) -> i64 {
+    i64::try_from(lease.generation).unwrap_or(i64::MAX)
 }

@@ -26,6 +26,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "outbox_inbox_checkpoints",
         sql: include_str!("../migrations/0002_outbox_inbox_checkpoints.sql"),
     },
+    Migration {
+        version: 3,
+        name: "relay_lease",
+        sql: include_str!("../migrations/0003_relay_lease.sql"),
+    },
 ];
 
 /// Applies the migrations the file lacks.

@@ -8,6 +8,9 @@
 //! - [`relay_crash`]: the outbox relay killed with SIGKILL at random points while events keep
 //!   being appended; every committed event is published, in per-aggregate order, nothing
 //!   uncommitted is.
+//! - [`relay_failover`]: three replicas' relays over one store, the publishing one killed
+//!   with SIGKILL again and again: one publishes at a time, another takes over within the
+//!   lease's time-to-live, every committed event is published about once, in order.
 //! - [`lost_reply`]: an appender killed between its commits and their replies; a retry with
 //!   the same ids stores one copy.
 //! - [`slow_commit`]: writes held open for seconds while a reader tails the global order;
@@ -22,10 +25,12 @@
 #![warn(missing_docs)]
 
 pub mod child;
+mod file_bus;
 pub mod inbox;
 pub mod lost_reply;
 pub mod projection;
 pub mod relay_crash;
+pub mod relay_failover;
 pub mod rng;
 pub mod slow_commit;
 

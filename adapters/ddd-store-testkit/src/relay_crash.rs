@@ -4,10 +4,10 @@
 //! fed by the published events equals a fold of the store from scratch.
 //!
 //! The relay runs in a child process (the store's test binary, re-run on its ignored test
-//! [`CHILD_TEST`]) and publishes into a file of its own: one line per message, so what was
-//! published survives the kill and the parent can read it. Publishing and marking are
-//! separate steps, exactly as with a real broker, so a kill between them republishes the
-//! batch: the at-least-once case.
+//! [`CHILD_TEST`]) and publishes into a file of its own: one
+//! line per message, so what was published survives the kill and the parent can read it.
+//! Publishing and marking are separate steps, exactly as with a real broker, so a kill
+//! between them republishes the batch: the at-least-once case.
 //!
 //! ```ignore
 //! #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -23,19 +23,18 @@
 //! ```
 
 use std::collections::{HashMap, HashSet};
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use ddd_core::memory::InProcessSubscription;
 use ddd_core::testing::conformance::account::{Account, AccountEvent};
 use ddd_core::{
-    Aggregate as _, AppendError, AppendRequest, BusError, ConsumerConfig, EventBus, EventId,
-    ExpectedVersion, Message, RawEnvelope, Relay, Routing, StreamId,
+    Aggregate as _, AppendError, AppendRequest, EventId, ExpectedVersion, Message, RawEnvelope,
+    Relay, Routing, StreamId,
 };
 
+use crate::file_bus::{self, FileBus};
 use crate::rng::{self, Rng};
 use crate::{TestStore, child, deposit, everything};
 
@@ -44,47 +43,11 @@ pub const CHILD_TEST: &str = "relay_child_process";
 const CHILD_URL: &str = "DDD_RELAY_CHILD_URL";
 const CHILD_BUS: &str = "DDD_RELAY_CHILD_BUS";
 const CHILD_BATCH: &str = "DDD_RELAY_CHILD_BATCH";
+const CHILD_HOLDER: &str = "DDD_RELAY_CHILD_HOLDER";
 const KILLS: u32 = 100;
 const ACCOUNTS: u64 = 8;
 
-/// A publish-only bus: a file of JSON lines, one `write` per message.
-struct FileBus {
-    file: Mutex<std::fs::File>,
-}
-
-impl FileBus {
-    fn open(path: &Path) -> Self {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .expect("open the bus file");
-        Self {
-            file: Mutex::new(file),
-        }
-    }
-}
-
-impl EventBus for FileBus {
-    type Subscription = InProcessSubscription;
-
-    async fn publish(&self, messages: Vec<Message>) -> Result<(), BusError> {
-        let mut file = self.file.lock().unwrap_or_else(PoisonError::into_inner);
-        for message in messages {
-            let mut line = serde_json::to_vec(&message).expect("a message encodes");
-            line.push(b'\n');
-            file.write_all(&line)
-                .map_err(|error| BusError::Unavailable(error.to_string()))?;
-        }
-        Ok(())
-    }
-
-    async fn subscribe(&self, _: ConsumerConfig) -> Result<InProcessSubscription, BusError> {
-        Err(BusError::Rejected("the file bus only publishes".into()))
-    }
-}
-
-fn routing() -> Routing {
+pub(crate) fn routing() -> Routing {
     Routing::new("bank", "accounts")
 }
 
@@ -98,10 +61,13 @@ pub async fn child<S: TestStore>() {
         return;
     };
     let batch = child::var(CHILD_BATCH).unwrap_or(8);
+    let holder = child::var(CHILD_HOLDER).unwrap_or_else(uuid::Uuid::new_v4);
     let store = S::open(&url).await;
     let bus = FileBus::open(&bus);
     child::up();
-    let relay = Relay::new(store, bus, routing()).batch_size(batch);
+    let relay = Relay::new(store, bus, routing())
+        .batch_size(batch)
+        .lease_holder(holder);
     let _ = relay
         .run(Duration::from_millis(1), std::future::pending())
         .await;
@@ -109,7 +75,11 @@ pub async fn child<S: TestStore>() {
 
 /// Appends deposits until `stop`; every few appends one is refused (a stale expectation) or
 /// rolled back (the write it is part of fails). Returns the ids never committed.
-async fn write<S: TestStore>(store: S, stop: Arc<AtomicBool>, seed: u64) -> HashSet<EventId> {
+pub(crate) async fn write<S: TestStore>(
+    store: S,
+    stop: Arc<AtomicBool>,
+    seed: u64,
+) -> HashSet<EventId> {
     let mut rng = Rng::new(seed);
     let mut uncommitted = HashSet::new();
     let mut n: u64 = 0;
@@ -146,22 +116,13 @@ async fn write<S: TestStore>(store: S, stop: Arc<AtomicBool>, seed: u64) -> Hash
     uncommitted
 }
 
-/// What the relays published, in order: the lines of each file, but for a last line the kill
-/// cut short (its publish never returned, so the relay did not mark it).
+/// What the relays published, file after file, each in its order.
 fn published(files: &[PathBuf]) -> Vec<Message> {
-    let mut messages = Vec::new();
-    for path in files {
-        let Ok(text) = std::fs::read_to_string(path) else {
-            continue; // A relay killed before it opened its file.
-        };
-        let whole = text.rsplit_once('\n').map_or("", |(whole, _)| whole);
-        messages.extend(
-            whole
-                .lines()
-                .map(|line| serde_json::from_str::<Message>(line).expect("a published message")),
-        );
-    }
-    messages
+    files
+        .iter()
+        .flat_map(file_bus::read)
+        .map(|published| published.message)
+        .collect()
 }
 
 fn account_event(raw: &RawEnvelope) -> AccountEvent {
@@ -210,6 +171,10 @@ pub async fn relay_killed_at_random_points<S: TestStore>(store: &S, url: &str) {
     let mut rng = Rng::new(seed);
     let stop = Arc::new(AtomicBool::new(false));
     let writer = tokio::spawn(write(store.clone(), Arc::clone(&stop), seed ^ 1));
+    // One relay after another, each the restart of the one killed before it: with its
+    // predecessor's holder id it resumes the lease at once instead of waiting for it to
+    // expire, so every relay gets to publish (and to be killed mid-batch).
+    let holder = uuid::Uuid::new_v4().to_string();
 
     for bus in &bus_files[..bus_files.len() - 1] {
         let lifetime = Duration::from_millis(rng.below(40));
@@ -217,6 +182,7 @@ pub async fn relay_killed_at_random_points<S: TestStore>(store: &S, url: &str) {
             (CHILD_URL, url.to_owned()),
             (CHILD_BUS, bus.display().to_string()),
             (CHILD_BATCH, (rng.below(16) + 1).to_string()),
+            (CHILD_HOLDER, holder.clone()),
         ];
         child::run_and_kill(CHILD_TEST, &env, lifetime).await;
     }
@@ -261,7 +227,7 @@ pub async fn relay_killed_at_random_points<S: TestStore>(store: &S, url: &str) {
 }
 
 /// The first copy of each event comes in per-aggregate version order.
-fn assert_in_order(published: &[Message]) {
+pub(crate) fn assert_in_order(published: &[Message]) {
     let mut next_version: HashMap<&str, u64> = HashMap::new();
     let mut first_seen = HashSet::new();
     for message in published {

@@ -10,6 +10,7 @@ mod harness;
 mod help;
 mod imports;
 mod new;
+mod replicas;
 mod schema;
 mod schemathesis;
 mod shop;

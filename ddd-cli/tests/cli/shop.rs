@@ -249,7 +249,7 @@ fn the_shop_runs_as_services_on_postgres_and_rabbitmq_through_a_killed_ordering(
     ));
 }
 
-fn env_url(name: &str, default: &str) -> String {
+pub(crate) fn env_url(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_owned())
 }
 
@@ -370,13 +370,13 @@ fn services_scenario(bus_url: &str) {
 }
 
 /// A PostgreSQL database per context, dropped at the end.
-struct Databases {
+pub(crate) struct Databases {
     base: String,
     names: Vec<(String, String)>,
 }
 
 impl Databases {
-    fn create(run: &str, contexts: &[&str]) -> Self {
+    pub(crate) fn create(run: &str, contexts: &[&str]) -> Self {
         let base = env_url("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test");
         let names: Vec<(String, String)> = contexts
             .iter()
@@ -388,7 +388,7 @@ impl Databases {
         Self { base, names }
     }
 
-    fn url(&self, context: &str) -> String {
+    pub(crate) fn url(&self, context: &str) -> String {
         let (_, name) = self
             .names
             .iter()
@@ -780,7 +780,7 @@ impl Process {
         panic!("not ready on {port} within 60 s:\n{}", self.log());
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
@@ -796,7 +796,7 @@ impl Process {
     }
 
     /// SIGKILL: no chance to finish anything.
-    fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             child.kill().expect("killed");
             let _ = child.wait();

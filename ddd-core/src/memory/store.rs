@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::aggregate::{ExpectedVersion, Version};
 use crate::event::{CodecError, DomainEvent, Envelope, EventId, Position, RawEnvelope};
-use crate::outbox::{Inbox, Outbox, OutboxSignal};
+use crate::outbox::{Inbox, Lease, LeaseRecord, Outbox, OutboxSignal};
 use crate::store::{
     AppendError, AppendRequest, Appended, EventStore, Snapshot, StoreError, StreamId, checks,
 };
@@ -58,6 +58,8 @@ pub(super) struct State {
     /// it (a relay that skipped some), so marking costs nothing per append.
     published_upto: Position,
     published_ahead: BTreeSet<Position>,
+    /// The relay lease: relays over clones of this store in one process still take turns.
+    lease: Option<LeaseRecord>,
     /// The views' tables and checkpoints, under the same lock as the log so a fold reads
     /// and writes atomically.
     pub(super) views: super::views::Tables,
@@ -235,6 +237,14 @@ impl State {
             self.published_upto += 1;
         }
     }
+
+    fn mark_all_published(&mut self, event_ids: &[EventId]) {
+        for id in event_ids {
+            if let Some(position) = self.positions_by_id.get(id).copied() {
+                self.mark_published(position);
+            }
+        }
+    }
 }
 
 /// An event store that keeps everything in memory. Clones share the same store.
@@ -362,17 +372,47 @@ impl Outbox for InMemoryEventStore {
     }
 
     async fn mark_published(&self, event_ids: &[EventId]) -> Result<(), StoreError> {
-        let mut state = self.lock();
-        for id in event_ids {
-            if let Some(position) = state.positions_by_id.get(id).copied() {
-                state.mark_published(position);
-            }
-        }
+        self.lock().mark_all_published(event_ids);
         Ok(())
     }
 
     fn signal(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
         Some(self.signal.subscribe())
+    }
+
+    async fn claim_lease(
+        &self,
+        holder: uuid::Uuid,
+        ttl: std::time::Duration,
+    ) -> Result<Option<Lease>, StoreError> {
+        let mut state = self.lock();
+        let now = tokio::time::Instant::now();
+        let granted = LeaseRecord::claim(state.lease.as_ref(), holder, ttl, now);
+        if let Some(record) = granted {
+            state.lease = Some(record);
+        }
+        Ok(granted.map(|record| record.lease))
+    }
+
+    async fn release_lease(&self, lease: Lease) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        if let Some(record) = state.lease.as_mut().filter(|record| record.lease == lease) {
+            record.expires = tokio::time::Instant::now();
+        }
+        Ok(())
+    }
+
+    async fn mark_published_under(
+        &self,
+        event_ids: &[EventId],
+        lease: Lease,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.lock();
+        if state.lease.is_none_or(|record| record.lease != lease) {
+            return Ok(false);
+        }
+        state.mark_all_published(event_ids);
+        Ok(true)
     }
 }
 

@@ -1,14 +1,16 @@
 //! Conformance checks for [`Outbox`] and [`Inbox`] implementations (usually the event store
-//! itself). The outbox checks drain the whole outbox: give them a store nobody else relays
-//! from.
+//! itself). The outbox checks drain the whole outbox and take its relay lease: give them a
+//! store nobody else relays from.
 
 use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
-use super::{Tick, tick, unique};
+use super::{PATIENCE, Tick, tick, unique};
 use crate::aggregate::ExpectedVersion;
-use crate::bus::{ConsumerConfig, Delivery, EventBus};
+use crate::bus::{BusError, ConsumerConfig, Delivery, EventBus, Message};
 use crate::event::{Envelope, EventId};
-use crate::memory::InProcessBus;
+use crate::memory::{InProcessBus, InProcessSubscription};
 use crate::outbox::{Inbox, Outbox, Relay, Routing};
 use crate::store::{AppendRequest, EventStore, StreamId};
 
@@ -19,6 +21,9 @@ pub async fn run_all<S: EventStore + Outbox + Inbox + Clone>(store: S) {
     unpublished_types_stay_inside(&store).await;
     a_crash_before_marking_publishes_again(&store).await;
     inbox_records_each_event_once(&store).await;
+    the_lease_has_one_holder_and_fences_out_the_one_it_left(&store).await;
+    of_two_relays_one_publishes_and_the_other_takes_over_from_a_dead_one(&store).await;
+    a_hung_holder_is_fenced_out_and_stands_by(&store).await;
 }
 
 async fn append_ticks<S: EventStore>(
@@ -249,4 +254,249 @@ pub async fn inbox_records_each_event_once<S: Inbox>(store: &S) {
             .await
             .expect("inbox")
     );
+}
+
+/// The relay lease has one holder at a time: a claim by another holder is refused while the
+/// lease runs and granted, with a higher generation, once it expired (or was released); a
+/// mark under a superseded lease marks nothing.
+pub async fn the_lease_has_one_holder_and_fences_out_the_one_it_left<S>(store: &S)
+where
+    S: EventStore + Outbox,
+{
+    let (first, second) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    let ttl = Duration::from_millis(300);
+    let claim = |holder| async move { store.claim_lease(holder, ttl).await.expect("claim") };
+    let old = claim(first)
+        .await
+        .expect("a free lease (is another relay running?)");
+    assert_eq!(old.holder, first);
+    assert_eq!(claim(second).await, None, "a running lease is refused");
+    assert_eq!(
+        claim(first).await,
+        Some(old),
+        "a renewal keeps the generation"
+    );
+    let started = tokio::time::Instant::now();
+    let new = loop {
+        if let Some(lease) = claim(second).await {
+            break lease;
+        }
+        assert!(started.elapsed() < PATIENCE, "the lease never expired");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(new.generation > old.generation, "{old:?} then {new:?}");
+
+    let sent = append_ticks(store, &StreamId::new("Fenced", unique("s")), 1).await;
+    let id = sent[0].event_id;
+    let marked = store.mark_published_under(&[id], old).await.expect("mark");
+    assert!(!marked, "a superseded lease marks nothing");
+    assert!(pending_ids(store).await.contains(&id), "still pending");
+    let marked = store.mark_published_under(&[id], new).await.expect("mark");
+    assert!(marked, "the current lease marks");
+    assert!(!pending_ids(store).await.contains(&id), "marked");
+
+    store.release_lease(new).await.expect("release");
+    let next = claim(first)
+        .await
+        .expect("a released lease is free at once");
+    assert!(next.generation > new.generation, "{new:?} then {next:?}");
+    store.release_lease(next).await.expect("release");
+}
+
+/// A bus that keeps what was published, for telling relays apart; [stalled](Self::stall),
+/// its publishes wait (a holder hung in the middle of a batch).
+#[derive(Clone)]
+struct Recorded {
+    published: Arc<Mutex<Vec<Message>>>,
+    open: Arc<tokio::sync::watch::Sender<bool>>,
+}
+
+impl Default for Recorded {
+    fn default() -> Self {
+        Self {
+            published: Arc::default(),
+            open: Arc::new(tokio::sync::watch::channel(true).0),
+        }
+    }
+}
+
+impl Recorded {
+    fn versions(&self, stream: &StreamId) -> Vec<u64> {
+        let messages = self
+            .published
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        messages
+            .iter()
+            .filter(|message| stream.holds(&message.envelope))
+            .map(|message| message.envelope.version)
+            .collect()
+    }
+
+    fn stall(&self) {
+        self.open.send_replace(false);
+    }
+
+    fn resume(&self) {
+        self.open.send_replace(true);
+    }
+}
+
+impl EventBus for Recorded {
+    type Subscription = InProcessSubscription;
+
+    async fn publish(&self, messages: Vec<Message>) -> Result<(), BusError> {
+        let mut open = self.open.subscribe();
+        let _ = open.wait_for(|open| *open).await;
+        let mut published = self
+            .published
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        published.extend(messages);
+        Ok(())
+    }
+
+    async fn subscribe(&self, _: ConsumerConfig) -> Result<InProcessSubscription, BusError> {
+        Err(BusError::Rejected("a recording bus only publishes".into()))
+    }
+}
+
+/// A relay over `store` into `bus`, running until `stopped` says stop.
+fn spawn_relay<S: EventStore + Outbox + Clone>(
+    store: &S,
+    bus: &Recorded,
+    system: &str,
+    ttl: Duration,
+    stopped: &tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<Result<(), crate::outbox::RelayError>> {
+    let relay =
+        Relay::new(store.clone(), bus.clone(), Routing::new(system, "Ledger")).lease_ttl(ttl);
+    let mut stopped = stopped.clone();
+    tokio::spawn(async move {
+        relay
+            .run(Duration::from_millis(10), async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            })
+            .await
+    })
+}
+
+/// Two relays run over one store, each into a bus of its own: one publishes everything,
+/// the other nothing. The publishing one is then dropped without a word (its process
+/// killed): the other takes over and publishes what comes next, in order.
+pub async fn of_two_relays_one_publishes_and_the_other_takes_over_from_a_dead_one<S>(store: &S)
+where
+    S: EventStore + Outbox + Clone,
+{
+    let ttl = Duration::from_millis(1500);
+    let system = unique("sys");
+    let buses = [Recorded::default(), Recorded::default()];
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut relays: Vec<_> = buses
+        .iter()
+        .map(|bus| Some(spawn_relay(store, bus, &system, ttl, &stopped)))
+        .collect();
+    let stream = StreamId::new("Leased", unique("s"));
+    for _ in 0..3 {
+        append_ticks(store, &stream, 2).await;
+    }
+    let leader = eventually("the first six events published", || {
+        buses
+            .iter()
+            .position(|bus| bus.versions(&stream).len() >= 6)
+    })
+    .await;
+    let standby = 1 - leader;
+    // Renewals go on for a while: a second relay that also published would show now.
+    tokio::time::sleep(ttl).await;
+    assert_eq!(buses[leader].versions(&stream), (1..=6).collect::<Vec<_>>());
+    assert_eq!(
+        buses[standby].versions(&stream),
+        Vec::<u64>::new(),
+        "the standby published"
+    );
+
+    relays[leader].take().expect("the leader runs").abort();
+    append_ticks(store, &stream, 4).await;
+    eventually("the standby takes over and publishes the rest", || {
+        (buses[standby].versions(&stream).len() >= 4).then_some(())
+    })
+    .await;
+    assert_eq!(
+        buses[standby].versions(&stream),
+        (7..=10).collect::<Vec<_>>()
+    );
+
+    let _ = stop.send(true);
+    for relay in relays.into_iter().flatten() {
+        relay
+            .await
+            .expect("the relay task")
+            .expect("the relay stops cleanly");
+    }
+}
+
+/// A holder hung in the middle of a batch (its publish does not return) stops renewing: a
+/// standby takes over after the expiry and publishes. When the hung one resumes, its batch
+/// goes out a second time (the one copy a hang costs), its mark is refused, and it stands
+/// by: what comes next only the new holder publishes.
+pub async fn a_hung_holder_is_fenced_out_and_stands_by<S>(store: &S)
+where
+    S: EventStore + Outbox + Clone,
+{
+    let ttl = Duration::from_millis(600);
+    let system = unique("sys");
+    let (hung, next) = (Recorded::default(), Recorded::default());
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let stream = StreamId::new("Hung", unique("s"));
+    let mut relays = vec![spawn_relay(store, &hung, &system, ttl, &stopped)];
+    append_ticks(store, &stream, 2).await;
+    eventually("the first holder publishes", || {
+        (hung.versions(&stream).len() >= 2).then_some(())
+    })
+    .await;
+    hung.stall();
+    append_ticks(store, &stream, 2).await;
+    relays.push(spawn_relay(store, &next, &system, ttl, &stopped));
+    eventually("the standby takes over from the hung holder", || {
+        (next.versions(&stream).len() >= 2).then_some(())
+    })
+    .await;
+    hung.resume();
+    eventually("the hung holder's batch goes out when it resumes", || {
+        (hung.versions(&stream).len() >= 4).then_some(())
+    })
+    .await;
+    append_ticks(store, &stream, 2).await;
+    eventually("the new holder publishes what comes next", || {
+        (next.versions(&stream).len() >= 4).then_some(())
+    })
+    .await;
+    // Long enough for the old holder to publish again, had it not stood by.
+    tokio::time::sleep(ttl).await;
+    assert_eq!(hung.versions(&stream), [1, 2, 3, 4], "the fenced holder");
+    assert_eq!(next.versions(&stream), [3, 4, 5, 6], "the new holder");
+
+    let _ = stop.send(true);
+    for relay in relays {
+        relay
+            .await
+            .expect("the relay task")
+            .expect("the relay stops cleanly");
+    }
+}
+
+/// Polls `probe` until it answers, for at most [`PATIENCE`].
+async fn eventually<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+    let started = tokio::time::Instant::now();
+    loop {
+        if let Some(found) = probe() {
+            return found;
+        }
+        assert!(
+            started.elapsed() < PATIENCE,
+            "{what}: not within {PATIENCE:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
