@@ -198,16 +198,19 @@ fn int_literal(value: i128, ty: &Type) -> String {
 }
 
 fn decimal_literal(scope: &Scope<'_>, value: f64) -> String {
-    let decimal = scope.ty(&Type::Decimal);
+    // The type is named (and imported) only where the literal names it.
     if value == 0.0 {
         format!("{}::default()", scope.std("Default"))
     } else if value.fract() == 0.0 && value.abs() < 1e15 {
         // Integral and well inside `i64`: the cast is exact.
         #[expect(clippy::cast_possible_truncation, reason = "integral, checked above")]
         let whole = value as i64;
-        format!("{decimal}::from({whole}_i64)")
+        format!("{}::from({whole}_i64)", scope.ty(&Type::Decimal))
     } else {
-        format!("{decimal}::try_from({value:?}).unwrap_or_default()")
+        format!(
+            "{}::try_from({value:?}).unwrap_or_default()",
+            scope.ty(&Type::Decimal)
+        )
     }
 }
 
