@@ -144,6 +144,23 @@ impl Sources {
         Some((&file.name, line, column))
     }
 
+    /// Line starts of every file, for locating many spans: [`Sources::position`] scans a
+    /// file from its start each time.
+    pub fn line_index(&self) -> LineIndex<'_> {
+        let starts = self
+            .files
+            .iter()
+            .map(|file| {
+                let newlines = file.text.match_indices('\n').map(|(at, _)| at + 1);
+                std::iter::once(0).chain(newlines).collect()
+            })
+            .collect();
+        LineIndex {
+            sources: self,
+            starts,
+        }
+    }
+
     /// Adds a file after the others; `None` when the model would grow too large for 32-bit
     /// spans. One offset between files keeps a span at the very end of a file (where a
     /// missing `}` is reported) from being taken for the start of the next.
@@ -160,6 +177,27 @@ impl Sources {
             text,
         });
         Some(base)
+    }
+}
+
+/// Where the lines of a model's files start (see [`Sources::line_index`]).
+#[derive(Debug)]
+pub struct LineIndex<'a> {
+    sources: &'a Sources,
+    /// By file: the byte offset of each line's start.
+    starts: Vec<Vec<usize>>,
+}
+
+impl LineIndex<'_> {
+    /// [`Sources::position`], in the time of a binary search and the line's length.
+    pub fn position(&self, span: Span) -> Option<(&str, usize, usize)> {
+        let (index, range) = self.sources.locate(span)?;
+        let file = &self.sources.files[index];
+        let starts = &self.starts[index];
+        let line = starts.partition_point(|&start| start <= range.start);
+        let line_start = starts[line - 1];
+        let column = file.text[line_start..range.start].chars().count() + 1;
+        Some((&file.name, line, column))
     }
 }
 

@@ -639,3 +639,20 @@ fn a_changed_default_breaks_stored_events() {
         assert_eq!(change.details, [what]);
     }
 }
+
+#[test]
+fn the_line_index_locates_like_a_scan() {
+    // A multi-byte character before a change on its line: columns count characters.
+    let new_text = edited(&[(
+        "currency: String @len(3) }",
+        "currency: String @len(3), tag: String @pattern(\"é\"), extra: Option<u8> }",
+    )]);
+    let sources = ddd_model::Sources::single("new.ddd", new_text.as_str());
+    let index = sources.line_index();
+    let diff = diff::diff(&checked(BASE), &checked(&new_text));
+    let spans: Vec<_> = diff.changes.iter().filter_map(|c| c.new).collect();
+    assert!(spans.len() >= 2, "{}", show(&diff));
+    for span in spans {
+        assert_eq!(index.position(span), sources.position(span));
+    }
+}

@@ -64,9 +64,10 @@ pub fn exec(args: &Args, display: &Display) -> Result<(), Error> {
     if !diff.errors.is_empty() {
         return Err(evolution_errors(&diff, &new, display));
     }
+    let shown = (report::Shown::new(&old), report::Shown::new(&new));
     let text = match args.format {
-        DiffFormat::Human => report::human(&diff, &old, &new),
-        DiffFormat::Json => report::json(&diff, &old, &new),
+        DiffFormat::Human => report::human(&diff, &shown.0, &shown.1),
+        DiffFormat::Json => report::json(&diff, &shown.0, &shown.1),
     };
     output::write(&args.output, &text)?;
     match diff.changes.iter().filter(|c| c.is_breaking()).count() {
@@ -82,10 +83,19 @@ pub fn exec(args: &Args, display: &Display) -> Result<(), Error> {
 /// Reads both models, printing the errors of each (so one run shows what is wrong on both
 /// sides), and fails if either cannot be read or has errors.
 fn sides(args: &Args, format: Option<Format>, display: &Display) -> Result<(Side, Side), Error> {
-    let old = read("old", &args.old, format, display);
-    let new = read("new", &args.new, format, display);
-    let (old, new) = (old?, new?);
-    match (old, new) {
+    // Reading and checking are most of the run, and the two models are independent: one
+    // thread each. Their diagnostics are printed after, the old model's first.
+    let (old, new) = std::thread::scope(|scope| {
+        let old = scope.spawn(|| load(&args.old, format));
+        let new = load(&args.new, format);
+        let old = old
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (old, new)
+    });
+    let old = old.and_then(|(spec, outcome)| checked("old", spec, outcome, display));
+    let new = new.and_then(|(spec, outcome)| checked("new", spec, outcome, display));
+    match (old?, new?) {
         (Ok(old), Ok(new)) => Ok((old, new)),
         (old, new) => Err(Error::Rejected {
             sides: [old.err(), new.err()].into_iter().flatten().collect(),
@@ -93,15 +103,19 @@ fn sides(args: &Args, format: Option<Format>, display: &Display) -> Result<(Side
     }
 }
 
-/// `Err` when the model cannot be read; `Ok(Err(why))` when it has errors.
-fn read(
+fn load(text: &str, format: Option<Format>) -> Result<(Spec, Outcome), Error> {
+    let spec = Spec::parse(text)?;
+    let outcome = spec.load(format)?;
+    Ok((spec, outcome))
+}
+
+/// Prints a model's errors; `Ok(Err(why))` when it has some.
+fn checked(
     side: &str,
-    text: &str,
-    format: Option<Format>,
+    spec: Spec,
+    outcome: Outcome,
     display: &Display,
 ) -> Result<Result<Side, String>, Error> {
-    let spec = Spec::parse(text)?;
-    let outcome: Outcome = spec.load(format)?;
     let diagnostics = input::diagnostics(&outcome);
     input::show(&outcome.sources, diagnostics, true, Style::Rich, display)?;
     Ok(match outcome.result {

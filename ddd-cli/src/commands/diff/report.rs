@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use ddd_model::Span;
 use ddd_model::diff::{Audiences, Change, ChangeKind, Diff, Item};
+use ddd_model::sources::LineIndex;
 use serde_json::{Value, json};
 
 use super::Side;
@@ -47,9 +48,24 @@ fn count(diff: &Diff, verdict: Verdict) -> usize {
         .count()
 }
 
+/// One model as the report shows it: its name, and where the lines of its files start.
+pub(super) struct Shown<'a> {
+    name: &'a str,
+    lines: LineIndex<'a>,
+}
+
+impl<'a> Shown<'a> {
+    pub(super) fn new(side: &'a Side) -> Shown<'a> {
+        Shown {
+            name: &side.name,
+            lines: side.sources.line_index(),
+        }
+    }
+}
+
 /// `file:line:col` of a span in one side's files.
-fn position(side: &Side, span: Option<Span>) -> Option<(&str, usize, usize)> {
-    side.sources.position(span?)
+fn position<'a>(side: &'a Shown<'_>, span: Option<Span>) -> Option<(&'a str, usize, usize)> {
+    side.lines.position(span?)
 }
 
 fn audiences(set: Audiences) -> String {
@@ -59,7 +75,7 @@ fn audiences(set: Audiences) -> String {
 
 /// Breaking changes first, then those a new event version allows, then the safe ones; each
 /// with where it stands in both models, whom it breaks, and what changed.
-pub(super) fn human(diff: &Diff, old: &Side, new: &Side) -> String {
+pub(super) fn human(diff: &Diff, old: &Shown<'_>, new: &Shown<'_>) -> String {
     let mut out = String::new();
     if diff.changes.is_empty() {
         let _ = writeln!(out, "no changes from `{}` to `{}`", old.name, new.name);
@@ -83,7 +99,7 @@ pub(super) fn human(diff: &Diff, old: &Side, new: &Side) -> String {
     out
 }
 
-fn entry(out: &mut String, change: &Change, verdict: Verdict, old: &Side, new: &Side) {
+fn entry(out: &mut String, change: &Change, verdict: Verdict, old: &Shown<'_>, new: &Shown<'_>) {
     let _ = writeln!(
         out,
         "{}: {} `{}` {}",
@@ -139,7 +155,7 @@ fn help(change: &Change) -> Option<&'static str> {
 }
 
 /// The whole diff as one JSON object (see docs/diff.md).
-pub(super) fn json(diff: &Diff, old: &Side, new: &Side) -> String {
+pub(super) fn json(diff: &Diff, old: &Shown<'_>, new: &Shown<'_>) -> String {
     let changes: Vec<Value> = diff
         .changes
         .iter()
@@ -163,8 +179,8 @@ pub(super) fn json(diff: &Diff, old: &Side, new: &Side) -> String {
     text
 }
 
-fn change_json(change: &Change, old: &Side, new: &Side) -> Value {
-    let location = |side: &Side, span: Option<Span>| match position(side, span) {
+fn change_json(change: &Change, old: &Shown<'_>, new: &Shown<'_>) -> Value {
+    let location = |side: &Shown<'_>, span: Option<Span>| match position(side, span) {
         Some((file, line, column)) => json!({ "file": file, "line": line, "column": column }),
         None => Value::Null,
     };
