@@ -38,6 +38,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "relay_lease",
         sql: include_str!("../migrations/0004_relay_lease.sql"),
     },
+    Migration {
+        version: 5,
+        name: "outbox_position",
+        sql: include_str!("../migrations/0005_outbox_position.sql"),
+    },
 ];
 
 /// Applies the migrations `connection`'s database lacks; creates `schema` first if named.

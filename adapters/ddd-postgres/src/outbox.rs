@@ -11,6 +11,21 @@ use uuid::Uuid;
 use crate::row::event_columns;
 use crate::store::{PostgresStore, limit_param};
 
+/// The select that makes the statement's transaction commit without waiting for its WAL
+/// to reach the disk (`synchronous_commit` off for this transaction only).
+///
+/// Why a mark may: a mark lost to a crash only leaves its events pending, and the relay
+/// publishes them again, which delivery (at least once, consumers deduplicating by event id)
+/// already allows. At one command at a time every commit is a flush of its own, and the
+/// append's and the sequencer's flushes are the ones that must wait; the mark's was a third.
+/// The sequencer keeps its durable commit: readers may have seen its positions, and a lost
+/// run could be redone in another order.
+macro_rules! relaxed_commit {
+    () => {
+        "SELECT set_config('synchronous_commit', 'off', true)"
+    };
+}
+
 impl Outbox for PostgresStore {
     /// Sequences what has committed first, so pending events carry their global positions
     /// and come in that order (each aggregate's in version order).
@@ -25,11 +40,17 @@ impl Outbox for PostgresStore {
         self.fetch_events(query, "reading the outbox").await
     }
 
+    /// Committed without waiting for the WAL flush (see `relaxed_commit!`).
     async fn mark_published(&self, event_ids: &[EventId]) -> Result<(), StoreError> {
-        sqlx::query(
-            "DELETE FROM ddd_outbox AS o USING ddd_events AS e \
-             WHERE o.event_row = e.id AND e.event_id = ANY($1)",
-        )
+        sqlx::query(concat!(
+            "WITH relaxed AS (",
+            relaxed_commit!(),
+            "), marked AS ( \
+                 DELETE FROM ddd_outbox AS o USING ddd_events AS e \
+                 WHERE o.event_row = e.id AND e.event_id = ANY($1) \
+             ) \
+             SELECT 1 FROM relaxed"
+        ))
         .bind(event_ids)
         .execute(self.pool())
         .await
@@ -78,14 +99,17 @@ impl Outbox for PostgresStore {
 
     /// One statement, so one transaction: the lease row is read `FOR SHARE` (a takeover
     /// waits until the mark commits) and the outbox rows are deleted only if it is still
-    /// `lease`'s generation.
+    /// `lease`'s generation. Committed without waiting for the WAL flush (see
+    /// `relaxed_commit!`).
     async fn mark_published_under(
         &self,
         event_ids: &[EventId],
         lease: Lease,
     ) -> Result<bool, StoreError> {
-        sqlx::query_scalar(
-            "WITH current AS ( \
+        sqlx::query_scalar(concat!(
+            "WITH relaxed AS (",
+            relaxed_commit!(),
+            "), current AS ( \
                  SELECT 1 FROM ddd_relay_lease \
                  WHERE name = 'outbox' AND holder = $2 AND generation = $3 FOR SHARE \
              ), marked AS ( \
@@ -93,8 +117,8 @@ impl Outbox for PostgresStore {
                  WHERE o.event_row = e.id AND e.event_id = ANY($1) \
                    AND EXISTS (SELECT 1 FROM current) \
              ) \
-             SELECT EXISTS (SELECT 1 FROM current)",
-        )
+             SELECT EXISTS (SELECT 1 FROM current) FROM relaxed"
+        ))
         .bind(event_ids)
         .bind(lease.holder)
         .bind(generation(lease))

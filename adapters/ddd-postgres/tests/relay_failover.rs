@@ -26,7 +26,10 @@ async fn replicas_take_turns_and_take_over_from_a_killed_leader() {
 /// test above does not.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "a measurement, run by scripts/bench-relay-lease.sh"]
-#[expect(clippy::print_stdout, reason = "the table is what the measurement is for")]
+#[expect(
+    clippy::print_stdout,
+    reason = "the table is what the measurement is for"
+)]
 async fn relay_lease_measurement() {
     let steady = std::time::Duration::from_secs(10);
     let default_ttl = std::time::Duration::from_secs(3);
