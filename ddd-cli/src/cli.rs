@@ -76,8 +76,10 @@ pub enum Command {
     /// - stored events: an event removed; a field of it removed or retyped, or added with no
     ///   default and not optional; a default removed or changed; the same inside a value,
     ///   entity or enum an event carries;
+    ///
     /// - other contexts: an event no longer published; a published event's field removed,
     ///   retyped, widened or made optional; a subject changed (the system renamed);
+    ///
     /// - HTTP clients: an endpoint removed or moved; a command parameter added that is not
     ///   optional, removed, retyped or constrained more tightly; a state or view field removed
     ///   or retyped; a `@filter` or `@sort` removed.

@@ -19,11 +19,11 @@ pub struct Args {
     /// The model before: a model file; a directory (its `.ddd` file that declares `system`
     /// is the root); or `git:REV:PATH`, a file or directory of a git revision, PATH from the
     /// repository's root as `git show REV:PATH` reads it.
-    #[arg(value_name = "OLD", help_heading = heading::MODEL)]
+    #[arg(value_name = "OLD")]
     pub old: String,
 
     /// The model after, in the same forms.
-    #[arg(value_name = "NEW", help_heading = heading::MODEL)]
+    #[arg(value_name = "NEW")]
     pub new: String,
 
     /// Read both models as this notation instead of guessing from the extension.
