@@ -58,6 +58,20 @@ install_tools() {
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet 'schemathesis==4.32.5'
   fi
+  # Chromium, in which the catalog site of `ddd docs` is opened (Debian's package).
+  if [ ! -x /usr/bin/chromium ]; then
+    step "installing chromium"
+    apt-get update -q && apt-get install -y -q chromium
+  fi
+  # playwright-core drives that Chromium, and EventCatalog's linter checks the catalog
+  # export; in a cache of their own, where ddd-cli's docs tests look for them.
+  local node_cache="$HOME/.cache/ddd-docs-node"
+  if [ ! -f "$node_cache/node_modules/playwright-core/package.json" ] \
+    || [ ! -f "$node_cache/node_modules/@eventcatalog/linter/package.json" ]; then
+    step "installing playwright-core 1.65.2 and @eventcatalog/linter 1.1.1"
+    mkdir -p "$node_cache"
+    npm install --no-audit --no-fund --prefix "$node_cache" playwright-core@1.65.2 @eventcatalog/linter@1.1.1
+  fi
 }
 
 step "services"

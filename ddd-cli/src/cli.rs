@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::builder::styling::{AnsiColor, Effects, Styles};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::commands::{check, completions, diff, generate, graph, new, schema};
+use crate::commands::{check, completions, diff, docs, generate, graph, new, schema};
 
 pub(crate) mod heading {
     pub(crate) const MODEL: &str = "Model";
@@ -59,6 +59,11 @@ pub enum Command {
     /// Draw the context map: contexts, relations, published events and policies.
     #[command(after_help = EXIT_STATUS)]
     Graph(graph::Args),
+    /// Write the catalog of a model: a static site with its pictures (context map, event
+    /// flow, lifecycles), a page per context and per event, its API documents and a search;
+    /// or an EventCatalog folder.
+    #[command(after_help = EXIT_STATUS)]
+    Docs(docs::Args),
     /// Generate the Cargo workspace of a model: a service per context, a monolith, contracts.
     #[command(after_help = EXIT_STATUS)]
     Generate(generate::Args),

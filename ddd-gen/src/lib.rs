@@ -140,7 +140,7 @@ fn context_names(system: &System, index: usize, context: &Context, prefix: Strin
         crate_name: names::service_package(&system.name, &context.name),
         lib: names::service_lib(&system.name, &context.name),
         env: names::env_prefix(&context.name),
-        port: 8081 + index,
+        port: port(index),
         prefix,
         views: view_routes(context),
     }
@@ -299,8 +299,66 @@ pub fn workspace(system: &System, options: &Options) -> Result<Vec<File>, Genera
         )?;
         format_rust(&mut late)?;
         rendered.append(&mut late);
+        rendered.extend(site_files(system, &header, &service_documents, &asyncapi));
         sorted(rendered)
     })
+}
+
+/// Where the catalog of the system (`ddd docs`) goes in a workspace.
+const SITE_DIR: &str = "docs/site";
+
+/// The catalog of the system as generated files of the workspace, from the API documents
+/// made for it.
+fn site_files(system: &System, header: &str, openapi: &[String], asyncapi: &str) -> Vec<Rendered> {
+    let documents = ddd_docs::Documents {
+        header,
+        openapi,
+        asyncapi,
+    };
+    ddd_docs::site(system, &documents)
+        .into_iter()
+        .map(|page| Rendered {
+            template: "(ddd docs)".to_owned(),
+            file: File {
+                path: PathBuf::from(SITE_DIR).join(&page.path),
+                contents: page.contents,
+                owner: Owner::Generated,
+            },
+        })
+        .collect()
+}
+
+/// The catalog of the system (`ddd docs`): the static site of [`ddd_docs::site`] with the
+/// OpenAPI and AsyncAPI documents `ddd generate` writes, `header` their first comment.
+pub fn docs_site(system: &System, header: &str) -> Vec<ddd_docs::Page> {
+    let (openapi, asyncapi) = api_documents(system, header);
+    ddd_docs::site(
+        system,
+        &ddd_docs::Documents {
+            header,
+            openapi: &openapi,
+            asyncapi: &asyncapi,
+        },
+    )
+}
+
+/// Each context's OpenAPI document, in the model's order, and the AsyncAPI document, as the
+/// workspace has them.
+pub fn api_documents(system: &System, header: &str) -> (Vec<String>, String) {
+    let ports: Vec<usize> = (0..system.contexts.len()).map(port).collect();
+    std::thread::scope(|scope| {
+        let asyncapi = scope.spawn(|| asyncapi::document(system, header));
+        let services = openapi::service_documents(system, &ports, header);
+        let asyncapi = asyncapi
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (services, asyncapi)
+    })
+}
+
+/// A context's default HTTP port, by its place in the model.
+fn port(index: usize) -> usize {
+    8081 + index
 }
 
 /// The variables of the API documents, which are made beside the rest.

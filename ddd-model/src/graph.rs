@@ -77,6 +77,12 @@ pub fn mermaid(system: &System) -> String {
 /// commands that emit that event, and what the command it runs emits, so chains read left
 /// to right. A policy whose translation is left to a person says so. `None` without policies.
 pub fn event_flow_mermaid(system: &System) -> Option<String> {
+    event_flow(system).map(|flow| flow.mermaid(system))
+}
+
+/// The event flow across contexts (see [`event_flow_mermaid`]) as nodes and edges, for the
+/// notations that lay it out themselves. `None` without policies.
+pub fn event_flow(system: &System) -> Option<Flow> {
     let mut flow = Flow::default();
     for (index, (context, policy)) in system
         .contexts
@@ -90,19 +96,23 @@ pub fn event_flow_mermaid(system: &System) -> Option<String> {
                 for command in &aggregate.commands {
                     if command.emits.contains(&policy.on.event) {
                         let id = flow.command(&upstream.name, &aggregate.name, &command.name);
-                        flow.edge(&id, "-->", &heard);
+                        flow.edge(id, heard, false);
                     }
                 }
             }
         }
-        let mut label = format!("policy<br/>{}", escape_html(&policy_label(policy)));
-        if policy.translation.as_ref().is_some_and(|t| t.needs_code()) {
-            label.push_str("<br/><i>user code</i>");
-        }
-        let reacts = flow.node(&context.name, format!("pol_{index}"), label, Shape::Policy);
-        flow.edge(&heard, "-.->", &reacts);
+        let needs_code = policy.translation.as_ref().is_some_and(|t| t.needs_code());
+        let reacts = flow.node(
+            &context.name,
+            format!("pol_{index}"),
+            FlowNode::Policy {
+                label: policy_label(policy),
+                needs_code,
+            },
+        );
+        flow.edge(heard, reacts, true);
         let runs = flow.command(&context.name, &policy.run.aggregate, &policy.run.command);
-        flow.edge(&reacts, "-->", &runs);
+        flow.edge(reacts, runs, false);
         let emitted = context
             .aggregate(&policy.run.aggregate)
             .and_then(|aggregate| aggregate.command(&policy.run.command))
@@ -110,64 +120,92 @@ pub fn event_flow_mermaid(system: &System) -> Option<String> {
             .unwrap_or_default();
         for event in emitted {
             let id = flow.event(&context.name, &event);
-            flow.edge(&runs, "-->", &id);
+            flow.edge(runs, id, false);
         }
     }
-    if flow.edges.is_empty() {
-        return None;
-    }
-    Some(flow.mermaid(system))
+    (!flow.edges.is_empty()).then_some(flow)
 }
 
-/// The nodes of the event flow by context, in the order met, and its edges.
-#[derive(Default)]
-struct Flow {
-    nodes: Vec<(String, String, String, Shape)>,
-    edges: Vec<String>,
+/// The event flow: its nodes by context, in the order met, and its edges between them.
+#[derive(Debug, Default)]
+pub struct Flow {
+    pub nodes: Vec<FlowEntry>,
+    pub edges: Vec<FlowEdge>,
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum Shape {
-    Command,
-    Event,
-    Policy,
+/// One node of the event flow, in the context that owns it.
+#[derive(Debug)]
+pub struct FlowEntry {
+    pub context: String,
+    /// Unique in the flow, usable as an identifier.
+    pub id: String,
+    pub node: FlowNode,
+}
+
+/// What a node of the event flow stands for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FlowNode {
+    Command {
+        aggregate: String,
+        command: String,
+    },
+    Event {
+        event: String,
+    },
+    /// `label` is `Event → Aggregate.Command`; `needs_code` when a person writes part of the
+    /// translation.
+    Policy {
+        label: String,
+        needs_code: bool,
+    },
+}
+
+/// An edge between two nodes (indices into [`Flow::nodes`]); `heard` is a policy hearing an
+/// event over the bus (dashed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlowEdge {
+    pub from: usize,
+    pub to: usize,
+    pub heard: bool,
 }
 
 impl Flow {
-    fn node(&mut self, context: &str, id: String, label: String, shape: Shape) -> String {
+    fn node(&mut self, context: &str, id: String, node: FlowNode) -> usize {
         let id = format!("{}_{}", mermaid_id(context), id_safe(&id));
-        if !self.nodes.iter().any(|(_, known, _, _)| *known == id) {
-            self.nodes
-                .push((context.to_owned(), id.clone(), label, shape));
+        if let Some(known) = self.nodes.iter().position(|entry| entry.id == id) {
+            return known;
         }
-        id
+        self.nodes.push(FlowEntry {
+            context: context.to_owned(),
+            id,
+            node,
+        });
+        self.nodes.len() - 1
     }
 
-    fn command(&mut self, context: &str, aggregate: &str, command: &str) -> String {
-        let label = format!(
-            "{}<br/><b>{}</b>",
-            escape_html(aggregate),
-            escape_html(command)
-        );
+    fn command(&mut self, context: &str, aggregate: &str, command: &str) -> usize {
         self.node(
             context,
             format!("cmd_{aggregate}_{command}"),
-            label,
-            Shape::Command,
+            FlowNode::Command {
+                aggregate: aggregate.to_owned(),
+                command: command.to_owned(),
+            },
         )
     }
 
-    fn event(&mut self, context: &str, event: &str) -> String {
+    fn event(&mut self, context: &str, event: &str) -> usize {
         self.node(
             context,
             format!("evt_{event}"),
-            escape_html(event),
-            Shape::Event,
+            FlowNode::Event {
+                event: event.to_owned(),
+            },
         )
     }
 
-    fn edge(&mut self, from: &str, arrow: &str, to: &str) {
-        let edge = format!("  {from} {arrow} {to}");
+    fn edge(&mut self, from: usize, to: usize, heard: bool) {
+        let edge = FlowEdge { from, to, heard };
         if !self.edges.contains(&edge) {
             self.edges.push(edge);
         }
@@ -178,10 +216,10 @@ impl Flow {
         let _ = writeln!(out, "%% Event flow of {} (generated by ddd)", system.name);
         out.push_str("flowchart LR\n");
         for context in &system.contexts {
-            let nodes: Vec<_> = self
+            let nodes: Vec<&FlowEntry> = self
                 .nodes
                 .iter()
-                .filter(|(owner, ..)| *owner == context.name.as_str())
+                .filter(|entry| entry.context == context.name.as_str())
                 .collect();
             if nodes.is_empty() {
                 continue;
@@ -192,37 +230,99 @@ impl Flow {
                 mermaid_id(&context.name),
                 escape_html(&context.name)
             );
-            for (_, id, label, shape) in nodes {
-                let (open, close) = match shape {
-                    Shape::Command => ("[\"", "\"]"),
-                    Shape::Event => ("(\"", "\")"),
-                    Shape::Policy => ("{{\"", "\"}}"),
+            for entry in nodes {
+                let (open, close) = match entry.node {
+                    FlowNode::Command { .. } => ("[\"", "\"]"),
+                    FlowNode::Event { .. } => ("(\"", "\")"),
+                    FlowNode::Policy { .. } => ("{{\"", "\"}}"),
                 };
-                let _ = writeln!(out, "    {id}{open}{label}{close}");
+                let label = entry.node.mermaid_label();
+                let _ = writeln!(out, "    {}{open}{label}{close}", entry.id);
             }
             out.push_str("  end\n");
         }
         for edge in &self.edges {
-            out.push_str(edge);
-            out.push('\n');
+            let arrow = if edge.heard { "-.->" } else { "-->" };
+            let _ = writeln!(
+                out,
+                "  {} {arrow} {}",
+                self.nodes[edge.from].id, self.nodes[edge.to].id
+            );
         }
-        for (class, shape, fill, stroke) in [
-            ("command", Shape::Command, "#a7c7e7", "#3b6fb6"),
-            ("event", Shape::Event, "#ffc979", "#b7791f"),
-            ("policy", Shape::Policy, "#e2c6f0", "#7d4e9e"),
-        ] {
+        for class in ["command", "event", "policy"] {
             let ids: Vec<&str> = self
                 .nodes
                 .iter()
-                .filter(|(.., node_shape)| *node_shape == shape)
-                .map(|(_, id, ..)| id.as_str())
+                .filter(|entry| entry.node.class() == class)
+                .map(|entry| entry.id.as_str())
                 .collect();
             if !ids.is_empty() {
-                let _ = writeln!(out, "  classDef {class} fill:{fill},stroke:{stroke}");
+                let style = FlowStyle::of(class);
+                let _ = writeln!(
+                    out,
+                    "  classDef {class} fill:{},stroke:{}",
+                    style.fill, style.stroke
+                );
                 let _ = writeln!(out, "  class {} {class}", ids.join(","));
             }
         }
         out
+    }
+}
+
+impl FlowNode {
+    /// `command`, `event` or `policy`: the sticky note of event storming it is.
+    pub fn class(&self) -> &'static str {
+        match self {
+            FlowNode::Command { .. } => "command",
+            FlowNode::Event { .. } => "event",
+            FlowNode::Policy { .. } => "policy",
+        }
+    }
+
+    fn mermaid_label(&self) -> String {
+        match self {
+            FlowNode::Command { aggregate, command } => format!(
+                "{}<br/><b>{}</b>",
+                escape_html(aggregate),
+                escape_html(command)
+            ),
+            FlowNode::Event { event } => escape_html(event),
+            FlowNode::Policy { label, needs_code } => {
+                let mut text = format!("policy<br/>{}", escape_html(label));
+                if *needs_code {
+                    text.push_str("<br/><i>user code</i>");
+                }
+                text
+            }
+        }
+    }
+}
+
+/// The colours of event storming's sticky notes: commands blue, events orange, policies lilac.
+#[derive(Debug, Clone, Copy)]
+pub struct FlowStyle {
+    pub fill: &'static str,
+    pub stroke: &'static str,
+}
+
+impl FlowStyle {
+    /// By [`FlowNode::class`].
+    pub fn of(class: &str) -> FlowStyle {
+        match class {
+            "command" => FlowStyle {
+                fill: "#a7c7e7",
+                stroke: "#3b6fb6",
+            },
+            "event" => FlowStyle {
+                fill: "#ffc979",
+                stroke: "#b7791f",
+            },
+            _ => FlowStyle {
+                fill: "#e2c6f0",
+                stroke: "#7d4e9e",
+            },
+        }
     }
 }
 
@@ -272,6 +372,54 @@ pub fn dot(system: &System) -> String {
 /// enum's order; where the enum cannot be found (a model that did not pass
 /// [`crate::check`]), the first source state named starts and the states follow the text.
 pub fn lifecycle_mermaid(system: &System, aggregate: &Aggregate, lifecycle: &Lifecycle) -> String {
+    let LifecycleStates { states, start } = lifecycle_states(system, aggregate, lifecycle);
+    let mut out = String::from("stateDiagram-v2\n");
+    for state in &states {
+        let _ = writeln!(
+            out,
+            "  state \"{}\" as {}",
+            state.replace('"', "#quot;"),
+            state_id(state)
+        );
+    }
+    if let Some(start) = start {
+        let _ = writeln!(out, "  [*] --> {}", state_id(start));
+    }
+    for transition in &lifecycle.transitions {
+        let by: Vec<&str> = transition.by.iter().map(|name| name.as_str()).collect();
+        for from in &transition.from {
+            let _ = writeln!(
+                out,
+                "  {} --> {} : {}",
+                state_id(from),
+                state_id(&transition.to),
+                by.join(", ")
+            );
+        }
+    }
+    for state in &states {
+        if is_final(lifecycle, state) {
+            let _ = writeln!(out, "  {} --> [*]", state_id(state));
+        }
+    }
+    out
+}
+
+/// The states a lifecycle's diagram draws, in the enum's order, and the one a new aggregate
+/// starts in.
+#[derive(Debug)]
+pub struct LifecycleStates<'a> {
+    pub states: Vec<&'a str>,
+    pub start: Option<&'a str>,
+}
+
+/// The states of [`lifecycle_mermaid`]: the first one and those the transitions name, in the
+/// enum's order (the text's where the enum cannot be found).
+pub fn lifecycle_states<'a>(
+    system: &'a System,
+    aggregate: &'a Aggregate,
+    lifecycle: &'a Lifecycle,
+) -> LifecycleStates<'a> {
     let variants: Vec<&str> = aggregate
         .field(&lifecycle.field)
         .and_then(|field| match &field.ty {
@@ -309,51 +457,27 @@ pub fn lifecycle_mermaid(system: &System, aggregate: &Aggregate, lifecycle: &Lif
             .unwrap_or(usize::MAX)
     });
 
-    let mut out = String::from("stateDiagram-v2\n");
-    for state in &states {
-        let _ = writeln!(
-            out,
-            "  state \"{}\" as {}",
-            state.replace('"', "#quot;"),
-            state_id(state)
-        );
-    }
-    if let Some(start) = start {
-        let _ = writeln!(out, "  [*] --> {}", state_id(start));
-    }
-    for transition in &lifecycle.transitions {
-        let by: Vec<&str> = transition.by.iter().map(|name| name.as_str()).collect();
-        for from in &transition.from {
-            let _ = writeln!(
-                out,
-                "  {} --> {} : {}",
-                state_id(from),
-                state_id(&transition.to),
-                by.join(", ")
-            );
-        }
-    }
-    for state in &states {
-        let leaves = lifecycle
-            .transitions
-            .iter()
-            .any(|t| t.from.iter().any(|from| from == state));
-        if !leaves {
-            let _ = writeln!(out, "  {} --> [*]", state_id(state));
-        }
-    }
-    out
+    LifecycleStates { states, start }
+}
+
+/// Whether no transition leaves `state`: the diagram ends there.
+pub fn is_final(lifecycle: &Lifecycle, state: &str) -> bool {
+    !lifecycle
+        .transitions
+        .iter()
+        .any(|t| t.from.iter().any(|from| from == state))
 }
 
 /// How each subdomain kind looks: the core stands out, generic subdomains recede.
-struct KindStyle {
-    fill: &'static str,
-    stroke: &'static str,
-    width: u8,
+#[derive(Debug, Clone, Copy)]
+pub struct KindStyle {
+    pub fill: &'static str,
+    pub stroke: &'static str,
+    pub width: u8,
 }
 
 impl KindStyle {
-    fn of(kind: SubdomainKind) -> KindStyle {
+    pub fn of(kind: SubdomainKind) -> KindStyle {
         match kind {
             SubdomainKind::Core => KindStyle {
                 fill: "#ffe8a3",
@@ -377,7 +501,7 @@ impl KindStyle {
 /// Every reaction of a context to another's published events, `(upstream, downstream,
 /// label)`: its policies, then the views its events feed over the bus (found by
 /// [`crate::check`]).
-fn reactions(system: &System) -> Vec<(&str, &str, String)> {
+pub fn reactions(system: &System) -> Vec<(&str, &str, String)> {
     let mut reactions = Vec::new();
     for context in &system.contexts {
         for policy in &context.policies {
@@ -416,7 +540,8 @@ fn node_label(context: &Context) -> String {
     label
 }
 
-fn policy_label(policy: &Policy) -> String {
+/// `Event → Aggregate.Command`.
+pub fn policy_label(policy: &Policy) -> String {
     format!(
         "{} → {}.{}",
         policy.on.event, policy.run.aggregate, policy.run.command
@@ -450,6 +575,12 @@ impl End {
             "<<table border=\"0\" cellborder=\"1\" cellspacing=\"0\" cellpadding=\"2\" bgcolor=\"white\"><tr>{cells}</tr></table>>"
         )
     }
+}
+
+/// What the upstream and the downstream end of a relation say (`U: OHS, PL`, `D: ACL`);
+/// equals (`<->`) have neither.
+pub fn relation_end_texts(relation: &Relation) -> Option<[String; 2]> {
+    relation_ends(relation).map(|ends| ends.map(|end| end.text()))
 }
 
 /// The upstream and the downstream end; equals (`<->`) have neither.

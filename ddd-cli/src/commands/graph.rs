@@ -1,4 +1,4 @@
-//! `ddd graph MODEL --format mermaid|dot`: the context map.
+//! `ddd graph MODEL --format mermaid|dot|svg`: the context map.
 
 use clap::ValueEnum;
 use ddd_model::graph;
@@ -26,6 +26,8 @@ pub enum GraphFormat {
     Mermaid,
     /// Graphviz DOT.
     Dot,
+    /// An SVG picture, laid out by ddd itself (nothing to install).
+    Svg,
 }
 
 pub fn exec(args: &Args, display: &Display) -> Result<(), Error> {
@@ -33,6 +35,7 @@ pub fn exec(args: &Args, display: &Display) -> Result<(), Error> {
     let text = match args.format {
         GraphFormat::Mermaid => graph::mermaid(&loaded.system),
         GraphFormat::Dot => graph::dot(&loaded.system),
+        GraphFormat::Svg => ddd_docs::context_map_svg(&loaded.system),
     };
     output::write(&args.output, &text)
 }

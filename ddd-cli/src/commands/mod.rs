@@ -3,6 +3,7 @@
 pub mod check;
 pub mod completions;
 pub mod diff;
+pub mod docs;
 pub mod generate;
 pub mod graph;
 pub mod new;
@@ -20,6 +21,7 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
         Command::New(args) => new::exec(&args),
         Command::Schema(args) => schema::exec(&args),
         Command::Diff(args) => diff::exec(&args, &display),
+        Command::Docs(args) => docs::exec(&args, &display),
         Command::Completions(args) => completions::exec(&args),
     }
 }

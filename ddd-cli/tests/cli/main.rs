@@ -4,6 +4,7 @@ mod artefacts;
 mod check;
 mod completions;
 mod diff;
+mod docs;
 mod generate;
 mod graph;
 mod harness;

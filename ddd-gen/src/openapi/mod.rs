@@ -46,6 +46,16 @@ pub(crate) fn documents(
     })
 }
 
+/// The documents of every context's service only, in the model's order (the catalog links
+/// to them; it has no use for the monolith's).
+pub(crate) fn service_documents(system: &System, ports: &[usize], header: &str) -> Vec<String> {
+    let contexts: Vec<(&Context, usize)> =
+        system.contexts.iter().zip(ports.iter().copied()).collect();
+    parallel::map(&contexts, |(context, port)| {
+        pretty(&Sorted(&service(system, context, *port, header)))
+    })
+}
+
 fn service(system: &System, context: &Context, port: usize, header: &str) -> Value {
     let title = format!("{} {}", system.name, context.name);
     let doc = context.doc.as_deref().or(system.doc.as_deref());
