@@ -443,6 +443,49 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        name: "an aggregate removed",
+        edits: &[
+            (
+                "  aggregate Invoice {\n    order: Uuid\n    command Open(order: Uuid) creates emits Opened\n    event Opened(order: Uuid)\n  }\n",
+                "",
+            ),
+            (
+                "  on Sales.Placed run Invoice.Open with order = customer\n",
+                "",
+            ),
+        ],
+        breaking: true,
+        expect: &[
+            expect(
+                "Billing.Invoice",
+                "removed",
+                "stored-events+http-clients",
+                "",
+            ),
+            expect(
+                "Billing: on Sales.Placed run Invoice.Open",
+                "removed",
+                "",
+                "",
+            ),
+        ],
+    },
+    Case {
+        name: "a view fed by one more event",
+        edits: &[
+            (
+                "    event Placed(customer: Uuid, total: Money, note: String)\n",
+                "    event Placed(customer: Uuid, total: Money, note: String)\n    event Noted(customer: Uuid)\n",
+            ),
+            (
+                "    on Order.Placed sets orders = orders + 1\n",
+                "    on Order.Placed sets orders = orders + 1\n    on Order.Noted sets orders = orders\n",
+            ),
+        ],
+        breaking: false,
+        expect: &[expect("Sales.Totals on Order.Noted", "added", "", "")],
+    },
+    Case {
         name: "a context added",
         edits: &[(
             "map {",
