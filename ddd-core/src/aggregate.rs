@@ -11,9 +11,7 @@ use serde::de::DeserializeOwned;
 use crate::command::Command;
 use crate::event::DomainEvent;
 
-/// Position of an event in its aggregate's stream. The first event has version 1; an
-/// aggregate with no events is at version 0.
-pub type Version = u64;
+pub use crate::event::Version;
 
 /// What an append expects the stream's current version to be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -277,6 +275,35 @@ macro_rules! aggregate_id {
             }
         }
     };
+}
+
+/// Routes a command to the aggregate method that decides it. `#[derive(Command)]` with
+/// `#[command(aggregate = A)]` implements it by calling `A::handle_<variant>` per variant;
+/// `#[derive(Aggregate)]` calls it unless `#[aggregate(handle = ...)]` names a function.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not dispatch to the handlers of `{A}`",
+    label = "no per-variant dispatch for this command type",
+    note = "add `#[command(aggregate = {A})]` to `{Self}` to call `{A}::handle_<variant>` methods, or name one decision function with `#[aggregate(handle = path::to::decide)]`"
+)]
+pub trait DispatchCommand<A: Aggregate>: Sized {
+    /// Decides `self` on `aggregate`.
+    fn dispatch(
+        self,
+        aggregate: &A,
+        services: &A::Services,
+    ) -> impl Future<Output = Result<Vec<A::Event>, A::Error>> + Send;
+}
+
+/// Routes an event to the aggregate method that applies it. `#[derive(DomainEvent)]` with
+/// `#[event(aggregate = A)]` implements it by calling `A::apply_<variant>` per variant.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not dispatch to the appliers of `{A}`",
+    label = "no per-variant dispatch for this event type",
+    note = "add `#[event(aggregate = {A})]` to `{Self}` to call `{A}::apply_<variant>` methods, or name one function with `#[aggregate(apply = path::to::evolve)]`"
+)]
+pub trait DispatchEvent<A> {
+    /// Applies `self` to `aggregate`.
+    fn dispatch(&self, aggregate: &mut A);
 }
 
 #[cfg(test)]

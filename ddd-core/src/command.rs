@@ -1,10 +1,7 @@
-//! Commands, and the glue that lets the derives dispatch commands and events to per-variant
-//! methods.
+//! Commands, and what a command handler may return as its events.
 
 use std::fmt;
-use std::future::Future;
 
-use crate::aggregate::Aggregate;
 use crate::validate::ValidationErrors;
 
 /// An intention to change one aggregate. Commands are validated before they are handled:
@@ -56,33 +53,4 @@ impl<E> IntoEvents<E> for () {
     fn into_events(self) -> Vec<E> {
         Vec::new()
     }
-}
-
-/// Routes a command to the aggregate method that decides it. `#[derive(Command)]` with
-/// `#[command(aggregate = A)]` implements it by calling `A::handle_<variant>` per variant;
-/// `#[derive(Aggregate)]` calls it unless `#[aggregate(handle = ...)]` names a function.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` does not dispatch to the handlers of `{A}`",
-    label = "no per-variant dispatch for this command type",
-    note = "add `#[command(aggregate = {A})]` to `{Self}` to call `{A}::handle_<variant>` methods, or name one decision function with `#[aggregate(handle = path::to::decide)]`"
-)]
-pub trait DispatchCommand<A: Aggregate>: Sized {
-    /// Decides `self` on `aggregate`.
-    fn dispatch(
-        self,
-        aggregate: &A,
-        services: &A::Services,
-    ) -> impl Future<Output = Result<Vec<A::Event>, A::Error>> + Send;
-}
-
-/// Routes an event to the aggregate method that applies it. `#[derive(DomainEvent)]` with
-/// `#[event(aggregate = A)]` implements it by calling `A::apply_<variant>` per variant.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` does not dispatch to the appliers of `{A}`",
-    label = "no per-variant dispatch for this event type",
-    note = "add `#[event(aggregate = {A})]` to `{Self}` to call `{A}::apply_<variant>` methods, or name one function with `#[aggregate(apply = path::to::evolve)]`"
-)]
-pub trait DispatchEvent<A> {
-    /// Applies `self` to `aggregate`.
-    fn dispatch(&self, aggregate: &mut A);
 }

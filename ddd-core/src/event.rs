@@ -10,13 +10,15 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use uuid::Uuid;
 
-use crate::aggregate::Version;
-
 /// Identifies one recorded event everywhere: in the store, on the bus, in inboxes.
 pub type EventId = Uuid;
 
 /// Position of an event in the store's global, gap-free order. The first event is at 1.
 pub type Position = u64;
+
+/// Position of an event in its aggregate's stream. The first event has version 1; an
+/// aggregate with no events is at version 0.
+pub type Version = u64;
 
 /// An event's payload once encoded: what stores persist and buses carry.
 pub type Payload = serde_json::Value;

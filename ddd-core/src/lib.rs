@@ -89,9 +89,11 @@ pub mod view;
 #[path = "private.rs"]
 pub mod __private;
 
-pub use aggregate::{Aggregate, AggregateId, AggregateRoot, ExpectedVersion, Version};
+pub use aggregate::{
+    Aggregate, AggregateId, AggregateRoot, DispatchCommand, DispatchEvent, ExpectedVersion, Version,
+};
 pub use bus::{BusError, ConsumerConfig, Delivery, EventBus, Message, Redelivery, Subscription};
-pub use command::{Command, DispatchCommand, DispatchEvent, IntoEvents};
+pub use command::{Command, IntoEvents};
 pub use context::{AggregateInfo, BoundedContext, PolicyInfo};
 pub use error::{Cause, Rejection};
 pub use event::{

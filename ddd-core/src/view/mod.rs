@@ -242,8 +242,8 @@ pub trait View: Send + Sync + 'static {
     /// Folds `event` into the row's state (a fresh row starts at `State::default()`).
     ///
     /// # Errors
-    /// A [`ViewFailure`] reason when the event cannot be applied: the view stops before it,
-    /// the rest of the service keeps serving.
+    /// The reason, for a [`ViewError::Event`], when the event cannot be applied: the view
+    /// stops before it, the rest of the service keeps serving.
     fn apply(state: &mut Self::State, event: &Envelope<Self::Event>) -> Result<(), String>;
 
     /// The served row.
