@@ -8,7 +8,7 @@ use ddd_model::System;
 use ddd_model::ir::{Aggregate, Command, Context, Record, View, ViewSource};
 
 use super::event::subscribers;
-use super::{doc, fields_table, paths, section, shell, subject};
+use super::{Shell, doc, fields_table, paths, section, subject};
 use crate::diagrams;
 use crate::html::escape;
 use crate::svg;
@@ -21,7 +21,7 @@ struct Endpoint {
     summary: String,
 }
 
-pub(super) fn page(system: &System, context: &Context, openapi: &str, header: &str) -> String {
+pub(super) fn page(system: &System, context: &Context, openapi: &str, shell: &Shell) -> String {
     let root = paths::UP;
     let endpoints = endpoints(openapi);
     let aggregates: String = context
@@ -54,7 +54,7 @@ pub(super) fn page(system: &System, context: &Context, openapi: &str, header: &s
         ),
         http = section("http", "HTTP endpoints", &endpoint_table(&endpoints)),
     );
-    shell(system, header, &context.name, root, &body)
+    shell.page(&context.name, root, &body)
 }
 
 fn apis(context: &Context) -> String {

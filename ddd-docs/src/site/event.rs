@@ -3,7 +3,7 @@
 use ddd_model::System;
 use ddd_model::ir::{Aggregate, Context, Event};
 
-use super::{doc, fields_table, paths, section, shell, subject};
+use super::{Shell, doc, fields_table, paths, section, subject};
 use crate::html::escape;
 
 pub(super) fn page(
@@ -11,7 +11,7 @@ pub(super) fn page(
     context: &Context,
     aggregate: &Aggregate,
     event: &Event,
-    header: &str,
+    shell: &Shell,
 ) -> String {
     let root = paths::UP;
     let published = context.publishes(&event.name);
@@ -38,13 +38,7 @@ pub(super) fn page(
         producer = section("producer", "Producer", &producer(context, aggregate, event)),
         consumers = section("consumers", "Consumers", &consumers(system, context, event)),
     );
-    shell(
-        system,
-        header,
-        &format!("{} event", event.name),
-        root,
-        &body,
-    )
+    shell.page(&format!("{} event", event.name), root, &body)
 }
 
 /// The aggregate that records the event and the commands that emit it.

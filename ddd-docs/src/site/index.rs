@@ -4,12 +4,12 @@ use std::fmt::Write as _;
 
 use ddd_model::System;
 
-use super::{doc, paths, section, shell};
+use super::{Shell, doc, paths, section};
 use crate::diagrams::{self, Links};
 use crate::html::escape;
 use crate::svg;
 
-pub(super) fn page(system: &System, header: &str) -> String {
+pub(super) fn page(system: &System, shell: &Shell) -> String {
     let links = Links::Site { root: "" };
     let map = svg::render(
         &diagrams::context_map(system, links),
@@ -46,7 +46,7 @@ pub(super) fn page(system: &System, header: &str) -> String {
             )
         ),
     );
-    shell(system, header, "Overview", "", &body)
+    shell.page("Overview", "", &body)
 }
 
 const MAP_LEGEND: &str = "<p class=\"legend\">Solid arrows: relations of the context map, from upstream to downstream, with the roles of each end (<b>U</b> upstream, <b>D</b> downstream; OHS open host, PL published language, ACL anticorruption layer, CF conformist). Dashed: a context reacting to another's published events. Colours: <span class=\"kind core\">core</span> <span class=\"kind supporting\">supporting</span> <span class=\"kind generic\">generic</span> subdomains.</p>";

@@ -35,9 +35,10 @@ pub struct Page {
     pub contents: String,
 }
 
-/// Every file of the site, sorted by path.
+/// Every file of the site, sorted by path. The contexts' pages are made on every core.
 pub fn site(system: &System, documents: &Documents<'_>) -> Vec<Page> {
     let header = &comment_safe(documents.header);
+    let shell = Shell::new(system, header);
     let mut pages = vec![
         page(
             paths::STYLE,
@@ -48,26 +49,61 @@ pub fn site(system: &System, documents: &Documents<'_>) -> Vec<Page> {
             format!("// {header}\n{}", include_str!("../assets/search.js")),
         ),
         page(paths::SEARCH_INDEX, search::index(system, header)),
-        page(paths::INDEX, index::page(system, header)),
+        page(paths::INDEX, index::page(system, &shell)),
         page(paths::ASYNCAPI, documents.asyncapi),
     ];
-    for (position, context) in system.contexts.iter().enumerate() {
-        let openapi = documents.openapi.get(position).map_or("", String::as_str);
-        pages.push(page(
+    let contexts: Vec<(usize, &Context)> = system.contexts.iter().enumerate().collect();
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    let chunk = contexts.len().div_ceil(workers).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = contexts
+            .chunks(chunk)
+            .map(|part| {
+                let shell = &shell;
+                scope.spawn(move || {
+                    part.iter()
+                        .flat_map(|&(position, context)| {
+                            context_pages(system, context, documents.openapi.get(position), shell)
+                        })
+                        .collect::<Vec<Page>>()
+                })
+            })
+            .collect();
+        for handle in handles {
+            pages.extend(
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            );
+        }
+    });
+    pages.sort_by(|a, b| a.path.cmp(&b.path));
+    pages
+}
+
+/// A context's page, its OpenAPI document and the pages of its events.
+fn context_pages(
+    system: &System,
+    context: &Context,
+    openapi: Option<&String>,
+    shell: &Shell,
+) -> Vec<Page> {
+    let openapi = openapi.map_or("", String::as_str);
+    let mut pages = vec![
+        page(
             &paths::context(&context.name),
-            context::page(system, context, openapi, header),
-        ));
-        pages.push(page(&paths::openapi(&context.name), openapi));
-        for aggregate in &context.aggregates {
-            for event in &aggregate.events {
-                pages.push(page(
-                    &paths::event(&context.name, &event.name),
-                    event::page(system, context, aggregate, event, header),
-                ));
-            }
+            context::page(system, context, openapi, shell),
+        ),
+        page(&paths::openapi(&context.name), openapi),
+    ];
+    for aggregate in &context.aggregates {
+        for event in &aggregate.events {
+            pages.push(page(
+                &paths::event(&context.name, &event.name),
+                event::page(system, context, aggregate, event, shell),
+            ));
         }
     }
-    pages.sort_by(|a, b| a.path.cmp(&b.path));
     pages
 }
 
@@ -87,21 +123,49 @@ fn page(path: &str, contents: impl Into<String>) -> Page {
     }
 }
 
-/// A whole HTML page around `body`; `root` leads from the page back to the site's top.
-fn shell(system: &System, header: &str, title: &str, root: &str, body: &str) -> String {
-    let contexts: String = system
-        .contexts
-        .iter()
-        .map(|c| {
-            format!(
-                "<li><a href=\"{root}{}\">{}</a></li>",
-                paths::context(&c.name),
-                escape(&c.name)
-            )
-        })
-        .collect();
-    format!(
-        r#"<!DOCTYPE html>
+/// What every HTML page has around its content, made once: the header comment, the bar
+/// with the search, and the list of contexts as seen from the top and from one level down.
+pub(crate) struct Shell {
+    header: String,
+    system: String,
+    nav_top: String,
+    nav_up: String,
+}
+
+impl Shell {
+    fn new(system: &System, header: &str) -> Shell {
+        let nav = |root: &str| -> String {
+            system
+                .contexts
+                .iter()
+                .map(|c| {
+                    format!(
+                        "<li><a href=\"{root}{}\">{}</a></li>",
+                        paths::context(&c.name),
+                        escape(&c.name)
+                    )
+                })
+                .collect()
+        };
+        Shell {
+            header: header.to_owned(),
+            system: escape(&system.name),
+            nav_top: nav(""),
+            nav_up: nav(paths::UP),
+        }
+    }
+
+    /// A whole HTML page around `body`; `root` leads from the page back to the site's top
+    /// (`""` or [`paths::UP`]).
+    pub(crate) fn page(&self, title: &str, root: &str, body: &str) -> String {
+        let contexts = if root.is_empty() {
+            &self.nav_top
+        } else {
+            &self.nav_up
+        };
+        let (header, system) = (&self.header, &self.system);
+        format!(
+            r#"<!DOCTYPE html>
 <!-- {header} -->
 <html lang="en">
 <head>
@@ -127,13 +191,13 @@ fn shell(system: &System, header: &str, title: &str, root: &str, body: &str) -> 
 </body>
 </html>
 "#,
-        title = escape(title),
-        system = escape(&system.name),
-        style = paths::STYLE,
-        index = paths::INDEX,
-        index_js = paths::SEARCH_INDEX,
-        script = paths::SCRIPT,
-    )
+            title = escape(title),
+            style = paths::STYLE,
+            index = paths::INDEX,
+            index_js = paths::SEARCH_INDEX,
+            script = paths::SCRIPT,
+        )
+    }
 }
 
 /// A doc comment as paragraphs (blank lines apart), escaped; nothing without one.
