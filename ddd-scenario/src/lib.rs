@@ -19,12 +19,13 @@
 //! shop.then()
 //!     .events("Cart", [Expect::event("CartCheckedOut")])
 //!     .events("Ordering", [Expect::event("OrderPlaced").with(json!({"total": {"amount_cents": 2500}}))])
-//!     .events("Payments", [Expect::event("PaymentRequested")])
+//!     .events("Payments", [Expect::event("PaymentRequested").field("amount", euros(25))])
 //!     .assert()
 //!     .await;
 //! ```
 //!
-//! Generated workspaces implement [`System`] for their contexts in `tests/src/lib.rs`.
+//! Generated workspaces implement [`System`] for their contexts in `tests/src/lib.rs`, and
+//! write one scenario per policy chain of their model in `tests/tests/policy_chains.rs`.
 
 mod expect;
 mod observe;
