@@ -110,11 +110,25 @@ fn names_and_doc_comments_are_text_everywhere() {
     // In EventCatalog's MDX a `<` or `{` would start JSX: the body escapes them.
     let catalog = Test::new()
         .file("m.ddd", model)
-        .args(["docs", "m.ddd", "--format", "eventcatalog", "--out", "c", "-q"])
+        .args([
+            "docs",
+            "m.ddd",
+            "--format",
+            "eventcatalog",
+            "--out",
+            "c",
+            "-q",
+        ])
         .success();
     let domain = read(&catalog, "c/domains/A/index.mdx");
-    assert!(domain.contains("\\<script\\>alert(1)\\</script\\> \\& more"), "{domain}");
-    assert!(domain.contains("summary: \"<script>alert(1)</script> & more\""), "{domain}");
+    assert!(
+        domain.contains("\\<script\\>alert(1)\\</script\\> \\& more"),
+        "{domain}"
+    );
+    assert!(
+        domain.contains("summary: \"<script>alert(1)</script> & more\""),
+        "{domain}"
+    );
 }
 
 #[test]
