@@ -442,7 +442,10 @@ impl Columns {
         }
     }
 
-    /// For every cell, the cells just left of it on its edges.
+    /// For every cell, the cells whose height it follows: a label or a bend the box just left
+    /// of it on its edge, a node the nodes its edges come from. A node that followed the
+    /// labels before it would sit as low as the middle of their stack, a little lower at
+    /// every rank down a long chain.
     fn left_neighbours(&self) -> Vec<Vec<Vec<(usize, usize)>>> {
         let mut lefts: Vec<Vec<Vec<(usize, usize)>>> = self
             .cells
@@ -450,9 +453,12 @@ impl Columns {
             .map(|column| vec![Vec::new(); column.len()])
             .collect();
         for (chain, _) in &self.chains {
-            for pair in chain.windows(2) {
-                if pair[0].0 < pair[1].0 {
-                    lefts[pair[1].0][pair[1].1].push(pair[0]);
+            let last = chain.len() - 1;
+            for (position, pair) in chain.windows(2).enumerate() {
+                let (left, right) = (pair[0], pair[1]);
+                let followed = if position + 1 == last { chain[0] } else { left };
+                if followed.0 < right.0 {
+                    lefts[right.0][right.1].push(followed);
                 }
             }
         }
