@@ -15,6 +15,15 @@ use crate::error::Error;
 /// Reads and checks the model and the files it imports; prints its diagnostics to stderr.
 /// Errors in the model become [`Error::Model`].
 pub(crate) fn load(input: &ModelInput, display: &Display) -> Result<Loaded, Error> {
+    load_with_sources(input, display).map(|(loaded, _)| loaded)
+}
+
+/// [`load`], with the model's sources for the diagnostics a command finds later (`ddd
+/// generate`'s of the events' recorded versions).
+pub(crate) fn load_with_sources(
+    input: &ModelInput,
+    display: &Display,
+) -> Result<(Loaded, Sources), Error> {
     let format = format_of(input)?;
     let (name, bytes) = read(&input.path)?;
     // The root is read above (from stdin, or with the error a missing model gives); the loader
@@ -43,10 +52,13 @@ pub(crate) fn load(input: &ModelInput, display: &Display) -> Result<Loaded, Erro
         style,
         display,
     )?;
-    outcome.result.map_err(|rejected| Error::Model {
-        model: name,
-        errors: diagnostic::count(&rejected.diagnostics).0,
-    })
+    match outcome.result {
+        Ok(loaded) => Ok((loaded, outcome.sources)),
+        Err(rejected) => Err(Error::Model {
+            model: name,
+            errors: diagnostic::count(&rejected.diagnostics).0,
+        }),
+    }
 }
 
 /// Every diagnostic of a model read from files, whether it passed its checks or not.

@@ -73,6 +73,16 @@ impl<'a> Schemas<'a> {
         object
     }
 
+    /// The payload of one version of an event: [`Schemas::object`] titled with the event and
+    /// its version, which `x-version` also carries (JSON Schema has no field for it), as the
+    /// envelope's `schema_version` does.
+    pub(crate) fn payload(&mut self, event: &str, version: u32, fields: &[Field]) -> Value {
+        let mut payload = self.object(fields);
+        payload["title"] = json!(format!("{event} v{version}"));
+        payload["x-version"] = json!(version);
+        payload
+    }
+
     /// A field's schema with its constraints; through `Option` they apply to the value.
     pub(crate) fn field(&mut self, field: &Field) -> Value {
         self.constrained(&field.ty, &field.constraints)

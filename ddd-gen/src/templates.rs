@@ -13,7 +13,8 @@
 //!
 //! `to` is a tera template of the output path; `owner` is `generated` (rewritten on every
 //! run) or `user` (written once); `for` is `system` (one file), `context`, `aggregate` or
-//! `policy` (one file each); `when` is a tera expression that must be truthy for the file to
+//! `policy` (one file each), or `upcast` (one per step between two versions of an event
+//! that needs an upcaster, with its destination in `u.dir`); `when` is a tera expression that must be truthy for the file to
 //! be written. A template without front matter is a partial (`_components.tera`): other
 //! templates use its components. Adding a file to the output is adding a template.
 //!
@@ -42,6 +43,8 @@ pub enum Each {
     Context,
     Aggregate,
     Policy,
+    /// A step between two versions of an event that needs an upcaster (see `history`).
+    Upcast,
 }
 
 /// A template that writes a file.
@@ -286,11 +289,12 @@ impl FrontMatter {
                         "context" => Each::Context,
                         "aggregate" => Each::Aggregate,
                         "policy" => Each::Policy,
+                        "upcast" => Each::Upcast,
                         other => {
                             return Err(error(
                                 line_number,
                                 format!(
-                                    "for `{other}`: expected `system`, `context`, `aggregate` or `policy`"
+                                    "for `{other}`: expected `system`, `context`, `aggregate`, `policy` or `upcast`"
                                 ),
                             ));
                         }

@@ -13,7 +13,9 @@ use ddd_model::ir::{
 };
 use serde::Serialize;
 
+use super::evolution::{self, ChainView, DefaultView};
 use super::expr::{Arithmetic, Writer};
+use super::history::History;
 use super::rust::{Crate, Scope, is_copy, owned};
 use super::simulate;
 use ddd_names as names;
@@ -41,6 +43,8 @@ pub(crate) struct FieldView {
     ty: String,
     /// `#[command(len(1..=120))]` and the like; empty without constraints.
     attr: String,
+    /// An event field's `#[serde(default = "...")]`; empty otherwise.
+    serde: String,
 }
 
 /// Names every file needs.
@@ -101,8 +105,20 @@ fn fields(scope: &Scope<'_>, namespace: &str, fields: &[Field]) -> Vec<FieldView
             doc: f.doc.clone(),
             ty: scope.ty(&f.ty),
             attr: constraint_attr(namespace, &f.constraints),
+            serde: String::new(),
         })
         .collect()
+}
+
+/// An event's fields, those with a default read through it when an older payload lacks
+/// them, and the functions the defaults are.
+pub(crate) fn event_fields(scope: &Scope<'_>, event: &Event) -> (Vec<FieldView>, Vec<DefaultView>) {
+    let (defaults, attrs) = evolution::defaults(scope, event);
+    let mut views = fields(scope, "", &event.fields);
+    for (view, attr) in views.iter_mut().zip(attrs) {
+        view.serde = attr;
+    }
+    (views, defaults)
 }
 
 pub(crate) fn record(scope: &Scope<'_>, record: &Record) -> RecordView {
@@ -217,6 +233,78 @@ pub(crate) struct AggregateView {
     pub(crate) test_uses: Vec<String>,
     /// Stubs for the user file: commands whose behaviour cannot be derived.
     pub(crate) stubs: Vec<usize>,
+    /// The upcast chains of its events no other context reads (`mod upcast`).
+    pub(crate) upcasts: Vec<ChainView>,
+    /// Tests that a payload of an older version, lacking the fields with a default, reads
+    /// with them.
+    pub(crate) default_tests: Vec<DefaultTestView>,
+}
+
+/// An event with defaults, a sample of it, and the fields an older payload lacks.
+#[derive(Debug, Serialize)]
+pub(crate) struct DefaultTestView {
+    name: String,
+    /// The event with sample values and its defaults.
+    event: String,
+    missing: Vec<String>,
+    /// The stored version the payload claims: the one before the event's.
+    older: u32,
+}
+
+/// For each event with a default and no upcaster: its older payload, lacking the fields
+/// with a default, reads as the event with them.
+fn default_tests(
+    scope: &Scope<'_>,
+    context: &Context,
+    aggregate: &Aggregate,
+    history: &History,
+) -> Vec<DefaultTestView> {
+    aggregate
+        .events
+        .iter()
+        .filter(|e| evolution::chain(history, context, &aggregate.name, e).is_none())
+        .filter_map(|event| {
+            let missing: Vec<String> = event
+                .fields
+                .iter()
+                .filter(|f| f.default.is_some())
+                .map(|f| f.name.to_string())
+                .collect();
+            if missing.is_empty() {
+                return None;
+            }
+            let fields = event
+                .fields
+                .iter()
+                .map(|f| {
+                    let value = if f.default.is_some() {
+                        format!(
+                            "default_{}_{}()",
+                            names::snake(&event.name),
+                            names::snake(&f.name)
+                        )
+                    } else {
+                        scope.sample(&f.ty, &f.constraints)?
+                    };
+                    Some(format!("{}: {value}", f.name))
+                })
+                .collect::<Option<Vec<_>>>()?;
+            Some(DefaultTestView {
+                name: format!(
+                    "{}_of_an_older_version_reads_with_its_defaults",
+                    names::snake(&event.name)
+                ),
+                event: format!(
+                    "{}Event::{} {{ {} }}",
+                    aggregate.name,
+                    event.name,
+                    fields.join(", ")
+                ),
+                missing,
+                older: event.version.saturating_sub(1).max(1),
+            })
+        })
+        .collect()
 }
 
 #[derive(Debug, Serialize)]
@@ -288,7 +376,11 @@ pub(crate) struct EventView {
     /// The method the `DomainEvent` derive dispatches to (`apply_<snake>`).
     applier: String,
     doc: Option<String>,
+    /// `#[event(version = 2)]`, with its upcaster when it has one; empty for a plain v1.
+    attr: String,
     fields: Vec<FieldView>,
+    /// The functions of the fields' defaults.
+    defaults: Vec<DefaultView>,
     signature: String,
     default_signature: String,
     args: String,
@@ -352,6 +444,7 @@ pub(crate) fn aggregate(
     context: &Context,
     aggregate: &Aggregate,
     contract_types: &BTreeSet<TypePath>,
+    history: &History,
 ) -> AggregateView {
     let module = names::module(&aggregate.name);
     let local = |path: &TypePath| {
@@ -401,7 +494,10 @@ pub(crate) fn aggregate(
     let events = aggregate
         .events
         .iter()
-        .map(|e| event(&scope, aggregate, e))
+        .map(|e| {
+            let attr = evolution::event_attr(history, context, &aggregate.name, e, false);
+            event(&scope, aggregate, e, attr)
+        })
         .collect();
     let stubs = commands
         .iter()
@@ -435,6 +531,7 @@ pub(crate) fn aggregate(
     let mut guard_tests = lifecycle_tests(&test_scope, aggregate);
     guard_tests.extend(rule_tests(&test_scope, aggregate));
     let histories = histories(aggregate, &mut guard_tests);
+    let default_tests = default_tests(&test_scope, context, aggregate, history);
     if guard_tests.iter().any(|t| t.expect != "ok") {
         test_scope.name("ddd_core::Cause");
     }
@@ -459,6 +556,8 @@ pub(crate) fn aggregate(
         histories,
         test_uses,
         stubs,
+        upcasts: evolution::aggregate_chains(history, context, aggregate),
+        default_tests,
     }
 }
 
@@ -1044,7 +1143,7 @@ fn guard(scope: &Scope<'_>, aggregate: &Aggregate, command: &Command) -> Option<
     })
 }
 
-fn event(scope: &Scope<'_>, aggregate: &Aggregate, event: &Event) -> EventView {
+fn event(scope: &Scope<'_>, aggregate: &Aggregate, event: &Event, attr: String) -> EventView {
     // The event field `name` (a reference in `apply`), owned and converted.
     let from_event = |name: &str, conversion: &Conversion| {
         let ty = event
@@ -1119,12 +1218,15 @@ fn event(scope: &Scope<'_>, aggregate: &Aggregate, event: &Event) -> EventView {
     } else {
         "state"
     };
+    let (fields, defaults) = event_fields(scope, event);
     EventView {
         name: event.name.to_string(),
         snake: names::ident(&event.name),
         applier: names::applier(&event.name),
         doc: event.doc.clone(),
-        fields: fields(scope, "", &event.fields),
+        attr,
+        fields,
+        defaults,
         signature: signature(scope, &event.fields, &|_| true, true),
         default_signature: format!(
             "{state}: &mut {}{}",

@@ -3,6 +3,7 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use ddd_gen::history::{self, History};
 use ddd_gen::{Options, Runtime, write};
 
 use crate::cli::{Display, ModelInput, heading};
@@ -70,7 +71,7 @@ fn default_runtime() -> PathBuf {
 }
 
 pub fn exec(args: &Args, display: &Display) -> Result<(), Error> {
-    let loaded = input::load(&args.model, display)?;
+    let (loaded, sources) = input::load_with_sources(&args.model, display)?;
     let runtime = args.source.runtime()?;
     let options = Options {
         model: args.model.path.file_name().map_or_else(
@@ -80,7 +81,22 @@ pub fn exec(args: &Args, display: &Display) -> Result<(), Error> {
         runtime: runtime.clone(),
         templates: args.source.templates.clone(),
     };
-    let mut files = ddd_gen::workspace(&loaded.system, &options).map_err(Error::generate)?;
+    let recorded = recorded_history(&args.out)?;
+    let generated = ddd_gen::workspace_with_history(&loaded.system, &options, &recorded);
+    let mut files = match generated {
+        Err(ddd_gen::GenerateError::Evolution(errors)) => {
+            let style = match args.model.message_format {
+                crate::cli::MessageFormat::Human => ddd_model::diagnostic::Style::Rich,
+                crate::cli::MessageFormat::Short => ddd_model::diagnostic::Style::Short,
+            };
+            input::show(&sources, &errors, false, style, display)?;
+            return Err(Error::Model {
+                model: input::display_name(&args.model.path),
+                errors: errors.len(),
+            });
+        }
+        other => other.map_err(Error::generate)?,
+    };
     files.extend(ddd_gen::seed_lock(&runtime.seen_from(&args.out)));
     let mode = match (args.check, args.dry_run) {
         (true, _) => write::Mode::Check,
@@ -90,6 +106,19 @@ pub fn exec(args: &Args, display: &Display) -> Result<(), Error> {
     let report = write::write(&args.out, &files, mode, args.force).map_err(Error::write)?;
     summarize(&report, mode);
     Ok(())
+}
+
+/// The events' versions the workspace in `out` was generated with; none for a new one (or
+/// one generated before the history was kept).
+fn recorded_history(out: &Path) -> Result<History, Error> {
+    let path = out.join(history::EVENTS);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => History::parse(&text).map_err(|error| Error::Io(anyhow::Error::new(error))),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(History::default()),
+        Err(error) => Err(Error::Io(
+            anyhow::Error::new(error).context(format!("cannot read {}", path.display())),
+        )),
+    }
 }
 
 fn summarize(report: &write::Report, mode: write::Mode) {

@@ -55,7 +55,7 @@ fn json_file(output: &Output, path: &str) -> Value {
     serde_json::from_str(&read(output, path)).unwrap_or_else(|error| panic!("{path}: {error}"))
 }
 
-fn yaml_file(output: &Output, path: &str) -> Value {
+pub(crate) fn yaml_file(output: &Output, path: &str) -> Value {
     serde_saphyr::from_str(&read(output, path)).unwrap_or_else(|error| panic!("{path}: {error}"))
 }
 
@@ -106,7 +106,7 @@ fn openapi_validator(registry: &Registry<'_>) -> Validator {
     validator(&vendored("openapi-3.1-schema-base.json"), registry)
 }
 
-fn asyncapi_validator() -> Validator {
+pub(crate) fn asyncapi_validator() -> Validator {
     // Draft 7, with every definition an embedded resource of its own `$id`.
     jsonschema::options()
         .offline()
@@ -114,7 +114,7 @@ fn asyncapi_validator() -> Validator {
         .unwrap_or_else(|error| panic!("the AsyncAPI schema compiles: {error}"))
 }
 
-fn errors(validator: &Validator, document: &Value) -> Vec<String> {
+pub(crate) fn errors(validator: &Validator, document: &Value) -> Vec<String> {
     validator
         .iter_errors(document)
         .map(|error| format!("{} at {}", error, error.instance_path()))

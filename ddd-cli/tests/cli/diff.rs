@@ -168,7 +168,7 @@ fn an_unreadable_side_is_an_io_error() {
         .status(3);
 }
 
-fn git(dir: &Path, args: &[&str]) {
+pub(crate) fn git(dir: &Path, args: &[&str]) {
     let status = Command::new("git")
         .current_dir(dir)
         .args([

@@ -5,6 +5,7 @@ mod check;
 mod completions;
 mod diff;
 mod docs;
+mod evolution;
 mod generate;
 mod graph;
 mod harness;

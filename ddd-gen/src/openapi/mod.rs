@@ -496,7 +496,7 @@ fn routes(
         .events
         .iter()
         .map(|event| {
-            let mut payload = schemas.object(&event.fields);
+            let mut payload = schemas.payload(&event.name, event.version, &event.fields);
             describe(&mut payload, event.doc.as_deref());
             let payload = schemas.define(format!("{scope}.event.{}", event.name), payload);
             json!({

@@ -286,7 +286,37 @@ impl Names<'_> {
                     });
                 }
             }
+            let before = self.out.len();
             self.unique(&events, "event", || format!("context `{}`", context.name));
+            self.versions_are_not_declarations(context, before);
+        }
+    }
+
+    // `event Opened v1(...)` beside `event Opened v2(...)`: two declarations of one event are
+    // never two versions of it, which cannot both be what the event is now. Only the current
+    // version is declared; what older payloads held is the generated workspace's to know
+    // (`.ddd/events.json`). The duplicate-name error since `before` says so where versions
+    // were written.
+    fn versions_are_not_declarations(&mut self, context: &Context, before: usize) {
+        let versioned: Vec<&crate::ir::Event> = context
+            .aggregates
+            .iter()
+            .flat_map(|a| &a.events)
+            .filter(|e| e.version_origin.span().is_some())
+            .collect();
+        for diagnostic in &mut self.out[before..] {
+            let Some(event) = versioned.iter().find(|e| {
+                diagnostic.code == Code::DuplicateName
+                    && diagnostic
+                        .message
+                        .starts_with(&format!("duplicate event `{}` ", e.name))
+            }) else {
+                continue;
+            };
+            diagnostic.help = Some(format!(
+                "an event is declared once, at its current version: keep the newest `{}` and delete the others (payloads of older versions are read through its defaults, or an upcaster `ddd generate` stubs)",
+                event.name
+            ));
         }
     }
 

@@ -165,7 +165,17 @@ pub mod ordering {
     pub enum Published {
         OrderPlaced { customer: Uuid, lines: Vec<OrderLine>, total: Money },
         OrderPaid { payment: PaymentId },
-        OrderCancelled { reason: String, cancelled_by: String },
+        #[event(version = 2)]
+        OrderCancelled {
+            reason: String,
+            #[serde(default = "default_order_cancelled_cancelled_by")]
+            cancelled_by: String,
+        },
+    }
+
+    /// `OrderCancelled.cancelled_by` of a payload written before the field existed: its default in the model.
+    fn default_order_cancelled_cancelled_by() -> String {
+        "customer".to_owned()
     }
 }
 

@@ -37,7 +37,17 @@ pub enum OrderEvent {
     OrderPlaced { customer: Uuid, lines: Vec<OrderLine>, total: Money },
     OrderPaid { payment: PaymentId },
     OrderShipped { shipment: ShipmentId },
-    OrderCancelled { reason: String, cancelled_by: String },
+    #[event(version = 2)]
+    OrderCancelled {
+        reason: String,
+        #[serde(default = "default_order_cancelled_cancelled_by")]
+        cancelled_by: String,
+    },
+}
+
+/// `OrderCancelled.cancelled_by` of a payload written before the field existed: its default in the model.
+fn default_order_cancelled_cancelled_by() -> String {
+    "customer".to_owned()
 }
 
 #[derive(Debug, Default, Serialize, Deserialize, Aggregate)]
@@ -426,6 +436,24 @@ mod tests {
                 allowed: vec!["Placed".into(), "Paid".into()],
             }),
         );
+    }
+
+    #[test]
+    fn order_cancelled_of_an_older_version_reads_with_its_defaults() {
+        let event = OrderEvent::OrderCancelled {
+            reason: "aaa".to_owned(),
+            cancelled_by: default_order_cancelled_cancelled_by(),
+        };
+        let mut payload = ddd_core::DomainEvent::encode(&event).expect("it encodes");
+        let object = payload.as_object_mut().expect("an event's payload is an object");
+        object.remove("cancelled_by");
+        let event_type = ddd_core::DomainEvent::event_type(&event);
+        let decoded = <OrderEvent as ddd_core::DomainEvent>::decode(
+            event_type,
+            1,
+            payload,
+        );
+        assert_eq!(decoded.expect("an older payload decodes"), Some(event));
     }
 
     #[test]
