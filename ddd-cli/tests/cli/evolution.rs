@@ -7,6 +7,7 @@
 //! `system Evolving`: its packages share no build artefacts with any other test's.
 
 use std::path::Path;
+use std::process::Command;
 
 use serde_json::{Value, json};
 
@@ -14,9 +15,10 @@ use crate::artefacts::{asyncapi_validator, errors, yaml_file};
 use crate::diff::git;
 use crate::generate::cargo;
 use crate::harness::{Output, Test};
-use crate::shop::{Process, build_binaries, eventually, free_port, get, post};
+use crate::shop::{Databases, Process, build_binaries, env_url, eventually, free_port, get, post};
 
-/// Sales records deals and publishes their closing; Billing counts the closings it mirrors.
+/// Sales records deals and publishes their closing; Billing counts the closings it mirrors
+/// and starts a ledger for each (a policy).
 const V1: &str = r#"system Evolving
 
 context Sales {
@@ -47,13 +49,28 @@ context Billing {
     deals: u32
     on Sales.DealClosed sets deals = deals + 1
   }
+
+  view LedgerLabels from Ledger {
+    label: String
+  }
+
+  on Sales.DealClosed run Ledger.Start with label = reason
+}
+
+map {
+  Sales -> Billing : customer-supplier
 }
 "#;
 
 /// `DealClosed` v2 gains a field with a default, which the state copies; a view of each
-/// context is keyed by it, so both read the closing v1 recorded through the default.
+/// context is keyed by it, so both read the closing v1 recorded through the default, and
+/// Billing's policy labels its ledgers with it.
 fn v2() -> String {
     V1.replace(
+        "with label = reason",
+        "with label = closed_by",
+    )
+    .replace(
         "    reason: String\n\n",
         "    reason: String\n    closed_by: String\n\n",
     )
@@ -189,6 +206,64 @@ fn events_of_v1_are_read_by_v2_through_defaults_and_by_v3_only_through_its_upcas
         .stderr_has("error[evolution]: event `Sales.Deal.DealClosed` is v2 in the model, but this workspace was generated with v3")
         .stderr_has("evolving.ddd:13:")
         .status(1);
+}
+
+/// How many events of the database at `url` its relay has yet to publish.
+fn unpublished(url: &str) -> Option<u64> {
+    let output = Command::new("psql")
+        .args([url, "-tAc", "SELECT count(*) FROM ddd_outbox"])
+        .output()
+        .expect("psql runs (the PostgreSQL client must be installed)");
+    String::from_utf8_lossy(&output.stdout).trim().parse().ok()
+}
+
+/// Each context its own service on its own PostgreSQL database, over NATS. Billing's v1
+/// build subscribes and stops; Sales v1 records and publishes a closing, which waits on the
+/// bus; Billing's v2 build then reads that v1 payload: its policy runs with the default, and
+/// its new view, fed from the same mirrored copy, keys it by the default too.
+#[test]
+fn on_postgres_and_nats_a_v2_policy_reads_a_closing_v1_published() {
+    let bus = env_url("NATS_URL", "nats://127.0.0.1:4222");
+    let run = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
+    let databases = Databases::create(&format!("evolving_{run}"), &["sales", "billing"]);
+    let services = ["evolving-sales", "evolving-billing"];
+    let build = ["build", "--workspace", "--bins", "--all-features"];
+    let out = generate(Output::scratch(), V1);
+    let dir = out.path("out");
+    build_binaries(&dir, &build, &services);
+    let start = |context: &str, port: u16| {
+        let env = [
+            ("HTTP_ADDR", format!("127.0.0.1:{port}")),
+            ("DATABASE_URL", databases.url(context)),
+            ("BUS_URL", bus.clone()),
+            ("BUS_NAMESPACE", format!("evolving-{run}")),
+            ("RUST_LOG", "info".to_owned()),
+        ];
+        Process::start(&format!("evolving-{context}"), &dir, &env, port)
+    };
+    let (sales_port, billing_port) = (free_port(), free_port());
+    start("billing", billing_port).stop_gracefully();
+    let sales = start("sales", sales_port);
+    let response = post(sales_port, "/deals", &json!({ "note": "first" }));
+    assert_eq!(response.status, 201, "{}", response.body);
+    let deal = response.body["id"].as_str().expect("an id").to_owned();
+    let closing = json!({ "reason": "won", "remark": "at last" });
+    let response = post(sales_port, &format!("/deals/{deal}/close"), &closing);
+    assert_eq!(response.status, 200, "{}", response.body);
+    eventually("Sales published the closing", || {
+        (unpublished(&databases.url("sales"))? == 0).then_some(())
+    });
+    sales.stop_gracefully();
+
+    let out = generate(out, &v2());
+    build_binaries(&dir, &build, &services);
+    let billing = start("billing", billing_port);
+    let ledgers = rows(billing_port, "/ledger-labels", 1);
+    assert_eq!(ledgers[0]["label"], "seller", "{ledgers:?}");
+    let closers = rows(billing_port, "/billed-closers", 1);
+    assert_eq!(closers[0]["closed_by"], "seller", "{closers:?}");
+    billing.stop_gracefully();
+    drop(out);
 }
 
 /// The `ddd diff` line of the generated README's "Changing the model".
