@@ -1,20 +1,8 @@
 //! Escaping for HTML and SVG text and attributes, and for JSON embedded in a script.
 
-/// Text safe inside an element or a quoted attribute.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+/// Text safe inside an element or a quoted attribute; the diagrams' labels are escaped by
+/// the same function.
+pub use ddd_model::graph::escape_html as escape;
 
 /// JSON that cannot close the script holding it nor start markup: `<`, `>` and `&` are
 /// written as `\u` escapes (which only ever occur inside JSON strings), and so are the two

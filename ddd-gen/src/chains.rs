@@ -101,6 +101,7 @@ struct Place<'s> {
 }
 
 impl Place<'_> {
+    /// One aggregate of this place, by its id.
     fn key(&self, id: u128) -> (String, String, u128) {
         (
             self.context.name.to_string(),
@@ -108,6 +109,13 @@ impl Place<'_> {
             id,
         )
     }
+}
+
+/// A command, by its context and aggregate: `(Ordering, Order, MarkPaid)`.
+type CommandKey = (String, String, String);
+
+fn command_key(context: &str, aggregate: &str, command: &str) -> CommandKey {
+    (context.to_owned(), aggregate.to_owned(), command.to_owned())
 }
 
 /// A chain played through.
@@ -135,18 +143,15 @@ struct Instance {
 /// policy of the generator's own runs (such a command is a link of another chain); then
 /// for each policy no written chain reaches, the commands emitting its event.
 fn plan(system: &System) -> Vec<Result<Chain<'_>, String>> {
-    let generated_targets: BTreeSet<(String, String, String)> = policies(system)
+    let generated_targets: BTreeSet<CommandKey> = system
+        .policies()
         .filter(|(_, p)| p.translation.as_ref().is_some_and(|t| !t.needs_code()))
-        .map(|(c, p)| target_key(c, p))
+        .map(|(c, p)| command_key(&c.name, &p.run.aggregate, &p.run.command))
         .collect();
     let mut outcomes = Vec::new();
     let mut tried = BTreeSet::new();
     for (place, command) in starting_commands(system) {
-        let key = (
-            place.context.name.to_string(),
-            place.aggregate.name.to_string(),
-            command.name.to_string(),
-        );
+        let key = command_key(&place.context.name, &place.aggregate.name, &command.name);
         if !generated_targets.contains(&key) {
             tried.insert(key);
             outcomes.push(play(system, place, command));
@@ -155,34 +160,18 @@ fn plan(system: &System) -> Vec<Result<Chain<'_>, String>> {
     let reached: BTreeSet<*const Policy> = (outcomes.iter().flatten())
         .flat_map(|chain| chain.policies.iter().map(|(_, p)| std::ptr::from_ref(*p)))
         .collect();
-    for (_, policy) in policies(system) {
+    for (_, policy) in system.policies() {
         if reached.contains(&std::ptr::from_ref(policy)) {
             continue;
         }
         for (place, command) in emitters(system, policy) {
-            let key = (
-                place.context.name.to_string(),
-                place.aggregate.name.to_string(),
-                command.name.to_string(),
-            );
+            let key = command_key(&place.context.name, &place.aggregate.name, &command.name);
             if tried.insert(key) {
                 outcomes.push(play(system, place, command));
             }
         }
     }
     outcomes
-}
-
-fn policies(system: &System) -> impl Iterator<Item = (&Context, &Policy)> {
-    (system.contexts.iter()).flat_map(|c| c.policies.iter().map(move |p| (c, p)))
-}
-
-fn target_key(context: &Context, policy: &Policy) -> (String, String, String) {
-    (
-        context.name.to_string(),
-        policy.run.aggregate.to_string(),
-        policy.run.command.to_string(),
-    )
 }
 
 /// Every command that emits an event some policy receives, in the model's order.
@@ -206,7 +195,7 @@ fn starting_commands(system: &System) -> Vec<(Place<'_>, &Command)> {
 
 /// The commands emitting the event `policy` receives.
 fn emitters<'s>(system: &'s System, policy: &Policy) -> Vec<(Place<'s>, &'s Command)> {
-    let Some(context) = system.contexts.iter().find(|c| c.name == policy.on.context) else {
+    let Some(context) = system.context(&policy.on.context) else {
         return Vec::new();
     };
     let Some((aggregate, _)) = context.event(&policy.on.event) else {
@@ -224,10 +213,11 @@ fn receivers<'s>(
     context: &Context,
     event: &Name,
 ) -> Vec<(&'s Context, &'s Policy)> {
-    if !context.publishes.contains(event) {
+    if !context.publishes(event) {
         return Vec::new();
     }
-    policies(system)
+    system
+        .policies()
         .filter(|(_, p)| p.on.context == context.name && p.on.event == *event)
         .collect()
 }
@@ -369,11 +359,9 @@ impl<'s> Play<'s> {
         let translation = (policy.translation.as_ref())
             .filter(|t| !t.needs_code())
             .ok_or_else(written_by_a_person)?;
-        let aggregate = (context.aggregates.iter())
-            .find(|a| a.name == policy.run.aggregate)
+        let aggregate = (context.aggregate(&policy.run.aggregate))
             .ok_or("a policy whose aggregate the model lacks")?;
-        let command = (aggregate.commands.iter())
-            .find(|c| c.name == policy.run.command)
+        let command = (aggregate.command(&policy.run.command))
             .ok_or("a policy whose command the model lacks")?;
         let place = Place { context, aggregate };
         let params = simulate::translate(system, translation, &event.fields, emitter)
@@ -384,8 +372,8 @@ impl<'s> Play<'s> {
                 CREATED_IDS + self.created
             }
             Target::EmittingAggregate => emitter,
-            Target::EventField { field } => match event.fields.iter().find(|(n, _)| n == field) {
-                Some((_, Value::Id(id))) => *id,
+            Target::EventField { field } => match simulate::get(&event.fields, field) {
+                Some(Value::Id(id)) => *id,
                 _ => return Err(format!("the simulator cannot follow {through}")),
             },
             Target::NeedsCode { .. } => return Err(written_by_a_person()),
@@ -592,23 +580,8 @@ fn enum_path(scope: &Scope<'_>, place: &Place<'_>, suffix: &str) -> String {
 }
 
 fn event_expr(scope: &Scope<'_>, place: &Place<'_>, given: &Given) -> Option<String> {
-    let event = place.aggregate.event(&given.event)?;
-    let fields: Vec<String> = (event.fields.iter())
-        .filter_map(|field| {
-            let (_, value) = given.fields.iter().find(|(n, _)| *n == field.name)?;
-            Some(format!(
-                "{}: {}",
-                field.name,
-                simulate::rust(scope, value, &field.ty)
-            ))
-        })
-        .collect();
-    Some(format!(
-        "{}::{} {{ {} }}",
-        enum_path(scope, place, "Event"),
-        event.name,
-        fields.join(", ")
-    ))
+    let path = enum_path(scope, place, "Event");
+    simulate::event_literal(scope, &path, place.aggregate, given)
 }
 
 fn command_expr(
@@ -617,22 +590,8 @@ fn command_expr(
     command: &Command,
     params: &Fields,
 ) -> String {
-    let fields: Vec<String> = (command.params.iter())
-        .filter_map(|param| {
-            let (_, value) = params.iter().find(|(n, _)| *n == param.name)?;
-            Some(format!(
-                "{}: {}",
-                param.name,
-                simulate::rust(scope, value, &param.ty)
-            ))
-        })
-        .collect();
-    format!(
-        "{}::{} {{ {} }}",
-        enum_path(scope, place, "Command"),
-        command.name,
-        fields.join(", ")
-    )
+    let path = enum_path(scope, place, "Command");
+    simulate::variant_literal(scope, &path, &command.name, &command.params, params)
 }
 
 /// `Expect::event("OrderPaid").of("Order")`, then each field whose recorded value the
@@ -647,7 +606,7 @@ fn expectation(scope: &Scope<'_>, place: &Place<'_>, event: &Given) -> String {
         return expect;
     };
     for field in &declared.fields {
-        let Some((_, value)) = event.fields.iter().find(|(n, _)| *n == field.name) else {
+        let Some(value) = simulate::get(&event.fields, &field.name) else {
             continue;
         };
         if made_at_run_time(value) {

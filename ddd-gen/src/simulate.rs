@@ -27,8 +27,9 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::rc::Rc;
 
 use ddd_model::ir::{
-    Aggregate, BinaryOp, Command, Constraint, Conversion, Event, Function, NameScope, Number,
-    RecordConversion, Source, Translation, Type, TypeDef, TypePath, Typed, TypedKind, UnaryOp,
+    Aggregate, BinaryOp, Command, Constraint, Conversion, Event, Field, Function, NameScope,
+    Number, RecordConversion, Source, Translation, Type, TypeDef, TypePath, Typed, TypedKind,
+    UnaryOp,
 };
 use ddd_model::{Name, System};
 
@@ -183,6 +184,42 @@ pub(crate) fn rust(scope: &Scope<'_>, value: &Value, ty: &Type) -> String {
     }
 }
 
+/// `given` as a variant of the aggregate's event enum, written `path`:
+/// `OrderEvent::OrderPaid { payment: .. }`.
+pub(crate) fn event_literal(
+    scope: &Scope<'_>,
+    path: &str,
+    aggregate: &Aggregate,
+    given: &Given,
+) -> Option<String> {
+    let event = aggregate.event(&given.event)?;
+    Some(variant_literal(
+        scope,
+        path,
+        &event.name,
+        &event.fields,
+        &given.fields,
+    ))
+}
+
+/// `Enum::Variant { field: value, .. }`, each declared field with its simulated value.
+pub(crate) fn variant_literal(
+    scope: &Scope<'_>,
+    path: &str,
+    variant: &Name,
+    declared: &[Field],
+    values: &[(Name, Value)],
+) -> String {
+    let fields: Vec<String> = (declared.iter())
+        .filter_map(|field| {
+            let value = get(values, &field.name)?;
+            let value = rust(scope, value, &field.ty);
+            Some(format!("{}: {value}", field.name))
+        })
+        .collect();
+    format!("{path}::{variant} {{ {} }}", fields.join(", "))
+}
+
 /// What a value that does not fit its type renders as: the generated test does not compile,
 /// rather than testing something else.
 fn mismatch() -> String {
@@ -261,7 +298,8 @@ enum Outcome {
 /// Named values, in their declaration's order: a state, parameters, an event's fields.
 pub(crate) type Fields = Vec<(Name, Value)>;
 
-fn get<'v>(fields: &'v [(Name, Value)], name: &str) -> Option<&'v Value> {
+/// The value named `name` among `fields`.
+pub(crate) fn get<'v>(fields: &'v [(Name, Value)], name: &str) -> Option<&'v Value> {
     fields
         .iter()
         .find(|(n, _)| n.as_str() == name)
@@ -1378,9 +1416,7 @@ impl Search<'_> {
             self.work += 1;
             let params = self.params_of(c);
             let env = Env::deciding(self.system, &node.state, &params);
-            let all_met = (self.rules.iter())
-                .all(|rule| rule.and_then(|r| env.outcome(r)) == Some(Outcome::Met));
-            if all_met {
+            if rules_met(&env, &self.rules) == Some(true) {
                 self.met = Some(Found {
                     rank: 0,
                     given: given(node.history.as_ref()),
@@ -1391,6 +1427,25 @@ impl Search<'_> {
         }
         false
     }
+}
+
+/// Each lifecycle field `command` moves, and the states it may move it from.
+fn lifecycles<'a>(aggregate: &'a Aggregate, command: &'a Command) -> Vec<(&'a Name, &'a [Name])> {
+    aggregate
+        .transitions_of(&command.name)
+        .map(|(lifecycle, transition)| (&lifecycle.field, transition.from.as_slice()))
+        .collect()
+}
+
+/// Whether every rule is met, in order; `None` where one before the first broken one cannot
+/// be evaluated (a rule on the clock, a calculation the simulation does not model).
+fn rules_met(env: &Env<'_>, rules: &[Option<&Typed>]) -> Option<bool> {
+    for rule in rules {
+        if env.outcome((*rule)?)? != Outcome::Met {
+            return Some(false);
+        }
+    }
+    Some(true)
 }
 
 fn lifecycle_met(lifecycles: &[(&Name, &[Name])], state: &[(Name, Value)]) -> bool {
@@ -1419,10 +1474,7 @@ fn search(
         return (None, None);
     }
     let checks: Vec<&Typed> = rules.iter().copied().flatten().collect();
-    let lifecycles: Vec<(&Name, &[Name])> = aggregate
-        .transitions_of(&command.name)
-        .map(|(lifecycle, transition)| (&lifecycle.field, transition.from.as_slice()))
-        .collect();
+    let lifecycles = lifecycles(aggregate, command);
     let chooser = Chooser {
         system,
         hints: Hints::of(&checks),
@@ -1572,22 +1624,10 @@ fn step<'a>(
                 conversion,
                 conversions,
             )]),
-            Some(Source::Default) => {
-                let env = Env {
-                    system: chooser.system,
-                    arithmetic: Arithmetic::Saturating,
-                    state: &[],
-                    params: &[],
-                    event: &[],
-                };
-                let default = (field.default.as_ref())
-                    .and_then(|d| d.checked())
-                    .and_then(|d| env.eval(d, &[]).ok());
-                match default {
-                    Some(value) => Fill::Choices(vec![value]),
-                    None => Fill::Choices(chooser.choices(&field.ty, &field.constraints, 0)),
-                }
-            }
+            Some(Source::Default) => match default_of(chooser.system, field) {
+                Some(value) => Fill::Choices(vec![value]),
+                None => Fill::Choices(chooser.choices(&field.ty, &field.constraints, 0)),
+            },
             _ => Fill::Choices(chooser.choices(&field.ty, &field.constraints, 0)),
         };
         let fill = match fill {
@@ -1640,6 +1680,19 @@ pub(crate) fn replay(system: &System, aggregate: &Aggregate, events: &[Given]) -
     Some(state)
 }
 
+/// The value of `field`'s default (`cancelled_by: String = "customer"`): a literal, so
+/// no state, parameter or event is in reach.
+fn default_of(system: &System, field: &Field) -> Option<Value> {
+    let env = Env {
+        system,
+        arithmetic: Arithmetic::Saturating,
+        state: &[],
+        params: &[],
+        event: &[],
+    };
+    env.eval(field.default.as_ref()?.checked()?, &[]).ok()
+}
+
 /// Applies `events` to `state` in order.
 pub(crate) fn evolve(
     system: &System,
@@ -1662,20 +1715,11 @@ pub(crate) fn accepts(
     state: &[(Name, Value)],
     params: &[(Name, Value)],
 ) -> Option<bool> {
-    let lifecycles: Vec<(&Name, &[Name])> = aggregate
-        .transitions_of(&command.name)
-        .map(|(lifecycle, transition)| (&lifecycle.field, transition.from.as_slice()))
-        .collect();
-    if !lifecycle_met(&lifecycles, state) {
+    if !lifecycle_met(&lifecycles(aggregate, command), state) {
         return Some(false);
     }
-    let env = Env::deciding(system, state, params);
-    for guard in &command.requires {
-        if env.outcome(guard.rule.checked()?)? != Outcome::Met {
-            return Some(false);
-        }
-    }
-    Some(true)
+    let rules: Vec<Option<&Typed>> = command.requires.iter().map(|g| g.rule.checked()).collect();
+    rules_met(&Env::deciding(system, state, params), &rules)
 }
 
 /// The events `command` emits with `params` on `state`, by the aggregate whose id is `id`,
@@ -1707,7 +1751,7 @@ pub(crate) fn decide(
                 Source::AggregateId { conversion } => {
                     convert(Value::Id(id), conversion, conversions)
                 }
-                Source::Default => env.eval(field.default.as_ref()?.checked()?, &[]).ok()?,
+                Source::Default => default_of(system, field)?,
                 Source::Computed { expr } => env.eval(expr.checked()?, &[]).ok()?,
                 Source::EventField { .. } | Source::NeedsCode { .. } => return None,
             };

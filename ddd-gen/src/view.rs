@@ -840,29 +840,9 @@ fn rule_tests(scope: &Scope<'_>, aggregate: &Aggregate) -> Vec<GuardTestView> {
 }
 
 fn given_events(scope: &Scope<'_>, aggregate: &Aggregate, case: &simulate::Case) -> Option<String> {
-    let events: Vec<String> = case
-        .given
-        .iter()
-        .filter_map(|given| {
-            let event = aggregate.event(&given.event)?;
-            let fields: Vec<String> = given
-                .fields
-                .iter()
-                .filter_map(|(name, value)| {
-                    let field = event.fields.iter().find(|f| f.name == *name)?;
-                    Some(format!(
-                        "{name}: {}",
-                        simulate::rust(scope, value, &field.ty)
-                    ))
-                })
-                .collect();
-            Some(format!(
-                "{}Event::{} {{ {} }}",
-                aggregate.name,
-                event.name,
-                fields.join(", ")
-            ))
-        })
+    let path = format!("{}Event", aggregate.name);
+    let events: Vec<String> = (case.given.iter())
+        .filter_map(|given| simulate::event_literal(scope, &path, aggregate, given))
         .collect();
     (!events.is_empty()).then(|| events.join(", "))
 }

@@ -84,12 +84,7 @@ pub fn event_flow_mermaid(system: &System) -> Option<String> {
 /// notations that lay it out themselves. `None` without policies.
 pub fn event_flow(system: &System) -> Option<Flow> {
     let mut flow = Flow::default();
-    for (index, (context, policy)) in system
-        .contexts
-        .iter()
-        .flat_map(|context| context.policies.iter().map(move |policy| (context, policy)))
-        .enumerate()
-    {
+    for (index, (context, policy)) in system.policies().enumerate() {
         let heard = flow.event(&policy.on.context, &policy.on.event);
         if let Some(upstream) = system.context(&policy.on.context) {
             for aggregate in &upstream.aggregates {
@@ -651,9 +646,19 @@ fn dot_string(text: &str) -> String {
     format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
-fn escape_html(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+/// Text safe inside an HTML or SVG element or a quoted attribute: the labels of the
+/// diagrams here, and every page of `ddd docs`.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
 }

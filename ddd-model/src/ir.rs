@@ -492,6 +492,13 @@ impl System {
             .or_else(|| enums.iter().find(|e| e.name == name).map(TypeDef::Enum))
     }
 
+    /// Every policy of the system, with the context it runs in, in the model's order.
+    pub fn policies(&self) -> impl Iterator<Item = (&Context, &Policy)> {
+        self.contexts
+            .iter()
+            .flat_map(|context| context.policies.iter().map(move |policy| (context, policy)))
+    }
+
     /// The fields of the value or entity at `path`.
     pub fn record(&self, path: &TypePath) -> Option<&Record> {
         match self.type_def(path)? {
