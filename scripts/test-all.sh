@@ -28,10 +28,28 @@ answers() { # URL -> whether something listens at its host and port
   timeout 3 bash -c "exec 3<>/dev/tcp/$host/$port" 2>/dev/null
 }
 
-# A machine that boots its services beside this script (CI does) may still be starting
-# them, so a service gets SERVICES_WAIT_SECS to answer before the suite fails.
+# The command that starts the local server behind a default URL, as README.md's "Services for
+# the test suite" does; empty for a URL that points elsewhere or a server not installed.
+start_command() { # URL -> command
+  case "$1" in
+    postgres://*@127.0.0.1:5432/*)
+      [ -d /etc/postgresql ] && echo "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql | head -n1) main start" ;;
+    redis://127.0.0.1:6379)
+      command -v redis-server >/dev/null && echo "redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save '' --appendonly no --dir /var/lib/redis" ;;
+    amqp://*@127.0.0.1:5672/*)
+      command -v rabbitmq-server >/dev/null && echo "rabbitmq-server -detached" ;;
+    nats://127.0.0.1:4222)
+      command -v nats-server >/dev/null && echo "mkdir -p /var/lib/nats-server && setsid nats-server -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log </dev/null >/dev/null 2>&1 &" ;;
+  esac
+  return 0
+}
+
+# A machine that boots its services beside this script (CI does) may still be starting them,
+# so each gets a moment to answer. One still down on its default local address is started
+# with the README's command (a server stopped by an earlier run's outage test, say), and
+# every service then gets SERVICES_WAIT_SECS to answer before the suite fails.
 check_services() {
-  local deadline=$((SECONDS + ${SERVICES_WAIT_SECS:-120})) down
+  local deadline=$((SECONDS + ${SERVICES_WAIT_SECS:-120})) started=0 down command
   while :; do
     down=()
     for url in "$DATABASE_URL" "$REDIS_URL" "$AMQP_URL" "$NATS_URL"; do
@@ -39,6 +57,15 @@ check_services() {
     done
     ((${#down[@]})) || return 0
     ((SECONDS < deadline)) || break
+    if ((!started && SECONDS >= ${SERVICES_START_AFTER_SECS:-15})); then
+      started=1
+      for url in "${down[@]}"; do
+        command="$(start_command "$url")"
+        [ -n "$command" ] || continue
+        echo "starting the local server for $url: $command" >&2
+        bash -c "$command" >&2 || echo "warning: that command failed (exit $?)" >&2
+      done
+    fi
     echo "waiting for ${down[*]}" >&2
     sleep 2
   done
