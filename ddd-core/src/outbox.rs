@@ -23,7 +23,8 @@ use crate::store::StoreError;
 /// published if and only if it was recorded.
 pub trait Outbox: Send + Sync + 'static {
     /// Up to `limit` unpublished events, in global position order (so per aggregate in
-    /// version order).
+    /// version order). Fewer than `limit` means none other was pending when it read: the
+    /// relay takes that as drained and waits for the next [`signal`](Self::signal) or poll.
     fn pending(
         &self,
         limit: usize,
@@ -333,7 +334,10 @@ impl<O: Outbox, B: EventBus> Relay<O, B> {
     }
 
     /// Relays batches while this relay holds the lease, until the outbox is empty; the
-    /// lease is renewed between batches when due and checked before each publish.
+    /// lease is renewed between batches when due and checked before each publish. A batch
+    /// shorter than the batch size emptied it: reading again only to find nothing would be
+    /// one more round trip per event when commands come one at a time, and what is
+    /// recorded after that read raises the signal (or is found by the next poll).
     async fn drain_leading(&self, held: &mut Held) -> Result<(), RelayError> {
         loop {
             if self.lead(held).await?.is_none() {
@@ -345,7 +349,7 @@ impl<O: Outbox, B: EventBus> Relay<O, B> {
                 return Ok(());
             }
             match self.relay_batch(Some(held)).await? {
-                Batch::Settled(0) => return Ok(()),
+                Batch::Settled(settled) if settled < self.batch_size => return Ok(()),
                 Batch::Settled(_) => {}
                 Batch::Fenced => {
                     self.lose(held, "it ran out or another replica took it over");

@@ -283,6 +283,11 @@ impl<A: Aggregate, S: EventStore> Repository<A, S> {
         // A state from the cache is trusted for a decision that appends (the append's
         // expected version catches a stale one), never blindly for a refusal.
         let mut trust_cache = meta.expected == ExpectedVersion::Any;
+        // A command that expects no stream is decided on the default state without reading
+        // the stream first: its append fails with a conflict if the stream has events after
+        // all, and a refusal on the default state is checked against the store before it
+        // stands. For a new id (a creating request's) this saves the read of nothing.
+        let mut assume_new = meta.expected == ExpectedVersion::NoStream;
         let mut attempt = 1;
         loop {
             let last = attempt >= max_attempts;
@@ -295,11 +300,14 @@ impl<A: Aggregate, S: EventStore> Repository<A, S> {
             };
             let this_try = this_try.expect("the command is only taken on the last attempt");
             match self
-                .attempt(id, &stream, this_try, &meta, trust_cache)
+                .attempt(id, &stream, this_try, &meta, trust_cache, assume_new)
                 .await
             {
                 Attempt::Done(outcome) => return outcome,
-                Attempt::Stale => trust_cache = false,
+                Attempt::Stale => {
+                    trust_cache = false;
+                    assume_new = false;
+                }
                 Attempt::Conflicted(error) if last || meta.expected != ExpectedVersion::Any => {
                     return Err(error);
                 }
@@ -319,8 +327,14 @@ impl<A: Aggregate, S: EventStore> Repository<A, S> {
         command: A::Command,
         meta: &CommandMeta,
         trust_cache: bool,
+        assume_new: bool,
     ) -> Attempt<A> {
-        let (mut root, verified) = match self.load_current(id, stream, trust_cache).await {
+        let loaded = if assume_new && !self.cache_lock().contains_key(id) {
+            Ok((AggregateRoot::new(id.clone()), false))
+        } else {
+            self.load_current(id, stream, trust_cache).await
+        };
+        let (mut root, verified) = match loaded {
             Ok(loaded) => loaded,
             Err(error) => return Attempt::Done(Err(error.into())),
         };

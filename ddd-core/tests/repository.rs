@@ -8,8 +8,9 @@ use std::sync::Arc;
 use common::{Account, AccountCommand, AccountEvent, AccountId};
 use ddd_core::memory::InMemoryEventStore;
 use ddd_core::{
-    CommandMeta, EventStore, ExecuteError, ExpectedVersion, Repository, RepositoryConfig, Snapshot,
-    StreamId,
+    AppendError, AppendRequest, Appended, CommandMeta, DomainEvent, Envelope, EventId, EventStore,
+    ExecuteError, ExpectedVersion, Position, RawEnvelope, Repository, RepositoryConfig, Snapshot,
+    StoreError, StreamId, Version,
 };
 
 fn repository(
@@ -397,4 +398,101 @@ async fn not_found_is_never_based_on_a_stale_cache() {
         .await
         .expect("found: it was created elsewhere");
     assert_eq!(done.version, 2);
+}
+
+/// An in-memory store that counts the reads of streams a repository makes.
+#[derive(Clone, Default)]
+struct CountingReads {
+    store: InMemoryEventStore,
+    reads: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl CountingReads {
+    fn reads(&self) -> usize {
+        self.reads.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn count(&self) {
+        self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl EventStore for CountingReads {
+    async fn append<E: DomainEvent>(
+        &self,
+        request: AppendRequest<E>,
+    ) -> Result<Appended<E>, AppendError> {
+        self.store.append(request).await
+    }
+
+    async fn load<E: DomainEvent>(
+        &self,
+        stream: &StreamId,
+        after: Version,
+    ) -> Result<Vec<Envelope<E>>, StoreError> {
+        self.count();
+        self.store.load(stream, after).await
+    }
+
+    async fn read_all(
+        &self,
+        after: Position,
+        limit: usize,
+    ) -> Result<Vec<RawEnvelope>, StoreError> {
+        self.store.read_all(after, limit).await
+    }
+
+    async fn save_snapshot(&self, stream: &StreamId, snapshot: Snapshot) -> Result<(), StoreError> {
+        self.store.save_snapshot(stream, snapshot).await
+    }
+
+    async fn load_snapshot(&self, stream: &StreamId) -> Result<Option<Snapshot>, StoreError> {
+        self.count();
+        self.store.load_snapshot(stream).await
+    }
+
+    async fn is_processed(&self, consumer: &str, event_id: EventId) -> Result<bool, StoreError> {
+        self.store.is_processed(consumer, event_id).await
+    }
+}
+
+/// A command expecting no stream (a creating request on an id made for it) is decided on
+/// the default state without reading the stream; should the stream exist after all, the
+/// answer is the conflict it always was, whether the command is accepted or refused on the
+/// default state.
+#[tokio::test]
+async fn a_command_expecting_no_stream_reads_nothing_first() {
+    let store = CountingReads::default();
+    let no_stream = || CommandMeta::default().expect(ExpectedVersion::NoStream);
+    let id = AccountId::new();
+    let opened = Repository::<Account, _>::new(store.clone())
+        .execute_with(&id, AccountCommand::Open, no_stream())
+        .await
+        .expect("opened");
+    assert_eq!(opened.version, 1);
+    assert_eq!(store.reads(), 0, "nothing was read before the append");
+
+    // Repositories of their own, so no cache knows the account exists.
+    match Repository::<Account, _>::new(store.clone())
+        .execute_with(&id, AccountCommand::Open, no_stream())
+        .await
+    {
+        Err(ExecuteError::Conflict { actual: 1, .. }) => {}
+        other => panic!("accepted on the default state: expected a conflict, got {other:?}"),
+    }
+    match Repository::<Account, _>::new(store.clone())
+        .execute_with(&id, AccountCommand::Deposit(5), no_stream())
+        .await
+    {
+        Err(ExecuteError::Conflict { actual: 1, .. }) => {}
+        other => panic!("refused on the default state: expected a conflict, got {other:?}"),
+    }
+    match Repository::<Account, _>::new(store.clone())
+        .execute_with(&AccountId::new(), AccountCommand::Deposit(5), no_stream())
+        .await
+    {
+        Err(ExecuteError::Rejected(reason)) => assert_eq!(reason.reason(), "not open"),
+        other => panic!("a refusal on a stream that is really new stands, got {other:?}"),
+    }
+    assert_eq!(store.store.len(), 1, "nothing else was stored");
 }

@@ -203,8 +203,10 @@ where
         return Problem::not_found(format!("{} has no creating command", A::TYPE)).into_response();
     };
     let id = A::Id::from(uuid::Uuid::now_v7());
+    // The id was made for this request: there is no stream to read first.
+    let meta = meta(context, Some(ExpectedVersion::NoStream));
     let outcome = match parse_command::<A::Command>(route.name, &body) {
-        Ok(command) => run(&api.repository, &id, command, meta(context, None)).await,
+        Ok(command) => run(&api.repository, &id, command, meta).await,
         Err(problem) => Err(problem),
     };
     match outcome {
@@ -307,7 +309,8 @@ struct Done {
     last_event: Option<(ddd_core::EventId, ddd_core::Position)>,
 }
 
-/// The request's metadata (trace, correlation) and its `If-Match`.
+/// The request's metadata (trace, correlation) and the version it expects: its `If-Match`,
+/// or no stream at all for an id made for it.
 fn meta(
     context: Option<Extension<RequestContext>>,
     expected: Option<ExpectedVersion>,
@@ -332,7 +335,8 @@ where
     A: Aggregate,
     S: EventStore,
 {
-    let conditional = meta.expected != ExpectedVersion::Any;
+    // Only an `If-Match` makes a conflict a failed precondition (412).
+    let conditional = matches!(meta.expected, ExpectedVersion::Exact(_));
     let name = command.command_name();
     let started = Instant::now();
     let outcome = repository.execute_with(id, command, meta).await;

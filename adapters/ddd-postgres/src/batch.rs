@@ -20,8 +20,9 @@
 //! the others. Whatever makes the group's statement fail (two writers racing for a stream's
 //! next version, a duplicate event id or inbox mark) sends every member back to be appended
 //! alone, where the failure is classified as it always was. A group is one transaction, so
-//! the events of each append still commit together with their outbox rows and inbox mark,
-//! and the sequencer still positions them after commit, in insert order.
+//! the events of each append still commit together with their outbox rows and inbox mark.
+//! A group positions its events itself when the sequencer is free, as one append does (see
+//! `append::APPEND`), else the sequencer positions them after commit, in insert order.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -31,7 +32,7 @@ use std::time::Duration;
 use sqlx::PgPool;
 use tokio::sync::oneshot;
 
-use crate::append::{Attempt, Prepared, attempt_from_row, try_append_on};
+use crate::append::{Attempt, Positions, Prepared, attempt_from_row, try_append_on};
 use crate::config::Config;
 use crate::row::Columns;
 
@@ -80,13 +81,25 @@ WITH decided AS (
         SELECT count(*) > 0 AS processed FROM ddd_inbox AS i
         WHERE i.consumer = r.consumer AND i.event_id = r.handled
     ) AS p
+), todo AS (
+    SELECT count(*) AS n FROM UNNEST($8::int8[]) AS u(req)
+    JOIN decided AS d ON d.n = u.req
+    WHERE d.ok
+), claimed AS (
+    UPDATE ddd_sequencer AS q SET last_position = q.last_position + todo.n
+    FROM todo
+    WHERE todo.n > 0
+      AND NOT EXISTS (SELECT 1 FROM ddd_events WHERE position IS NULL)
+      AND q.singleton IN (SELECT singleton FROM ddd_sequencer FOR UPDATE SKIP LOCKED)
+    RETURNING q.last_position - todo.n AS base
 ), inserted AS (
-    INSERT INTO ddd_events (event_id, aggregate_type, aggregate_id, version, recorded_at,
-        event_type, schema_version, correlation_id, causation_id, traceparent, tracestate,
-        metadata, payload)
-    SELECT u.event_id, d.aggregate_type, d.aggregate_id, d.version + u.k, d.recorded_at,
-        u.event_type, u.schema_version, u.correlation_id, u.causation_id, u.traceparent,
-        u.tracestate, u.metadata, u.payload
+    INSERT INTO ddd_events (position, event_id, aggregate_type, aggregate_id, version,
+        recorded_at, event_type, schema_version, correlation_id, causation_id, traceparent,
+        tracestate, metadata, payload)
+    SELECT (SELECT base FROM claimed) + row_number() OVER (ORDER BY u.ord), u.event_id,
+        d.aggregate_type, d.aggregate_id, d.version + u.k, d.recorded_at, u.event_type,
+        u.schema_version, u.correlation_id, u.causation_id, u.traceparent, u.tracestate,
+        u.metadata, u.payload
     FROM UNNEST($8::int8[], $9::int8[], $10::uuid[], $11::text[], $12::int4[], $13::uuid[],
             $14::uuid[], $15::text[], $16::text[], $17::jsonb[], $18::jsonb[])
         WITH ORDINALITY AS u(req, k, event_id, event_type, schema_version, correlation_id,
@@ -94,14 +107,18 @@ WITH decided AS (
     JOIN decided AS d ON d.n = u.req
     WHERE d.ok
     ORDER BY u.ord
-    RETURNING id
+    RETURNING id, aggregate_type, aggregate_id, position
 ), outboxed AS (
-    INSERT INTO ddd_outbox (event_row) SELECT id FROM inserted WHERE $19::boolean
+    INSERT INTO ddd_outbox (event_row, position) SELECT id, position FROM inserted
+    WHERE $19::boolean
 ), marked AS (
     INSERT INTO ddd_inbox (consumer, event_id)
     SELECT consumer, handled FROM decided WHERE ok AND consumer IS NOT NULL
 )
-SELECT ok, version, stored::int4::int8, processed FROM decided ORDER BY n";
+SELECT ok, version, stored::int4::int8, processed,
+    (SELECT min(i.position) FROM inserted AS i
+     WHERE i.aggregate_type = d.aggregate_type AND i.aggregate_id = d.aggregate_id)
+FROM decided AS d ORDER BY n";
 
 /// What a queued append gets back.
 pub(crate) enum Grouped {
@@ -247,7 +264,14 @@ impl Grouper {
             return alone();
         };
         if let [only] = group {
-            return match try_append_on(&mut connection, &only.prepared, self.outbox).await {
+            return match try_append_on(
+                &mut connection,
+                &only.prepared,
+                self.outbox,
+                Positions::InStatement,
+            )
+            .await
+            {
                 Ok(attempt) => vec![Grouped::Done(attempt)],
                 Err(error) => vec![Grouped::Refused(error)],
             };

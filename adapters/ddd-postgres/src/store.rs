@@ -11,7 +11,7 @@ use ddd_core::{
 use sqlx::postgres::{PgPool, PgRow};
 use sqlx::{Connection as _, PgConnection, Row as _};
 
-use crate::append::{Attempt, Prepared, try_append_on};
+use crate::append::{Attempt, Positions, Prepared, try_append_on};
 use crate::batch::{Grouped, Grouper, Turn};
 use crate::config::Config;
 use crate::error::{ConnectError, constraint, is_transient, store_error, unique_violation};
@@ -35,9 +35,11 @@ pub(crate) struct Settings {
 ///
 /// Writers run in READ COMMITTED and only insert, so appends to different streams never
 /// conflict or wait for each other, and every read sees what committed before it (no stale
-/// reads of one's own stream). Global positions are given after commit by a serialized
-/// sequencer step that [`EventStore::read_all`] and [`Outbox::pending`](ddd_core::Outbox)
-/// run first; events returned by `append` and `load` carry position 0 until then.
+/// reads of one's own stream). An append that commits on its own gives its events their
+/// global positions in its own statement when the sequencer is free and nothing committed is
+/// left unpositioned; otherwise they are given after commit by a serialized sequencer step
+/// that [`EventStore::read_all`] and [`Outbox::pending`](ddd_core::Outbox) run first. Events
+/// returned by `append` and `load` carry position 0 until they have one.
 #[derive(Clone, Debug)]
 pub struct PostgresStore {
     pool: PgPool,
@@ -107,7 +109,14 @@ impl PostgresStore {
             .begin()
             .await
             .map_err(|error| store_error("starting an append", error))?;
-        match try_append_on(&mut savepoint, &prepared, self.settings.outbox).await {
+        match try_append_on(
+            &mut savepoint,
+            &prepared,
+            self.settings.outbox,
+            Positions::BySequencer,
+        )
+        .await
+        {
             Ok(attempt) => {
                 savepoint
                     .commit()
@@ -147,7 +156,7 @@ impl PostgresStore {
         recorded_at: chrono::DateTime<chrono::Utc>,
     ) -> Result<Appended<E>, AppendError> {
         if attempt.ok {
-            return Ok(stored(request, attempt.version, recorded_at));
+            return Ok(stored(request, &attempt, recorded_at));
         }
         if attempt.stored > 0 {
             return already_stored(connection, &request).await;
@@ -200,7 +209,7 @@ impl PostgresStore {
                 Turn::Wait(answer) => match answer.await {
                     Ok(Grouped::Done(attempt)) => {
                         if attempt.ok {
-                            return Ok(stored(request, attempt.version, prepared.recorded_at));
+                            return Ok(stored(request, &attempt, prepared.recorded_at));
                         }
                         let mut connection = self
                             .pool
@@ -245,7 +254,14 @@ impl PostgresStore {
                 .acquire()
                 .await
                 .map_err(|error| store_error("appending", error))?;
-            match try_append_on(&mut connection, prepared, self.settings.outbox).await {
+            match try_append_on(
+                &mut connection,
+                prepared,
+                self.settings.outbox,
+                Positions::InStatement,
+            )
+            .await
+            {
                 Ok(attempt) => {
                     return self
                         .settle(&mut connection, request, attempt, recorded_at)
@@ -264,17 +280,19 @@ impl PostgresStore {
 /// The events of a request as stored: versions after `before`, the store's timestamp.
 fn stored<E>(
     request: AppendRequest<E>,
-    before: Version,
+    attempt: &Attempt,
     recorded_at: chrono::DateTime<chrono::Utc>,
 ) -> Appended<E> {
-    let mut version = before;
+    let mut version = attempt.version;
+    // The append's events hold consecutive positions when its statement gave them any.
+    let mut positions = attempt.first_position.map(|first| first..);
     let events: Vec<Envelope<E>> = request
         .events
         .into_iter()
         .map(|mut event| {
             version += 1;
             event.version = version;
-            event.position = 0;
+            event.position = positions.as_mut().and_then(Iterator::next).unwrap_or(0);
             event.recorded_at = recorded_at;
             event
         })

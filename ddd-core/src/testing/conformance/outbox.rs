@@ -9,15 +9,16 @@ use std::time::Duration;
 use super::{PATIENCE, Tick, tick, unique};
 use crate::aggregate::ExpectedVersion;
 use crate::bus::{BusError, ConsumerConfig, Delivery, EventBus, Message};
-use crate::event::{Envelope, EventId};
+use crate::event::{Envelope, EventId, RawEnvelope};
 use crate::memory::{InProcessBus, InProcessSubscription};
-use crate::outbox::{Inbox, Outbox, Relay, Routing};
-use crate::store::{AppendRequest, EventStore, StreamId};
+use crate::outbox::{Inbox, Lease, Outbox, Relay, Routing};
+use crate::store::{AppendRequest, EventStore, StoreError, StreamId};
 
 /// Runs every check.
 pub async fn run_all<S: EventStore + Outbox + Inbox + Clone>(store: S) {
     relay_publishes_appended_events_in_order(&store).await;
     a_signalling_store_wakes_its_relay_at_once(&store).await;
+    a_signalled_pass_reads_until_a_short_batch(&store).await;
     unpublished_types_stay_inside(&store).await;
     a_crash_before_marking_publishes_again(&store).await;
     inbox_records_each_event_once(&store).await;
@@ -118,43 +119,165 @@ pub async fn a_signalling_store_wakes_its_relay_at_once<S: EventStore + Outbox +
     if store.signal().is_none() {
         return;
     }
-    let system = unique("sys");
-    let bus = InProcessBus::new();
-    let mut consumer = bus
-        .subscribe(ConsumerConfig::new(unique("c"), [format!("{system}.>")]))
-        .await
-        .expect("subscribe");
-    let relay = Relay::new(store.clone(), bus.clone(), Routing::new(system, "Ledger"));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = tokio::spawn(async move {
-        relay
-            .run(std::time::Duration::from_secs(60), async {
-                let _ = stopped.await;
-            })
-            .await
-    });
+    let mut relay = SignalledRelay::start(store.clone(), 256).await;
     // The relay's first drain, then its wait: what comes next must wake it.
-    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
     let sent = append_ticks(store, &StreamId::new("Signalled", unique("a")), 1).await;
-    let started = tokio::time::Instant::now();
-    loop {
-        let delivery = super::event_bus::next(&mut consumer, "the signalled append").await;
-        let id = delivery.message().envelope.event_id;
-        delivery.ack().await.expect("ack");
-        if id == sent[0].event_id {
-            break;
+    let took = relay.until_published(&sent, "the signalled append").await;
+    assert!(
+        took < Duration::from_secs(5),
+        "published {took:?} after the append: the relay waited for its poll"
+    );
+    relay.stop().await;
+}
+
+/// A signalled pass reads the outbox until a batch comes back short, and no further: a
+/// burst larger than the batch size is published at once (not at the next poll, a minute
+/// away here), and a single event costs one read, not a second one that finds nothing. A
+/// store that cannot signal passes: its relays poll.
+pub async fn a_signalled_pass_reads_until_a_short_batch<S: EventStore + Outbox + Clone>(store: &S) {
+    if store.signal().is_none() {
+        return;
+    }
+    let outbox = CountingReads::new(store.clone());
+    let mut relay = SignalledRelay::start(outbox.clone(), 2).await;
+    let settled = || async {
+        // Until the relay's pass is over: nothing pending, and no read for a while.
+        loop {
+            let before = outbox.reads();
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if outbox.reads() == before && store.pending(1).await.expect("pending").is_empty() {
+                return outbox.reads();
+            }
+        }
+    };
+    let idle = settled().await;
+
+    let burst = append_ticks(store, &StreamId::new("Burst", unique("a")), 5).await;
+    let took = relay.until_published(&burst, "the burst").await;
+    assert!(
+        took < Duration::from_secs(5),
+        "five events in batches of two took {took:?}: the relay waited for its poll"
+    );
+    let after_burst = settled().await;
+    assert_eq!(
+        after_burst - idle,
+        3,
+        "five events in batches of two: reads of 2, 2 and 1, the last one short"
+    );
+
+    let single = append_ticks(store, &StreamId::new("Single", unique("a")), 1).await;
+    relay.until_published(&single, "the single event").await;
+    assert_eq!(settled().await - after_burst, 1, "one event, one read");
+    relay.stop().await;
+}
+
+/// A relay into an in-process bus that polls only once a minute, so what it publishes
+/// sooner it published because the store signalled; and a consumer of all it publishes.
+struct SignalledRelay {
+    consumer: InProcessSubscription,
+    stop: tokio::sync::oneshot::Sender<()>,
+    running: tokio::task::JoinHandle<Result<(), crate::outbox::RelayError>>,
+}
+
+impl SignalledRelay {
+    async fn start<O: Outbox>(outbox: O, batch_size: usize) -> Self {
+        let system = unique("sys");
+        let bus = InProcessBus::new();
+        let consumer = bus
+            .subscribe(ConsumerConfig::new(unique("c"), [format!("{system}.>")]))
+            .await
+            .expect("subscribe");
+        let relay = Relay::new(outbox, bus, Routing::new(system, "Ledger")).batch_size(batch_size);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let running = tokio::spawn(async move {
+            relay
+                .run(Duration::from_secs(60), async {
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        Self {
+            consumer,
+            stop,
+            running,
         }
     }
-    assert!(
-        started.elapsed() < std::time::Duration::from_secs(5),
-        "published {:?} after the append: the relay waited for its poll",
+
+    /// Consumes until every one of `sent` was delivered; returns how long that took.
+    async fn until_published(&mut self, sent: &[Envelope<Tick>], what: &str) -> Duration {
+        let started = tokio::time::Instant::now();
+        let mut missing: HashSet<EventId> = sent.iter().map(|event| event.event_id).collect();
+        while !missing.is_empty() {
+            let delivery = super::event_bus::next(&mut self.consumer, what).await;
+            missing.remove(&delivery.message().envelope.event_id);
+            delivery.ack().await.expect("ack");
+        }
         started.elapsed()
-    );
-    let _ = stop.send(());
-    running
-        .await
-        .expect("the relay task")
-        .expect("the relay stops cleanly");
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        self.running
+            .await
+            .expect("the relay task")
+            .expect("the relay stops cleanly");
+    }
+}
+
+/// An outbox that counts its reads of pending events.
+#[derive(Clone)]
+struct CountingReads<S> {
+    store: S,
+    reads: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl<S> CountingReads<S> {
+    fn new(store: S) -> Self {
+        Self {
+            store,
+            reads: Arc::default(),
+        }
+    }
+
+    fn reads(&self) -> usize {
+        self.reads.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl<S: Outbox> Outbox for CountingReads<S> {
+    async fn pending(&self, limit: usize) -> Result<Vec<RawEnvelope>, StoreError> {
+        self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.store.pending(limit).await
+    }
+
+    async fn mark_published(&self, event_ids: &[EventId]) -> Result<(), StoreError> {
+        self.store.mark_published(event_ids).await
+    }
+
+    async fn claim_lease(
+        &self,
+        holder: uuid::Uuid,
+        ttl: Duration,
+    ) -> Result<Option<Lease>, StoreError> {
+        self.store.claim_lease(holder, ttl).await
+    }
+
+    async fn release_lease(&self, lease: Lease) -> Result<(), StoreError> {
+        self.store.release_lease(lease).await
+    }
+
+    async fn mark_published_under(
+        &self,
+        event_ids: &[EventId],
+        lease: Lease,
+    ) -> Result<bool, StoreError> {
+        self.store.mark_published_under(event_ids, lease).await
+    }
+
+    fn signal(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        self.store.signal()
+    }
 }
 
 /// Events whose types the context does not publish are settled without being published.
