@@ -59,6 +59,34 @@ pub trait Outbox: Send + Sync + 'static {
         lease: Lease,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
+    /// The relay's step between two batches: marks `published` as
+    /// [`mark_published_under`](Self::mark_published_under) does (as
+    /// [`mark_published`](Self::mark_published) without a lease), then reads up to `limit`
+    /// pending events as [`pending`](Self::pending) does. `None`, with nothing marked or
+    /// read, when `lease` is no longer current. The default makes the two calls; a store
+    /// that can does both in one round trip, so that a relay publishing one event at a time
+    /// costs it one round trip per event instead of two.
+    fn settle_and_read(
+        &self,
+        published: &[EventId],
+        lease: Option<Lease>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Option<Vec<RawEnvelope>>, StoreError>> + Send {
+        async move {
+            if !published.is_empty() {
+                match lease {
+                    Some(lease) => {
+                        if !self.mark_published_under(published, lease).await? {
+                            return Ok(None);
+                        }
+                    }
+                    None => self.mark_published(published).await?,
+                }
+            }
+            self.pending(limit).await.map(Some)
+        }
+    }
+
     /// A signal that changes whenever this handle's store records events, so a relay
     /// publishes them at once instead of at its next poll; `None` (the default) where the
     /// store cannot tell. Writes by other processes are still found by polling.
@@ -165,8 +193,8 @@ pub enum RelayError {
 }
 
 /// Moves events from an outbox to a bus: read a batch, publish it in order, mark it
-/// published. A crash between publish and mark publishes the batch again (at-least-once);
-/// consumers deduplicate by event id.
+/// published (while running, together with the next read). A crash between publish and mark
+/// publishes the batch again (at-least-once); consumers deduplicate by event id.
 ///
 /// [`run`](Self::run) publishes only while it holds the store's relay [`Lease`], so any
 /// number of replicas may each run a relay over one database: one publishes, the others
@@ -236,10 +264,15 @@ impl<O: Outbox, B: EventBus> Relay<O, B> {
     /// knows it relays alone: tools, tests); returns how many outbox entries it settled
     /// (published or, when not published by this context, just marked).
     pub async fn relay_once(&self) -> Result<usize, RelayError> {
-        match self.relay_batch(None).await? {
-            Batch::Settled(settled) => Ok(settled),
-            Batch::Fenced => Ok(0),
+        let mut unmarked = Vec::new();
+        let settled = match self.relay_batch(None, &mut unmarked).await? {
+            Batch::Settled(settled) => settled,
+            Batch::Fenced => 0,
+        };
+        if !unmarked.is_empty() {
+            self.outbox.mark_published(&unmarked).await?;
         }
+        Ok(settled)
     }
 
     /// Relays until the outbox is empty, as [`relay_once`](Self::relay_once) does; returns
@@ -255,11 +288,34 @@ impl<O: Outbox, B: EventBus> Relay<O, B> {
         }
     }
 
-    /// Reads a batch, publishes it and marks it; under the lease in `held`, only while it is
-    /// valid by this relay's clock (checked just before the publish) and current (checked
-    /// by the store with the mark).
-    async fn relay_batch(&self, held: Option<&Held>) -> Result<Batch, RelayError> {
-        let pending = self.outbox.pending(self.batch_size).await?;
+    /// Marks the batch published before (`unmarked`) and reads the next one, publishes it
+    /// and leaves its ids in `unmarked`: its mark goes with the next read (see
+    /// [`Outbox::settle_and_read`]). Under the lease in `held`, only while it is valid by
+    /// this relay's clock (checked before the mark and just before the publish) and current
+    /// (checked by the store with the mark).
+    ///
+    /// A mark that waits for the next read is lost with the process more often than one made
+    /// at once; its events are then published again by the next holder, which delivery (at
+    /// least once, consumers deduplicating by event id) already allows.
+    async fn relay_batch(
+        &self,
+        held: Option<&Held>,
+        unmarked: &mut Vec<EventId>,
+    ) -> Result<Batch, RelayError> {
+        let still_valid = || held.map(|held| held.valid(Instant::now()));
+        let lease = match still_valid() {
+            None => None,
+            Some(Some(lease)) => Some(lease),
+            Some(None) => return Ok(Batch::Fenced),
+        };
+        let read = self
+            .outbox
+            .settle_and_read(unmarked, lease, self.batch_size)
+            .await?;
+        unmarked.clear();
+        let Some(pending) = read else {
+            return Ok(Batch::Fenced);
+        };
         if pending.is_empty() {
             return Ok(Batch::Settled(0));
         }
@@ -271,23 +327,14 @@ impl<O: Outbox, B: EventBus> Relay<O, B> {
                 Some(Message::new(subject, envelope))
             })
             .collect();
-        let lease = match held.map(|held| held.valid(Instant::now())) {
-            None => None,
-            Some(Some(lease)) => Some(lease),
-            Some(None) => return Ok(Batch::Fenced),
-        };
+        if let Some(None) = still_valid() {
+            return Ok(Batch::Fenced);
+        }
         if !messages.is_empty() {
             self.bus.publish(messages).await?;
         }
-        match lease {
-            None => self.outbox.mark_published(&ids).await?,
-            Some(lease) => {
-                if !self.outbox.mark_published_under(&ids, lease).await? {
-                    return Ok(Batch::Fenced);
-                }
-            }
-        }
-        Ok(Batch::Settled(ids.len()))
+        *unmarked = ids;
+        Ok(Batch::Settled(unmarked.len()))
     }
 
     /// Claims or renews the lease when due; returns the lease while this relay holds it.
@@ -338,7 +385,11 @@ impl<O: Outbox, B: EventBus> Relay<O, B> {
     /// shorter than the batch size emptied it: reading again only to find nothing would be
     /// one more round trip per event when commands come one at a time, and what is
     /// recorded after that read raises the signal (or is found by the next poll).
-    async fn drain_leading(&self, held: &mut Held) -> Result<(), RelayError> {
+    async fn drain_leading(
+        &self,
+        held: &mut Held,
+        unmarked: &mut Vec<EventId>,
+    ) -> Result<(), RelayError> {
         loop {
             if self.lead(held).await?.is_none() {
                 // Not the holder, or the lease ran out by this relay's clock (a stall): a
@@ -348,7 +399,7 @@ impl<O: Outbox, B: EventBus> Relay<O, B> {
                 }
                 return Ok(());
             }
-            match self.relay_batch(Some(held)).await? {
+            match self.relay_batch(Some(held), unmarked).await? {
                 Batch::Settled(settled) if settled < self.batch_size => return Ok(()),
                 Batch::Settled(_) => {}
                 Batch::Fenced => {
@@ -372,13 +423,15 @@ impl<O: Outbox, B: EventBus> Relay<O, B> {
         tokio::pin!(shutdown);
         let mut signal = self.outbox.signal();
         let mut held = Held::default();
+        // The last batch published, marked with the next read.
+        let mut unmarked = Vec::new();
         let mut backoff = interval;
         loop {
             // Seen before draining: events recorded during the drain change it again.
             if let Some(signal) = &mut signal {
                 signal.borrow_and_update();
             }
-            let (wait, listen) = match self.drain_leading(&mut held).await {
+            let (wait, listen) = match self.drain_leading(&mut held, &mut unmarked).await {
                 Ok(()) => {
                     backoff = interval;
                     match held.renew_at() {
@@ -415,7 +468,18 @@ impl<O: Outbox, B: EventBus> Relay<O, B> {
         if held.renew_at().is_none() {
             return Ok(());
         }
-        let drained = self.drain_leading(&mut held).await;
+        let mut drained = self.drain_leading(&mut held, &mut unmarked).await;
+        if drained.is_ok()
+            && !unmarked.is_empty()
+            && let Some(lease) = held.valid(Instant::now())
+        {
+            drained = self
+                .outbox
+                .mark_published_under(&unmarked, lease)
+                .await
+                .map(|_| ())
+                .map_err(RelayError::from);
+        }
         if let Some(lease) = held.lost() {
             match self.outbox.release_lease(lease).await {
                 Ok(()) => tracing::info!(

@@ -43,6 +43,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "outbox_position",
         sql: include_str!("../migrations/0005_outbox_position.sql"),
     },
+    Migration {
+        version: 6,
+        name: "outbox_settle",
+        sql: include_str!("../migrations/0006_outbox_settle.sql"),
+    },
 ];
 
 /// Applies the migrations `connection`'s database lacks; creates `schema` first if named.

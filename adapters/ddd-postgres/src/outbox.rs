@@ -8,7 +8,9 @@ use std::time::Duration;
 use ddd_core::{EventId, Lease, Outbox, RawEnvelope, StoreError};
 use uuid::Uuid;
 
-use crate::row::event_columns;
+use sqlx::Row as _;
+
+use crate::row::{self, event_columns};
 use crate::store::{PostgresStore, limit_param};
 
 /// The select that makes the statement's transaction commit without waiting for its WAL
@@ -56,6 +58,41 @@ impl Outbox for PostgresStore {
         .await
         .map_err(|error| crate::error::store_error("marking events published", error))?;
         Ok(())
+    }
+
+    /// One round trip: `ddd_outbox_settle` (migration 0006) marks, sequences and reads.
+    async fn settle_and_read(
+        &self,
+        published: &[EventId],
+        lease: Option<Lease>,
+        limit: usize,
+    ) -> Result<Option<Vec<RawEnvelope>>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            event_columns!(),
+            ", held FROM ddd_outbox_settle($1, $2, $3, $4, $5)"
+        ))
+        .bind(published)
+        .bind(lease.map(|lease| lease.holder))
+        .bind(lease.map(generation))
+        .bind(limit_param(limit))
+        .bind(self.settings.sequencer_batch)
+        .fetch_all(self.pool())
+        .await
+        .map_err(|error| crate::error::store_error("settling the outbox", error))?;
+        let fenced = rows
+            .first()
+            .map(|row| row.try_get::<bool, _>("held"))
+            .transpose()
+            .map_err(|error| crate::error::store_error("settling the outbox", error))?
+            == Some(false);
+        if fenced {
+            return Ok(None);
+        }
+        rows.iter()
+            .map(row::envelope)
+            .collect::<Result<_, _>>()
+            .map(Some)
     }
 
     /// One statement: a free or expired lease goes to `holder` with the next generation,

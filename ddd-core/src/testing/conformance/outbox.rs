@@ -133,8 +133,9 @@ pub async fn a_signalling_store_wakes_its_relay_at_once<S: EventStore + Outbox +
 
 /// A signalled pass reads the outbox until a batch comes back short, and no further: a
 /// burst larger than the batch size is published at once (not at the next poll, a minute
-/// away here), and a single event costs one read, not a second one that finds nothing. A
-/// store that cannot signal passes: its relays poll.
+/// away here), and a single event costs one read, not a second one that finds nothing, nor
+/// a mark of its own (the next read marks it). A store that cannot signal passes: its relays
+/// poll.
 pub async fn a_signalled_pass_reads_until_a_short_batch<S: EventStore + Outbox + Clone>(store: &S) {
     if store.signal().is_none() {
         return;
@@ -142,11 +143,12 @@ pub async fn a_signalled_pass_reads_until_a_short_batch<S: EventStore + Outbox +
     let outbox = CountingReads::new(store.clone());
     let mut relay = SignalledRelay::start(outbox.clone(), 2).await;
     let settled = || async {
-        // Until the relay's pass is over: nothing pending, and no read for a while.
+        // Until the relay's pass is over: no read for a while. (Its last batch stays pending
+        // until the next read marks it.)
         loop {
             let before = outbox.reads();
             tokio::time::sleep(Duration::from_millis(100)).await;
-            if outbox.reads() == before && store.pending(1).await.expect("pending").is_empty() {
+            if outbox.reads() == before {
                 return outbox.reads();
             }
         }
@@ -168,8 +170,28 @@ pub async fn a_signalled_pass_reads_until_a_short_batch<S: EventStore + Outbox +
 
     let single = append_ticks(store, &StreamId::new("Single", unique("a")), 1).await;
     relay.until_published(&single, "the single event").await;
-    assert_eq!(settled().await - after_burst, 1, "one event, one read");
+    assert_eq!(
+        settled().await - after_burst,
+        1,
+        "one event, one read (which marked the burst's last batch)"
+    );
+    let still_pending: Vec<EventId> = store
+        .pending(10)
+        .await
+        .expect("pending")
+        .iter()
+        .map(|event| event.event_id)
+        .collect();
+    assert_eq!(
+        still_pending,
+        vec![single[0].event_id],
+        "the burst was marked; the last batch waits for the next read"
+    );
     relay.stop().await;
+    assert!(
+        store.pending(10).await.expect("pending").is_empty(),
+        "a relay that stops marks what it published"
+    );
 }
 
 /// A relay into an in-process bus that polls only once a minute, so what it publishes
@@ -249,6 +271,16 @@ impl<S: Outbox> Outbox for CountingReads<S> {
     async fn pending(&self, limit: usize) -> Result<Vec<RawEnvelope>, StoreError> {
         self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         self.store.pending(limit).await
+    }
+
+    async fn settle_and_read(
+        &self,
+        published: &[EventId],
+        lease: Option<Lease>,
+        limit: usize,
+    ) -> Result<Option<Vec<RawEnvelope>>, StoreError> {
+        self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.store.settle_and_read(published, lease, limit).await
     }
 
     async fn mark_published(&self, event_ids: &[EventId]) -> Result<(), StoreError> {
@@ -414,9 +446,35 @@ where
     let marked = store.mark_published_under(&[id], old).await.expect("mark");
     assert!(!marked, "a superseded lease marks nothing");
     assert!(pending_ids(store).await.contains(&id), "still pending");
+    let settled = store
+        .settle_and_read(&[id], Some(old), 100)
+        .await
+        .expect("settle");
+    assert!(settled.is_none(), "a superseded lease settles nothing");
+    assert!(pending_ids(store).await.contains(&id), "still pending");
     let marked = store.mark_published_under(&[id], new).await.expect("mark");
     assert!(marked, "the current lease marks");
     assert!(!pending_ids(store).await.contains(&id), "marked");
+
+    let sent = append_ticks(store, &StreamId::new("Settled", unique("s")), 2).await;
+    let (first_id, second_id) = (sent[0].event_id, sent[1].event_id);
+    let read = store
+        .settle_and_read(&[first_id], Some(new), 1000)
+        .await
+        .expect("settle")
+        .expect("the current lease settles");
+    let read: Vec<EventId> = read.iter().map(|event| event.event_id).collect();
+    assert!(
+        !read.contains(&first_id) && read.contains(&second_id),
+        "the mark comes before the read: {read:?}"
+    );
+    assert!(!pending_ids(store).await.contains(&first_id), "marked");
+    store
+        .settle_and_read(&[second_id], None, 1)
+        .await
+        .expect("settle")
+        .expect("without a lease, always");
+    assert!(!pending_ids(store).await.contains(&second_id), "marked");
 
     store.release_lease(new).await.expect("release");
     let next = claim(first)
