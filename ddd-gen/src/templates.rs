@@ -359,6 +359,10 @@ fn register_filters(tera: &mut Tera) {
     tera.register_filter("ident", |s: &str, _: Kwargs, _: &State<'_>| {
         ddd_names::ident(s)
     });
+    // `{{ name | with_article }}`: `an Order`, `a Cart`, in the prose of doc comments.
+    tera.register_filter("with_article", |s: &str, _: Kwargs, _: &State<'_>| {
+        ddd_names::with_article(s)
+    });
     // `{{ text | doc }}`: each line of a doc comment as `/// line`; nothing for none.
     tera.register_filter("doc", |value: Value, kwargs: Kwargs, _: &State<'_>| {
         let marker = kwargs.get::<&str>("marker").ok().flatten().unwrap_or("///");

@@ -644,8 +644,8 @@ impl Resolving<'_> {
                     Code::InvalidType,
                     format!(
                         "`{path}` is {}, not {}",
-                        article(kind.as_str()),
-                        article(claimed.as_str())
+                        ddd_names::with_article(kind.as_str()),
+                        ddd_names::with_article(claimed.as_str())
                     ),
                 )
                 .at(location)
@@ -765,11 +765,4 @@ pub(crate) fn ambiguous(name: &str, places: &[Place], location: Location) -> Dia
         }
     }
     diagnostic
-}
-
-fn article(kind: &str) -> String {
-    match kind.chars().next() {
-        Some('a' | 'e' | 'i' | 'o' | 'u') => format!("an {kind}"),
-        _ => format!("a {kind}"),
-    }
 }

@@ -15,6 +15,17 @@ mod rust;
 pub use case::{kebab, pascal, screaming_snake, snake};
 pub use rust::{PRELUDE, RESERVED_CRATES, is_keyword, is_prelude_name, module, prelude_path};
 
+/// `noun` after its indefinite article, for prose the generator writes about model names:
+/// `an Order`, `a Cart`. By the first letter, as most names read; a name that is read
+/// otherwise (`User`, `Hour`) gets the letter's article.
+pub fn with_article(noun: &str) -> String {
+    let vowel = noun
+        .chars()
+        .next()
+        .is_some_and(|first| matches!(first.to_ascii_lowercase(), 'a' | 'e' | 'i' | 'o' | 'u'));
+    format!("{} {noun}", if vowel { "an" } else { "a" })
+}
+
 /// The method the `Command` derive dispatches a command variant to: `handle_<snake>`.
 /// A prefixed name is never a keyword, so it is never escaped (`Return` → `handle_return`).
 pub fn handler(variant: &str) -> String {
@@ -221,6 +232,15 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn articles_follow_the_first_letter() {
+        assert_eq!(with_article("Order"), "an Order");
+        assert_eq!(with_article("Item"), "an Item");
+        assert_eq!(with_article("Cart"), "a Cart");
+        assert_eq!(with_article("event"), "an event");
+        assert_eq!(with_article("value"), "a value");
+    }
 
     #[test]
     fn prefixed_methods_are_never_escaped() {

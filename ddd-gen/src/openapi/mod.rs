@@ -400,8 +400,9 @@ fn routes(
             format!("{scope}.create"),
             tag,
             format!(
-                "Creates a {}: runs `{}` on a new id.",
-                aggregate.name, create.name
+                "Creates {}: runs `{}` on a new id.",
+                ddd_names::with_article(&aggregate.name),
+                create.name
             ),
             create,
             body,
@@ -425,7 +426,11 @@ fn routes(
             schemas,
             format!("{scope}.{}", command.name),
             tag,
-            format!("Runs `{}` on a {}.", command.name, aggregate.name),
+            format!(
+                "Runs `{}` on {}.",
+                command.name,
+                ddd_names::with_article(&aggregate.name)
+            ),
             command,
             body,
             true,
@@ -469,7 +474,7 @@ fn routes(
         json!({
             "operationId": format!("{scope}.get"),
             "tags": [tag],
-            "summary": format!("A {}'s state and version.", aggregate.name),
+            "summary": format!("{}'s state and version.", sentence(&aggregate.name)),
             "parameters": [id],
             "responses": {
                 status(http::OK): {
@@ -523,7 +528,7 @@ fn routes(
         json!({
             "operationId": format!("{scope}.events"),
             "tags": [tag],
-            "summary": format!("A {}'s events, oldest first.", aggregate.name),
+            "summary": format!("{}'s events, oldest first.", sentence(&aggregate.name)),
             "parameters": [id],
             "responses": {
                 status(http::OK): {
@@ -684,4 +689,14 @@ fn operations(paths: &mut Map<String, Value>) {
             } },
         } }),
     );
+}
+
+/// `noun` after its article, at the start of a sentence: `An Order`, `A Cart`.
+fn sentence(noun: &str) -> String {
+    let phrase = ddd_names::with_article(noun);
+    let mut chars = phrase.chars();
+    chars
+        .next()
+        .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+        .unwrap_or_default()
 }

@@ -27,7 +27,7 @@ pub mod ids {
     pub mod ordering {
         //! The aggregates of Ordering.
         ddd_core::aggregate_id! {
-            #[doc = " Identifies a Order."] pub OrderId
+            #[doc = " Identifies an Order."] pub OrderId
         }
     }
 

@@ -10,7 +10,7 @@ pub mod ids {
     pub mod {{project-name | snake_case}} {
         //! The aggregates of {{project-name | pascal_case}}.
         ddd_core::aggregate_id! {
-            #[doc = " Identifies a Item."] pub ItemId
+            #[doc = " Identifies an Item."] pub ItemId
         }
     }
 }

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde::Serialize;
 use uuid::Uuid;
 
-/// What can be asked of a Order. The JSON of a command is `{"<Command>": {fields}}`.
+/// What can be asked of an Order. The JSON of a command is `{"<Command>": {fields}}`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Command)]
 #[serde(deny_unknown_fields)]
 #[command(aggregate = Order)]
@@ -30,7 +30,7 @@ pub enum OrderCommand {
     Cancel { #[command(len(1..= 500))] reason: String },
 }
 
-/// What happened to a Order.
+/// What happened to an Order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, DomainEvent)]
 #[event(aggregate = Order)]
 pub enum OrderEvent {
@@ -65,7 +65,7 @@ pub struct Order {
     pub status: OrderStatus,
 }
 
-/// The behaviour of a Order: one function per command (decide) and per event (evolve),
+/// The behaviour of an Order: one function per command (decide) and per event (evolve),
 /// and for commands the model gives rules (`requires`, a lifecycle), one that checks them
 /// before the decision.
 ///

@@ -36,7 +36,7 @@ impl Policy for RequestPaymentOnOrderPlaced {
             .parse()
             .map_err(|_| {
                 PolicyError::Permanent(
-                    format!("`{}` is not a Order id", event.aggregate_id),
+                    format!("`{}` is not an Order id", event.aggregate_id),
                 )
             })?;
         Ok(

@@ -16,7 +16,7 @@ use ddd_core::Rejection;
 use serde::Deserialize;
 use serde::Serialize;
 
-/// What can be asked of a Item. The JSON of a command is `{"<Command>": {fields}}`.
+/// What can be asked of an Item. The JSON of a command is `{"<Command>": {fields}}`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Command)]
 #[serde(deny_unknown_fields)]
 #[command(aggregate = Item)]
@@ -27,7 +27,7 @@ pub enum ItemCommand {
     RenameItem { #[command(len(1..= 200))] name: String },
 }
 
-/// What happened to a Item.
+/// What happened to an Item.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, DomainEvent)]
 #[event(aggregate = Item)]
 pub enum ItemEvent {
@@ -49,7 +49,7 @@ pub struct Item {
     pub name: String,
 }
 
-/// The behaviour of a Item: one function per command (decide) and per event (evolve),
+/// The behaviour of an Item: one function per command (decide) and per event (evolve),
 /// and for commands the model gives rules (`requires`, a lifecycle), one that checks them
 /// before the decision.
 ///
