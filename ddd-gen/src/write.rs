@@ -208,7 +208,12 @@ fn write_until(
     match mode {
         Mode::DryRun => return Ok(report),
         Mode::Check => {
-            let stale: Vec<PathBuf> = report.changes().map(|(p, _)| p.clone()).collect();
+            let mut stale: Vec<PathBuf> = report.changes().map(|(p, _)| p.clone()).collect();
+            // Files brought up to date some other way (copied in, checked out) leave the
+            // manifest behind, and the next `generate` would take them for hand edits.
+            if managed && old.files != new.files {
+                stale.push(PathBuf::from(MANIFEST));
+            }
             return if stale.is_empty() {
                 Ok(report)
             } else {
@@ -497,6 +502,24 @@ mod tests {
         write(&dir, &version(1), Mode::Write, true).expect("forced");
         assert_eq!(read(&dir, "a/src/lib.rs").as_deref(), Some("// v1\n"));
         write(&dir, &version(1), Mode::Check, false).expect("up to date, and managed");
+    }
+
+    #[test]
+    fn a_manifest_left_behind_by_its_files_is_stale() {
+        let root = tempfile::tempdir().expect("a directory");
+        let dir = root.path().join("out");
+        write(&dir, &version(1), Mode::Write, false).expect("v1");
+        // The next generation's file put in place some other way, byte for byte.
+        let mut next = version(1);
+        next[1] = file("a/src/lib.rs", "// v1, changed\n", Owner::Generated);
+        std::fs::write(dir.join("a/src/lib.rs"), "// v1, changed\n").expect("a copied file");
+        let stale = write(&dir, &next, Mode::Check, false);
+        assert!(
+            matches!(&stale, Err(WriteError::Stale(paths)) if paths == &[PathBuf::from(MANIFEST)]),
+            "{stale:?}"
+        );
+        write(&dir, &next, Mode::Write, false).expect("the manifest catches up");
+        write(&dir, &next, Mode::Check, false).expect("up to date");
     }
 
     #[test]
