@@ -236,14 +236,24 @@ impl<O> MeteredOutbox<O> {
 impl<O: Outbox> Outbox for MeteredOutbox<O> {
     async fn pending(&self, limit: usize) -> Result<Vec<RawEnvelope>, StoreError> {
         let pending = self.inner.pending(limit).await?;
-        let oldest = pending.first().map_or(0.0, lag_seconds);
-        let context = self.context.clone();
-        // usize → f64 loses precision only past 2^53 pending events.
-        #[allow(clippy::cast_precision_loss, reason = "a gauge of a batch's length")]
-        let count = pending.len() as f64;
-        metrics::gauge!("ddd_outbox_pending", "context" => context.clone()).set(count);
-        metrics::gauge!("ddd_outbox_lag_seconds", "context" => context).set(oldest);
+        self.waiting(&pending);
         Ok(pending)
+    }
+
+    /// The inner outbox's own step, which may be one round trip where the default would
+    /// make two.
+    async fn settle_and_read(
+        &self,
+        published: &[EventId],
+        lease: Option<Lease>,
+        limit: usize,
+    ) -> Result<Option<Vec<RawEnvelope>>, StoreError> {
+        let read = self.inner.settle_and_read(published, lease, limit).await?;
+        match &read {
+            Some(pending) => self.waiting(pending),
+            None => self.leading(false),
+        }
+        Ok(read)
     }
 
     async fn mark_published(&self, event_ids: &[EventId]) -> Result<(), StoreError> {
@@ -279,6 +289,17 @@ impl<O: Outbox> Outbox for MeteredOutbox<O> {
 }
 
 impl<O> MeteredOutbox<O> {
+    /// A read of pending events: how many, and how long the oldest has waited.
+    fn waiting(&self, pending: &[RawEnvelope]) {
+        let oldest = pending.first().map_or(0.0, lag_seconds);
+        let context = self.context.clone();
+        // usize → f64 loses precision only past 2^53 pending events.
+        #[allow(clippy::cast_precision_loss, reason = "a gauge of a batch's length")]
+        let count = pending.len() as f64;
+        metrics::gauge!("ddd_outbox_pending", "context" => context.clone()).set(count);
+        metrics::gauge!("ddd_outbox_lag_seconds", "context" => context).set(oldest);
+    }
+
     fn leading(&self, leading: bool) {
         let context = self.context.clone();
         metrics::gauge!("ddd_outbox_relay_leader", "context" => context).set(if leading {

@@ -2,6 +2,7 @@
 //! If-Match, trace propagation into the events, JWT, health and metrics.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::Router;
 use axum::body::Body;
@@ -593,4 +594,93 @@ async fn json_bodies_come_as_json_and_empty_ones_as_anything() {
         .expect("a request");
     let (status, _, body) = send(&app, bare).await;
     assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+/// An in-memory outbox whose own relay step is told apart from the two calls the trait's
+/// default would make instead.
+#[derive(Clone, Default)]
+struct OwnStep {
+    store: InMemoryEventStore,
+    steps: Arc<AtomicUsize>,
+    reads: Arc<AtomicUsize>,
+}
+
+impl ddd_core::Outbox for OwnStep {
+    async fn pending(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<ddd_core::RawEnvelope>, ddd_core::StoreError> {
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        self.store.pending(limit).await
+    }
+
+    async fn mark_published(&self, ids: &[ddd_core::EventId]) -> Result<(), ddd_core::StoreError> {
+        self.store.mark_published(ids).await
+    }
+
+    async fn claim_lease(
+        &self,
+        holder: uuid::Uuid,
+        ttl: std::time::Duration,
+    ) -> Result<Option<ddd_core::Lease>, ddd_core::StoreError> {
+        self.store.claim_lease(holder, ttl).await
+    }
+
+    async fn release_lease(&self, lease: ddd_core::Lease) -> Result<(), ddd_core::StoreError> {
+        self.store.release_lease(lease).await
+    }
+
+    async fn mark_published_under(
+        &self,
+        ids: &[ddd_core::EventId],
+        lease: ddd_core::Lease,
+    ) -> Result<bool, ddd_core::StoreError> {
+        self.store.mark_published_under(ids, lease).await
+    }
+
+    async fn settle_and_read(
+        &self,
+        published: &[ddd_core::EventId],
+        lease: Option<ddd_core::Lease>,
+        limit: usize,
+    ) -> Result<Option<Vec<ddd_core::RawEnvelope>>, ddd_core::StoreError> {
+        self.steps.fetch_add(1, Ordering::SeqCst);
+        self.store.settle_and_read(published, lease, limit).await
+    }
+}
+
+/// The metered outbox runs the store's own relay step (one round trip on PostgreSQL), not
+/// the trait's default of a mark and a read, and meters what it read.
+#[tokio::test]
+async fn the_metered_outbox_keeps_the_stores_own_relay_step() {
+    use ddd_core::Outbox as _;
+    use ddd_service::metrics::MeteredOutbox;
+
+    let handle = ddd_service::metrics::install();
+    let inner = OwnStep::default();
+    Repository::<Ticket, _>::new(inner.store.clone())
+        .execute(
+            &TicketId::new(),
+            TicketCommand::Open {
+                title: "stepped".into(),
+                priority: 1,
+            },
+        )
+        .await
+        .expect("opened");
+    let outbox = MeteredOutbox::new(inner.clone(), "Stepped");
+    let read = outbox
+        .settle_and_read(&[], None, 10)
+        .await
+        .expect("a step")
+        .expect("no lease to lose");
+    assert_eq!(read.len(), 1);
+    assert_eq!(
+        inner.steps.load(Ordering::SeqCst),
+        1,
+        "the store's own step"
+    );
+    assert_eq!(inner.reads.load(Ordering::SeqCst), 0, "no separate read");
+    let line = r#"ddd_outbox_pending{context="Stepped"} 1"#;
+    assert!(handle.render().contains(line), "{line} missing");
 }
