@@ -1,6 +1,6 @@
 -- The relay's step between two batches (ddd_core's `Outbox::settle_and_read`): mark the
 -- batch it published, then read the next one, in one round trip where a mark and a read
--- took two. When commands come one at a time, each event is a batch of its own, and every
+-- took two. With `max_rows` 0 it is the mark alone, which the store's mark methods run. When commands come one at a time, each event is a batch of its own, and every
 -- round trip of the relay's competes with the next command for the same cores.
 --
 -- Under a lease (`lease_holder` not NULL) the lease row is read `FOR SHARE` first, as
@@ -51,6 +51,11 @@ BEGIN
     IF cardinality(published) > 0 THEN
         DELETE FROM ddd_outbox AS o USING ddd_events AS e
         WHERE o.event_row = e.id AND e.event_id = ANY(published);
+    END IF;
+    -- A mark alone (`mark_published`, `mark_published_under`): nothing to sequence or read.
+    IF max_rows = 0 THEN
+        PERFORM set_config('synchronous_commit', 'off', true);
+        RETURN;
     END IF;
     IF ddd_sequence_events(max_sequenced) = 0 THEN
         PERFORM set_config('synchronous_commit', 'off', true);

@@ -13,21 +13,6 @@ use sqlx::Row as _;
 use crate::row::{self, event_columns};
 use crate::store::{PostgresStore, limit_param};
 
-/// The select that makes the statement's transaction commit without waiting for its WAL
-/// to reach the disk (`synchronous_commit` off for this transaction only).
-///
-/// Why a mark may: a mark lost to a crash only leaves its events pending, and the relay
-/// publishes them again, which delivery (at least once, consumers deduplicating by event id)
-/// already allows. At one command at a time every commit is a flush of its own, and the
-/// append's and the sequencer's flushes are the ones that must wait; the mark's was a third.
-/// The sequencer keeps its durable commit: readers may have seen its positions, and a lost
-/// run could be redone in another order.
-macro_rules! relaxed_commit {
-    () => {
-        "SELECT set_config('synchronous_commit', 'off', true)"
-    };
-}
-
 impl Outbox for PostgresStore {
     /// Sequences what has committed first, so pending events carry their global positions
     /// and come in that order (each aggregate's in version order).
@@ -42,22 +27,11 @@ impl Outbox for PostgresStore {
         self.fetch_events(query, "reading the outbox").await
     }
 
-    /// Committed without waiting for the WAL flush (see `relaxed_commit!`).
+    /// Committed without waiting for the WAL flush: a mark lost to a crash only leaves its
+    /// events pending, and the relay publishes them again (see `ddd_outbox_settle`,
+    /// migration 0006).
     async fn mark_published(&self, event_ids: &[EventId]) -> Result<(), StoreError> {
-        sqlx::query(concat!(
-            "WITH relaxed AS (",
-            relaxed_commit!(),
-            "), marked AS ( \
-                 DELETE FROM ddd_outbox AS o USING ddd_events AS e \
-                 WHERE o.event_row = e.id AND e.event_id = ANY($1) \
-             ) \
-             SELECT 1 FROM relaxed"
-        ))
-        .bind(event_ids)
-        .execute(self.pool())
-        .await
-        .map_err(|error| crate::error::store_error("marking events published", error))?;
-        Ok(())
+        self.outbox_step(event_ids, None, 0).await.map(|_| ())
     }
 
     /// One round trip: `ddd_outbox_settle` (migration 0006) marks, sequences and reads.
@@ -67,32 +41,7 @@ impl Outbox for PostgresStore {
         lease: Option<Lease>,
         limit: usize,
     ) -> Result<Option<Vec<RawEnvelope>>, StoreError> {
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            event_columns!(),
-            ", held FROM ddd_outbox_settle($1, $2, $3, $4, $5)"
-        ))
-        .bind(published)
-        .bind(lease.map(|lease| lease.holder))
-        .bind(lease.map(generation))
-        .bind(limit_param(limit))
-        .bind(self.settings.sequencer_batch)
-        .fetch_all(self.pool())
-        .await
-        .map_err(|error| crate::error::store_error("settling the outbox", error))?;
-        let fenced = rows
-            .first()
-            .map(|row| row.try_get::<bool, _>("held"))
-            .transpose()
-            .map_err(|error| crate::error::store_error("settling the outbox", error))?
-            == Some(false);
-        if fenced {
-            return Ok(None);
-        }
-        rows.iter()
-            .map(row::envelope)
-            .collect::<Result<_, _>>()
-            .map(Some)
+        self.outbox_step(published, lease, limit).await
     }
 
     /// One statement: a free or expired lease goes to `holder` with the next generation,
@@ -136,32 +85,14 @@ impl Outbox for PostgresStore {
 
     /// One statement, so one transaction: the lease row is read `FOR SHARE` (a takeover
     /// waits until the mark commits) and the outbox rows are deleted only if it is still
-    /// `lease`'s generation. Committed without waiting for the WAL flush (see
-    /// `relaxed_commit!`).
+    /// `lease`'s generation. Committed without waiting for the WAL flush, as
+    /// [`mark_published`](Outbox::mark_published) is.
     async fn mark_published_under(
         &self,
         event_ids: &[EventId],
         lease: Lease,
     ) -> Result<bool, StoreError> {
-        sqlx::query_scalar(concat!(
-            "WITH relaxed AS (",
-            relaxed_commit!(),
-            "), current AS ( \
-                 SELECT 1 FROM ddd_relay_lease \
-                 WHERE name = 'outbox' AND holder = $2 AND generation = $3 FOR SHARE \
-             ), marked AS ( \
-                 DELETE FROM ddd_outbox AS o USING ddd_events AS e \
-                 WHERE o.event_row = e.id AND e.event_id = ANY($1) \
-                   AND EXISTS (SELECT 1 FROM current) \
-             ) \
-             SELECT EXISTS (SELECT 1 FROM current) FROM relaxed"
-        ))
-        .bind(event_ids)
-        .bind(lease.holder)
-        .bind(generation(lease))
-        .fetch_one(self.pool())
-        .await
-        .map_err(|error| crate::error::store_error("marking events published", error))
+        Ok(self.outbox_step(event_ids, Some(lease), 0).await?.is_some())
     }
 
     fn signal(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
@@ -173,4 +104,43 @@ impl Outbox for PostgresStore {
 /// takeover, so they never come near the end of the range.
 fn generation(lease: Lease) -> i64 {
     i64::try_from(lease.generation).unwrap_or(i64::MAX)
+}
+
+impl PostgresStore {
+    /// `ddd_outbox_settle`: marks `published` (under `lease`, when given), then reads up to
+    /// `limit` pending events; `None` when `lease` is no longer current. The one statement
+    /// behind every mark and the relay's step.
+    async fn outbox_step(
+        &self,
+        published: &[EventId],
+        lease: Option<Lease>,
+        limit: usize,
+    ) -> Result<Option<Vec<RawEnvelope>>, StoreError> {
+        let failed = |error| crate::error::store_error("settling the outbox", error);
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            event_columns!(),
+            ", held FROM ddd_outbox_settle($1, $2, $3, $4, $5)"
+        ))
+        .bind(published)
+        .bind(lease.map(|lease| lease.holder))
+        .bind(lease.map(generation))
+        .bind(limit_param(limit))
+        .bind(self.settings.sequencer_batch)
+        .fetch_all(self.pool())
+        .await
+        .map_err(failed)?;
+        let held = rows
+            .first()
+            .map(|row| row.try_get::<bool, _>("held"))
+            .transpose()
+            .map_err(failed)?;
+        if held == Some(false) {
+            return Ok(None);
+        }
+        rows.iter()
+            .map(row::envelope)
+            .collect::<Result<_, _>>()
+            .map(Some)
+    }
 }
