@@ -100,7 +100,7 @@ pub use event::{
     CodecError, DomainEvent, Envelope, EventId, Metadata, Payload, Position, RawEnvelope,
     TraceContext,
 };
-pub use outbox::{Inbox, Lease, Outbox, OutboxSignal, Relay, RelayError, Routing};
+pub use outbox::{Inbox, Lease, Outbox, OutboxListener, OutboxSignal, Relay, RelayError, Routing};
 pub use policy::{Handled, Policy, PolicyError, PolicyRunner, Reaction};
 pub use projection::{
     BatchError, BatchProjection, CatchUpError, CheckpointStore, InMemoryCheckpoints, Projection,

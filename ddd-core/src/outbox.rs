@@ -7,14 +7,14 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::watch;
+use tokio::sync::broadcast;
 use tokio::time::Instant;
 use uuid::Uuid;
 
 use self::lease::{Held, LeaseTiming};
 pub use self::lease::{Lease, LeaseRecord};
 use crate::bus::{BusError, EventBus, Message, subject};
-use crate::event::{EventId, RawEnvelope};
+use crate::event::{DomainEvent, Envelope, EventId, Position, RawEnvelope};
 use crate::store::StoreError;
 
 /// Events recorded with the state change that produced them, waiting to be published.
@@ -87,33 +87,143 @@ pub trait Outbox: Send + Sync + 'static {
         }
     }
 
-    /// A signal that changes whenever this handle's store records events, so a relay
-    /// publishes them at once instead of at its next poll; `None` (the default) where the
-    /// store cannot tell. Writes by other processes are still found by polling.
-    fn signal(&self) -> Option<watch::Receiver<u64>> {
+    /// What this handle's store tells the relays of its process when it records events, so
+    /// that a relay publishes them at once instead of at its next poll (and, where the store
+    /// hands them over, without reading them back: see [`OutboxSignal::recorded`]); `None`
+    /// (the default) where the store cannot tell. Writes by other processes are still found
+    /// by polling.
+    fn signal(&self) -> Option<OutboxListener> {
         None
     }
 }
 
+/// How many notices a relay may fall behind before it reads the store instead.
+const SIGNAL_CAPACITY: usize = 1024;
+
 /// What a store raises when it records events, for [`Outbox::signal`]. Clones share it.
 #[derive(Clone, Debug)]
-pub struct OutboxSignal(Arc<watch::Sender<u64>>);
+pub struct OutboxSignal(broadcast::Sender<Recorded>);
+
+/// One notice of an [`OutboxSignal`].
+#[derive(Clone, Debug)]
+enum Recorded {
+    /// These events committed, with their positions.
+    Positioned(Arc<[RawEnvelope]>),
+    /// Events committed whose positions the store did not learn: a relay reads them.
+    Unpositioned,
+}
 
 impl Default for OutboxSignal {
     fn default() -> Self {
-        Self(Arc::new(watch::channel(0).0))
+        Self(broadcast::channel(SIGNAL_CAPACITY).0)
     }
 }
 
 impl OutboxSignal {
-    /// Events were recorded: wakes every relay waiting on [`subscribe`](Self::subscribe).
+    /// Events were recorded: wakes every relay listening, which reads them from the store.
     pub fn raise(&self) {
-        self.0.send_modify(|count| *count = count.wrapping_add(1));
+        self.notify(|| Recorded::Unpositioned);
+    }
+
+    /// These events committed, each with its position: wakes every relay listening and
+    /// hands them over, so a relay that has published every event before the first of
+    /// them publishes them without reading them back (one round trip of the store per
+    /// relay interval instead of one per command, when commands come one at a time).
+    ///
+    /// Only for a store whose positions have no gaps and become visible in order (when a
+    /// position is visible, so is every lower one), and whose every event has an outbox
+    /// entry: a relay takes position `p + 1` after `p` as the next event pending, and the
+    /// gap left by an event recorded elsewhere (another process) or [raised](Self::raise)
+    /// without its position as a reason to read. Events without a position (0) are raised.
+    pub fn recorded<E: DomainEvent>(&self, events: &[Envelope<E>]) {
+        if events.is_empty() {
+            return;
+        }
+        self.notify(|| {
+            let raw: Option<Vec<RawEnvelope>> = events
+                .iter()
+                .map(|event| event.to_raw().ok().filter(|raw| raw.position > 0))
+                .collect();
+            match raw {
+                Some(raw) => Recorded::Positioned(raw.into()),
+                None => Recorded::Unpositioned,
+            }
+        });
+    }
+
+    /// Sends the notice when a relay listens (encoding nothing for nobody).
+    fn notify(&self, notice: impl FnOnce() -> Recorded) {
+        if self.0.receiver_count() > 0 {
+            // An error only means the last listener went away meanwhile.
+            let _ = self.0.send(notice());
+        }
     }
 
     /// What [`Outbox::signal`] hands a relay.
-    pub fn subscribe(&self) -> watch::Receiver<u64> {
-        self.0.subscribe()
+    pub fn subscribe(&self) -> OutboxListener {
+        OutboxListener(self.0.subscribe())
+    }
+}
+
+/// A relay's end of an [`OutboxSignal`].
+#[derive(Debug)]
+pub struct OutboxListener(broadcast::Receiver<Recorded>);
+
+/// What a relay learned since it last acted: the events handed over, and whether it must
+/// read the store (something was recorded without its position, notices were missed, or
+/// it is time to poll).
+#[derive(Debug, Default)]
+struct Woken {
+    handed: Vec<RawEnvelope>,
+    read: bool,
+}
+
+impl Woken {
+    fn reading() -> Self {
+        Self {
+            handed: Vec::new(),
+            read: true,
+        }
+    }
+
+    fn add(&mut self, notice: Recorded) {
+        match notice {
+            Recorded::Positioned(events) => {
+                if !self.read {
+                    self.handed.extend(events.iter().cloned());
+                }
+            }
+            Recorded::Unpositioned => self.must_read(),
+        }
+    }
+
+    /// A read finds everything handed over too.
+    fn must_read(&mut self) {
+        self.read = true;
+        self.handed.clear();
+    }
+}
+
+impl OutboxListener {
+    /// Waits until the store records something, then takes every notice since into
+    /// `woken`; `false` once the store is gone.
+    async fn wait(&mut self, woken: &mut Woken) -> bool {
+        match self.0.recv().await {
+            Ok(notice) => woken.add(notice),
+            Err(broadcast::error::RecvError::Lagged(_)) => woken.must_read(),
+            Err(broadcast::error::RecvError::Closed) => return false,
+        }
+        loop {
+            match self.0.try_recv() {
+                Ok(notice) => woken.add(notice),
+                Err(broadcast::error::TryRecvError::Lagged(_)) => woken.must_read(),
+                Err(
+                    broadcast::error::TryRecvError::Empty | broadcast::error::TryRecvError::Closed,
+                ) => {
+                    return true;
+                }
+            }
+        }
     }
 }
 
@@ -211,11 +321,23 @@ pub struct Relay<O, B> {
 
 /// What one batch came to.
 enum Batch {
-    /// This many outbox entries were settled.
-    Settled(usize),
+    /// This many outbox entries were settled, the last at this position.
+    Settled(usize, Option<Position>),
     /// The lease ran out before the publish, or was taken over before the mark: nothing of
     /// the batch was marked.
     Fenced,
+}
+
+/// Where a relay stands in its store's positions, for publishing what the store hands over
+/// at commit ([`OutboxSignal::recorded`]) without reading it back.
+#[derive(Debug, Default)]
+struct Tail {
+    /// The position after the last event published, while this relay knows every event
+    /// before it published: since a read that came back short, under one lease.
+    next: Option<Position>,
+    /// When the events published from handovers get marked, by a read that also finds
+    /// whatever the handovers missed: one round trip per interval, not one per event.
+    settle_by: Option<Instant>,
 }
 
 impl<O: Outbox, B: EventBus> Relay<O, B> {
@@ -266,7 +388,7 @@ impl<O: Outbox, B: EventBus> Relay<O, B> {
     pub async fn relay_once(&self) -> Result<usize, RelayError> {
         let mut unmarked = Vec::new();
         let settled = match self.relay_batch(None, &mut unmarked).await? {
-            Batch::Settled(settled) => settled,
+            Batch::Settled(settled, _) => settled,
             Batch::Fenced => 0,
         };
         if !unmarked.is_empty() {
@@ -316,25 +438,89 @@ impl<O: Outbox, B: EventBus> Relay<O, B> {
         let Some(pending) = read else {
             return Ok(Batch::Fenced);
         };
-        if pending.is_empty() {
-            return Ok(Batch::Settled(0));
+        let settled = pending.len();
+        let last = pending.last().map(|envelope| envelope.position);
+        if settled > 0 && !self.publish(held, pending, unmarked).await? {
+            return Ok(Batch::Fenced);
         }
-        let ids: Vec<EventId> = pending.iter().map(|envelope| envelope.event_id).collect();
-        let messages: Vec<Message> = pending
+        Ok(Batch::Settled(settled, last))
+    }
+
+    /// Publishes `events` in order (those this context publishes; the others are only
+    /// marked) unless the lease in `held` ran out by this relay's clock, and leaves their
+    /// ids in `unmarked`; `false`, with nothing published, when it ran out.
+    async fn publish(
+        &self,
+        held: Option<&Held>,
+        events: Vec<RawEnvelope>,
+        unmarked: &mut Vec<EventId>,
+    ) -> Result<bool, RelayError> {
+        let ids: Vec<EventId> = events.iter().map(|envelope| envelope.event_id).collect();
+        let messages: Vec<Message> = events
             .into_iter()
             .filter_map(|envelope| {
                 let subject = self.routing.subject_of(&envelope)?;
                 Some(Message::new(subject, envelope))
             })
             .collect();
-        if let Some(None) = still_valid() {
-            return Ok(Batch::Fenced);
+        if held.is_some_and(|held| held.valid(Instant::now()).is_none()) {
+            return Ok(false);
         }
         if !messages.is_empty() {
             self.bus.publish(messages).await?;
         }
-        *unmarked = ids;
-        Ok(Batch::Settled(unmarked.len()))
+        unmarked.extend(ids);
+        Ok(true)
+    }
+
+    /// Publishes events handed over at commit without reading them back, when they are
+    /// the next ones: this relay holds the lease and published every event before the
+    /// first of them. Their marks wait for the read due at `tail`'s settle time, which also
+    /// finds anything the handovers missed. `false` when the store must be read instead:
+    /// this relay does not know where it stands, or a position is missing between them (an
+    /// event recorded by another process, or without its position).
+    async fn publish_handed(
+        &self,
+        held: &mut Held,
+        unmarked: &mut Vec<EventId>,
+        tail: &mut Tail,
+        mut handed: Vec<RawEnvelope>,
+        interval: Duration,
+    ) -> Result<bool, RelayError> {
+        let Some(mut next) = tail.next else {
+            return Ok(false);
+        };
+        if self.lead(held).await?.is_none() {
+            return Ok(false);
+        }
+        handed.sort_unstable_by_key(|envelope| envelope.position);
+        let mut run = Vec::with_capacity(handed.len());
+        let mut complete = true;
+        for envelope in handed {
+            match envelope.position.cmp(&next) {
+                // Published already, by the read that found it first.
+                std::cmp::Ordering::Less => {}
+                std::cmp::Ordering::Equal => {
+                    next += 1;
+                    run.push(envelope);
+                }
+                std::cmp::Ordering::Greater => {
+                    complete = false;
+                    break;
+                }
+            }
+        }
+        if run.is_empty() {
+            return Ok(complete);
+        }
+        if !self.publish(Some(held), run, unmarked).await? {
+            tail.next = None;
+            return Ok(false);
+        }
+        tail.next = Some(next);
+        tail.settle_by
+            .get_or_insert_with(|| Instant::now() + interval);
+        Ok(complete)
     }
 
     /// Claims or renews the lease when due; returns the lease while this relay holds it.
@@ -384,14 +570,18 @@ impl<O: Outbox, B: EventBus> Relay<O, B> {
     /// lease is renewed between batches when due and checked before each publish. A batch
     /// shorter than the batch size emptied it: reading again only to find nothing would be
     /// one more round trip per event when commands come one at a time, and what is
-    /// recorded after that read raises the signal (or is found by the next poll).
+    /// recorded after that read raises the signal (or is found by the next poll). Where
+    /// that short batch ended is where `tail` stands.
     async fn drain_leading(
         &self,
         held: &mut Held,
         unmarked: &mut Vec<EventId>,
+        tail: &mut Tail,
     ) -> Result<(), RelayError> {
+        tail.settle_by = None;
         loop {
             if self.lead(held).await?.is_none() {
+                tail.next = None;
                 // Not the holder, or the lease ran out by this relay's clock (a stall): a
                 // standby may publish already.
                 if held.valid(Instant::now()).is_none() {
@@ -400,14 +590,45 @@ impl<O: Outbox, B: EventBus> Relay<O, B> {
                 return Ok(());
             }
             match self.relay_batch(Some(held), unmarked).await? {
-                Batch::Settled(settled) if settled < self.batch_size => return Ok(()),
-                Batch::Settled(_) => {}
+                Batch::Settled(settled, last) if settled < self.batch_size => {
+                    if let Some(last) = last {
+                        tail.next = Some(last + 1);
+                    }
+                    return Ok(());
+                }
+                Batch::Settled(..) => {}
                 Batch::Fenced => {
+                    tail.next = None;
                     self.lose(held, "it ran out or another replica took it over");
                     return Ok(());
                 }
             }
         }
+    }
+
+    /// Acts on what woke the relay: publishes the events handed over when it can, else
+    /// (and when the marks are due) reads the store.
+    async fn pass(
+        &self,
+        held: &mut Held,
+        unmarked: &mut Vec<EventId>,
+        tail: &mut Tail,
+        woken: Woken,
+        interval: Duration,
+    ) -> Result<(), RelayError> {
+        let handover = !woken.read
+            && unmarked.len() < self.batch_size
+            && tail
+                .settle_by
+                .is_none_or(|settle_by| Instant::now() < settle_by);
+        if handover
+            && self
+                .publish_handed(held, unmarked, tail, woken.handed, interval)
+                .await?
+        {
+            return Ok(());
+        }
+        self.drain_leading(held, unmarked, tail).await
     }
 
     /// Relays until `shutdown` completes, while it holds the store's relay [`Lease`]: at
@@ -421,54 +642,71 @@ impl<O: Outbox, B: EventBus> Relay<O, B> {
         shutdown: impl Future<Output = ()>,
     ) -> Result<(), RelayError> {
         tokio::pin!(shutdown);
-        let mut signal = self.outbox.signal();
+        let mut listener = self.outbox.signal();
         let mut held = Held::default();
-        // The last batch published, marked with the next read.
+        // The events published and not yet marked: marked with the next read.
         let mut unmarked = Vec::new();
+        let mut tail = Tail::default();
+        let mut woken = Woken::reading();
         let mut backoff = interval;
         loop {
-            // Seen before draining: events recorded during the drain change it again.
-            if let Some(signal) = &mut signal {
-                signal.borrow_and_update();
-            }
-            let (wait, listen) = match self.drain_leading(&mut held, &mut unmarked).await {
+            let passed = self
+                .pass(
+                    &mut held,
+                    &mut unmarked,
+                    &mut tail,
+                    std::mem::take(&mut woken),
+                    interval,
+                )
+                .await;
+            let now = Instant::now();
+            let (wait, listen) = match passed {
                 Ok(()) => {
                     backoff = interval;
                     match held.renew_at() {
-                        Some(renew_at) => (
-                            interval.min(renew_at.saturating_duration_since(Instant::now())),
-                            true,
-                        ),
+                        Some(renew_at) => {
+                            let settle_by = tail.settle_by.unwrap_or(now + interval);
+                            let next = renew_at.min(settle_by);
+                            (interval.min(next.saturating_duration_since(now)), true)
+                        }
                         // A standby waits for the lease, not for events.
                         None => (self.timing.standby_every(), false),
                     }
                 }
                 // While the bus or the store fails, only the backoff decides the next try.
                 Err(_) => {
+                    tail = Tail::default();
                     backoff = (backoff * 2).min(Duration::from_secs(5));
                     (backoff, false)
                 }
             };
             let recorded = async {
-                match &mut signal {
-                    Some(signal) if listen => signal.changed().await.is_ok(),
+                match &mut listener {
+                    Some(listener) if listen => listener.wait(&mut woken).await,
                     _ => std::future::pending().await,
                 }
             };
-            tokio::select! {
+            let woke = tokio::select! {
                 () = &mut shutdown => break,
-                () = tokio::time::sleep(wait) => {}
-                still = recorded => {
-                    if !still {
-                        signal = None;
-                    }
+                () = tokio::time::sleep(wait) => None,
+                still = recorded => Some(still),
+            };
+            match woke {
+                // The poll, the lease's renewal or the marks are due.
+                None => woken.must_read(),
+                Some(false) => {
+                    listener = None;
+                    woken.must_read();
                 }
+                Some(true) => {}
             }
         }
         if held.renew_at().is_none() {
             return Ok(());
         }
-        let mut drained = self.drain_leading(&mut held, &mut unmarked).await;
+        let mut drained = self
+            .drain_leading(&mut held, &mut unmarked, &mut tail)
+            .await;
         if drained.is_ok()
             && !unmarked.is_empty()
             && let Some(lease) = held.valid(Instant::now())

@@ -260,7 +260,7 @@ impl<O: Outbox> Outbox for MeteredOutbox<O> {
         self.inner.mark_published(event_ids).await
     }
 
-    fn signal(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+    fn signal(&self) -> Option<ddd_core::OutboxListener> {
         self.inner.signal()
     }
 

@@ -48,6 +48,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "outbox_settle",
         sql: include_str!("../migrations/0006_outbox_settle.sql"),
     },
+    Migration {
+        version: 7,
+        name: "plans_by_key",
+        sql: include_str!("../migrations/0007_plans_by_key.sql"),
+    },
 ];
 
 /// Applies the migrations `connection`'s database lacks; creates `schema` first if named.

@@ -95,7 +95,7 @@ impl Outbox for PostgresStore {
         Ok(self.outbox_step(event_ids, Some(lease), 0).await?.is_some())
     }
 
-    fn signal(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+    fn signal(&self) -> Option<ddd_core::OutboxListener> {
         Some(self.relay_signal())
     }
 }

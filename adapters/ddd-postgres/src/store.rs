@@ -434,7 +434,7 @@ pub(crate) async fn fetch_events_on<'c>(
 
 impl PostgresStore {
     /// What this process's relays wait on between polls.
-    pub(crate) fn relay_signal(&self) -> tokio::sync::watch::Receiver<u64> {
+    pub(crate) fn relay_signal(&self) -> ddd_core::OutboxListener {
         self.signal.subscribe()
     }
 }
@@ -445,7 +445,14 @@ impl EventStore for PostgresStore {
         request: AppendRequest<E>,
     ) -> Result<Appended<E>, AppendError> {
         let appended = self.append_pooled(request).await?;
-        self.signal.raise();
+        // Positions have no gaps and show in order (an append that positions its events
+        // holds the sequencer until it commits); events left to the sequencer have none
+        // yet, and are raised for a relay to read.
+        if self.settings.outbox {
+            self.signal.recorded(&appended.events);
+        } else {
+            self.signal.raise();
+        }
         Ok(appended)
     }
 

@@ -139,3 +139,66 @@ async fn a_group_is_checked_by_index_probes_not_by_reading_the_events() {
         "three new streams: nothing to read, yet the plan read {read} rows:\n{plan:#}"
     );
 }
+
+/// Rows read from `ddd_events` by sequential scans so far (as the statistics have it).
+async fn events_read_by_scans(connection: &mut sqlx::PgConnection) -> i64 {
+    sqlx::query("SELECT pg_stat_force_next_flush()")
+        .execute(&mut *connection)
+        .await
+        .expect("statistics flushed");
+    sqlx::query_scalar(
+        "SELECT seq_tup_read FROM pg_stat_user_tables WHERE relname = 'ddd_events' \
+         AND schemaname = current_schema()",
+    )
+    .fetch_one(&mut *connection)
+    .await
+    .expect("the table's statistics")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_relays_mark_looks_events_up_by_key_on_a_connection_planned_while_empty() {
+    let database = TestDatabase::new();
+    let store = database.connect().await;
+    // One connection, as a service's relay keeps one of its pool: its plans are made on
+    // the first calls, while the tables are empty, and kept.
+    let mut relay = store.pool().acquire().await.expect("a connection");
+    let settle = "SELECT count(*) FROM ddd_outbox_settle($1, NULL, NULL, 256, 256)";
+    for _ in 0..8 {
+        let nothing: Vec<uuid::Uuid> = vec![uuid::Uuid::now_v7()];
+        sqlx::query(settle)
+            .bind(&nothing)
+            .execute(&mut *relay)
+            .await
+            .expect("a relay step on empty tables");
+    }
+    let stream = StreamId::new("Planned", unique("p"));
+    let appended = store
+        .append(request(
+            &stream,
+            ExpectedVersion::NoStream,
+            ticks(&stream, 3_000),
+        ))
+        .await
+        .expect("3,000 events")
+        .events;
+    let before = events_read_by_scans(&mut relay).await;
+    for chunk in appended.chunks(30).take(10) {
+        let published: Vec<uuid::Uuid> = chunk.iter().map(|event| event.event_id).collect();
+        sqlx::query(settle)
+            .bind(&published)
+            .execute(&mut *relay)
+            .await
+            .expect("a relay step");
+    }
+    let scanned = events_read_by_scans(&mut relay).await - before;
+    assert_eq!(
+        scanned, 0,
+        "ten marks of 30 events scanned {scanned} rows of ddd_events: a plan made on the \
+         empty table, kept as it grew"
+    );
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM ddd_outbox")
+        .fetch_one(&mut *relay)
+        .await
+        .expect("the outbox");
+    assert_eq!(left, 3_000 - 300, "the marks deleted what they named");
+}

@@ -117,7 +117,7 @@ impl Outbox for SqliteStore {
         .await
     }
 
-    fn signal(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+    fn signal(&self) -> Option<ddd_core::OutboxListener> {
         Some(self.relay_signal())
     }
 }

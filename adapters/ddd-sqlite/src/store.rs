@@ -642,7 +642,7 @@ fn open_writer(config: &Config) -> Result<Connection, ConnectError> {
 
 impl SqliteStore {
     /// What this store's relays wait on between polls.
-    pub(crate) fn relay_signal(&self) -> tokio::sync::watch::Receiver<u64> {
+    pub(crate) fn relay_signal(&self) -> ddd_core::OutboxListener {
         self.inner.signal.subscribe()
     }
 }

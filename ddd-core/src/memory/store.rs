@@ -297,7 +297,8 @@ impl EventStore for InMemoryEventStore {
         request: AppendRequest<E>,
     ) -> Result<Appended<E>, AppendError> {
         let appended = self.lock().append(request)?;
-        self.signal.raise();
+        // Positions here have no gaps and show in order: under the lock.
+        self.signal.recorded(&appended.events);
         Ok(appended)
     }
 
@@ -376,7 +377,7 @@ impl Outbox for InMemoryEventStore {
         Ok(())
     }
 
-    fn signal(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+    fn signal(&self) -> Option<crate::outbox::OutboxListener> {
         Some(self.signal.subscribe())
     }
 
