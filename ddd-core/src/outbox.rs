@@ -303,8 +303,10 @@ pub enum RelayError {
 }
 
 /// Moves events from an outbox to a bus: read a batch, publish it in order, mark it
-/// published (while running, together with the next read). A crash between publish and mark
-/// publishes the batch again (at-least-once); consumers deduplicate by event id.
+/// published (while running, together with the next read). Where the store hands its
+/// commits over ([`OutboxSignal::recorded`]), a running relay publishes them without reading
+/// them back and marks them with its next poll's read. A crash between publish and mark
+/// publishes again what was not marked (at-least-once); consumers deduplicate by event id.
 ///
 /// [`run`](Self::run) publishes only while it holds the store's relay [`Lease`], so any
 /// number of replicas may each run a relay over one database: one publishes, the others
@@ -632,8 +634,10 @@ impl<O: Outbox, B: EventBus> Relay<O, B> {
     }
 
     /// Relays until `shutdown` completes, while it holds the store's relay [`Lease`]: at
-    /// once when the outbox [signals](Outbox::signal) that events were recorded, else every
-    /// `interval` when idle; backing off on errors. Without the lease it stands by, trying
+    /// once when the outbox [signals](Outbox::signal) that events were recorded (what the
+    /// store hands over without a read, while the positions follow on from what it
+    /// published), else every `interval`, which is also when the events published from
+    /// handovers are marked; backing off on errors. Without the lease it stands by, trying
     /// for it six times per time-to-live. On `shutdown` the holder drains once more, so
     /// nothing recorded stays behind, and releases the lease to a standby.
     pub async fn run(
