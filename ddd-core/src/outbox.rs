@@ -426,8 +426,7 @@ impl<O: Outbox, B: EventBus> Relay<O, B> {
         held: Option<&Held>,
         unmarked: &mut Vec<EventId>,
     ) -> Result<Batch, RelayError> {
-        let still_valid = || held.map(|held| held.valid(Instant::now()));
-        let lease = match still_valid() {
+        let lease = match held.map(|held| held.valid(Instant::now())) {
             None => None,
             Some(Some(lease)) => Some(lease),
             Some(None) => return Ok(Batch::Fenced),
@@ -669,9 +668,8 @@ impl<O: Outbox, B: EventBus> Relay<O, B> {
                     backoff = interval;
                     match held.renew_at() {
                         Some(renew_at) => {
-                            let settle_by = tail.settle_by.unwrap_or(now + interval);
-                            let next = renew_at.min(settle_by);
-                            (interval.min(next.saturating_duration_since(now)), true)
+                            let due = tail.settle_by.map_or(renew_at, |by| by.min(renew_at));
+                            (interval.min(due.saturating_duration_since(now)), true)
                         }
                         // A standby waits for the lease, not for events.
                         None => (self.timing.standby_every(), false),

@@ -5,14 +5,10 @@
 
 use std::time::Duration;
 
-use ddd_core::memory::{InMemoryEventStore, InProcessBus, InProcessSubscription};
+use ddd_core::memory::InMemoryEventStore;
 use ddd_core::testing::conformance::Tick;
-use ddd_core::testing::conformance::event_bus::{next, nothing_more};
-use ddd_core::testing::conformance::outbox::{CountingReads, append_tick};
-use ddd_core::{
-    ConsumerConfig, Delivery, Envelope, EventBus, EventId, Outbox, OutboxSignal, Relay, Routing,
-    StreamId,
-};
+use ddd_core::testing::conformance::outbox::{CountingReads, SignalledRelay, append_tick};
+use ddd_core::{Envelope, EventId, Outbox, OutboxSignal, StreamId};
 
 /// The in-memory store as a relay of another process sees it: commits reach the relay only
 /// through the signal the test raises (or hands over on), as that store would.
@@ -52,53 +48,9 @@ impl Elsewhere {
     }
 }
 
-struct Running {
-    consumer: InProcessSubscription,
-    stop: tokio::sync::oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<Result<(), ddd_core::RelayError>>,
-}
-
-impl Running {
-    async fn start(outbox: &Elsewhere, interval: Duration) -> Self {
-        let bus = InProcessBus::new();
-        let consumer = bus
-            .subscribe(ConsumerConfig::new("watcher", ["relay.>"]))
-            .await
-            .expect("subscribe");
-        let relay = Relay::new(outbox.outbox.clone(), bus, Routing::new("relay", "Ledger"));
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            relay
-                .run(interval, async {
-                    let _ = stopped.await;
-                })
-                .await
-        });
-        Self {
-            consumer,
-            stop,
-            task,
-        }
-    }
-
-    /// The ids of the next `count` deliveries.
-    async fn receive(&mut self, count: usize, what: &str) -> Vec<EventId> {
-        let mut ids = Vec::with_capacity(count);
-        for _ in 0..count {
-            let delivery = next(&mut self.consumer, what).await;
-            ids.push(delivery.message().envelope.event_id);
-            delivery.ack().await.expect("ack");
-        }
-        ids
-    }
-
-    async fn stop(self) {
-        let _ = self.stop.send(());
-        self.task
-            .await
-            .expect("the relay task")
-            .expect("the relay stops cleanly");
-    }
+/// A relay over `outbox`, polling every `interval`, and a consumer of what it publishes.
+async fn start(outbox: &Elsewhere, interval: Duration) -> SignalledRelay {
+    SignalledRelay::polling(outbox.outbox.clone(), 256, interval).await
 }
 
 fn ids(events: &[Envelope<Tick>]) -> Vec<EventId> {
@@ -120,7 +72,7 @@ async fn settled_at(outbox: &Elsewhere) -> usize {
 async fn handed_over_commits_are_published_without_reads_and_marked_at_the_poll() {
     let outbox = Elsewhere::default();
     let interval = Duration::from_millis(400);
-    let mut relay = Running::start(&outbox, interval).await;
+    let mut relay = start(&outbox, interval).await;
     let stream = StreamId::new("Ledger", "one");
     let idle = settled_at(&outbox).await;
 
@@ -153,14 +105,14 @@ async fn handed_over_commits_are_published_without_reads_and_marked_at_the_poll(
         outbox.pending().await == 0,
         "the poll marks what the handovers published"
     );
-    nothing_more(&mut relay.consumer, "after the poll").await;
+    relay.nothing_more("after the poll").await;
     relay.stop().await;
 }
 
 #[tokio::test]
 async fn a_gap_in_the_positions_handed_over_is_read_and_published_in_order() {
     let outbox = Elsewhere::default();
-    let mut relay = Running::start(&outbox, Duration::from_secs(60)).await;
+    let mut relay = start(&outbox, Duration::from_secs(60)).await;
     let stream = StreamId::new("Ledger", "gap");
     settled_at(&outbox).await;
 
@@ -192,7 +144,7 @@ async fn a_gap_in_the_positions_handed_over_is_read_and_published_in_order() {
     outbox.handover.recorded(&fifth);
     let received = relay.receive(2, "the raised and the fifth").await;
     assert_eq!(received, [ids(&unpositioned), ids(&fifth)].concat());
-    nothing_more(&mut relay.consumer, "after the read").await;
+    relay.nothing_more("after the read").await;
     relay.stop().await;
     assert!(
         outbox.pending().await == 0,
@@ -203,7 +155,7 @@ async fn a_gap_in_the_positions_handed_over_is_read_and_published_in_order() {
 #[tokio::test]
 async fn a_handover_of_events_a_read_published_already_publishes_nothing_again() {
     let outbox = Elsewhere::default();
-    let mut relay = Running::start(&outbox, Duration::from_secs(60)).await;
+    let mut relay = start(&outbox, Duration::from_secs(60)).await;
     let stream = StreamId::new("Ledger", "late");
     settled_at(&outbox).await;
 
@@ -217,7 +169,7 @@ async fn a_handover_of_events_a_read_published_already_publishes_nothing_again()
         [ids(&first), ids(&second)].concat()
     );
     outbox.handover.recorded(&second);
-    nothing_more(&mut relay.consumer, "the late notice").await;
+    relay.nothing_more("the late notice").await;
 
     let third = outbox.append(&stream, 3).await;
     outbox.handover.recorded(&third);

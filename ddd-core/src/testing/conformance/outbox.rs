@@ -238,28 +238,19 @@ where
     let streams: Vec<StreamId> = (0..3)
         .map(|n| StreamId::new("OneByOne", unique(&format!("s{n}"))))
         .collect();
-    let mut sent: Vec<Envelope<Tick>> = Vec::new();
-    let mut delivered: Vec<(EventId, String, u64)> = Vec::new();
+    let mut sent_ids: Vec<EventId> = Vec::new();
+    let mut delivered_ids: Vec<EventId> = Vec::new();
     for n in 1..=30_u64 {
         let stream = &streams[usize::try_from(n % 3).unwrap_or(0)];
         let appended = append_tick(store, stream, n).await;
-        let delivery = super::event_bus::next(&mut relay.consumer, "one command's event").await;
-        let envelope = &delivery.message().envelope;
-        delivered.push((
-            envelope.event_id,
-            envelope.aggregate_id.clone(),
-            envelope.version,
-        ));
-        delivery.ack().await.expect("ack");
-        sent.extend(appended);
+        delivered_ids.extend(relay.receive(1, "one command's event").await);
+        sent_ids.extend(appended.iter().map(|event| event.event_id));
     }
-    let sent_ids: Vec<EventId> = sent.iter().map(|event| event.event_id).collect();
-    let delivered_ids: Vec<EventId> = delivered.iter().map(|(id, ..)| *id).collect();
     assert_eq!(
         delivered_ids, sent_ids,
         "each command's event is published before the next command, once, in order"
     );
-    super::event_bus::nothing_more(&mut relay.consumer, "after the last command").await;
+    relay.nothing_more("after the last command").await;
     let ours: HashSet<EventId> = sent_ids.iter().copied().collect();
     let deadline = tokio::time::Instant::now() + interval * 4;
     loop {
@@ -278,21 +269,24 @@ where
     relay.stop().await;
 }
 
-/// A relay into an in-process bus that polls only once a minute, so what it publishes
-/// sooner it published because the store signalled; and a consumer of all it publishes.
-struct SignalledRelay {
+/// A running relay into an in-process bus, and a consumer of all it publishes. Started by
+/// [`start`](Self::start) it polls only once a minute, so what it publishes sooner it
+/// published because the store signalled.
+#[derive(Debug)]
+pub struct SignalledRelay {
     consumer: InProcessSubscription,
     stop: tokio::sync::oneshot::Sender<()>,
     running: tokio::task::JoinHandle<Result<(), crate::outbox::RelayError>>,
 }
 
 impl SignalledRelay {
-    async fn start<O: Outbox>(outbox: O, batch_size: usize) -> Self {
+    /// A relay that polls once a minute.
+    pub async fn start<O: Outbox>(outbox: O, batch_size: usize) -> Self {
         Self::polling(outbox, batch_size, Duration::from_secs(60)).await
     }
 
     /// A relay that polls every `interval`.
-    async fn polling<O: Outbox>(outbox: O, batch_size: usize, interval: Duration) -> Self {
+    pub async fn polling<O: Outbox>(outbox: O, batch_size: usize, interval: Duration) -> Self {
         let system = unique("sys");
         let bus = InProcessBus::new();
         let consumer = bus
@@ -315,8 +309,24 @@ impl SignalledRelay {
         }
     }
 
+    /// The ids of the next `count` deliveries, in the order they came.
+    pub async fn receive(&mut self, count: usize, what: &str) -> Vec<EventId> {
+        let mut ids = Vec::with_capacity(count);
+        for _ in 0..count {
+            let delivery = super::event_bus::next(&mut self.consumer, what).await;
+            ids.push(delivery.message().envelope.event_id);
+            delivery.ack().await.expect("ack");
+        }
+        ids
+    }
+
+    /// Panics when anything more is delivered within a short quiet period.
+    pub async fn nothing_more(&mut self, what: &str) {
+        super::event_bus::nothing_more(&mut self.consumer, what).await;
+    }
+
     /// Consumes until every one of `sent` was delivered; returns how long that took.
-    async fn until_published(&mut self, sent: &[Envelope<Tick>], what: &str) -> Duration {
+    pub async fn until_published(&mut self, sent: &[Envelope<Tick>], what: &str) -> Duration {
         let started = tokio::time::Instant::now();
         let mut missing: HashSet<EventId> = sent.iter().map(|event| event.event_id).collect();
         while !missing.is_empty() {
@@ -327,7 +337,8 @@ impl SignalledRelay {
         started.elapsed()
     }
 
-    async fn stop(self) {
+    /// Stops the relay; panics unless it stopped cleanly.
+    pub async fn stop(self) {
         let _ = self.stop.send(());
         self.running
             .await
