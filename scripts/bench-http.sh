@@ -198,6 +198,8 @@ run_service() {
 
 ratio() { awk -v s="$1" -v r="$2" 'BEGIN { printf "%.2f", s / r }'; }
 verdict() { awk -v x="$1" 'BEGIN { print (x >= 0.5 ? "yes" : "**no**") }'; }
+# The middle line of stdin by its first number (the lower middle one of an even count).
+middle() { sort -n | sed -n "$(((rounds + 1) / 2))p"; }
 
 # Pass: backend $1, concurrency $2: ROUNDS rounds of raw, then each service in turn. Appends
 # a row per round and service to `rows`, and each contender's median round to `medians`.
@@ -210,21 +212,21 @@ pass() {
         for service in "${services[@]}"; do
             label="${service%%=*}"
             run_service "$backend" "$connections" "$round" "$label" "${service#*=}"
-            samples[$label]+="$wrk_rps $wrk_p50 $wrk_p99 $(ratio "$wrk_rps" "$raw_rps")"$'\n'
             local r
             r="$(ratio "$wrk_rps" "$raw_rps")"
+            samples[$label]+="$wrk_rps $wrk_p50 $wrk_p99 $r"$'\n'
             rows+=("| $backend | $connections | $round | $raw_rps | $raw_p50 | $raw_p99 | $label | $wrk_rps | $wrk_p50 | $wrk_p99 | **${r}×** | $(verdict "$r") |")
         done
     done
     # The median round by throughput (the lower middle one of an even count), and for the
     # services the median of their per-round ratios: the figure the target is judged on.
     local median_raw
-    median_raw="$(sort -n <<<"${samples[raw]%$'\n'}" | sed -n "$(((rounds + 1) / 2))p")"
+    median_raw="$(middle <<<"${samples[raw]%$'\n'}")"
     for service in "${services[@]}"; do
         label="${service%%=*}"
         local median median_ratio
-        median="$(sort -n <<<"${samples[$label]%$'\n'}" | sed -n "$(((rounds + 1) / 2))p")"
-        median_ratio="$(awk '{print $4}' <<<"${samples[$label]%$'\n'}" | sort -n | sed -n "$(((rounds + 1) / 2))p")"
+        median="$(middle <<<"${samples[$label]%$'\n'}")"
+        median_ratio="$(awk '{print $4}' <<<"${samples[$label]%$'\n'}" | middle)"
         read -r raw_rps raw_p50 raw_p99 <<<"$median_raw"
         read -r wrk_rps wrk_p50 wrk_p99 _ <<<"$median"
         medians+=("| $backend | $connections | $raw_rps | $raw_p50 | $raw_p99 | $label | $wrk_rps | $wrk_p50 | $wrk_p99 | **${median_ratio}×** | $(verdict "$median_ratio") |")
